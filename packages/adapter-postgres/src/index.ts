@@ -1,0 +1,8 @@
+/** @hesap/adapter-postgres: PostgreSQL as a hesap source and target, through COPY. */
+export { PostgresAdapter, postgresAdapter, type PostgresProbeResult } from './postgres-adapter';
+export { PostgresSource } from './postgres-source';
+export { PostgresTarget, type PostgresTargetOptions } from './postgres-target';
+export { PostgresIntrospector } from './postgres-introspector';
+export { connectPool, parsePostgresUrl, describeTls, isTransient, mapConnectionError, type SslMode, type PostgresLocation } from './postgres-connection';
+export { mapQueryError } from './postgres-errors';
+export { postgresType, neutralType, quoteLiteral } from './postgres-types';

@@ -1,0 +1,70 @@
+import {
+  AdapterBase,
+  DEFAULT_CAPABILITIES,
+  HesapError,
+  redactUrl,
+  type AdapterCapabilities,
+  type OpenOptions,
+  type ProbeResult,
+} from '@hesap/core';
+import { connectPool } from './postgres-connection';
+import { PostgresSource } from './postgres-source';
+import { PostgresTarget } from './postgres-target';
+
+const CAPABILITIES: AdapterCapabilities = Object.freeze({
+  ...DEFAULT_CAPABILITIES,
+  source: true,
+  target: true,
+  maxIdentifierBytes: 63,
+  consistentRead: true,
+  atomicLoad: true,
+  textAllowsNul: false,
+});
+
+/** A probe result with what `status` shows about a server. */
+export interface PostgresProbeResult extends ProbeResult {
+  tls?: string;
+}
+
+/** PostgreSQL through node-postgres: COPY in and out, one transaction per load. */
+export class PostgresAdapter extends AdapterBase {
+  readonly name = 'postgres';
+  readonly schemes = ['postgres', 'postgresql'] as const;
+
+  override get capabilities(): AdapterCapabilities {
+    return CAPABILITIES;
+  }
+
+  override describe(location: string): string {
+    return redactUrl(location);
+  }
+
+  override async probe(location: string, options: OpenOptions = {}): Promise<PostgresProbeResult> {
+    try {
+      const { pool, settings, serverVersion, latencyMs } = await connectPool(location, options);
+      await pool.end();
+      const major = Math.floor(serverVersion / 10000);
+      return { reachable: true, latencyMs, serverVersion: `PostgreSQL ${major}.${serverVersion % 10000}`, tls: settings.tls };
+    } catch (error) {
+      return { reachable: false, error: error instanceof HesapError ? error : new HesapError('INTERNAL', String(error), { cause: error }) };
+    }
+  }
+
+  override async openSource(location: string, options: OpenOptions = {}): Promise<PostgresSource> {
+    const { pool, settings } = await connectPool(location, options);
+    try {
+      return await PostgresSource.open(pool, settings.location.schema);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  override async openTarget(location: string, options: OpenOptions = {}): Promise<PostgresTarget> {
+    const { pool, settings } = await connectPool(location, options);
+    return new PostgresTarget(pool, { schema: settings.location.schema, lockTimeoutSeconds: options.lockTimeoutSeconds });
+  }
+}
+
+/** The shared instance. */
+export const postgresAdapter = new PostgresAdapter();

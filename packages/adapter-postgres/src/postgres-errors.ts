@@ -1,0 +1,56 @@
+import { HesapError, type HesapErrorCode } from '@hesap/core';
+import { isTransient } from './postgres-connection';
+
+/** The fields node-postgres copies from the server's ErrorResponse. */
+interface ServerError {
+  code?: string;
+  message?: string;
+  detail?: string;
+  where?: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
+}
+
+function codeFor(sqlstate: string, error: unknown): HesapErrorCode {
+  if (sqlstate.startsWith('23')) return 'CONSTRAINT_VIOLATION';
+  if (sqlstate.startsWith('22')) return 'VALUE_UNREPRESENTABLE';
+  if (sqlstate === '55P03') return 'LOCK_TIMEOUT';
+  if (sqlstate === '57014') return 'INTERRUPTED';
+  if (sqlstate === '42P01') return 'TABLE_MISSING';
+  if (sqlstate.startsWith('28')) return 'AUTH_FAILED';
+  if (isTransient(error)) return 'CONNECTION_LOST';
+  return 'INTERNAL';
+}
+
+/**
+ * A server or connection error during a query, as a HesapError that keeps the
+ * SQLSTATE, table, column, constraint and (for COPY) the line of the failing row.
+ */
+export function mapQueryError(error: unknown, context: { table?: string; doing?: string } = {}): HesapError {
+  if (error instanceof HesapError) return error;
+  const e = (error ?? {}) as ServerError;
+  const sqlstate = e.code && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
+  const copy = /COPY ([^,]+), line (\d+)(?:, column ([^:]+))?/.exec(e.where ?? '');
+  const table = e.table ?? context.table ?? copy?.[1];
+  const column = e.column ?? copy?.[3];
+  const row = copy ? `line ${copy[2]}` : undefined;
+  const parts = [e.message ?? String(error)];
+  if (e.detail) parts.push(e.detail);
+  const located = [table && `table "${table}"`, column && `column "${column}"`, row && `row ${row}`].filter(Boolean).join(', ');
+  const message = `${context.doing ? `${context.doing}: ` : ''}${parts.join(' ')}${located ? ` (${located})` : ''}`;
+  const code = sqlstate ? codeFor(sqlstate, error) : isTransient(error) ? 'CONNECTION_LOST' : 'INTERNAL';
+  const hints: string[] = [];
+  if (code === 'LOCK_TIMEOUT') hints.push('Another session holds a lock on the table; wait for it or raise --lock-timeout.');
+  if (code === 'CONNECTION_LOST') hints.push('The connection to the server was lost; nothing was committed. Run the command again.');
+  return new HesapError(code, message, {
+    cause: error,
+    sqlstate,
+    table,
+    column,
+    row,
+    constraint: e.constraint,
+    retriable: isTransient(error),
+    hints,
+  });
+}

@@ -1,0 +1,89 @@
+import type { Readable } from 'node:stream';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { HesapError, quoteIdent, quoteQualified, type IntrospectOptions, type Schema, type SourceSession, type Table } from '@hesap/core';
+import { mapQueryError } from './postgres-errors';
+import { PostgresIntrospector } from './postgres-introspector';
+
+/**
+ * Reads PostgreSQL tables with `COPY ... TO STDOUT (FORMAT csv)`, all inside one
+ * REPEATABLE READ, READ ONLY transaction: one consistent snapshot, so foreign keys
+ * resolve even while other sessions write.
+ */
+export class PostgresSource implements SourceSession {
+  private closed = false;
+  private failed?: Error;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly client: pg.PoolClient,
+    readonly schema: string,
+  ) {
+    client.on('error', (error) => {
+      this.failed = error;
+    });
+  }
+
+  static async open(pool: pg.Pool, schema: string): Promise<PostgresSource> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      // The snapshot is taken by the first statement of the transaction.
+      await client.query('SELECT 1');
+    } catch (error) {
+      client.release(error as Error);
+      throw mapQueryError(error, { doing: 'Starting the read transaction' });
+    }
+    return new PostgresSource(pool, client, schema);
+  }
+
+  async introspect(options?: IntrospectOptions): Promise<Schema> {
+    try {
+      return await new PostgresIntrospector(this.client, this.schema).introspect(options);
+    } catch (error) {
+      throw mapQueryError(error, { doing: 'Reading the schema' });
+    }
+  }
+
+  async countRows(table: Table): Promise<number> {
+    try {
+      const r = await this.client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteQualified(this.schema, table.name)}`);
+      return Number(r.rows[0]!.n);
+    } catch (error) {
+      throw mapQueryError(error, { table: table.name, doing: 'Counting rows' });
+    }
+  }
+
+  readTable(table: Table): Readable {
+    if (this.failed) throw mapQueryError(this.failed, { table: table.name });
+    const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
+    const stream = this.client.query(copyTo(`COPY ${quoteQualified(this.schema, table.name)} (${columns}) TO STDOUT (FORMAT csv)`));
+    let ended = false;
+    stream.on('end', () => (ended = true));
+    // A COPY cut short leaves the connection mid-protocol: it must be discarded, not reused.
+    stream.on('close', () => {
+      if (!ended) this.failed ??= new Error(`The read of "${table.name}" was interrupted.`);
+    });
+    return stream;
+  }
+
+  explain(error: unknown): HesapError | undefined {
+    const e = error as { severity?: string; code?: string };
+    if (error instanceof HesapError || !e || (!e.severity && !/^E[A-Z]+$/.test(e.code ?? ''))) return undefined;
+    return mapQueryError(error);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.failed) throw this.failed;
+      await this.client.query('COMMIT');
+      this.client.release();
+    } catch (error) {
+      this.client.release(error as Error);
+    } finally {
+      await this.pool.end().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,239 @@
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import {
+  HesapError,
+  findTable,
+  quoteIdent,
+  quoteQualified,
+  type ForeignKey,
+  type IntrospectOptions,
+  type LoadPlan,
+  type Note,
+  type Schema,
+  type Table,
+  type TablePlan,
+  type TableWrite,
+  type TargetSession,
+} from '@hesap/core';
+import { isTransient } from './postgres-connection';
+import { createTableStatements, foreignKeyStatement, identityColumn, keyStatements } from './postgres-ddl';
+import { mapQueryError } from './postgres-errors';
+import { PostgresIntrospector } from './postgres-introspector';
+
+export interface PostgresTargetOptions {
+  schema: string;
+  /** Seconds to wait for a table lock before failing (default 10). */
+  lockTimeoutSeconds?: number;
+}
+
+/**
+ * Loads tables into PostgreSQL in one transaction: CREATE TABLE (or TRUNCATE for
+ * replace), `COPY ... FROM STDIN (FORMAT csv)` per table, then keys, foreign keys,
+ * indexes and sequences, then COMMIT. Any failure rolls back everything, DDL included,
+ * and the connection is discarded rather than returned to the pool.
+ */
+export class PostgresTarget implements TargetSession {
+  private client?: pg.PoolClient;
+  private plan?: LoadPlan;
+  private current?: Schema;
+  private failed?: Error;
+  private finished = false;
+  private commitSent = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: PostgresTargetOptions,
+  ) {}
+
+  private get schema(): string {
+    return this.options.schema;
+  }
+
+  private async connection(): Promise<pg.PoolClient> {
+    if (!this.client) {
+      const client = await this.pool.connect();
+      client.on('error', (error) => {
+        this.failed = error;
+      });
+      this.client = client;
+    }
+    return this.client;
+  }
+
+  private async run(sql: string, context: { table?: string; doing?: string } = {}, values?: unknown[]): Promise<pg.QueryResult> {
+    const client = await this.connection();
+    try {
+      return await client.query(sql, values);
+    } catch (error) {
+      throw mapQueryError(error, context);
+    }
+  }
+
+  async introspect(options?: IntrospectOptions): Promise<Schema> {
+    try {
+      this.current = await new PostgresIntrospector(await this.connection(), this.schema).introspect(options);
+      return this.current;
+    } catch (error) {
+      throw mapQueryError(error, { doing: 'Reading the target schema' });
+    }
+  }
+
+  async begin(plan: LoadPlan): Promise<void> {
+    this.plan = plan;
+    const lockMs = Math.round((this.options.lockTimeoutSeconds ?? 10) * 1000);
+    await this.run('BEGIN');
+    await this.run(`SET LOCAL lock_timeout = ${lockMs}`);
+    await this.run('SET CONSTRAINTS ALL DEFERRED');
+    const schemaExists = await this.run('SELECT 1 FROM pg_namespace WHERE nspname = $1', {}, [this.schema]);
+    if (schemaExists.rowCount === 0) await this.run(`CREATE SCHEMA ${quoteIdent(this.schema)}`, { doing: 'Creating the schema' });
+    const replaced = plan.tables.filter((t) => t.action === 'replace').map((t) => quoteQualified(this.schema, t.target.name));
+    if (replaced.length > 0) {
+      await this.run(`TRUNCATE ${replaced.join(', ')}`, { doing: 'Emptying the tables to replace' });
+    }
+    for (const t of plan.tables) {
+      if (t.action === 'create') {
+        for (const sql of createTableStatements(this.schema, t.target, plan.notes)) {
+          await this.run(sql, { table: t.target.name, doing: `Creating table "${t.target.name}"` });
+        }
+      } else if (t.action === 'load') {
+        const r = await this.run(`SELECT 1 FROM ${quoteQualified(this.schema, t.target.name)} LIMIT 1`, { table: t.target.name });
+        if ((r.rowCount ?? 0) > 0) {
+          throw new HesapError('TARGET_NOT_EMPTY', `Table "${t.target.name}" already holds rows in the target.`, {
+            table: t.target.name,
+            hints: ['Use --mode merge to add the rows that are missing, or --mode replace to make the table hold exactly the source rows.'],
+          });
+        }
+      } else if (t.action !== 'replace') {
+        throw new HesapError('UNSUPPORTED', `Mode ${t.action} is not available for PostgreSQL targets yet.`);
+      }
+    }
+  }
+
+  writeTable(table: TablePlan): TableWrite {
+    if (!this.client) throw new Error('begin() must come before writeTable()');
+    const columns = table.target.columns.map((c) => quoteIdent(c.name)).join(', ');
+    const stream = this.client.query(copyFrom(`COPY ${quoteQualified(this.schema, table.target.name)} (${columns}) FROM STDIN (FORMAT csv)`));
+    return {
+      stream,
+      complete: async () => {
+        const rows = Number(stream.rowCount ?? 0);
+        return { table: table.source.name, received: rows, inserted: rows, updated: 0, unchanged: 0, remapped: 0, skipped: [] };
+      },
+    };
+  }
+
+  async finish(): Promise<{ notes: Note[] }> {
+    const plan = this.plan!;
+    const notes: Note[] = [];
+    for (const t of plan.tables) {
+      if (t.action !== 'create') continue;
+      for (const sql of keyStatements(this.schema, t.target)) {
+        await this.run(sql, { table: t.target.name, doing: `Adding keys and indexes to "${t.target.name}"` });
+      }
+    }
+    for (const t of plan.tables) {
+      if (t.action !== 'create') continue;
+      for (const fk of t.target.foreignKeys) {
+        const skip = this.foreignKeyProblem(t.target, fk);
+        if (skip) {
+          notes.push({ level: 'warning', code: 'FOREIGN_KEY_SKIPPED', table: t.target.name, message: skip });
+          continue;
+        }
+        await this.run(foreignKeyStatement(this.schema, t.target, fk), {
+          table: t.target.name,
+          doing: `Adding foreign key "${fk.name}" to "${t.target.name}"`,
+        });
+      }
+    }
+    for (const t of plan.tables) await this.setSequence(t);
+    if (plan.dryRun) {
+      await this.run('ROLLBACK');
+    } else {
+      this.commitSent = true;
+      try {
+        await this.run('COMMIT');
+      } catch (error) {
+        if (isTransient((error as HesapError).cause ?? error) || (error as HesapError).code === 'CONNECTION_LOST') {
+          throw new HesapError('COMMIT_UNKNOWN', 'The connection was lost while the server was committing: the push may or may not have been applied.', {
+            cause: error,
+            hints: ['Run `hesap db verify` to see which, then run the push again if needed (running it again is safe).'],
+          });
+        }
+        throw error;
+      }
+    }
+    this.finished = true;
+    this.client!.release();
+    this.client = undefined;
+    return { notes };
+  }
+
+  /** Why a foreign key cannot be created in PostgreSQL, or undefined when it can. */
+  private foreignKeyProblem(table: Table, fk: ForeignKey): string | undefined {
+    const parentPlan = this.plan!.tables.find((p) => p.target.name === fk.references.table);
+    const parent = parentPlan?.target ?? (this.current ? findTable(this.current, fk.references.table) : undefined);
+    if (!parent) return `Foreign key ${table.name}(${fk.columns.join(', ')}) points at "${fk.references.table}", which is not in the target; it is left out.`;
+    const keys = [parent.primaryKey?.columns, ...parent.uniques.map((u) => u.columns), ...parent.indexes.filter((i) => i.unique).map((i) => i.columns)];
+    const target = [...fk.references.columns].sort().join('\u0000');
+    if (!keys.some((k) => k && [...k].sort().join('\u0000') === target)) {
+      return `Foreign key ${table.name}(${fk.columns.join(', ')}) points at ${fk.references.table}(${fk.references.columns.join(', ')}), which is not a primary key or unique there (SQLite allows this, PostgreSQL does not); it is left out.`;
+    }
+    return undefined;
+  }
+
+  /** Sets the table's sequence past every key in it, and past the source's own sequence. */
+  private async setSequence(t: TablePlan): Promise<void> {
+    const table = t.target;
+    const column = t.action === 'create' ? identityColumn(table) : t.existing?.sequence?.column;
+    if (!column) return;
+    const name = quoteQualified(this.schema, table.name);
+    const r = await this.run(
+      `SELECT pg_get_serial_sequence($1, $2) AS seq, (SELECT max(${quoteIdent(column)})::text FROM ${name}) AS max`,
+      { table: table.name },
+      [name, column],
+    );
+    const seq = r.rows[0]?.seq as string | null;
+    if (!seq) return;
+    const candidates = [r.rows[0]?.max, t.source.sequence?.lastValue, t.existing?.sequence?.lastValue]
+      .filter((v) => v !== null && v !== undefined)
+      .map((v) => BigInt(v as string | bigint));
+    if (candidates.length === 0) {
+      await this.run('SELECT setval($1::regclass, 1, false)', { table: table.name }, [seq]);
+    } else {
+      const top = candidates.reduce((a, b) => (a > b ? a : b));
+      await this.run('SELECT setval($1::regclass, $2::bigint, true)', { table: table.name }, [seq, top.toString()]);
+    }
+  }
+
+  explain(error: unknown): HesapError | undefined {
+    const e = error as { severity?: string; code?: string };
+    if (error instanceof HesapError || !e || (!e.severity && !/^E[A-Z]+$/.test(e.code ?? ''))) return undefined;
+    return mapQueryError(error);
+  }
+
+  async abort(reason: unknown): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (!client || this.finished) return;
+    // The connection may be mid-COPY or broken; it is never returned to the pool.
+    try {
+      if (!this.failed && !this.commitSent) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('rollback timeout')), 5000);
+          timer.unref();
+        });
+        await Promise.race([client.query('ROLLBACK'), timeout]).finally(() => clearTimeout(timer));
+      }
+    } catch {
+      // The server rolls back on its own when the connection goes away.
+    } finally {
+      client.release(reason instanceof Error ? reason : new Error('aborted'));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.abort(new Error('closed'));
+    await this.pool.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,7 @@
+/** @hesap/adapter-sqlite: SQLite files as a hesap source and target. */
+export { SqliteAdapter, sqliteAdapter, sqlitePath, type SqliteOpenOptions } from './sqlite-adapter';
+export { SqliteSource } from './sqlite-source';
+export { SqliteTarget, leftoverTempFiles, type SqliteTargetOptions } from './sqlite-target';
+export { SqliteIntrospector } from './sqlite-introspector';
+export { parseDeclaredType, affinityOf, type DeclaredType, type SqliteAffinity, type TypeIntent } from './sqlite-declared-type';
+export { decideColumnType, type ColumnStats, type ColumnDecision } from './sqlite-column-profile';

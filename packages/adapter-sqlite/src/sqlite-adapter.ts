@@ -1,0 +1,102 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import DatabaseConstructor from 'better-sqlite3';
+import {
+  AdapterBase,
+  DEFAULT_CAPABILITIES,
+  HesapError,
+  resolvePolicies,
+  type AdapterCapabilities,
+  type OpenOptions,
+  type ProbeResult,
+} from '@hesap/core';
+import { SqliteSource } from './sqlite-source';
+import { SqliteTarget } from './sqlite-target';
+
+export interface SqliteOpenOptions extends OpenOptions {
+  /** Target only: start from an empty file instead of a copy of the current one. Default true. */
+  fresh?: boolean;
+  /** Milliseconds to wait for a lock held by another connection. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * The file path a location names: `sqlite:app.db`, `sqlite:///abs/app.db`,
+ * `file:app.db`, or a plain path.
+ */
+export function sqlitePath(location: string): string {
+  const m = /^(?:sqlite3?|file):(?:\/\/)?(.*)$/i.exec(location);
+  if (!m) return location;
+  const rest = m[1]!.split('?')[0]!;
+  return decodeURIComponent(rest);
+}
+
+const CAPABILITIES: AdapterCapabilities = Object.freeze({
+  ...DEFAULT_CAPABILITIES,
+  source: true,
+  target: true,
+  consistentRead: true,
+  atomicLoad: true,
+  textAllowsNul: true,
+});
+
+/** SQLite files through better-sqlite3: read in one snapshot, written to a temporary file and renamed. */
+export class SqliteAdapter extends AdapterBase {
+  readonly name = 'sqlite';
+  readonly schemes = ['sqlite', 'sqlite3', 'file'] as const;
+
+  override get capabilities(): AdapterCapabilities {
+    return CAPABILITIES;
+  }
+
+  /** A `sqlite:`/`file:` URL, or anything without a URL scheme (a path). */
+  override accepts(location: string): boolean {
+    return super.accepts(location) || !/^[a-z][a-z0-9+.-]+:\/\//i.test(location);
+  }
+
+  override describe(location: string): string {
+    return sqlitePath(location);
+  }
+
+  override async probe(location: string): Promise<ProbeResult> {
+    const started = Date.now();
+    try {
+      const db = this.openFile(location, {});
+      const version = db.prepare('SELECT sqlite_version()').pluck().get() as string;
+      db.close();
+      return { reachable: true, latencyMs: Date.now() - started, serverVersion: `SQLite ${version}` };
+    } catch (error) {
+      return { reachable: false, error: error instanceof HesapError ? error : new HesapError('INTERNAL', String(error), { cause: error }) };
+    }
+  }
+
+  override async openSource(location: string, options: SqliteOpenOptions = {}): Promise<SqliteSource> {
+    return new SqliteSource(this.openFile(location, options), resolvePolicies(options.policies));
+  }
+
+  override async openTarget(location: string, options: SqliteOpenOptions = {}): Promise<SqliteTarget> {
+    return new SqliteTarget(path.resolve(sqlitePath(location)), { fresh: options.fresh ?? true });
+  }
+
+  private openFile(location: string, options: SqliteOpenOptions) {
+    const file = sqlitePath(location);
+    if (!fs.existsSync(file)) {
+      throw new HesapError('LOCAL_FILE_MISSING', `The local database file does not exist: ${file}`, {
+        hints: ['Check the path given with --local or HESAP_LOCAL_DB, or run `hesap db pull` to create it from the remote.'],
+      });
+    }
+    try {
+      const db = new DatabaseConstructor(file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5000 });
+      db.prepare('SELECT count(*) FROM sqlite_schema').get();
+      return db;
+    } catch (error) {
+      throw new HesapError('CONFIG_INVALID', `${file} cannot be opened as a SQLite database: ${(error as Error).message}`, {
+        cause: error,
+        hints: ['Check that --local points at a SQLite database file.'],
+      });
+    }
+  }
+}
+
+/** The shared instance. */
+export const sqliteAdapter = new SqliteAdapter();

@@ -1,0 +1,374 @@
+import { isUtf8 } from 'node:buffer';
+import type Database from 'better-sqlite3';
+import {
+  HesapError,
+  quoteIdent,
+  type Column,
+  type DataPolicies,
+  type ForeignKey,
+  type ForeignKeyAction,
+  type Index,
+  type IntrospectOptions,
+  type KeyConstraint,
+  type Note,
+  type Schema,
+  type Table,
+  type View,
+} from '@hesap/core';
+import { decideColumnType, profileQuery, readProfile, type ColumnDecision } from './sqlite-column-profile';
+import { parseDeclaredType, type DeclaredType } from './sqlite-declared-type';
+import { parseSqliteDefault } from './sqlite-defaults';
+
+interface TableListRow {
+  schema: string;
+  name: string;
+  type: string;
+  ncol: number;
+  wr: number;
+  strict: number;
+}
+
+interface XInfoRow {
+  cid: number;
+  name: string;
+  type: string;
+  notnull: number;
+  dflt_value: string | null;
+  pk: number;
+  hidden: number;
+}
+
+interface ForeignKeyRow {
+  id: number;
+  seq: number;
+  table: string;
+  from: string;
+  to: string | null;
+  on_update: string;
+  on_delete: string;
+}
+
+interface IndexListRow {
+  name: string;
+  unique: number;
+  origin: string;
+  partial: number;
+}
+
+interface IndexInfoRow {
+  seqno: number;
+  cid: number;
+  name: string | null;
+  key: number;
+}
+
+/** What the introspector learned beyond the neutral model, for reading the table. */
+export interface SqliteTableInfo {
+  /** The table has a rowid to page through (not WITHOUT ROWID, and a name to reach it by). */
+  rowidName?: string;
+  /** SQL that names a row in error messages (`'id=' || "id"`). */
+  rowLabel: string;
+  /** Columns whose text goes through the repair function. */
+  repair: Set<string>;
+}
+
+const NO_VALUES = { integers: 0, reals: 0, texts: 0, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 0 };
+
+const ACTIONS: Record<string, ForeignKeyAction> = {
+  'NO ACTION': 'NO ACTION',
+  RESTRICT: 'RESTRICT',
+  CASCADE: 'CASCADE',
+  'SET NULL': 'SET NULL',
+  'SET DEFAULT': 'SET DEFAULT',
+};
+
+/**
+ * Reads a SQLite database into the neutral model: tables, columns, keys, indexes,
+ * AUTOINCREMENT state and views from `sqlite_schema` and the PRAGMAs, and (with
+ * `profile`) each column's type decided from its data.
+ */
+export class SqliteIntrospector {
+  readonly info = new Map<string, SqliteTableInfo>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly policies: DataPolicies,
+  ) {}
+
+  introspect(options: IntrospectOptions = {}): Schema {
+    const notes: Note[] = [];
+    const list = this.db.prepare('PRAGMA main.table_list').all() as TableListRow[];
+    const wanted = options.tables ? new Set(options.tables) : undefined;
+    const tables: Table[] = [];
+    const views: View[] = [];
+    const sqlOf = this.db.prepare('SELECT sql FROM main.sqlite_schema WHERE name = ? AND type IN (\'table\', \'view\')').pluck();
+    const sequences = this.readSequences();
+    for (const entry of list) {
+      if (entry.schema !== 'main' || entry.name.startsWith('sqlite_')) continue;
+      if (entry.type === 'view') {
+        views.push({ name: entry.name, sql: (sqlOf.get(entry.name) as string | undefined) ?? undefined });
+        continue;
+      }
+      if (entry.type === 'virtual' || entry.type === 'shadow') {
+        notes.push({ level: 'warning', code: 'TABLE_SKIPPED', table: entry.name, message: `${entry.type} table "${entry.name}" is not copied.` });
+        continue;
+      }
+      const table = this.readTable(entry, (sqlOf.get(entry.name) as string) ?? '', sequences, notes);
+      if (options.profile && (!wanted || wanted.has(entry.name))) this.profile(table, notes);
+      tables.push(table);
+    }
+    if (views.length > 0) {
+      notes.push({
+        level: 'info',
+        code: 'VIEWS_NOT_COPIED',
+        message: `Views are listed, not copied: ${views.map((v) => v.name).join(', ')}.`,
+      });
+    }
+    return { dialect: 'sqlite', tables, views, notes };
+  }
+
+  private readSequences(): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    const exists = this.db.prepare("SELECT 1 FROM main.sqlite_schema WHERE name = 'sqlite_sequence'").get();
+    if (!exists) return out;
+    const rows = this.db.prepare('SELECT name, seq FROM main.sqlite_sequence').safeIntegers(true).all() as Array<{ name: string; seq: bigint | null }>;
+    for (const row of rows) if (row.seq !== null) out.set(row.name, BigInt(row.seq));
+    return out;
+  }
+
+  private readTable(entry: TableListRow, sql: string, sequences: Map<string, bigint>, notes: Note[]): Table {
+    const name = entry.name;
+    const q = quoteIdent(name);
+    const xinfo = this.db.prepare(`PRAGMA main.table_xinfo(${q})`).all() as XInfoRow[];
+    const columns: Column[] = [];
+    const pkColumns = xinfo.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+    const withoutRowid = entry.wr === 1;
+    const rowidAlias =
+      !withoutRowid && pkColumns.length === 1 && pkColumns[0]!.type.trim().toUpperCase() === 'INTEGER' ? pkColumns[0]!.name : undefined;
+    const autoincrement = rowidAlias !== undefined && /\bAUTOINCREMENT\b/i.test(sql);
+    for (const c of xinfo) {
+      if (c.hidden === 1) continue;
+      if (c.hidden === 2 || c.hidden === 3) {
+        notes.push({
+          level: 'warning',
+          code: 'GENERATED_COLUMN_SKIPPED',
+          table: name,
+          column: c.name,
+          message: `Generated column "${c.name}" is computed by SQLite and is not copied.`,
+        });
+        continue;
+      }
+      const declared = parseDeclaredType(c.type);
+      columns.push({
+        name: c.name,
+        // Until the data is profiled, the declaration is all there is to go on.
+        type: decideColumnType(declared, NO_VALUES, this.policies).type,
+        declaredType: c.type,
+        // A rowid alias can never hold NULL, whatever the declaration says.
+        nullable: c.notnull === 0 && c.name !== rowidAlias,
+        default: parseSqliteDefault(c.dflt_value),
+        generated: c.name === rowidAlias ? true : undefined,
+        origin: { dialect: 'sqlite', type: c.type, default: c.dflt_value },
+        ...declaredDefaults(declared),
+      });
+    }
+    const table: Table = {
+      name,
+      columns,
+      primaryKey: pkColumns.length > 0 ? { columns: pkColumns.map((c) => c.name) } : undefined,
+      uniques: [],
+      foreignKeys: this.readForeignKeys(name, pkColumns.length),
+      indexes: [],
+    };
+    this.readIndexes(table, notes);
+    if (rowidAlias) {
+      table.sequence = { column: rowidAlias, lastValue: autoincrement ? (sequences.get(name) ?? null) : null, strict: autoincrement || undefined };
+    }
+    const rowidName = withoutRowid ? undefined : ['rowid', '_rowid_', 'oid'].find((n) => !xinfo.some((c) => c.name.toLowerCase() === n));
+    const labelColumns = table.primaryKey?.columns ?? [];
+    const rowLabel =
+      labelColumns.length > 0
+        ? labelColumns.map((c) => `'${c.replace(/'/g, "''")}=' || quote(${quoteIdent(c)})`).join(" || ', ' || ")
+        : rowidName
+          ? `'rowid=' || ${rowidName}`
+          : "'?'";
+    this.info.set(name, { rowidName, rowLabel, repair: new Set() });
+    return table;
+  }
+
+  private readForeignKeys(table: string, _pkCount: number): ForeignKey[] {
+    const rows = this.db.prepare(`PRAGMA main.foreign_key_list(${quoteIdent(table)})`).all() as ForeignKeyRow[];
+    const byId = new Map<number, ForeignKeyRow[]>();
+    for (const row of rows) byId.set(row.id, [...(byId.get(row.id) ?? []), row]);
+    const out: ForeignKey[] = [];
+    for (const group of [...byId.values()]) {
+      group.sort((a, b) => a.seq - b.seq);
+      const first = group[0]!;
+      let to = group.map((r) => r.to);
+      if (to.some((c) => c === null)) {
+        // REFERENCES parent without columns: the parent's primary key.
+        const parentPk = (this.db.prepare(`PRAGMA main.table_info(${quoteIdent(first.table)})`).all() as XInfoRow[])
+          .filter((c) => c.pk > 0)
+          .sort((a, b) => a.pk - b.pk)
+          .map((c) => c.name);
+        to = parentPk.length === group.length ? parentPk : group.map((r) => r.from);
+      }
+      out.push({
+        columns: group.map((r) => r.from),
+        references: { table: first.table, columns: to as string[] },
+        onDelete: ACTIONS[first.on_delete.toUpperCase()] ?? 'NO ACTION',
+        onUpdate: ACTIONS[first.on_update.toUpperCase()] ?? 'NO ACTION',
+      });
+    }
+    // PRAGMA lists foreign keys last-declared first.
+    return out.reverse();
+  }
+
+  private readIndexes(table: Table, notes: Note[]): void {
+    const list = this.db.prepare(`PRAGMA main.index_list(${quoteIdent(table.name)})`).all() as IndexListRow[];
+    const uniques: KeyConstraint[] = [];
+    const indexes: Index[] = [];
+    for (const entry of [...list].reverse()) {
+      if (entry.origin === 'pk') continue;
+      const info = (this.db.prepare(`PRAGMA main.index_xinfo(${quoteIdent(entry.name)})`).all() as IndexInfoRow[]).filter((r) => r.key === 1);
+      if (info.some((r) => r.cid === -2 || r.name === null)) {
+        notes.push({
+          level: 'warning',
+          code: 'INDEX_SKIPPED',
+          table: table.name,
+          message: `Index "${entry.name}" is on an expression; it is not copied.`,
+        });
+        continue;
+      }
+      if (entry.partial === 1) {
+        notes.push({
+          level: 'warning',
+          code: 'INDEX_SKIPPED',
+          table: table.name,
+          message: `Index "${entry.name}" is partial (has a WHERE clause); it is not copied.`,
+        });
+        continue;
+      }
+      const columns = info.map((r) => r.name as string);
+      if (entry.origin === 'u') uniques.push({ columns });
+      else indexes.push({ name: entry.name, columns, unique: entry.unique === 1 });
+    }
+    table.uniques = uniques;
+    table.indexes = indexes;
+  }
+
+  /** Decides each column's type from the data, or fails naming the first row that cannot be kept. */
+  private profile(table: Table, notes: Note[]): void {
+    if (table.columns.length === 0) return;
+    const declared = table.columns.map((c) => ({ name: c.name, declared: parseDeclaredType(c.declaredType) }));
+    const row = this.db.prepare(profileQuery(table.name, declared)).raw(true).get() as unknown[];
+    const stats = readProfile(row, declared.length);
+    const info = this.info.get(table.name)!;
+    table.columns.forEach((column, i) => {
+      const decision = decideColumnType(declared[i]!.declared, stats[i]!, this.policies);
+      if (decision.problem) this.fail(table, column, decision);
+      if (stats[i]!.nonAscii > 0 && !decision.repairText) this.checkText(table, column);
+      applyDecision(column, decision);
+      if (decision.repairText) info.repair.add(column.name);
+      if (decision.note) notes.push({ level: 'warning', code: 'TYPE_FALLBACK', table: table.name, column: column.name, message: decision.note });
+    });
+    // A SQLite primary key may hold NULLs (only rowid aliases cannot); elsewhere it stays unique.
+    if (table.primaryKey) {
+      const pk = table.primaryKey.columns;
+      const nullable = pk.filter((c) => table.columns.find((col) => col.name === c)?.nullable);
+      if (nullable.length > 0) {
+        const where = nullable.map((c) => `${quoteIdent(c)} IS NULL`).join(' OR ');
+        const hasNull = this.db.prepare(`SELECT 1 FROM ${quoteIdent(table.name)} WHERE ${where} LIMIT 1`).get();
+        if (hasNull) {
+          table.declaredPrimaryKey = pk;
+          table.uniques.unshift({ columns: pk });
+          table.primaryKey = undefined;
+          notes.push({
+            level: 'warning',
+            code: 'PRIMARY_KEY_HAS_NULLS',
+            table: table.name,
+            message: `The primary key (${pk.join(', ')}) holds NULLs, which SQLite allows; it becomes a UNIQUE constraint elsewhere and is restored as a primary key in SQLite.`,
+          });
+        } else {
+          for (const c of pk) table.columns.find((col) => col.name === c)!.nullable = false;
+        }
+      }
+    }
+  }
+
+  private fail(table: Table, column: Column, decision: ColumnDecision): never {
+    const problem = decision.problem!;
+    const q = quoteIdent(column.name);
+    const info = this.info.get(table.name)!;
+    const where = problem.where.replace(/\bq\b/g, q);
+    const found = this.db.prepare(`SELECT ${info.rowLabel} AS label, quote(${q}) AS value FROM ${quoteIdent(table.name)} WHERE ${where} LIMIT 1`).get() as
+      | { label: string; value: string }
+      | undefined;
+    const row = found?.label ?? '?';
+    const shown = found ? ` (value ${truncate(found.value)})` : '';
+    let message = `the column ${problem.message}`;
+    if (problem.code === 'INVALID_TEXT') {
+      const bytes = this.db.prepare(`SELECT CAST(${q} AS BLOB) FROM ${quoteIdent(table.name)} WHERE ${where} LIMIT 1`).pluck().get() as Buffer;
+      message = isUtf8(bytes) ? message : 'the value is not valid UTF-8 (stored as a BLOB in a TEXT column)';
+    }
+    throw new HesapError(problem.code, `Table "${table.name}", column "${column.name}", row ${row}${shown}: ${message}.`, {
+      table: table.name,
+      column: column.name,
+      row,
+      hints:
+        problem.code === 'INVALID_TEXT'
+          ? ['Fix the value in the source, or pass --on-invalid-text replace to load it with U+FFFD in place of invalid bytes.']
+          : ['Fix the value in the source, or pass --on-type-mismatch text to load the column as text.'],
+    });
+  }
+
+  /** Text with non-ASCII bytes or NUL: find the first value that is not valid UTF-8 or holds NUL. */
+  private checkText(table: Table, column: Column): void {
+    const q = quoteIdent(column.name);
+    const info = this.info.get(table.name)!;
+    const rows = this.db
+      .prepare(
+        `SELECT ${info.rowLabel} AS label, CAST(${q} AS BLOB) AS bytes FROM ${quoteIdent(table.name)} WHERE typeof(${q}) = 'text' AND length(CAST(${q} AS BLOB)) <> length(${q})`,
+      )
+      .raw(true);
+    for (const [label, bytes] of rows.iterate() as IterableIterator<[string, Buffer]>) {
+      const nul = bytes.includes(0);
+      if (!nul && isUtf8(bytes)) continue;
+      if (this.policies.invalidText === 'replace') {
+        this.info.get(table.name)!.repair.add(column.name);
+        return;
+      }
+      throw new HesapError(
+        'INVALID_TEXT',
+        `Table "${table.name}", column "${column.name}", row ${label}: ${nul ? 'the text contains a NUL character, which PostgreSQL text cannot hold' : 'the text is not valid UTF-8'}.`,
+        {
+          table: table.name,
+          column: column.name,
+          row: label,
+          hints: ['Fix the value in the source, or pass --on-invalid-text replace to load it with U+FFFD in place of the bad bytes.'],
+        },
+      );
+    }
+  }
+}
+
+function truncate(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function declaredDefaults(declared: DeclaredType): Partial<Column> {
+  return declared.intent === 'decimal' && declared.precision !== undefined
+    ? { precision: declared.precision, scale: declared.scale }
+    : {};
+}
+
+function applyDecision(column: Column, decision: ColumnDecision): void {
+  column.type = decision.type;
+  if (decision.type === 'decimal' && decision.precision !== undefined) {
+    column.precision = decision.precision;
+    column.scale = decision.scale ?? 0;
+  } else {
+    delete column.precision;
+    delete column.scale;
+  }
+}

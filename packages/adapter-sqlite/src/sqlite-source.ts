@@ -1,0 +1,165 @@
+import { Readable } from 'node:stream';
+import type Database from 'better-sqlite3';
+import {
+  CHUNK_BYTES,
+  quoteIdent,
+  withTable,
+  type DataPolicies,
+  type IntrospectOptions,
+  type RowCounting,
+  type Schema,
+  type SourceSession,
+  type Table,
+} from '@hesap/core';
+import { lineExpression, REPAIR_TEXT_FUNCTION } from './sqlite-csv-sql';
+import { SqliteIntrospector, type SqliteTableInfo } from './sqlite-introspector';
+
+const MIN_ROWID = -(2n ** 63n);
+
+/**
+ * Reads a SQLite database as PostgreSQL CSV. Every read happens inside one read
+ * transaction opened with the session, so all tables come from one consistent
+ * snapshot even while the app keeps writing.
+ */
+export class SqliteSource implements SourceSession {
+  private readonly introspector: SqliteIntrospector;
+  private open = true;
+
+  constructor(
+    private readonly db: Database.Database,
+    policies: DataPolicies,
+  ) {
+    this.introspector = new SqliteIntrospector(db, policies);
+    db.function(REPAIR_TEXT_FUNCTION, { deterministic: true }, (value: unknown) => repairText(value));
+    db.exec('BEGIN');
+    // The snapshot starts with the first read, so take it now.
+    db.prepare('SELECT count(*) FROM main.sqlite_schema').get();
+  }
+
+  async introspect(options?: IntrospectOptions): Promise<Schema> {
+    return this.introspector.introspect(options);
+  }
+
+  async countRows(table: Table): Promise<number> {
+    const n = this.db.prepare(`SELECT count(*) FROM main.${quoteIdent(table.name)}`).pluck().get() as number;
+    return n;
+  }
+
+  readTable(table: Table): Readable {
+    const info = this.introspector.info.get(table.name);
+    if (!info) throw new Error(`Table "${table.name}" was not introspected in this session.`);
+    return new SqliteTableReader(this.db, table, info);
+  }
+
+  async close(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    try {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+/** Text as valid UTF-8 without NUL: invalid bytes and NUL become U+FFFD. */
+export function repairText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  return text.includes('\u0000') ? text.replace(/\u0000/g, '\uFFFD') : text;
+}
+
+/**
+ * A table's rows as CSV chunks. Tables with a rowid are read in batches, each one a
+ * single query whose result is the batch's CSV text as one BLOB (so no per-value
+ * JavaScript work at all); WITHOUT ROWID tables are read row by row.
+ */
+class SqliteTableReader extends Readable implements RowCounting {
+  rowCount = 0;
+  private batch?: Database.Statement;
+  private first = true;
+  private lastRowid: bigint = MIN_ROWID;
+  private limit = 256;
+  private rows?: IterableIterator<unknown>;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly table: Table,
+    private readonly info: SqliteTableInfo,
+  ) {
+    super({ highWaterMark: 4 * CHUNK_BYTES });
+  }
+
+  override _read(): void {
+    try {
+      if (this.info.rowidName) this.readBatches();
+      else this.readRows();
+    } catch (error) {
+      this.destroy(withTable(error, this.table.name));
+    }
+  }
+
+  private readBatches(): void {
+    const r = this.info.rowidName!;
+    const line = lineExpression(this.table.columns, this.info.repair);
+    const from = `main.${quoteIdent(this.table.name)}`;
+    this.batch ??= this.db
+      .prepare(
+        `SELECT max(r), count(*), CAST(group_concat(line, '') AS BLOB) FROM ` +
+          `(SELECT ${r} AS r, ${line} AS line FROM ${from} WHERE ${r} >= ? ORDER BY ${r} LIMIT ?)`,
+      )
+      .raw(true)
+      .safeIntegers(true);
+    for (;;) {
+      const start = this.first ? this.lastRowid : this.lastRowid + 1n;
+      if (!this.first && this.lastRowid === 2n ** 63n - 1n) {
+        this.push(null);
+        return;
+      }
+      this.first = false;
+      const [last, count, chunk] = this.batch.get(start, this.limit) as [bigint | null, bigint, Buffer | null];
+      const n = Number(count);
+      if (n === 0 || last === null || chunk === null) {
+        this.push(null);
+        return;
+      }
+      this.lastRowid = last;
+      this.rowCount += n;
+      // Aim for chunks of about CHUNK_BYTES.
+      const perRow = Math.max(1, chunk.length / n);
+      this.limit = Math.min(65536, Math.max(16, Math.round(CHUNK_BYTES / perRow)));
+      if (!this.push(chunk)) return;
+    }
+  }
+
+  private readRows(): void {
+    if (!this.rows) {
+      const line = lineExpression(this.table.columns, this.info.repair);
+      this.rows = this.db
+        .prepare(`SELECT ${line} FROM main.${quoteIdent(this.table.name)}`)
+        .raw(true)
+        .iterate();
+    }
+    for (;;) {
+      let text = '';
+      let rows = 0;
+      while (text.length < CHUNK_BYTES) {
+        const next = this.rows.next();
+        if (next.done) break;
+        text += (next.value as [string])[0];
+        rows++;
+      }
+      this.rowCount += rows;
+      if (rows === 0) {
+        this.push(null);
+        return;
+      }
+      if (!this.push(Buffer.from(text, 'utf8'))) return;
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.rows?.return?.();
+    callback(error);
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * @hesap/api: move a whole database between a local SQLite file and PostgreSQL from
+ * Node. The CLI is a thin shell over these functions.
+ */
+export { push, pull, type PushResult, type PullResult } from './push';
+export { copy, type CopyResult } from './copy';
+export { defaultRegistry } from './registry';
+export { readState, type SyncState, type SyncRecord } from './state';
+export type { CommonOptions, CopyOptions, PushOptions, PullOptions, StatusOptions, VerifyOptions, LogFunction } from './options';

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { formatFloat } from './csv/csv-encoder';
+import type { CsvRow } from './csv/csv-parser';
+import type { NeutralType } from './schema';
+
+/**
+ * Order-independent content checksums over canonical values. Two tables with the same
+ * rows, in any order and whatever database holds them, give the same checksum; the
+ * canonical form removes only differences of spelling (`2.50` and `2.5`, `t` and `true`,
+ * `\xAB` and `\xab`), never of value.
+ */
+
+const NULL_MARK = '\u0000N';
+const FIELD_SEP = '\u0000,';
+
+/** The canonical text of one CSV field for a column of the given type. */
+export function canonicalField(text: string | null, type: NeutralType): string {
+  if (text === null) return NULL_MARK;
+  switch (type) {
+    case 'float':
+      return formatFloat(Number(text));
+    case 'decimal':
+      return canonicalDecimal(text);
+    case 'boolean':
+      return /^(t|true|1|y|yes|on)$/i.test(text.trim()) ? 't' : 'f';
+    case 'bytes':
+      return text.toLowerCase();
+    case 'integer':
+      return /^[+-]?0\d|^\+/.test(text) ? BigInt(text).toString() : text;
+    default:
+      return text;
+  }
+}
+
+function canonicalDecimal(text: string): string {
+  if (/[eE]|Infinity|NaN/.test(text)) return formatFloat(Number(text));
+  let t = text.startsWith('+') ? text.slice(1) : text;
+  if (t.includes('.')) t = t.replace(/0+$/, '').replace(/\.$/, '');
+  const negative = t.startsWith('-');
+  let digits = negative ? t.slice(1) : t;
+  digits = digits.replace(/^0+(?=\d)/, '');
+  if (digits === '0' || digits === '') return '0';
+  return negative ? `-${digits}` : digits;
+}
+
+/** The canonical text of a whole row. */
+export function canonicalRow(row: CsvRow, types: readonly NeutralType[]): string {
+  let out = '';
+  for (let i = 0; i < types.length; i++) {
+    if (i > 0) out += FIELD_SEP;
+    out += canonicalField(row[i] ?? null, types[i]!);
+  }
+  return out;
+}
+
+/**
+ * A running multiset checksum: the sum (lane-wise, modulo 2^32) of each row's MD5.
+ * Adding rows in any order gives the same result; a row added twice counts twice.
+ */
+export class ContentChecksum {
+  private readonly lanes = new Uint32Array(4);
+  rows = 0;
+
+  constructor(private readonly types: readonly NeutralType[]) {}
+
+  add(row: CsvRow): void {
+    this.addCanonical(canonicalRow(row, this.types));
+  }
+
+  addCanonical(canonical: string): Buffer {
+    const digest = createHash('md5').update(canonical).digest();
+    for (let i = 0; i < 4; i++) this.lanes[i] = (this.lanes[i]! + digest.readUInt32LE(i * 4)) >>> 0;
+    this.rows++;
+    return digest;
+  }
+
+  /** `rows:hex`, comparable across databases. */
+  digest(): string {
+    return `${this.rows}:${Array.from(this.lanes, (l) => l.toString(16).padStart(8, '0')).join('')}`;
+  }
+}
+
+/** The SHA-256 of a row's canonical text; for finding which keys differ. */
+export function rowDigest(row: CsvRow, types: readonly NeutralType[]): string {
+  return createHash('sha256').update(canonicalRow(row, types)).digest('base64');
+}

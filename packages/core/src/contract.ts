@@ -1,0 +1,242 @@
+import type { Readable, Writable } from 'node:stream';
+import { HesapError } from './errors';
+import type { Note, Schema, Table } from './schema';
+
+/**
+ * The adapter contract. An adapter is a small factory of roles: it opens a source
+ * session (introspect, count, read tables as CSV) and a target session (introspect,
+ * create, write tables from CSV, finish). Sessions meet only through CSV streams, so
+ * no adapter knows another.
+ */
+
+/** What an adapter can do. {@link DEFAULT_CAPABILITIES} gives the safe answer for each. */
+export interface AdapterCapabilities {
+  /** Tables can be read from it. */
+  source: boolean;
+  /** Tables can be written to it. */
+  target: boolean;
+  /** Names longer than this many UTF-8 bytes are cut by the database (PostgreSQL: 63). */
+  maxIdentifierBytes?: number;
+  /** Every table is read from one consistent snapshot. */
+  consistentRead: boolean;
+  /** A failed load leaves the target exactly as it was, schema included. */
+  atomicLoad: boolean;
+  /** Push modes beyond `create` and `replace` that the target implements. */
+  mergeModes: readonly MergeMode[];
+  /** Text values may contain NUL characters. */
+  textAllowsNul: boolean;
+}
+
+export const DEFAULT_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  source: false,
+  target: false,
+  maxIdentifierBytes: undefined,
+  consistentRead: false,
+  atomicLoad: false,
+  mergeModes: Object.freeze([]) as readonly MergeMode[],
+  textAllowsNul: false,
+});
+
+/** How rows meet rows already in the target. */
+export type MergeMode = 'merge' | 'upsert' | 'append';
+/** `create`: only into missing or empty tables. `replace`: the target tables end holding exactly the source rows. */
+export type PushMode = 'create' | 'replace' | MergeMode;
+
+/** What to do with data a target cannot hold as it is. Each non-default choice is reported. */
+export interface DataPolicies {
+  /** A value whose storage class contradicts the column's declared type (text in an INTEGER column). `text`: load the column as text. */
+  typeMismatch: 'error' | 'text';
+  /** Text that is not valid UTF-8 or holds NUL. `replace`: substitute U+FFFD. */
+  invalidText: 'error' | 'replace';
+  /** Names longer than the target's identifier limit. `shorten`: a deterministic short name. */
+  longNames: 'error' | 'shorten';
+}
+
+export const DEFAULT_POLICIES: DataPolicies = Object.freeze({
+  typeMismatch: 'error',
+  invalidText: 'error',
+  longNames: 'error',
+});
+
+export interface IntrospectOptions {
+  /**
+   * Look at the data to decide each column's type (SQLite declares hints, not types).
+   * Off for quick looks such as `status`.
+   */
+  profile?: boolean;
+  /** Only these tables (by exact name); all when absent. */
+  tables?: readonly string[];
+}
+
+/** A stream that knows how many rows went through it, for progress reports. */
+export interface RowCounting {
+  readonly rowCount: number;
+}
+
+export interface SourceSession {
+  /** The schema, with column types decided from the data when `profile` is set. */
+  introspect(options?: IntrospectOptions): Promise<Schema>;
+  /** The exact number of rows, seen from the same snapshot as the reads. */
+  countRows(table: Table): Promise<number>;
+  /**
+   * The table's rows as PostgreSQL CSV, columns in `table.columns` order, encoded for
+   * the neutral types in `table`. May implement {@link RowCounting}.
+   */
+  readTable(table: Table): Readable;
+  /** Ends the read snapshot and releases connections. */
+  close(): Promise<void>;
+  /** Turns an error of this adapter's driver into a HesapError; undefined when it is not one of its own. */
+  explain?(error: unknown): HesapError | undefined;
+}
+
+/** One table of a load: the source table and the target table it becomes. */
+export interface TablePlan {
+  source: Table;
+  /** The same table under the names the target uses (equal to `source` unless names were shortened). */
+  target: Table;
+  /** `create`: the table is new. `load`: it exists and is empty. `replace`: it exists and is emptied first. Merge modes: rows meet existing rows. */
+  action: 'create' | 'load' | 'replace' | MergeMode;
+  /** The table as it exists in the target, when it does. */
+  existing?: Table;
+  /** Source row count, when known. */
+  rows?: number;
+}
+
+export interface LoadPlan {
+  mode: PushMode;
+  /** Parents before children. */
+  tables: TablePlan[];
+  /** Dry run: do everything, then roll back. */
+  dryRun: boolean;
+  notes: Note[];
+}
+
+/** A row that was not written, and why. */
+export interface SkippedRow {
+  table: string;
+  reason: string;
+  /** The constraint involved, when one was. */
+  constraint?: string;
+  /** The source row's key, as `col=value` pairs. */
+  sourceKey: string;
+  /** The target row it met, when there was one. */
+  targetKey?: string;
+}
+
+export interface TableWriteResult {
+  table: string;
+  /** Rows that arrived from the source. */
+  received: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** Rows inserted under a new key because theirs was taken. */
+  remapped: number;
+  skipped: SkippedRow[];
+}
+
+/** A table being written: the CSV goes into `stream`; `complete()` resolves once it is in. */
+export interface TableWrite {
+  readonly stream: Writable;
+  complete(): Promise<TableWriteResult>;
+}
+
+export interface TargetSession {
+  /** What the target holds now. */
+  introspect(options?: IntrospectOptions): Promise<Schema>;
+  /** Starts the transaction, creates missing tables, empties replaced ones. */
+  begin(plan: LoadPlan): Promise<void>;
+  writeTable(table: TablePlan): TableWrite;
+  /** Adds the constraints left for after the load, sets sequences, commits (or rolls back a dry run). */
+  finish(): Promise<{ notes: Note[] }>;
+  /** Undoes everything since `begin`. Safe to call more than once, and after a failed `finish`. */
+  abort(reason: unknown): Promise<void>;
+  close(): Promise<void>;
+  /** Turns an error of this adapter's driver into a HesapError; undefined when it is not one of its own. */
+  explain?(error: unknown): HesapError | undefined;
+}
+
+/** What `status` shows about one side. */
+export interface ProbeResult {
+  reachable: boolean;
+  latencyMs?: number;
+  serverVersion?: string;
+  error?: HesapError;
+}
+
+export interface OpenOptions {
+  policies?: Partial<DataPolicies>;
+  /** Seconds to wait for a connection. */
+  connectTimeoutSeconds?: number;
+  /** Seconds to wait for a lock before failing. */
+  lockTimeoutSeconds?: number;
+  /** Called for things worth a log line (retries, TLS mode in use). */
+  log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
+}
+
+/**
+ * An adapter: a factory for sessions on one kind of database.
+ *
+ * @example
+ * const adapter = registry.forLocation('postgres://localhost/app');
+ * const target = await adapter.openTarget('postgres://localhost/app', {});
+ */
+export interface Adapter {
+  readonly name: string;
+  /** URL schemes it answers for (`postgres`, `postgresql`, `sqlite`). */
+  readonly schemes: readonly string[];
+  readonly capabilities: AdapterCapabilities;
+  /** True when it can open this location. */
+  accepts(location: string): boolean;
+  /** The location with any secret removed, for output. */
+  describe(location: string): string;
+  probe(location: string, options?: OpenOptions): Promise<ProbeResult>;
+  openSource(location: string, options?: OpenOptions): Promise<SourceSession>;
+  openTarget(location: string, options?: OpenOptions): Promise<TargetSession>;
+}
+
+/**
+ * A base for adapters: every optional member has a safe default, so adding a
+ * capability to the contract never breaks an adapter written elsewhere.
+ */
+export abstract class AdapterBase implements Adapter {
+  abstract readonly name: string;
+  abstract readonly schemes: readonly string[];
+
+  get capabilities(): AdapterCapabilities {
+    return DEFAULT_CAPABILITIES;
+  }
+
+  accepts(location: string): boolean {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(location)?.[1]?.toLowerCase();
+    return scheme !== undefined && this.schemes.includes(scheme);
+  }
+
+  describe(location: string): string {
+    return location;
+  }
+
+  async probe(location: string, options?: OpenOptions): Promise<ProbeResult> {
+    const started = Date.now();
+    try {
+      const session = await this.openSource(location, options);
+      await session.close();
+      return { reachable: true, latencyMs: Date.now() - started };
+    } catch (error) {
+      return { reachable: false, error: error instanceof HesapError ? error : new HesapError('INTERNAL', String(error)) };
+    }
+  }
+
+  openSource(_location: string, _options?: OpenOptions): Promise<SourceSession> {
+    return Promise.reject(new HesapError('UNSUPPORTED', `The ${this.name} adapter cannot be read from.`));
+  }
+
+  openTarget(_location: string, _options?: OpenOptions): Promise<TargetSession> {
+    return Promise.reject(new HesapError('UNSUPPORTED', `The ${this.name} adapter cannot be written to.`));
+  }
+}
+
+/** The effective policies: defaults with the given overrides. */
+export function resolvePolicies(policies?: Partial<DataPolicies>): DataPolicies {
+  return { ...DEFAULT_POLICIES, ...policies };
+}

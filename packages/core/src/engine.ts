@@ -1,0 +1,191 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type {
+  AdapterCapabilities,
+  DataPolicies,
+  LoadPlan,
+  PushMode,
+  RowCounting,
+  SourceSession,
+  TableWriteResult,
+  TargetSession,
+} from './contract';
+import { resolvePolicies } from './contract';
+import { HesapError, withTable } from './errors';
+import { planLoad, selectTables } from './planner';
+import type { Note } from './schema';
+
+/** Progress of one table. Emitted at most every `progressIntervalMs`, and once at the start and end of each table. */
+export interface ProgressEvent {
+  table: string;
+  phase: 'start' | 'rows' | 'done';
+  rowsDone: number;
+  /** Rows in the source table, when known. */
+  rowsTotal?: number;
+  /** CSV bytes moved so far for this table. */
+  bytes: number;
+  /** Position of the table in the plan (0-based) and the number of tables. */
+  index: number;
+  count: number;
+}
+
+export interface TransferOptions {
+  source: SourceSession;
+  target: TargetSession;
+  targetCapabilities: AdapterCapabilities;
+  /** Only these tables; all when absent or empty. */
+  tables?: readonly string[];
+  exclude?: readonly string[];
+  mode?: PushMode;
+  policies?: Partial<DataPolicies>;
+  dryRun?: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+  progressIntervalMs?: number;
+  /** Aborting cancels the table in flight and rolls the target back. */
+  signal?: AbortSignal;
+}
+
+export interface TableReport extends TableWriteResult {
+  action: string;
+  /** The table's name in the target when it differs from the source. */
+  targetName?: string;
+  bytes: number;
+  durationMs: number;
+}
+
+export interface TransferReport {
+  mode: PushMode;
+  dryRun: boolean;
+  tables: TableReport[];
+  /** Views in the source; they are listed, never copied as tables. */
+  views: string[];
+  notes: Note[];
+  durationMs: number;
+}
+
+/** Counts bytes passing through and reports progress without holding anything back. */
+class ProgressTap extends Transform {
+  bytes = 0;
+  private last = 0;
+
+  constructor(
+    private readonly report: (bytes: number) => void,
+    private readonly intervalMs: number,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    const now = Date.now();
+    if (now - this.last >= this.intervalMs) {
+      this.last = now;
+      this.report(this.bytes);
+    }
+    callback(null, chunk);
+  }
+}
+
+function rowCountOf(...streams: unknown[]): number {
+  let best = 0;
+  for (const s of streams) {
+    const n = (s as Partial<RowCounting>).rowCount;
+    if (typeof n === 'number' && n > best) best = n;
+  }
+  return best;
+}
+
+/**
+ * Moves tables from a source session to a target session: plans the load, streams each
+ * table as CSV through `stream/promises.pipeline` (backpressure end to end), and
+ * finishes the target. Any failure aborts the target, which leaves it as it was.
+ *
+ * @example
+ * const report = await transfer({ source, target, targetCapabilities: postgres.capabilities, mode: 'replace' });
+ */
+export async function transfer(options: TransferOptions): Promise<TransferReport> {
+  const started = Date.now();
+  const { source, target, signal } = options;
+  const mode = options.mode ?? 'create';
+  const policies = resolvePolicies(options.policies);
+  const include = options.tables && options.tables.length > 0 ? options.tables : undefined;
+
+  const schema = await source.introspect({ profile: true, tables: include });
+  const selected = selectTables(schema, include, options.exclude);
+  const targetSchema = await target.introspect({ profile: false });
+  const counts = new Map<string, number>();
+  for (const table of selected) counts.set(table.name, await source.countRows(table));
+  const plan: LoadPlan = planLoad({
+    source: schema,
+    target: targetSchema,
+    tables: selected,
+    mode,
+    capabilities: options.targetCapabilities,
+    policies,
+    dryRun: options.dryRun,
+    rowCounts: counts,
+  });
+  const selectedNames = new Set(selected.map((t) => t.name));
+  const notes: Note[] = schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table));
+
+  const reports: TableReport[] = [];
+  let current: string | undefined;
+  try {
+    signal?.throwIfAborted();
+    await target.begin(plan);
+    const interval = options.progressIntervalMs ?? 200;
+    for (const [index, tablePlan] of plan.tables.entries()) {
+      signal?.throwIfAborted();
+      const name = tablePlan.source.name;
+      current = name;
+      const tableStarted = Date.now();
+      const rowsTotal = counts.get(name);
+      const progress = (phase: ProgressEvent['phase'], rowsDone: number, bytes: number) =>
+        options.onProgress?.({ table: name, phase, rowsDone, rowsTotal, bytes, index, count: plan.tables.length });
+      progress('start', 0, 0);
+      const read = source.readTable(tablePlan.source);
+      const write = target.writeTable(tablePlan);
+      const tap = new ProgressTap((bytes) => progress('rows', rowCountOf(read, write.stream), bytes), interval);
+      await pipeline(read, tap, write.stream, signal ? { signal } : {});
+      const result = await write.complete();
+      if (rowsTotal !== undefined && result.received !== rowsTotal) {
+        throw new HesapError(
+          'INTERNAL',
+          `Table "${name}": the source holds ${rowsTotal} rows but ${result.received} arrived; nothing was committed.`,
+          { table: name },
+        );
+      }
+      progress('done', result.received, tap.bytes);
+      reports.push({
+        ...result,
+        action: tablePlan.action,
+        targetName: tablePlan.target.name !== name ? tablePlan.target.name : undefined,
+        bytes: tap.bytes,
+        durationMs: Date.now() - tableStarted,
+      });
+    }
+    current = undefined;
+    signal?.throwIfAborted();
+    const finished = await target.finish();
+    // Adapters add to the plan's notes while they create tables.
+    notes.push(...plan.notes, ...finished.notes);
+  } catch (error) {
+    await target.abort(error).catch(() => undefined);
+    const explained = error instanceof HesapError ? error : (source.explain?.(error) ?? target.explain?.(error) ?? error);
+    const cause = signal?.aborted && !(explained instanceof HesapError && explained.code !== 'INTERNAL') ? interrupted(signal.reason) : explained;
+    throw current ? withTable(cause, current) : cause;
+  }
+  return {
+    mode,
+    dryRun: plan.dryRun,
+    tables: reports,
+    views: schema.views.map((v) => v.name),
+    notes,
+    durationMs: Date.now() - started,
+  };
+}
+
+function interrupted(reason: unknown): HesapError {
+  const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'interrupted';
+  return new HesapError('INTERRUPTED', `Stopped (${why}); the target was rolled back.`, { cause: reason });
+}

@@ -1,0 +1,16 @@
+/**
+ * @hesap/core: the schema model, the adapter contract, the PostgreSQL CSV codec, the
+ * planner and the transfer engine. It imports no database driver.
+ */
+export * from './errors';
+export * from './identifiers';
+export * from './schema';
+export * from './contract';
+export * from './csv/csv-encoder';
+export * from './csv/csv-parser';
+export * from './csv/csv-values';
+export * from './planner';
+export * from './engine';
+export * from './checksum';
+export * from './redact';
+export * from './registry';

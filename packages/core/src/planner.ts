@@ -1,0 +1,324 @@
+import type { AdapterCapabilities, DataPolicies, LoadPlan, PushMode, TablePlan } from './contract';
+import { HesapError } from './errors';
+import { identifierBytes, shortenIdentifier, truncateIdentifier } from './identifiers';
+import type { Column, ForeignKey, NeutralType, Note, Schema, Table } from './schema';
+import { findTable } from './schema';
+
+/** Which tables to move: all of them, or those named, minus those excluded. Unknown names are an error. */
+export function selectTables(schema: Schema, include?: readonly string[], exclude?: readonly string[]): Table[] {
+  const known = new Set(schema.tables.map((t) => t.name));
+  for (const name of [...(include ?? []), ...(exclude ?? [])]) {
+    if (!known.has(name)) {
+      const view = schema.views.some((v) => v.name === name);
+      throw new HesapError(
+        'TABLE_MISSING',
+        view ? `"${name}" is a view; views are listed, not copied.` : `There is no table "${name}" in the source.`,
+        {
+          table: name,
+          hints: [`Tables in the source: ${[...known].join(', ') || '(none)'}.`],
+        },
+      );
+    }
+  }
+  const wanted = include && include.length > 0 ? new Set(include) : known;
+  const dropped = new Set(exclude ?? []);
+  return schema.tables.filter((t) => wanted.has(t.name) && !dropped.has(t.name));
+}
+
+export interface TableOrder {
+  /** Parents before children. Tables in a cycle come in name order after their other parents. */
+  order: Table[];
+  /** Foreign keys that point at the table itself or close a cycle: they cannot be satisfied row by row in load order. */
+  cyclic: Array<{ table: string; foreignKey: ForeignKey }>;
+}
+
+/**
+ * Orders tables so that every table comes after the tables its foreign keys point at.
+ * Foreign keys to tables outside the set are ignored; self-references and cycles are
+ * returned in `cyclic` so a target can add those constraints after the load or defer them.
+ */
+export function orderTables(tables: readonly Table[]): TableOrder {
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  const parents = new Map<string, Set<string>>();
+  for (const t of tables) {
+    const ps = new Set<string>();
+    for (const fk of t.foreignKeys) {
+      if (fk.references.table !== t.name && byName.has(fk.references.table)) ps.add(fk.references.table);
+    }
+    parents.set(t.name, ps);
+  }
+  const order: Table[] = [];
+  const placed = new Set<string>();
+  const remaining = [...tables].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  while (remaining.length > 0) {
+    let index = remaining.findIndex((t) => [...parents.get(t.name)!].every((p) => placed.has(p)));
+    if (index < 0) {
+      // A cycle: take the table with the fewest unplaced parents (then by name) and go on.
+      let best = 0;
+      let bestCount = Infinity;
+      remaining.forEach((t, i) => {
+        const count = [...parents.get(t.name)!].filter((p) => !placed.has(p)).length;
+        if (count < bestCount) {
+          best = i;
+          bestCount = count;
+        }
+      });
+      index = best;
+    }
+    const [next] = remaining.splice(index, 1);
+    order.push(next!);
+    placed.add(next!.name);
+  }
+  const position = new Map(order.map((t, i) => [t.name, i]));
+  const cyclic: TableOrder['cyclic'] = [];
+  for (const t of order) {
+    for (const fk of t.foreignKeys) {
+      const parent = position.get(fk.references.table);
+      if (parent !== undefined && parent >= position.get(t.name)!) cyclic.push({ table: t.name, foreignKey: fk });
+    }
+  }
+  return { order, cyclic };
+}
+
+/**
+ * Gives names to the constraints that have none, the way PostgreSQL would
+ * (`users_pkey`, `users_email_key`, `orders_creator_id_fkey`), so that every
+ * relation-level name is known before anything is written.
+ */
+export function nameConstraints(table: Table): Table {
+  const base = table.name;
+  return {
+    ...table,
+    primaryKey: table.primaryKey && { ...table.primaryKey, name: table.primaryKey.name ?? `${base}_pkey` },
+    uniques: table.uniques.map((u) => ({ ...u, name: u.name ?? `${base}_${u.columns.join('_')}_key` })),
+    foreignKeys: table.foreignKeys.map((fk) => ({ ...fk, name: fk.name ?? `${base}_${fk.columns.join('_')}_fkey` })),
+  };
+}
+
+interface NameUse {
+  kind: string;
+  table: string;
+  name: string;
+}
+
+/**
+ * Makes every name fit the target. A name over the limit is refused (naming it, and
+ * any other name it would collide with once cut) unless the policy says `shorten`,
+ * in which case it gets a deterministic short form and a note says so. Constraint
+ * names hesap made up itself are always shortened quietly.
+ */
+export function fitIdentifiers(
+  tables: readonly Table[],
+  capabilities: AdapterCapabilities,
+  policies: DataPolicies,
+): { tables: Table[]; notes: Note[] } {
+  const limit = capabilities.maxIdentifierBytes;
+  const notes: Note[] = [];
+  const named = tables.map((t) => ({ declared: t, named: nameConstraints(t) }));
+  if (limit === undefined) return { tables: named.map((n) => n.named), notes };
+
+  // Table and column names are the user's: refuse or shorten by policy.
+  const problems: string[] = [];
+  const checkGroup = (kind: string, table: string, names: string[]): Map<string, string> => {
+    const renamed = new Map<string, string>();
+    const cut = new Map<string, string[]>();
+    for (const name of names) {
+      const key = truncateIdentifier(name, limit);
+      cut.set(key, [...(cut.get(key) ?? []), name]);
+    }
+    for (const [key, group] of cut) {
+      for (const name of group) {
+        if (identifierBytes(name) <= limit) continue;
+        if (policies.longNames === 'shorten') {
+          const short = shortenIdentifier(name, limit);
+          renamed.set(name, short);
+          notes.push({
+            level: 'warning',
+            code: 'NAME_SHORTENED',
+            table,
+            message: `${kind} name "${name}" is longer than ${limit} bytes; it is called "${short}" in the target.`,
+          });
+        } else if (group.length > 1) {
+          problems.push(
+            `${kind} names ${group.map((g) => `"${g}"`).join(' and ')}${kind === 'column' ? ` in table "${table}"` : ''} are the same in their first ${limit} bytes ("${key}").`,
+          );
+          break;
+        } else {
+          problems.push(`${kind} name "${name}"${kind === 'column' ? ` in table "${table}"` : ''} is longer than ${limit} bytes.`);
+        }
+      }
+    }
+    return renamed;
+  };
+
+  const tableNames = checkGroup(
+    'table',
+    '',
+    tables.map((t) => t.name),
+  );
+  const columnMaps = new Map<string, Map<string, string>>();
+  for (const { named: t } of named) {
+    columnMaps.set(
+      t.name,
+      checkGroup(
+        'column',
+        t.name,
+        t.columns.map((c) => c.name),
+      ),
+    );
+  }
+  const out = named.map(({ named: t }) => renameTable(t, tableNames, columnMaps));
+  if (problems.length > 0) {
+    const collision = problems.some((p) => p.includes(' are the same '));
+    throw new HesapError(collision ? 'IDENTIFIER_COLLISION' : 'IDENTIFIER_INVALID', problems.join(' '), {
+      table: out.length === 1 ? out[0]!.name : undefined,
+      hints: [
+        `PostgreSQL cuts names at ${limit} bytes. Rename them in the source, or pass --long-names shorten to give them deterministic short names.`,
+      ],
+    });
+  }
+
+  // Relation-level names (tables, indexes, constraints) share one namespace per schema.
+  const used = new Map<string, NameUse>();
+  for (const t of out) used.set(t.name, { kind: 'table', table: t.name, name: t.name });
+  for (const t of out) {
+    const claim = (name: string, kind: string): string => {
+      let candidate = shortenIdentifier(name, limit);
+      for (let n = 2; used.has(candidate); n++) candidate = shortenIdentifier(`${name}_${n}`, limit);
+      used.set(candidate, { kind, table: t.name, name });
+      return candidate;
+    };
+    if (t.primaryKey) t.primaryKey = { ...t.primaryKey, name: claim(t.primaryKey.name!, 'primary key') };
+    t.uniques = t.uniques.map((u) => ({ ...u, name: claim(u.name!, 'unique constraint') }));
+    t.indexes = t.indexes.map((i) => ({ ...i, name: claim(i.name, 'index') }));
+    // Foreign key names only need to be unique per table, but a short one is still needed.
+    t.foreignKeys = t.foreignKeys.map((fk) => ({ ...fk, name: shortenIdentifier(fk.name!, limit) }));
+  }
+  return { tables: out, notes };
+}
+
+function renameTable(t: Table, tables: Map<string, string>, columnMaps: Map<string, Map<string, string>>): Table {
+  const mapFor = (table: string) => columnMaps.get(table) ?? new Map<string, string>();
+  const own = mapFor(t.name);
+  const cols = (names: string[], map = own) => names.map((name) => map.get(name) ?? name);
+  return {
+    ...t,
+    name: tables.get(t.name) ?? t.name,
+    columns: t.columns.map((c) => ({ ...c, name: own.get(c.name) ?? c.name })),
+    primaryKey: t.primaryKey && { ...t.primaryKey, columns: cols(t.primaryKey.columns) },
+    uniques: t.uniques.map((u) => ({ ...u, columns: cols(u.columns) })),
+    indexes: t.indexes.map((i) => ({ ...i, columns: cols(i.columns) })),
+    foreignKeys: t.foreignKeys.map((fk) => ({
+      ...fk,
+      columns: cols(fk.columns),
+      references: {
+        table: tables.get(fk.references.table) ?? fk.references.table,
+        columns: cols(fk.references.columns, mapFor(fk.references.table)),
+      },
+    })),
+    sequence: t.sequence && { ...t.sequence, column: own.get(t.sequence.column) ?? t.sequence.column },
+    declaredPrimaryKey: t.declaredPrimaryKey && cols(t.declaredPrimaryKey),
+  };
+}
+
+/** Source types a target column of each type can take without changing a value. */
+const ACCEPTS: Record<NeutralType, readonly NeutralType[]> = {
+  integer: ['integer', 'boolean'],
+  float: ['float', 'integer'],
+  decimal: ['decimal', 'integer', 'float'],
+  boolean: ['boolean'],
+  text: ['text', 'json', 'uuid', 'date', 'time', 'timestamp', 'timestamptz', 'integer', 'decimal'],
+  bytes: ['bytes'],
+  date: ['date', 'text'],
+  time: ['time', 'text'],
+  timestamp: ['timestamp', 'text', 'date'],
+  timestamptz: ['timestamptz', 'timestamp', 'text'],
+  json: ['json', 'text'],
+  uuid: ['uuid', 'text'],
+};
+
+/**
+ * Checks that rows of `source` can go into the existing `target` table as they are.
+ * Never alters the target: a missing or incompatible column is an error naming it.
+ */
+export function checkCompatible(source: Table, target: Table): Note[] {
+  const notes: Note[] = [];
+  const problems: string[] = [];
+  let firstColumn: string | undefined;
+  for (const column of source.columns) {
+    const existing = target.columns.find((c) => c.name === column.name);
+    if (!existing) {
+      problems.push(`column "${column.name}" does not exist in the target`);
+      firstColumn ??= column.name;
+    } else if (!ACCEPTS[existing.type].includes(column.type)) {
+      problems.push(`column "${column.name}" is ${describeType(existing)} in the target but ${describeType(column)} in the source`);
+      firstColumn ??= column.name;
+    } else if (existing.type !== column.type) {
+      notes.push({
+        level: 'info',
+        code: 'TYPE_CONVERTED',
+        table: source.name,
+        column: column.name,
+        message: `${describeType(column)} values go into the target's ${describeType(existing)} column.`,
+      });
+    }
+  }
+  for (const existing of target.columns) {
+    if (source.columns.some((c) => c.name === existing.name)) continue;
+    if (!existing.nullable && existing.default === undefined && !existing.generated) {
+      problems.push(`column "${existing.name}" exists only in the target and is NOT NULL without a default`);
+      firstColumn ??= existing.name;
+    } else {
+      notes.push({
+        level: 'info',
+        code: 'TARGET_COLUMN_UNUSED',
+        table: source.name,
+        column: existing.name,
+        message: `Column "${existing.name}" exists only in the target; it gets its default.`,
+      });
+    }
+  }
+  if (problems.length > 0) {
+    throw new HesapError('SCHEMA_INCOMPATIBLE', `Table "${source.name}" cannot be loaded into the existing table: ${problems.join('; ')}.`, {
+      table: source.name,
+      column: firstColumn,
+      hints: ['hesap never alters an existing table. Change the target table, or leave this one out with --exclude.'],
+    });
+  }
+  return notes;
+}
+
+export function describeType(column: Column): string {
+  if (column.type === 'decimal' && column.precision !== undefined) {
+    return `decimal(${column.precision},${column.scale ?? 0})`;
+  }
+  return column.type;
+}
+
+/** Builds the load plan: order, target names, and what happens to each table. */
+export function planLoad(options: {
+  source: Schema;
+  target: Schema;
+  tables: readonly Table[];
+  mode: PushMode;
+  capabilities: AdapterCapabilities;
+  policies: DataPolicies;
+  dryRun?: boolean;
+  rowCounts?: ReadonlyMap<string, number>;
+}): LoadPlan {
+  const { order } = orderTables(options.tables);
+  const fitted = fitIdentifiers(order, options.capabilities, options.policies);
+  const notes: Note[] = [...fitted.notes];
+  const plans: TablePlan[] = order.map((source, i) => {
+    const target = fitted.tables[i]!;
+    const existing = findTable(options.target, target.name);
+    if (!existing) return { source, target, action: 'create', rows: options.rowCounts?.get(source.name) };
+    notes.push(...checkCompatible(target, existing));
+    const action: TablePlan['action'] = options.mode === 'create' ? 'load' : options.mode;
+    return { source, target, action, existing, rows: options.rowCounts?.get(source.name) };
+  });
+  if (options.mode !== 'create' && options.mode !== 'replace' && !options.capabilities.mergeModes.includes(options.mode)) {
+    throw new HesapError('UNSUPPORTED', `This target does not support --mode ${options.mode}.`);
+  }
+  return { mode: options.mode, tables: plans, dryRun: options.dryRun ?? false, notes };
+}

@@ -1,0 +1,164 @@
+/**
+ * The dialect-neutral schema model. Every adapter translates its own catalog into
+ * these shapes and back; the core reasons only about them.
+ */
+
+/**
+ * A column's type, as the data in it actually is (not only as it was declared).
+ * On the wire every type travels as PostgreSQL CSV text (see `csv/`).
+ */
+export type NeutralType =
+  | 'integer' // 64-bit signed, exact (BigInt beyond 2^53)
+  | 'float' // IEEE 754 double
+  | 'decimal' // exact decimal; `precision`/`scale` when bounded
+  | 'boolean'
+  | 'text'
+  | 'bytes'
+  | 'date' // YYYY-MM-DD
+  | 'time' // HH:MM:SS[.ffffff]
+  | 'timestamp' // YYYY-MM-DD HH:MM:SS[.ffffff], no zone
+  | 'timestamptz' // with zone, always written in UTC
+  | 'json' // JSON text, kept byte for byte
+  | 'uuid';
+
+export const NEUTRAL_TYPES: readonly NeutralType[] = [
+  'integer',
+  'float',
+  'decimal',
+  'boolean',
+  'text',
+  'bytes',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+  'json',
+  'uuid',
+];
+
+export type ForeignKeyAction = 'NO ACTION' | 'RESTRICT' | 'CASCADE' | 'SET NULL' | 'SET DEFAULT';
+
+/** A column default in neutral form, so each dialect can write its own SQL for it. */
+export type ColumnDefault =
+  | { kind: 'null' }
+  | { kind: 'literal'; value: string | number | bigint | boolean }
+  /** The current time. `precision` is the number of fractional digits; `local` means server local time instead of UTC. */
+  | { kind: 'now'; precision: 0 | 3 | 6; local?: boolean }
+  | { kind: 'today'; local?: boolean }
+  /** An expression only its own dialect understands. Other dialects drop it with a note. */
+  | { kind: 'expression'; dialect: string; sql: string };
+
+/**
+ * How the column was declared where it came from. Adapters of the same dialect use it to
+ * recreate the declaration exactly (a SQLite `NUMERIC(10,2)` column keeps that name and
+ * its affinity after a push and a pull).
+ */
+export interface ColumnOrigin {
+  dialect: string;
+  type: string;
+  default?: string | null;
+}
+
+export interface Column {
+  name: string;
+  type: NeutralType;
+  /** For `decimal`: total digits and digits after the point, when bounded. */
+  precision?: number;
+  scale?: number;
+  /** The declared type in the source, verbatim (`''` when the source declared none). */
+  declaredType: string;
+  nullable: boolean;
+  default?: ColumnDefault;
+  /** True when the database hands out the value itself (SQLite rowid alias, PostgreSQL identity or serial). */
+  generated?: boolean;
+  origin?: ColumnOrigin;
+}
+
+export interface KeyConstraint {
+  /** The constraint's own name where the source has one. */
+  name?: string;
+  columns: string[];
+}
+
+export interface ForeignKey {
+  name?: string;
+  columns: string[];
+  references: { table: string; columns: string[] };
+  onDelete: ForeignKeyAction;
+  onUpdate: ForeignKeyAction;
+}
+
+export interface Index {
+  name: string;
+  columns: string[];
+  unique: boolean;
+}
+
+/**
+ * The sequence behind a generated key. `lastValue` is the last value handed out (or
+ * null when none was), which may be above the largest key still in the table.
+ */
+export interface SequenceState {
+  column: string;
+  lastValue: bigint | null;
+  /** SQLite AUTOINCREMENT: never reuse a value, even after deletes. */
+  strict?: boolean;
+}
+
+export interface Table {
+  name: string;
+  columns: Column[];
+  primaryKey?: KeyConstraint;
+  uniques: KeyConstraint[];
+  foreignKeys: ForeignKey[];
+  indexes: Index[];
+  sequence?: SequenceState;
+  /**
+   * The primary key as the source declared it, when it could not be kept as one
+   * (a SQLite primary key holding NULLs becomes a UNIQUE constraint elsewhere).
+   */
+  declaredPrimaryKey?: string[];
+}
+
+export interface View {
+  name: string;
+  /** The view's definition in its own dialect, for information. */
+  sql?: string;
+}
+
+export type NoteLevel = 'info' | 'warning';
+
+/** Something the user should read: a type fallback, a dropped default, a skipped index. */
+export interface Note {
+  level: NoteLevel;
+  code: string;
+  message: string;
+  table?: string;
+  column?: string;
+}
+
+export interface Schema {
+  dialect: string;
+  tables: Table[];
+  views: View[];
+  notes: Note[];
+}
+
+/** Finds a table by exact name. */
+export function findTable(schema: Schema, name: string): Table | undefined {
+  return schema.tables.find((t) => t.name === name);
+}
+
+/** Finds a column by exact name. */
+export function findColumn(table: Table, name: string): Column | undefined {
+  return table.columns.find((c) => c.name === name);
+}
+
+/**
+ * The columns that identify a row: the primary key, else the first unique constraint,
+ * else none (the table is a bag of rows).
+ */
+export function rowKey(table: Table): string[] | undefined {
+  if (table.primaryKey && table.primaryKey.columns.length > 0) return table.primaryKey.columns;
+  return table.uniques[0]?.columns;
+}

@@ -1,0 +1,5 @@
+/** Test helpers shared by every package: real databases, never mocks. */
+export * from './postgres';
+export * from './sqlite-files';
+export * from './edge-values';
+export * from './peer-data';
