@@ -39,6 +39,7 @@ export async function copy(options: CopyOptions, registry = defaultRegistry): Pr
       policies: options.policies,
       dryRun: options.dryRun,
       onProgress: options.onProgress,
+      progressIntervalMs: options.progressIntervalMs,
       signal: options.signal,
     });
     return { ...report, from: fromAdapter.describe(options.from), to: toAdapter.describe(options.to) };

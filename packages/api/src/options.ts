@@ -15,6 +15,8 @@ export interface CommonOptions {
   lockTimeoutSeconds?: number;
   /** Progress of each table while rows move. */
   onProgress?: (event: ProgressEvent) => void;
+  /** Least milliseconds between two progress events of a table (default 200). */
+  progressIntervalMs?: number;
   log?: LogFunction;
   /** Aborting stops the operation and rolls the target back. */
   signal?: AbortSignal;

@@ -1,0 +1,166 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { HesapError } from '@hesap/core';
+import { createTestDatabase, openSqlite, tempDir, type TestDatabase } from '@hesap/test-support';
+import { pull, push } from '@hesap/api';
+
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected the operation to fail');
+    },
+    (e: unknown) => e as HesapError,
+  );
+
+async function publicTables(pg: TestDatabase): Promise<string[]> {
+  const rows = await pg.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
+  return rows.map((r) => r.t);
+}
+
+describe('failures leave the target as it was', () => {
+  const tmp = tempDir('hesap-fail');
+  let pg: TestDatabase;
+  beforeEach(async () => {
+    pg = await createTestDatabase('fail');
+  });
+  afterEach(async () => {
+    await pg.drop();
+  });
+  afterAll(() => tmp.cleanup());
+
+  function localDb(name: string, sql: string, rows?: (db: ReturnType<typeof openSqlite>) => void): string {
+    const file = path.join(tmp.dir, name);
+    fs.rmSync(file, { force: true });
+    const db = openSqlite(file);
+    db.exec(sql);
+    rows?.(db);
+    db.close();
+    return file;
+  }
+
+  it('a text value containing NUL is refused, naming table, column and row', async () => {
+    const file = localDb('nul.db', 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE other (id INTEGER PRIMARY KEY);', (db) => {
+      db.prepare('INSERT INTO notes (id, body) VALUES (?, ?)').run(1, 'fine');
+      db.prepare('INSERT INTO notes (id, body) VALUES (?, ?)').run(2, 'bad\u0000byte');
+    });
+    const error = await failure(push({ local: file, remote: pg.url }));
+    expect(error).toMatchObject({ code: 'INVALID_TEXT', table: 'notes', column: 'body', row: 'id=2' });
+    expect(error.message).toMatch(/NUL/);
+    expect(await publicTables(pg)).toEqual([]);
+  });
+
+  it('the server ending the connection in the middle of a large table leaves nothing, and no connection behind', async () => {
+    const file = localDb('big.db', 'CREATE TABLE small (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT, n REAL);', (db) => {
+      db.prepare("INSERT INTO small (v) VALUES ('a'), ('b')").run();
+      db.exec(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 300000)
+               INSERT INTO big (id, v, n) SELECT i, printf('row %d with some text to make it longer than a few bytes', i), i * 0.5 FROM c`);
+    });
+    let killed = false;
+    const error = await failure(
+      push({
+        local: file,
+        remote: pg.url,
+        onProgress: (event) => {
+          if (event.table === 'big' && event.phase === 'rows' && !killed) {
+            killed = true;
+            void pg.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'hesap'`, [pg.name]);
+          }
+        },
+        progressIntervalMs: 0,
+      }),
+    );
+    expect(killed).toBe(true);
+    expect(error).toBeInstanceOf(HesapError);
+    expect(error.code).toBe('CONNECTION_LOST');
+    expect(error.table).toBe('big');
+    expect(await publicTables(pg)).toEqual([]);
+    const left = await pg.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'hesap'`, [pg.name]);
+    expect(left).toEqual([]);
+    // And the next push works.
+    await push({ local: file, remote: pg.url });
+    const [count] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM big');
+    expect(count!.n).toBe('300000');
+  });
+
+  it('an orphan foreign key in the last table fails the push and creates nothing', async () => {
+    const file = localDb(
+      'orphan.db',
+      `PRAGMA foreign_keys = OFF;
+       CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE);
+       CREATE TABLE orders (id INTEGER PRIMARY KEY, creator_id INTEGER REFERENCES users (id), total REAL);
+       INSERT INTO users VALUES (1, 'ali@example.com');
+       INSERT INTO orders VALUES (1, 1, 10.5), (2, 99, 3.0);`,
+    );
+    const error = await failure(push({ local: file, remote: pg.url }));
+    expect(error).toMatchObject({ code: 'CONSTRAINT_VIOLATION', table: 'orders' });
+    expect(error.message).toMatch(/creator_id.*99/);
+    expect(await publicTables(pg)).toEqual([]);
+  });
+
+  it('replace makes the target hold exactly the source rows; a failure in the last table keeps the old rows', async () => {
+    const good = localDb(
+      'replace.db',
+      `CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE);
+       CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT);
+       INSERT INTO users VALUES (1, 'a@example.com'), (2, 'b@example.com');
+       INSERT INTO groups VALUES (1, 'g');`,
+    );
+    await push({ local: good, remote: pg.url });
+    await pg.query(`INSERT INTO users (email) VALUES ('only-in-production@example.com')`);
+    // Same tables, but a duplicate email in the last table in load order.
+    const bad = localDb(
+      'replace-bad.db',
+      `CREATE TABLE users (id INTEGER, email TEXT);
+       CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT);
+       INSERT INTO groups VALUES (5, 'new');
+       INSERT INTO users VALUES (1, 'x@example.com'), (2, 'x@example.com');`,
+    );
+    const error = await failure(push({ local: bad, remote: pg.url, mode: 'replace' }));
+    expect(error).toMatchObject({ code: 'CONSTRAINT_VIOLATION', table: 'users' });
+    expect((await pg.query<{ email: string }>('SELECT email FROM users ORDER BY id')).map((r) => r.email)).toEqual([
+      'a@example.com',
+      'b@example.com',
+      'only-in-production@example.com',
+    ]);
+    expect((await pg.query<{ name: string }>('SELECT name FROM groups')).map((r) => r.name)).toEqual(['g']);
+
+    const result = await push({ local: good, remote: pg.url, mode: 'replace' });
+    expect(result.tables.map((t) => [t.table, t.action, t.inserted])).toEqual([
+      ['groups', 'replace', 1],
+      ['users', 'replace', 2],
+    ]);
+    expect((await pg.query<{ email: string }>('SELECT email FROM users ORDER BY id')).map((r) => r.email)).toEqual(['a@example.com', 'b@example.com']);
+    const [next] = await pg.query<{ id: string }>(`INSERT INTO users (email) VALUES ('c@example.com') RETURNING id::text AS id`);
+    // The sequence never goes back: production had handed out 3 already.
+    expect(next!.id).toBe('4');
+  });
+
+  it('the default mode refuses a table that already holds rows', async () => {
+    const file = localDb('again.db', 'CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, \'x\');');
+    await push({ local: file, remote: pg.url });
+    const error = await failure(push({ local: file, remote: pg.url }));
+    expect(error).toMatchObject({ code: 'TARGET_NOT_EMPTY', table: 't' });
+    expect(error.hints.join(' ')).toMatch(/--mode (merge|replace)/);
+  });
+
+  it('an existing table with an incompatible column is refused, naming the column, and never altered', async () => {
+    await pg.query('CREATE TABLE items (id bigint PRIMARY KEY, price bigint NOT NULL)');
+    const file = localDb('items.db', "CREATE TABLE items (id INTEGER PRIMARY KEY, price TEXT, extra TEXT); INSERT INTO items VALUES (1, 'cheap', 'x');");
+    const error = await failure(push({ local: file, remote: pg.url, mode: 'replace' }));
+    expect(error).toMatchObject({ code: 'SCHEMA_INCOMPATIBLE', table: 'items', column: 'price' });
+    expect(error.message).toMatch(/"extra" does not exist in the target/);
+    const columns = await pg.query<{ c: string }>(`SELECT column_name AS c FROM information_schema.columns WHERE table_name = 'items' ORDER BY 1`);
+    expect(columns.map((c) => c.c)).toEqual(['id', 'price']);
+  });
+
+  it('a failed pull leaves the old file byte for byte, and no temporary file', async () => {
+    await pg.query(`CREATE TABLE m (id bigint PRIMARY KEY, f double precision); INSERT INTO m VALUES (1, 1.5), (2, 'NaN')`);
+    const file = localDb('keep.db', "CREATE TABLE old (v TEXT); INSERT INTO old VALUES ('precious');");
+    const before = fs.readFileSync(file);
+    const error = await failure(pull({ local: file, remote: pg.url }));
+    expect(error).toMatchObject({ code: 'VALUE_UNREPRESENTABLE', table: 'm', column: 'f' });
+    expect(error.message).toMatch(/NaN/);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    expect(fs.readdirSync(tmp.dir).filter((n) => n.includes('.hesap-'))).toEqual([]);
+  });
+});
