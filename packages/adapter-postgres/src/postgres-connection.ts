@@ -175,7 +175,7 @@ export async function connectPool(url: string, options: OpenOptions = {}): Promi
     try {
       const client = await pool.connect();
       try {
-        const { rows } = await client.query<{ v: string }>('SHOW server_version_num');
+        const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
         const latencyMs = Date.now() - started;
         const encrypted = Boolean((client as unknown as { connection?: { stream?: { encrypted?: boolean } } }).connection?.stream?.encrypted);
         client.release();
@@ -207,7 +207,7 @@ export async function connectPool(url: string, options: OpenOptions = {}): Promi
       throw mapConnectionError(error, location);
     }
   }
-  if (result.serverVersion < 120000) {
+  if (!(result.serverVersion >= 120000)) {
     await result.pool.end();
     throw new HesapError('SERVER_TOO_OLD', `${location.display} runs PostgreSQL ${Math.floor(result.serverVersion / 10000)}; hesap needs 12 or newer.`, {
       hints: ['Upgrade the server, or use a newer hosted plan.'],

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { HesapError, quoteIdent, quoteQualified, type IntrospectOptions, type Schema, type SourceSession, type Table } from '@hesap/core';
+import { HesapError, quoteIdent, quoteQualified, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
 import { mapQueryError } from './postgres-errors';
 import { PostgresIntrospector } from './postgres-introspector';
 
@@ -18,13 +18,14 @@ export class PostgresSource implements SourceSession {
     private readonly pool: pg.Pool,
     private readonly client: pg.PoolClient,
     readonly schema: string,
+    readonly server: ServerInfo,
   ) {
     client.on('error', (error) => {
       this.failed = error;
     });
   }
 
-  static async open(pool: pg.Pool, schema: string): Promise<PostgresSource> {
+  static async open(pool: pg.Pool, schema: string, server: ServerInfo = {}): Promise<PostgresSource> {
     const client = await pool.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
@@ -34,7 +35,7 @@ export class PostgresSource implements SourceSession {
       client.release(error as Error);
       throw mapQueryError(error, { doing: 'Starting the read transaction' });
     }
-    return new PostgresSource(pool, client, schema);
+    return new PostgresSource(pool, client, schema, server);
   }
 
   async introspect(options?: IntrospectOptions): Promise<Schema> {

@@ -8,6 +8,7 @@ import {
   type IntrospectOptions,
   type RowCounting,
   type Schema,
+  type ServerInfo,
   type SourceSession,
   type Table,
 } from '@hesap/core';
@@ -24,12 +25,14 @@ const MIN_ROWID = -(2n ** 63n);
 export class SqliteSource implements SourceSession {
   private readonly introspector: SqliteIntrospector;
   private open = true;
+  readonly server: ServerInfo;
 
   constructor(
     private readonly db: Database.Database,
     policies: DataPolicies,
   ) {
     this.introspector = new SqliteIntrospector(db, policies);
+    this.server = { version: `SQLite ${db.prepare('SELECT sqlite_version()').pluck().get() as string}` };
     db.function(REPAIR_TEXT_FUNCTION, { deterministic: true }, (value: unknown) => repairText(value));
     db.exec('BEGIN');
     // The snapshot starts with the first read, so take it now.

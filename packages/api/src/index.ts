@@ -7,3 +7,5 @@ export { copy, type CopyResult } from './copy';
 export { defaultRegistry } from './registry';
 export { readState, type SyncState, type SyncRecord } from './state';
 export type { CommonOptions, CopyOptions, PushOptions, PullOptions, StatusOptions, VerifyOptions, LogFunction } from './options';
+export { status, type StatusResult, type SideStatus, type TableComparison } from './status';
+export { verify, type VerifyResult, type TableVerification, type RowDifference } from './verify';

@@ -2,8 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * The last successful push and pull of a local database, kept in `.hesap/state.json`
- * beside the local file (mode 0600, no secrets: remote URLs are stored redacted).
+ * The last successful push and pull of each local database, kept in
+ * `.hesap/state.json` in the current directory (or `$HESAP_STATE_DIR`), keyed by the
+ * local file's absolute path. Mode 0600, no secrets: remote URLs are stored redacted.
+ * Nothing is ever written next to the local file, which may sit in a read-only place.
  */
 export interface SyncRecord {
   at: string;
@@ -17,21 +19,21 @@ export interface SyncState {
   lastPull?: SyncRecord;
 }
 
-function stateFile(local: string): string {
-  return path.join(path.dirname(path.resolve(local)), '.hesap', 'state.json');
+function stateFile(): string {
+  return path.join(process.env.HESAP_STATE_DIR ?? path.join(process.cwd(), '.hesap'), 'state.json');
 }
 
 export function readState(local: string): SyncState {
   try {
-    const all = JSON.parse(fs.readFileSync(stateFile(local), 'utf8')) as Record<string, SyncState>;
-    return all[path.basename(local)] ?? {};
+    const all = JSON.parse(fs.readFileSync(stateFile(), 'utf8')) as Record<string, SyncState>;
+    return all[path.resolve(local)] ?? {};
   } catch {
     return {};
   }
 }
 
 export function recordSync(local: string, kind: 'lastPush' | 'lastPull', record: SyncRecord): void {
-  const file = stateFile(local);
+  const file = stateFile();
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     let all: Record<string, SyncState> = {};
@@ -40,7 +42,7 @@ export function recordSync(local: string, kind: 'lastPush' | 'lastPull', record:
     } catch {
       // first record
     }
-    const key = path.basename(local);
+    const key = path.resolve(local);
     all[key] = { ...all[key], [kind]: record };
     const temp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(temp, JSON.stringify(all, null, 2) + '\n', { mode: 0o600 });

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HesapError } from '@hesap/core';
 import { createTestDatabase, describePeerData, dumpSqlite, tempDir, type DatabaseDump } from '@hesap/test-support';
@@ -13,7 +14,17 @@ async function tablesIn(query: (sql: string) => Promise<Array<{ n: string }>>): 
 
 describePeerData('peer databases (../shared/peer-data, read in place)', (peer) => {
   const tmp = tempDir('hesap-peer');
-  afterAll(() => tmp.cleanup());
+  // The peer files are read in place and must never change, nor get company.
+  const listing = () =>
+    ['chinook', 'pgloader-sqlite']
+      .flatMap((d) => fs.readdirSync(path.join(peer, d)).map((f) => path.join(d, f)))
+      .map((f) => `${f} ${fs.statSync(path.join(peer, f)).size} ${fs.statSync(path.join(peer, f)).mtimeMs}`)
+      .sort();
+  const before = listing();
+  afterAll(() => {
+    tmp.cleanup();
+    expect(listing()).toEqual(before);
+  });
 
   const mustLoad = [
     'chinook/Chinook_Sqlite.sqlite',

@@ -73,7 +73,15 @@ export interface RowCounting {
   readonly rowCount: number;
 }
 
+/** What a session knows about the server it talks to, for `status`. */
+export interface ServerInfo {
+  version?: string;
+  /** How the connection is secured, in words. */
+  tls?: string;
+}
+
 export interface SourceSession {
+  readonly server?: ServerInfo;
   /** The schema, with column types decided from the data when `profile` is set. */
   introspect(options?: IntrospectOptions): Promise<Schema>;
   /** The exact number of rows, seen from the same snapshot as the reads. */

@@ -1,0 +1,164 @@
+import * as fs from 'node:fs';
+import * as readline from 'node:readline';
+import { Command, Flags } from '@oclif/core';
+import { HesapError, type HesapErrorCode } from '@hesap/core';
+import { readDotEnv, REMOTE_VARIABLES } from './config';
+import { Output } from './output';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** Exit codes: 0 success, 1 the operation failed (or verify found a difference), 2 usage or configuration. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const USAGE_CODES: readonly HesapErrorCode[] = ['USAGE', 'CONFIG_MISSING', 'CONFIG_INVALID', 'LOCAL_FILE_MISSING'];
+
+/** Splits `a,b , c` into names. */
+export function list(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  return names.length > 0 ? names : undefined;
+}
+
+/** Flags of every command that talks to the databases. */
+export const connectionFlags = {
+  local: Flags.string({ description: 'Local SQLite file (default: HESAP_LOCAL_DB from the environment or .env).', helpValue: '<file>' }),
+  remote: Flags.string({
+    description: 'PostgreSQL URL (default: RENDER_DATABASE_URL, then DATABASE_URL, from the environment or .env).',
+    helpValue: '<url>',
+  }),
+  tables: Flags.string({ description: 'Only these tables, comma-separated.', helpValue: 'a,b' }),
+  exclude: Flags.string({ description: 'Leave these tables out, comma-separated.', helpValue: 'c' }),
+  'connect-timeout': Flags.integer({ description: 'Seconds to wait for a PostgreSQL connection.', default: 30, min: 1 }),
+  'lock-timeout': Flags.integer({ description: 'Seconds to wait for a table lock before failing.', default: 10, min: 1 }),
+};
+
+/**
+ * The shell of every hesap command: shared flags, one JSON document with --json, errors
+ * as a one-line message with a remedy (a stack trace only with --log-level debug),
+ * exit codes, confirmation for destructive work, and secrets kept out of all output.
+ * A command implements `execute` (parse flags, call one API function, return its
+ * result) and `render` (the human form of that result).
+ */
+export abstract class HesapCommand<T> extends Command {
+  static override baseFlags = {
+    json: Flags.boolean({ description: 'Print one JSON document on stdout: the result, or {"error": ...}.' }),
+    yes: Flags.boolean({ char: 'y', description: 'Do not ask before deleting or overwriting data (needed when not on a terminal).' }),
+    'log-level': Flags.option({ options: ['error', 'warn', 'info', 'debug'] as const, default: 'warn' as LogLevel, description: 'Log detail on stderr.' })(),
+    'log-file': Flags.string({ description: 'Write logs to this file (mode 0600) instead of stderr.', helpValue: '<file>' }),
+  };
+
+  protected out!: Output;
+  protected logLevel: LogLevel = 'warn';
+  private logger?: { [K in LogLevel]: (msg: string) => void } & { flush?: () => void };
+
+  /** Parses flags, calls the API, returns the typed result. */
+  protected abstract execute(): Promise<T>;
+  /** Prints the result for people. */
+  protected abstract render(result: T): void;
+  /** The exit code for a result that did not throw. */
+  protected exitCodeFor(_result: T): number {
+    return EXIT.ok;
+  }
+
+  override async run(): Promise<T | undefined> {
+    this.out = new Output(this.argv.includes('--json'));
+    for (const arg of this.argv) if (arg.includes('://')) this.out.protect(arg.replace(/^--[a-z-]+=/, ''));
+    const dotenv = readDotEnv();
+    for (const name of REMOTE_VARIABLES) {
+      this.out.protect(process.env[name]);
+      this.out.protect(dotenv[name]);
+    }
+    const level = /--log-level[= ](error|warn|info|debug)/.exec(this.argv.join(' '))?.[1] as LogLevel | undefined;
+    if (level) this.logLevel = level;
+    try {
+      const result = await this.execute();
+      if (this.out.json) this.out.document(result);
+      else this.render(result);
+      process.exitCode = this.exitCodeFor(result);
+      return result;
+    } catch (error) {
+      this.fail(error);
+      return undefined;
+    } finally {
+      this.logger?.flush?.();
+    }
+  }
+
+  /** Sets up logging once flags are parsed. Logs go to stderr or --log-file, never stdout. */
+  protected setupLogging(flags: { 'log-level': LogLevel; 'log-file'?: string }): void {
+    this.logLevel = flags['log-level'];
+    // pino is loaded only here, after the flags said what to log.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pino = require('pino') as typeof import('pino');
+    const destination = flags['log-file']
+      ? pino.destination({ dest: flags['log-file'], sync: true, mode: 0o600, append: true } as Parameters<typeof pino.destination>[0])
+      : pino.destination({ dest: 2, sync: true });
+    if (flags['log-file']) {
+      try {
+        fs.chmodSync(flags['log-file'], 0o600);
+      } catch {
+        // created by pino with the mode above
+      }
+    }
+    const logger = pino({ level: this.logLevel, base: { command: this.id } }, destination);
+    const clean = (m: string) => this.out.clean(m);
+    this.logger = {
+      error: (m) => logger.error(clean(m)),
+      warn: (m) => logger.warn(clean(m)),
+      info: (m) => logger.info(clean(m)),
+      debug: (m) => logger.debug(clean(m)),
+      flush: () => logger.flush?.(),
+    };
+  }
+
+  /** The log function handed to the API. */
+  protected logTo = (level: 'debug' | 'info' | 'warn', message: string): void => {
+    this.logger?.[level](message);
+  };
+
+  /** Asks before destroying data; `--yes` answers for scripts. Off a terminal without --yes it refuses. */
+  protected async confirm(question: string, yes: boolean): Promise<void> {
+    if (yes) return;
+    if (!process.stdin.isTTY || !process.stderr.isTTY || this.out.json) {
+      throw new HesapError('USAGE', `${question.replace(/\?$/, '')}: this needs confirmation.`, {
+        hints: ['Pass --yes to confirm when running from a script.'],
+      });
+    }
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await new Promise<string>((resolve) => rl.question(`${this.out.clean(question)} [y/N] `, resolve));
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      throw new HesapError('USAGE', 'Stopped: not confirmed. Nothing was changed.');
+    }
+  }
+
+  private fail(raw: unknown): void {
+    const parseError = (raw as { oclif?: { exit?: number } })?.oclif?.exit === 2;
+    const error =
+      raw instanceof HesapError
+        ? raw
+        : new HesapError(parseError ? 'USAGE' : 'INTERNAL', (raw as Error)?.message ?? String(raw), {
+            cause: raw,
+            hints: parseError ? [`Run \`hesap ${this.id?.replace(/:/g, ' ') ?? ''} --help\` to see the flags.`] : [],
+          });
+    const code = USAGE_CODES.includes(error.code) ? EXIT.usage : EXIT.failed;
+    this.logger?.error(`${error.code}: ${error.message}`);
+    if (this.out.json) {
+      this.out.document({ error: error.toJSON() });
+    } else {
+      this.out.note(`${this.out.red('Error')} ${this.out.dim(`[${error.code}]`)} ${error.message.split('\n')[0]}`);
+      for (const hint of error.hints) this.out.note(`  ${this.out.cyan('→')} ${hint}`);
+      if (this.logLevel === 'debug') {
+        let cause: unknown = error;
+        while (cause instanceof Error) {
+          this.out.note(this.out.dim(cause.stack ?? cause.message));
+          cause = cause.cause;
+        }
+      }
+    }
+    process.exitCode = code;
+  }
+}

@@ -1,0 +1,60 @@
+import { Flags } from '@oclif/core';
+import { verify, type VerifyResult } from '@hesap/api';
+import { connectionFlags, EXIT, HesapCommand, list } from '../../base-command';
+import { requireLocal, requireRemote } from '../../config';
+
+export default class DbVerify extends HesapCommand<VerifyResult> {
+  static override summary = 'Compare the content of every table on both sides.';
+  static override description =
+    'Order-independent checksums over canonical values; for tables that differ, the first differing keys. Exits with 1 when anything differs.';
+  static override examples = ['<%= config.bin %> db verify', '<%= config.bin %> db verify --tables users,orders --json'];
+  static override flags = {
+    local: connectionFlags.local,
+    remote: connectionFlags.remote,
+    tables: connectionFlags.tables,
+    exclude: connectionFlags.exclude,
+    'connect-timeout': connectionFlags['connect-timeout'],
+    'max-differences': Flags.integer({ description: 'How many differing keys to list per table.', default: 10, min: 0 }),
+  };
+
+  protected async execute(): Promise<VerifyResult> {
+    const { flags } = await this.parse(DbVerify);
+    this.setupLogging(flags);
+    const remote = requireRemote(flags.remote);
+    this.out.protect(remote);
+    return verify({
+      local: requireLocal(flags.local),
+      remote,
+      tables: list(flags.tables),
+      exclude: list(flags.exclude),
+      connectTimeoutSeconds: flags['connect-timeout'],
+      maxDifferences: flags['max-differences'],
+      log: this.logTo,
+    });
+  }
+
+  protected override exitCodeFor(result: VerifyResult): number {
+    return result.same ? EXIT.ok : EXIT.failed;
+  }
+
+  protected render(result: VerifyResult): void {
+    const o = this.out;
+    o.table(
+      ['table', 'local rows', 'remote rows', 'content'],
+      result.tables.map((t) => [
+        t.table,
+        t.localRows,
+        t.remoteRows,
+        t.status === 'same' ? o.green('same') : o.red(t.status === 'different' ? 'different' : t.status === 'only-local' ? 'only local' : 'only remote'),
+      ]),
+    );
+    for (const t of result.tables) {
+      if (t.differences.length === 0) continue;
+      o.line();
+      o.line(o.bold(`${t.table}: first differing rows`));
+      for (const d of t.differences) o.line(`  ${d.kind === 'changed' ? 'changed    ' : d.kind === 'only-local' ? 'only local ' : 'only remote'}  ${d.key}`);
+    }
+    o.line();
+    o.line(result.same ? o.green('Both sides hold the same content.') : o.red('The two sides differ.'));
+  }
+}

@@ -1,0 +1,88 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { HesapError } from '@hesap/core';
+
+/**
+ * Where the local file and the remote URL come from: flags first, then the
+ * environment, then `.env` in the current directory (read, never written).
+ */
+
+/** Reads `.env` (KEY=VALUE lines, `export` prefix, quotes and comments). Missing file: empty. */
+export function readDotEnv(file = path.join(process.cwd(), '.env')): Record<string, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2]!;
+    if ((value.startsWith('"') && value.endsWith('"') && value.length >= 2) || (value.startsWith("'") && value.endsWith("'") && value.length >= 2)) {
+      const quote = value[0];
+      value = value.slice(1, -1);
+      if (quote === '"') value = value.replace(/\\n/g, '\n').replace(/\\"/g, '"');
+    } else {
+      value = value.replace(/\s+#.*$/, '');
+    }
+    out[m[1]!] = value;
+  }
+  return out;
+}
+
+export const LOCAL_VARIABLES = ['HESAP_LOCAL_DB'] as const;
+export const REMOTE_VARIABLES = ['RENDER_DATABASE_URL', 'DATABASE_URL'] as const;
+
+export interface ResolvedSetting {
+  value?: string;
+  /** Where it came from: `--remote`, `DATABASE_URL (environment)`, `DATABASE_URL (.env)`. */
+  source?: string;
+}
+
+function lookup(flag: string | undefined, flagName: string, variables: readonly string[]): ResolvedSetting {
+  if (flag) return { value: flag, source: flagName };
+  const dotenv = readDotEnv();
+  for (const name of variables) {
+    if (process.env[name]) return { value: process.env[name], source: `${name} (environment)` };
+    if (dotenv[name]) return { value: dotenv[name], source: `${name} (.env)` };
+  }
+  return {};
+}
+
+export function resolveLocal(flag?: string): ResolvedSetting {
+  return lookup(flag, '--local', LOCAL_VARIABLES);
+}
+
+export function resolveRemote(flag?: string): ResolvedSetting {
+  return lookup(flag, '--remote', REMOTE_VARIABLES);
+}
+
+export function requireLocal(flag?: string): string {
+  const local = resolveLocal(flag);
+  if (!local.value) {
+    throw new HesapError('CONFIG_MISSING', 'No local database is configured.', {
+      hints: [
+        `Looked at --local, then ${LOCAL_VARIABLES.join(', ')} in the environment and in ${path.join(process.cwd(), '.env')}.`,
+        'Pass --local ./app.db, or add HESAP_LOCAL_DB=./app.db to .env.',
+      ],
+    });
+  }
+  return local.value;
+}
+
+export function requireRemote(flag?: string): string {
+  const remote = resolveRemote(flag);
+  if (!remote.value) {
+    throw new HesapError('CONFIG_MISSING', 'No remote database URL is configured.', {
+      hints: [
+        `Looked at --remote, then ${REMOTE_VARIABLES.join(', ')} in the environment and in ${path.join(process.cwd(), '.env')}.`,
+        'Pass --remote postgresql://user:password@host:5432/db, or add DATABASE_URL=... to .env.',
+      ],
+    });
+  }
+  return remote.value;
+}

@@ -1,0 +1,61 @@
+import { Flags } from '@oclif/core';
+import type { CopyResult } from '@hesap/api';
+import type { DataPolicies } from '@hesap/core';
+import { formatCount, formatDuration, type Output } from './output';
+
+/** Opt-in policies for data a target cannot hold as it is. */
+export const policyFlags = {
+  'on-type-mismatch': Flags.option({
+    options: ['error', 'text'] as const,
+    default: 'error' as const,
+    description: 'A value whose type contradicts its column (text in an INTEGER column): fail, or load the column as text.',
+  })(),
+  'on-invalid-text': Flags.option({
+    options: ['error', 'replace'] as const,
+    default: 'error' as const,
+    description: 'Text that is not valid UTF-8 or holds NUL: fail, or replace the bad bytes with U+FFFD.',
+  })(),
+  'long-names': Flags.option({
+    options: ['error', 'shorten'] as const,
+    default: 'error' as const,
+    description: 'Names longer than PostgreSQL keeps (63 bytes): fail, or give them deterministic short names.',
+  })(),
+};
+
+export function policiesFrom(flags: { 'on-type-mismatch': 'error' | 'text'; 'on-invalid-text': 'error' | 'replace'; 'long-names': 'error' | 'shorten' }): DataPolicies {
+  return { typeMismatch: flags['on-type-mismatch'], invalidText: flags['on-invalid-text'], longNames: flags['long-names'] };
+}
+
+/** The per-table report of a push, pull or copy. */
+export function renderTransfer(o: Output, result: CopyResult, verb: string): void {
+  o.table(
+    ['table', 'action', 'read', 'inserted', 'updated', 'skipped', 'time'],
+    result.tables.map((t) => [
+      t.targetName ? `${t.table} → ${t.targetName}` : t.table,
+      t.action,
+      t.received,
+      t.inserted,
+      t.updated,
+      t.skipped.length,
+      formatDuration(t.durationMs),
+    ]),
+  );
+  const skipped = result.tables.flatMap((t) => t.skipped);
+  if (skipped.length > 0) {
+    o.line();
+    o.line(o.bold('Skipped rows'));
+    for (const s of skipped) o.line(`  ${s.table} ${s.sourceKey}${s.targetKey ? ` (target ${s.targetKey})` : ''}: ${s.reason}${s.constraint ? ` [${s.constraint}]` : ''}`);
+  }
+  if (result.views.length > 0) {
+    o.line();
+    o.line(o.dim(`Views listed, not copied: ${result.views.join(', ')}`));
+  }
+  const warnings = result.notes.filter((n) => n.code !== 'VIEWS_NOT_COPIED');
+  if (warnings.length > 0) {
+    o.line();
+    for (const n of warnings) o.line(`${n.level === 'warning' ? o.yellow('warning') : o.dim('note')}  ${n.table ? `${n.table}${n.column ? `.${n.column}` : ''}: ` : ''}${n.message}`);
+  }
+  o.line();
+  const rows = result.tables.reduce((n, t) => n + t.received, 0);
+  o.line(`${o.green(verb)} ${formatCount(rows)} rows in ${result.tables.length} tables, ${result.from} → ${result.to}, in ${formatDuration(result.durationMs)}.`);
+}

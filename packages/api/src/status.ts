@@ -1,0 +1,96 @@
+import { HesapError, selectTables, type Adapter, type SourceSession } from '@hesap/core';
+import type { StatusOptions } from './options';
+import { defaultRegistry } from './registry';
+import { readState, type SyncRecord } from './state';
+
+export interface SideStatus {
+  configured: boolean;
+  /** The file path or the URL with its password masked. */
+  location?: string;
+  reachable: boolean;
+  latencyMs?: number;
+  serverVersion?: string;
+  /** How the connection is secured (PostgreSQL). */
+  tls?: string;
+  error?: { code: string; message: string; hints: string[] };
+  /** Row count per table, when reachable. */
+  tables?: Record<string, number>;
+}
+
+export interface TableComparison {
+  table: string;
+  local?: number;
+  remote?: number;
+  /** Missing on one side, or different row counts. */
+  differs: boolean;
+}
+
+export interface StatusResult {
+  local: SideStatus;
+  remote: SideStatus;
+  tables: TableComparison[];
+  /** Both sides reachable and every table with the same row count. */
+  inSync: boolean;
+  lastPush?: SyncRecord;
+  lastPull?: SyncRecord;
+}
+
+async function side(adapter: Adapter, location: string | undefined, options: StatusOptions): Promise<SideStatus> {
+  if (!location) return { configured: false, reachable: false };
+  const shown = adapter.describe(location);
+  const open = { connectTimeoutSeconds: options.connectTimeoutSeconds, log: options.log };
+  const started = Date.now();
+  let session: SourceSession | undefined;
+  try {
+    session = await adapter.openSource(location, open);
+    const latencyMs = Date.now() - started;
+    const schema = await session.introspect({ profile: false });
+    const tables: Record<string, number> = {};
+    for (const table of selectTables(schema, undefined, undefined).filter((t) => wanted(t.name, options))) {
+      tables[table.name] = await session.countRows(table);
+    }
+    return { configured: true, location: shown, reachable: true, latencyMs, serverVersion: session.server?.version, tls: session.server?.tls, tables };
+  } catch (error) {
+    const e = error instanceof HesapError ? error : new HesapError('INTERNAL', String((error as Error)?.message ?? error), { cause: error });
+    return { configured: true, location: shown, reachable: false, error: { code: e.code, message: e.message, hints: e.hints } };
+  } finally {
+    await session?.close().catch(() => undefined);
+  }
+}
+
+function wanted(name: string, options: StatusOptions): boolean {
+  if (options.tables && options.tables.length > 0 && !options.tables.includes(name)) return false;
+  return !(options.exclude ?? []).includes(name);
+}
+
+/**
+ * Both sides at a glance: configured, reachable (latency, server version, TLS), and each
+ * table's row count side by side. Never throws for an unreachable side: it is reported.
+ *
+ * @example
+ * const s = await status({ local: 'app.db', remote: process.env.DATABASE_URL });
+ * for (const t of s.tables) if (t.differs) console.log(t.table, t.local, t.remote);
+ */
+export async function status(options: StatusOptions): Promise<StatusResult> {
+  const localAdapter = options.local ? defaultRegistry.forLocation(options.local) : undefined;
+  const remoteAdapter = options.remote ? defaultRegistry.forLocation(options.remote) : undefined;
+  const [local, remote] = await Promise.all([
+    localAdapter ? side(localAdapter, options.local, options) : Promise.resolve<SideStatus>({ configured: false, reachable: false }),
+    remoteAdapter ? side(remoteAdapter, options.remote, options) : Promise.resolve<SideStatus>({ configured: false, reachable: false }),
+  ]);
+  const names = [...new Set([...Object.keys(local.tables ?? {}), ...Object.keys(remote.tables ?? {})])].sort();
+  const tables = names.map((table) => {
+    const l = local.tables?.[table];
+    const r = remote.tables?.[table];
+    return { table, local: l, remote: r, differs: l !== r };
+  });
+  const state = options.local ? readState(options.local) : {};
+  return {
+    local,
+    remote,
+    tables,
+    inSync: local.reachable && remote.reachable && tables.every((t) => !t.differs),
+    lastPush: state.lastPush,
+    lastPull: state.lastPull,
+  };
+}

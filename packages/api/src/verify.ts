@@ -1,0 +1,161 @@
+import type { Readable } from 'node:stream';
+import {
+  ContentChecksum,
+  CsvParser,
+  canonicalField,
+  canonicalRow,
+  findTable,
+  resolvePolicies,
+  type Column,
+  type NeutralType,
+  type SourceSession,
+  type Table,
+} from '@hesap/core';
+import type { VerifyOptions } from './options';
+import { defaultRegistry } from './registry';
+
+export interface RowDifference {
+  /** The row's key as `col=value` pairs (or its whole content when the table has no key). */
+  key: string;
+  kind: 'only-local' | 'only-remote' | 'changed';
+}
+
+export interface TableVerification {
+  table: string;
+  status: 'same' | 'different' | 'only-local' | 'only-remote';
+  localRows?: number;
+  remoteRows?: number;
+  localChecksum?: string;
+  remoteChecksum?: string;
+  /** Columns on one side only; they are not compared. */
+  unmatchedColumns?: string[];
+  /** The first differing keys (up to `maxDifferences`). */
+  differences: RowDifference[];
+}
+
+export interface VerifyResult {
+  local: string;
+  remote: string;
+  same: boolean;
+  tables: TableVerification[];
+}
+
+async function consume(stream: Readable, onRow: (row: (string | null)[]) => void): Promise<void> {
+  const parser = new CsvParser(onRow);
+  for await (const chunk of stream) parser.write(chunk as Buffer);
+  parser.end();
+}
+
+async function checksum(session: SourceSession, table: Table, types: NeutralType[]): Promise<ContentChecksum> {
+  const sum = new ContentChecksum(types);
+  await consume(session.readTable(table), (row) => sum.add(row));
+  return sum;
+}
+
+interface KeyedRow {
+  content: string;
+  label: string;
+  count: number;
+}
+
+/** Every row of one side by its key (canonical text), with its canonical content. */
+async function rowsByKey(session: SourceSession, table: Table, types: NeutralType[], key: number[]): Promise<Map<string, KeyedRow>> {
+  const out = new Map<string, KeyedRow>();
+  await consume(session.readTable(table), (row) => {
+    const content = canonicalRow(row, types);
+    const keyText = key.length > 0 ? key.map((i) => canonicalField(row[i] ?? null, types[i]!)).join('\u0000') : content;
+    const seen = out.get(keyText);
+    if (seen) {
+      seen.count++;
+      return;
+    }
+    const label =
+      key.length > 0
+        ? key.map((i) => `${table.columns[i]!.name}=${row[i] ?? 'NULL'}`).join(', ')
+        : `(${row.map((v) => (v === null ? 'NULL' : v.length > 40 ? `${v.slice(0, 37)}...` : v)).join(', ')})`;
+    out.set(keyText, { content, label, count: 1 });
+  });
+  return out;
+}
+
+function subset(table: Table, names: string[]): Table {
+  return { ...table, columns: names.map((n) => table.columns.find((c) => c.name === n) as Column) };
+}
+
+/**
+ * Compares the content of every table on both sides with order-independent checksums
+ * over canonical values, and for tables that differ, lists the first differing keys.
+ * Both sides are read from consistent snapshots.
+ *
+ * @example
+ * const result = await verify({ local: 'app.db', remote: url });
+ * if (!result.same) console.log(result.tables.filter((t) => t.status !== 'same'));
+ */
+export async function verify(options: VerifyOptions): Promise<VerifyResult> {
+  const localAdapter = defaultRegistry.forLocation(options.local);
+  const remoteAdapter = defaultRegistry.forLocation(options.remote);
+  const open = { connectTimeoutSeconds: options.connectTimeoutSeconds, log: options.log, policies: resolvePolicies({ typeMismatch: 'text', invalidText: 'replace' }) };
+  const max = options.maxDifferences ?? 10;
+  let local: SourceSession | undefined;
+  let remote: SourceSession | undefined;
+  try {
+    local = await localAdapter.openSource(options.local, open);
+    remote = await remoteAdapter.openSource(options.remote, open);
+    const [localSchema, remoteSchema] = [await local.introspect({ profile: true }), await remote.introspect({ profile: false })];
+    const wanted = (name: string) =>
+      (!options.tables || options.tables.length === 0 || options.tables.includes(name)) && !(options.exclude ?? []).includes(name);
+    const names = [...new Set([...localSchema.tables, ...remoteSchema.tables].map((t) => t.name))].filter(wanted).sort();
+    const tables: TableVerification[] = [];
+    for (const name of names) {
+      const l = findTable(localSchema, name);
+      const r = findTable(remoteSchema, name);
+      if (!l || !r) {
+        const only = (l ? await local.countRows(l) : await remote.countRows(r!)) as number;
+        tables.push({ table: name, status: l ? 'only-local' : 'only-remote', [l ? 'localRows' : 'remoteRows']: only, differences: [] });
+        continue;
+      }
+      const common = l.columns.map((c) => c.name).filter((n) => r.columns.some((c) => c.name === n));
+      const unmatched = [...l.columns, ...r.columns].map((c) => c.name).filter((n) => !common.includes(n));
+      // Both sides are canonicalised by the remote column's type: it is what push chose.
+      const types = common.map((n) => r.columns.find((c) => c.name === n)!.type);
+      const lt = subset(l, common);
+      const rt = subset(r, common);
+      const [ls, rs] = [await checksum(local, lt, types), await checksum(remote, rt, types)];
+      const entry: TableVerification = {
+        table: name,
+        status: ls.digest() === rs.digest() ? 'same' : 'different',
+        localRows: ls.rows,
+        remoteRows: rs.rows,
+        localChecksum: ls.digest(),
+        remoteChecksum: rs.digest(),
+        differences: [],
+        ...(unmatched.length > 0 ? { unmatchedColumns: [...new Set(unmatched)] } : {}),
+      };
+      if (entry.status === 'different' && max > 0) {
+        const keyColumns = r.primaryKey?.columns ?? l.primaryKey?.columns ?? [];
+        const key = keyColumns.map((c) => common.indexOf(c)).filter((i) => i >= 0);
+        const [lm, rm] = [await rowsByKey(local, lt, types, key), await rowsByKey(remote, rt, types, key)];
+        for (const [k, mine] of lm) {
+          if (entry.differences.length >= max) break;
+          const theirs = rm.get(k);
+          if (!theirs) entry.differences.push({ key: mine.label, kind: 'only-local' });
+          else if (theirs.content !== mine.content || theirs.count !== mine.count) entry.differences.push({ key: mine.label, kind: 'changed' });
+        }
+        for (const [k, theirs] of rm) {
+          if (entry.differences.length >= max) break;
+          if (!lm.has(k)) entry.differences.push({ key: theirs.label, kind: 'only-remote' });
+        }
+      }
+      tables.push(entry);
+    }
+    return {
+      local: localAdapter.describe(options.local),
+      remote: remoteAdapter.describe(options.remote),
+      same: tables.every((t) => t.status === 'same'),
+      tables,
+    };
+  } finally {
+    await remote?.close().catch(() => undefined);
+    await local?.close().catch(() => undefined);
+  }
+}
