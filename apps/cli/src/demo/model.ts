@@ -119,6 +119,10 @@ export class Order {
   @Column({ type: 'decimal', precision: 10, scale: 2, default: 0 })
   delivery!: number;
 
+  /** A photo of the receipt, when someone took one. */
+  @Column({ type: 'blob', nullable: true })
+  receipt!: Buffer | null;
+
   @Column({ name: 'created_at', type: 'datetime' })
   createdAt!: string;
 }

@@ -126,6 +126,7 @@ export async function createSampleDatabase(file: string, size: SampleSize = DEMO
             total: money(subtotal + tax + delivery),
             tax,
             delivery,
+            receipt: rnd() < 0.2 ? Buffer.from(Array.from({ length: 64 + Math.floor(rnd() * 512) }, () => Math.floor(rnd() * 256))) : null,
             createdAt: timestamp(rnd),
           }),
         );
