@@ -86,3 +86,33 @@ export function requireRemote(flag?: string): string {
   }
   return remote.value;
 }
+
+/** `hesap.config.json` in the current directory, or the `"hesap"` field of package.json. */
+export function readProjectConfig(dir = process.cwd()): { keys?: Record<string, string[]>; adapters?: string[] } {
+  for (const [file, field] of [
+    ['hesap.config.json', undefined],
+    ['package.json', 'hesap'],
+  ] as const) {
+    try {
+      const parsed = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
+      const config = (field ? parsed[field] : parsed) as Record<string, unknown> | undefined;
+      if (config && typeof config === 'object') return config as { keys?: Record<string, string[]> };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && file === 'hesap.config.json') {
+        throw new HesapError('CONFIG_INVALID', `hesap.config.json cannot be read: ${(error as Error).message}`);
+      }
+    }
+  }
+  return {};
+}
+
+/** Natural keys from `--key table=col,col` flags over the config file's `keys`. */
+export function naturalKeys(flags: readonly string[] | undefined): Record<string, string[]> | undefined {
+  const keys: Record<string, string[]> = { ...(readProjectConfig().keys ?? {}) };
+  for (const flag of flags ?? []) {
+    const m = /^([^=]+)=(.+)$/.exec(flag);
+    if (!m) throw new HesapError('USAGE', `--key ${flag}: expected table=column[,column].`);
+    keys[m[1]!.trim()] = m[2]!.split(',').map((c) => c.trim()).filter(Boolean);
+  }
+  return Object.keys(keys).length > 0 ? keys : undefined;
+}

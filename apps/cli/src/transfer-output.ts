@@ -29,17 +29,26 @@ export function policiesFrom(flags: { 'on-type-mismatch': 'error' | 'text'; 'on-
 /** The per-table report of a push, pull or copy. */
 export function renderTransfer(o: Output, result: CopyResult, verb: string): void {
   o.table(
-    ['table', 'action', 'read', 'inserted', 'updated', 'skipped', 'time'],
+    ['table', 'action', 'read', 'inserted', 'updated', 'unchanged', 'new ids', 'skipped', 'time'],
     result.tables.map((t) => [
       t.targetName ? `${t.table} → ${t.targetName}` : t.table,
       t.action,
       t.received,
       t.inserted,
       t.updated,
+      t.unchanged,
+      t.remapped,
       t.skipped.length,
       formatDuration(t.durationMs),
     ]),
   );
+  const differing = result.tables.filter((t) => (t.differing ?? 0) > 0);
+  if (differing.length > 0) {
+    o.line();
+    for (const t of differing) {
+      o.line(o.yellow(`${t.table}: ${t.differing} matched row(s) differ from the local ones and were left as they are; pass --update to update them.`));
+    }
+  }
   const skipped = result.tables.flatMap((t) => t.skipped);
   if (skipped.length > 0) {
     o.line();

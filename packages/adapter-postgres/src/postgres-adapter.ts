@@ -18,6 +18,7 @@ const CAPABILITIES: AdapterCapabilities = Object.freeze({
   maxIdentifierBytes: 63,
   consistentRead: true,
   atomicLoad: true,
+  mergeModes: Object.freeze(['merge', 'upsert', 'append'] as const),
   textAllowsNul: false,
 });
 

@@ -32,7 +32,9 @@ export function mapQueryError(error: unknown, context: { table?: string; doing?:
   const e = (error ?? {}) as ServerError;
   const sqlstate = e.code && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
   const copy = /COPY ([^,]+), line (\d+)(?:, column ([^:]+))?/.exec(e.where ?? '');
-  const table = e.table ?? context.table ?? copy?.[1];
+  // A COPY into a merge's staging table is about the table being merged (the caller's).
+  const copied = copy?.[1] && !copy[1].startsWith('hesap_stage_') ? copy[1] : undefined;
+  const table = e.table ?? context.table ?? copied;
   const column = e.column ?? copy?.[3];
   const row = copy ? `line ${copy[2]}` : undefined;
   const parts = [e.message ?? String(error)];

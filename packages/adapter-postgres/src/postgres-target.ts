@@ -18,6 +18,7 @@ import {
 import { isTransient } from './postgres-connection';
 import { createTableStatements, foreignKeyStatement, identityColumn, keyStatements } from './postgres-ddl';
 import { mapQueryError } from './postgres-errors';
+import { identityMapSql, isSurrogate, rememberKeptIds, TableMerge, type StageInfo } from './postgres-merge';
 import { PostgresIntrospector } from './postgres-introspector';
 
 export interface PostgresTargetOptions {
@@ -39,6 +40,9 @@ export class PostgresTarget implements TargetSession {
   private failed?: Error;
   private finished = false;
   private commitSent = false;
+  /** Tables merged so far in this push: children rewrite their foreign keys through them. */
+  private readonly stages = new Map<string, StageInfo>();
+  private readonly pendingCycles: Array<{ merge: TableMerge; table: TablePlan; foreignKey: ForeignKey }> = [];
 
   constructor(
     private readonly pool: pg.Pool,
@@ -84,6 +88,7 @@ export class PostgresTarget implements TargetSession {
     await this.run('BEGIN');
     await this.run(`SET LOCAL lock_timeout = ${lockMs}`);
     await this.run('SET CONSTRAINTS ALL DEFERRED');
+    if (plan.merge) for (const sql of identityMapSql) await this.run(sql, { doing: 'Preparing the identity map' });
     const schemaExists = await this.run('SELECT 1 FROM pg_namespace WHERE nspname = $1', {}, [this.schema]);
     if (schemaExists.rowCount === 0) await this.run(`CREATE SCHEMA ${quoteIdent(this.schema)}`, { doing: 'Creating the schema' });
     const replaced = plan.tables.filter((t) => t.action === 'replace').map((t) => quoteQualified(this.schema, t.target.name));
@@ -91,7 +96,7 @@ export class PostgresTarget implements TargetSession {
       await this.run(`TRUNCATE ${replaced.join(', ')}`, { doing: 'Emptying the tables to replace' });
     }
     for (const t of plan.tables) {
-      if (t.action === 'create') {
+      if (t.create) {
         for (const sql of createTableStatements(this.schema, t.target, plan.notes)) {
           await this.run(sql, { table: t.target.name, doing: `Creating table "${t.target.name}"` });
         }
@@ -103,16 +108,35 @@ export class PostgresTarget implements TargetSession {
             hints: ['Use --mode merge to add the rows that are missing, or --mode replace to make the table hold exactly the source rows.'],
           });
         }
-      } else if (t.action !== 'replace') {
-        throw new HesapError('UNSUPPORTED', `Mode ${t.action} is not available for PostgreSQL targets yet.`);
       }
     }
   }
 
   writeTable(table: TablePlan): TableWrite {
     if (!this.client) throw new Error('begin() must come before writeTable()');
+    const client = this.client;
+    if (table.action === 'merge' || table.action === 'upsert' || table.action === 'append') {
+      const merge = new TableMerge(client, this.schema, table, this.plan!.merge ?? { sourceId: 'default', update: false, strict: false }, this.stages, this.stages.size);
+      // Queued on the connection ahead of the COPY; its error, if any, is reported by complete().
+      const staged = client.query(merge.createStageSql()).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      const stream = client.query(copyFrom(merge.copySql()));
+      return {
+        stream,
+        complete: async () => {
+          const failed = await staged;
+          if (failed) throw mapQueryError(failed, { table: table.target.name, doing: 'Creating the staging table' });
+          const { result, info, pendingCycles } = await merge.merge(Number(stream.rowCount ?? 0));
+          this.stages.set(table.target.name, info);
+          for (const foreignKey of pendingCycles) this.pendingCycles.push({ merge, table, foreignKey });
+          return result;
+        },
+      };
+    }
     const columns = table.target.columns.map((c) => quoteIdent(c.name)).join(', ');
-    const stream = this.client.query(copyFrom(`COPY ${quoteQualified(this.schema, table.target.name)} (${columns}) FROM STDIN (FORMAT csv)`));
+    const stream = client.query(copyFrom(`COPY ${quoteQualified(this.schema, table.target.name)} (${columns}) FROM STDIN (FORMAT csv)`));
     return {
       stream,
       complete: async () => {
@@ -126,13 +150,13 @@ export class PostgresTarget implements TargetSession {
     const plan = this.plan!;
     const notes: Note[] = [];
     for (const t of plan.tables) {
-      if (t.action !== 'create') continue;
+      if (!t.create) continue;
       for (const sql of keyStatements(this.schema, t.target)) {
         await this.run(sql, { table: t.target.name, doing: `Adding keys and indexes to "${t.target.name}"` });
       }
     }
     for (const t of plan.tables) {
-      if (t.action !== 'create') continue;
+      if (!t.create) continue;
       for (const fk of t.target.foreignKeys) {
         const skip = this.foreignKeyProblem(t.target, fk);
         if (skip) {
@@ -145,7 +169,19 @@ export class PostgresTarget implements TargetSession {
         });
       }
     }
-    for (const t of plan.tables) await this.setSequence(t);
+    for (const pending of this.pendingCycles) await pending.merge.fillCycle(pending.foreignKey, this.stages);
+    for (const t of plan.tables) {
+      await this.setSequence(t);
+      // A load that kept every id teaches the identity map that source key k is target key k.
+      const shape = t.existing ?? t.target;
+      if (plan.merge && (t.action === 'load' || t.action === 'replace') && isSurrogate(shape)) {
+        try {
+          await rememberKeptIds(this.client!, this.schema, { ...shape, name: t.target.name }, plan.merge.sourceId, t.action === 'replace');
+        } catch (error) {
+          throw mapQueryError(error, { table: t.target.name, doing: 'Recording the identity map' });
+        }
+      }
+    }
     if (plan.dryRun) {
       await this.run('ROLLBACK');
     } else {
@@ -184,7 +220,7 @@ export class PostgresTarget implements TargetSession {
   /** Sets the table's sequence past every key in it, and past the source's own sequence. */
   private async setSequence(t: TablePlan): Promise<void> {
     const table = t.target;
-    const column = t.action === 'create' ? identityColumn(table) : t.existing?.sequence?.column;
+    const column = t.create ? identityColumn(table) : t.existing?.sequence?.column;
     if (!column) return;
     const name = quoteQualified(this.schema, table.name);
     const r = await this.run(

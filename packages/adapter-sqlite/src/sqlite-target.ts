@@ -111,7 +111,7 @@ export class SqliteTarget implements TargetSession {
     const notes: Note[] = [];
     for (const t of plan.tables) {
       const q = quoteIdent(t.target.name);
-      if (t.action === 'create') db.exec(createTableSql(t.target, notes));
+      if (t.create) db.exec(createTableSql(t.target, notes));
       else if (t.action === 'replace') db.exec(`DELETE FROM ${q}`);
       else if (t.action === 'load') {
         if (db.prepare(`SELECT 1 FROM ${q} LIMIT 1`).get()) {
@@ -120,7 +120,8 @@ export class SqliteTarget implements TargetSession {
             hints: ['Pull replaces the whole file by default; with --tables, pass --yes to replace those tables.'],
           });
         }
-      } else {
+      }
+      if (t.action !== 'load' && t.action !== 'replace') {
         throw new HesapError('UNSUPPORTED', `SQLite targets do not support --mode ${t.action}.`);
       }
     }
@@ -139,7 +140,7 @@ export class SqliteTarget implements TargetSession {
   async finish(): Promise<{ notes: Note[] }> {
     const db = this.db!;
     for (const t of this.plan!.tables) {
-      if (t.action === 'create') for (const sql of createIndexSql(t.target)) db.exec(sql);
+      if (t.create) for (const sql of createIndexSql(t.target)) db.exec(sql);
       const seq = t.target.sequence;
       if (seq?.strict && seq.lastValue !== null) {
         const current = db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').safeIntegers(true).pluck().get(t.target.name) as

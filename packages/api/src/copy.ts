@@ -1,6 +1,25 @@
-import { transfer, type OpenOptions, type SourceSession, type TargetSession, type TransferReport } from '@hesap/core';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { redactUrl, transfer, type OpenOptions, type SourceSession, type TargetSession, type TransferReport } from '@hesap/core';
 import type { CopyOptions } from './options';
 import { defaultRegistry } from './registry';
+
+/**
+ * The identity of a source for the identity map: host name and real path for files, the
+ * redacted URL otherwise. Two copies of one file on two machines are two sources.
+ */
+export function defaultSourceId(location: string): string {
+  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(location)) return redactUrl(location);
+  const file = location.replace(/^(sqlite3?|file):(\/\/)?/i, '');
+  let real = path.resolve(file);
+  try {
+    real = fs.realpathSync(file);
+  } catch {
+    // a missing file fails later, with its own error
+  }
+  return `${os.hostname()}:${real}`;
+}
 
 export interface CopyResult extends TransferReport {
   from: string;
@@ -38,6 +57,8 @@ export async function copy(options: CopyOptions, registry = defaultRegistry): Pr
       mode: options.mode,
       policies: options.policies,
       dryRun: options.dryRun,
+      keys: options.keys,
+      merge: { sourceId: options.sourceId ?? defaultSourceId(options.from), update: options.update ?? false, strict: options.strict ?? false },
       onProgress: options.onProgress,
       progressIntervalMs: options.progressIntervalMs,
       signal: options.signal,

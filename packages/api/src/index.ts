@@ -3,9 +3,9 @@
  * Node. The CLI is a thin shell over these functions.
  */
 export { push, pull, type PushResult, type PullResult } from './push';
-export { copy, type CopyResult } from './copy';
+export { copy, defaultSourceId, type CopyResult } from './copy';
 export { defaultRegistry } from './registry';
 export { readState, type SyncState, type SyncRecord } from './state';
-export type { CommonOptions, CopyOptions, PushOptions, PullOptions, StatusOptions, VerifyOptions, LogFunction } from './options';
+export type { CommonOptions, CopyOptions, PushOptions, MergeOptions, PullOptions, StatusOptions, VerifyOptions, LogFunction } from './options';
 export { status, type StatusResult, type SideStatus, type TableComparison } from './status';
 export { verify, type VerifyResult, type TableVerification, type RowDifference } from './verify';

@@ -22,7 +22,7 @@ export interface CommonOptions {
   signal?: AbortSignal;
 }
 
-export interface CopyOptions extends CommonOptions {
+export interface CopyOptions extends CommonOptions, MergeOptions {
   /** Where rows come from: a SQLite path, `sqlite:` or `postgres://` URL. */
   from: string;
   /** Where rows go. */
@@ -34,12 +34,37 @@ export interface CopyOptions extends CommonOptions {
   fresh?: boolean;
 }
 
-export interface PushOptions extends CommonOptions {
+/** How a push meets the rows already in the target. */
+export interface MergeOptions {
+  /**
+   * Natural keys by table: the columns that say two rows are the same row
+   * (`{ users: ['email'] }`). Default: each table's first unique constraint other than
+   * its primary key.
+   */
+  keys?: Readonly<Record<string, readonly string[]>>;
+  /** Update matched rows whose other columns differ (default: leave them as they are). */
+  update?: boolean;
+  /** A skipped row fails the whole push (default: skip it and report it). */
+  strict?: boolean;
+  /**
+   * Who is pushing, for the identity map that remembers which target row each source
+   * row became. Default: this machine's host name and the local file's real path.
+   */
+  sourceId?: string;
+}
+
+export interface PushOptions extends CommonOptions, MergeOptions {
   /** The local SQLite file. */
   local: string;
   /** The PostgreSQL URL. */
   remote: string;
-  /** Default `create`: only into missing or empty tables. */
+  /**
+   * Default `merge`: rows are matched by meaning (natural keys, the identity map),
+   * foreign keys follow, new rows are added. `replace`: the target tables end holding
+   * exactly the local rows. `upsert`: match on the primary key, insert or update.
+   * `append`: insert rows whose primary key is new. `create`: only into missing or
+   * empty tables.
+   */
   mode?: PushMode;
   policies?: Partial<DataPolicies>;
   /** Do everything inside the transaction, report, then roll back. */

@@ -8,16 +8,19 @@ export type PullResult = CopyResult;
 const totalRows = (r: CopyResult) => r.tables.reduce((n, t) => n + t.received, 0);
 
 /**
- * Local SQLite → PostgreSQL. Creates missing tables with their keys and loads them; with
- * `mode: 'replace'` the target tables end holding exactly the local rows. One transaction:
- * the target ends fully pushed or untouched.
+ * Local SQLite → PostgreSQL, in one transaction: the target ends fully pushed or untouched.
+ * Missing tables are created with their keys. By default rows are merged by meaning:
+ * a source row whose natural key (a user's email) or remembered identity exists in the
+ * target is that row; new rows are added (with a new id if theirs is taken); foreign keys
+ * are rewritten so children follow their parents; rows that cannot go in are skipped and
+ * reported with the reason.
  *
  * @example
- * const result = await push({ local: 'app.db', remote: process.env.DATABASE_URL!, mode: 'replace' });
- * console.log(result.tables.map((t) => `${t.table}: ${t.inserted}`));
+ * const result = await push({ local: 'app.db', remote: process.env.DATABASE_URL!, keys: { users: ['email'] } });
+ * for (const t of result.tables) console.log(`${t.table}: +${t.inserted}, ${t.skipped.length} skipped`);
  */
 export async function push(options: PushOptions): Promise<PushResult> {
-  const result = await copy({ ...options, from: options.local, to: options.remote, mode: options.mode ?? 'create' });
+  const result = await copy({ ...options, from: options.local, to: options.remote, mode: options.mode ?? 'merge' });
   if (!result.dryRun) {
     recordSync(options.local, 'lastPush', { at: new Date().toISOString(), remote: result.to, tables: result.tables.length, rows: totalRows(result) });
   }

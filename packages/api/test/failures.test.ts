@@ -82,7 +82,7 @@ describe('failures leave the target as it was', () => {
     expect(count!.n).toBe('300000');
   });
 
-  it('an orphan foreign key in the last table fails the push and creates nothing', async () => {
+  it('an orphan foreign key in the last table fails a create or strict push and creates nothing; merge skips and reports it', async () => {
     const file = localDb(
       'orphan.db',
       `PRAGMA foreign_keys = OFF;
@@ -91,10 +91,20 @@ describe('failures leave the target as it was', () => {
        INSERT INTO users VALUES (1, 'ali@example.com');
        INSERT INTO orders VALUES (1, 1, 10.5), (2, 99, 3.0);`,
     );
-    const error = await failure(push({ local: file, remote: pg.url }));
+    const error = await failure(push({ local: file, remote: pg.url, mode: 'create' }));
     expect(error).toMatchObject({ code: 'CONSTRAINT_VIOLATION', table: 'orders' });
     expect(error.message).toMatch(/creator_id.*99/);
     expect(await publicTables(pg)).toEqual([]);
+    const strict = await failure(push({ local: file, remote: pg.url, strict: true }));
+    expect(strict).toMatchObject({ code: 'CONSTRAINT_VIOLATION', table: 'orders', row: 'id=2' });
+    expect(await publicTables(pg)).toEqual([]);
+    const merged = await push({ local: file, remote: pg.url });
+    const orders = merged.tables.find((t) => t.table === 'orders')!;
+    expect(orders.inserted).toBe(1);
+    expect(orders.skipped).toEqual([
+      expect.objectContaining({ sourceKey: 'id=2', targetKey: 'creator_id=99', reason: expect.stringMatching(/parent row in "users" does not exist/) }),
+    ]);
+    expect((await pg.query<{ id: string }>('SELECT id::text AS id FROM orders')).map((r) => r.id)).toEqual(['1']);
   });
 
   it('replace makes the target hold exactly the source rows; a failure in the last table keeps the old rows', async () => {
@@ -135,10 +145,10 @@ describe('failures leave the target as it was', () => {
     expect(next!.id).toBe('4');
   });
 
-  it('the default mode refuses a table that already holds rows', async () => {
+  it('create mode refuses a table that already holds rows', async () => {
     const file = localDb('again.db', 'CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, \'x\');');
     await push({ local: file, remote: pg.url });
-    const error = await failure(push({ local: file, remote: pg.url }));
+    const error = await failure(push({ local: file, remote: pg.url, mode: 'create' }));
     expect(error).toMatchObject({ code: 'TARGET_NOT_EMPTY', table: 't' });
     expect(error.hints.join(' ')).toMatch(/--mode (merge|replace)/);
   });

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { HesapError } from './errors';
-import type { Note, Schema, Table } from './schema';
+import type { ForeignKey, Note, Schema, Table } from './schema';
 
 /**
  * The adapter contract. An adapter is a small factory of roles: it opens a source
@@ -102,12 +102,31 @@ export interface TablePlan {
   source: Table;
   /** The same table under the names the target uses (equal to `source` unless names were shortened). */
   target: Table;
-  /** `create`: the table is new. `load`: it exists and is empty. `replace`: it exists and is emptied first. Merge modes: rows meet existing rows. */
-  action: 'create' | 'load' | 'replace' | MergeMode;
+  /** The table does not exist in the target and is created first. */
+  create: boolean;
+  /**
+   * How the rows go in. `load`: into an empty table. `replace`: the table is emptied first.
+   * Merge modes: source rows meet the rows already there (see {@link MergeSettings}).
+   */
+  action: 'load' | 'replace' | MergeMode;
   /** The table as it exists in the target, when it does. */
   existing?: Table;
   /** Source row count, when known. */
-  rows?: number;
+  rowCount?: number;
+  /** Merge: the columns that say two rows are the same row (a user's email), when the table has them. */
+  naturalKey?: string[];
+  /** Foreign keys to the table itself or to a table loaded later (cycles): filled in after the rows are in. */
+  deferredForeignKeys: ForeignKey[];
+}
+
+/** How a merge treats rows, for the whole load. */
+export interface MergeSettings {
+  /** Who is pushing: the identity map remembers source rows per source. */
+  sourceId: string;
+  /** Update matched rows whose other columns differ (otherwise they are left as they are). */
+  update: boolean;
+  /** Any skipped row fails the whole push. */
+  strict: boolean;
 }
 
 export interface LoadPlan {
@@ -116,6 +135,7 @@ export interface LoadPlan {
   tables: TablePlan[];
   /** Dry run: do everything, then roll back. */
   dryRun: boolean;
+  merge?: MergeSettings;
   notes: Note[];
 }
 
@@ -138,8 +158,10 @@ export interface TableWriteResult {
   inserted: number;
   updated: number;
   unchanged: number;
-  /** Rows inserted under a new key because theirs was taken. */
+  /** Rows whose key in the target differs from the source's (a new id because theirs was taken, or matched under another id). */
   remapped: number;
+  /** Matched rows whose other columns differ, left as they are (merge without `update`). */
+  differing?: number;
   skipped: SkippedRow[];
 }
 

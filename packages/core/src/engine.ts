@@ -4,6 +4,7 @@ import type {
   AdapterCapabilities,
   DataPolicies,
   LoadPlan,
+  MergeSettings,
   PushMode,
   RowCounting,
   SourceSession,
@@ -39,6 +40,10 @@ export interface TransferOptions {
   mode?: PushMode;
   policies?: Partial<DataPolicies>;
   dryRun?: boolean;
+  /** For merge modes: who is pushing, whether to update matched rows, whether a skipped row fails the load. */
+  merge?: Partial<MergeSettings>;
+  /** Natural keys for merge, by table (`{ users: ['email'] }`); otherwise each table's first unique constraint. */
+  keys?: Readonly<Record<string, readonly string[]>>;
   onProgress?: (event: ProgressEvent) => void;
   progressIntervalMs?: number;
   /** Aborting cancels the table in flight and rolls the target back. */
@@ -124,6 +129,8 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     policies,
     dryRun: options.dryRun,
     rowCounts: counts,
+    keys: options.keys,
+    merge: { sourceId: options.merge?.sourceId ?? 'default', update: options.merge?.update ?? false, strict: options.merge?.strict ?? false },
   });
   const selectedNames = new Set(selected.map((t) => t.name));
   const notes: Note[] = schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table));
@@ -148,6 +155,14 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       const tap = new ProgressTap((bytes) => progress('rows', rowCountOf(read, write.stream), bytes), interval);
       await pipeline(read, tap, write.stream, signal ? { signal } : {});
       const result = await write.complete();
+      if (plan.merge?.strict && result.skipped.length > 0) {
+        const first = result.skipped[0]!;
+        throw new HesapError(
+          'CONSTRAINT_VIOLATION',
+          `Table "${name}": ${result.skipped.length} row(s) would be skipped, and --strict makes that a failure; first: ${first.sourceKey}: ${first.reason}.`,
+          { table: name, row: first.sourceKey, constraint: first.constraint, hints: ['Nothing was committed. Fix the rows in the source, or push without --strict to skip them with a report.'] },
+        );
+      }
       if (rowsTotal !== undefined && result.received !== rowsTotal) {
         throw new HesapError(
           'INTERNAL',
@@ -158,7 +173,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       progress('done', result.received, tap.bytes);
       reports.push({
         ...result,
-        action: tablePlan.action,
+        action: tablePlan.create ? 'create' : tablePlan.action,
         targetName: tablePlan.target.name !== name ? tablePlan.target.name : undefined,
         bytes: tap.bytes,
         durationMs: Date.now() - tableStarted,

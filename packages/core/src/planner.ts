@@ -1,4 +1,4 @@
-import type { AdapterCapabilities, DataPolicies, LoadPlan, PushMode, TablePlan } from './contract';
+import type { AdapterCapabilities, DataPolicies, LoadPlan, MergeSettings, PushMode, TablePlan } from './contract';
 import { HesapError } from './errors';
 import { identifierBytes, shortenIdentifier, truncateIdentifier } from './identifiers';
 import type { Column, ForeignKey, NeutralType, Note, Schema, Table } from './schema';
@@ -295,6 +295,27 @@ export function describeType(column: Column): string {
   return column.type;
 }
 
+/**
+ * The natural key of a table for merging: the one given by the user (`--key
+ * table=col,col`), else its first unique constraint other than the primary key, else
+ * its first unique index.
+ */
+export function naturalKeyOf(table: Table, given?: readonly string[]): string[] | undefined {
+  if (given && given.length > 0) {
+    const missing = given.filter((c) => !table.columns.some((col) => col.name === c));
+    if (missing.length > 0) {
+      throw new HesapError('USAGE', `--key ${table.name}=${given.join(',')}: no column ${missing.map((m) => `"${m}"`).join(', ')} in "${table.name}".`, {
+        table: table.name,
+        column: missing[0],
+      });
+    }
+    return [...given];
+  }
+  const pk = table.primaryKey?.columns.join('\u0000');
+  const candidates = [...table.uniques.map((u) => u.columns), ...table.indexes.filter((i) => i.unique).map((i) => i.columns)];
+  return candidates.find((cols) => cols.join('\u0000') !== pk);
+}
+
 /** Builds the load plan: order, target names, and what happens to each table. */
 export function planLoad(options: {
   source: Schema;
@@ -305,20 +326,39 @@ export function planLoad(options: {
   policies: DataPolicies;
   dryRun?: boolean;
   rowCounts?: ReadonlyMap<string, number>;
+  merge?: MergeSettings;
+  /** Natural keys given by the user, by source table name. */
+  keys?: Readonly<Record<string, readonly string[]>>;
 }): LoadPlan {
-  const { order } = orderTables(options.tables);
+  if (options.mode !== 'create' && options.mode !== 'replace' && !options.capabilities.mergeModes.includes(options.mode)) {
+    throw new HesapError('UNSUPPORTED', `This target does not support --mode ${options.mode}.`, {
+      hints: ['Use --mode replace, or push into a target whose adapter supports merging (PostgreSQL).'],
+    });
+  }
+  for (const name of Object.keys(options.keys ?? {})) {
+    if (!options.tables.some((t) => t.name === name)) {
+      throw new HesapError('USAGE', `--key names table "${name}", which is not being pushed.`, { table: name });
+    }
+  }
+  const { order, cyclic } = orderTables(options.tables);
   const fitted = fitIdentifiers(order, options.capabilities, options.policies);
   const notes: Note[] = [...fitted.notes];
+  const merging = options.mode === 'merge' || options.mode === 'upsert' || options.mode === 'append';
   const plans: TablePlan[] = order.map((source, i) => {
     const target = fitted.tables[i]!;
+    const deferredForeignKeys = cyclic
+      .filter((c) => c.table === source.name)
+      .map((c) => target.foreignKeys[source.foreignKeys.indexOf(c.foreignKey)]!)
+      .filter(Boolean);
     const existing = findTable(options.target, target.name);
-    if (!existing) return { source, target, action: 'create', rows: options.rowCounts?.get(source.name) };
+    const base = { source, target, rowCount: options.rowCounts?.get(source.name), deferredForeignKeys };
+    const naturalKey = options.mode === 'merge' ? naturalKeyOf(target, options.keys?.[source.name]) : undefined;
+    if (!existing) {
+      return { ...base, create: true, action: merging ? options.mode : 'load', naturalKey } as TablePlan;
+    }
     notes.push(...checkCompatible(target, existing));
-    const action: TablePlan['action'] = options.mode === 'create' ? 'load' : options.mode;
-    return { source, target, action, existing, rows: options.rowCounts?.get(source.name) };
+    const action: TablePlan['action'] = options.mode === 'create' ? 'load' : (options.mode as TablePlan['action']);
+    return { ...base, create: false, action, existing, naturalKey };
   });
-  if (options.mode !== 'create' && options.mode !== 'replace' && !options.capabilities.mergeModes.includes(options.mode)) {
-    throw new HesapError('UNSUPPORTED', `This target does not support --mode ${options.mode}.`);
-  }
-  return { mode: options.mode, tables: plans, dryRun: options.dryRun ?? false, notes };
+  return { mode: options.mode, tables: plans, dryRun: options.dryRun ?? false, notes, merge: options.merge };
 }

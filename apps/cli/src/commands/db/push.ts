@@ -2,19 +2,31 @@ import { Flags } from '@oclif/core';
 import { push, type PushResult } from '@hesap/api';
 import type { PushMode } from '@hesap/core';
 import { connectionFlags, HesapCommand, list } from '../../base-command';
-import { requireLocal, requireRemote } from '../../config';
+import { naturalKeys, requireLocal, requireRemote } from '../../config';
 import { policyFlags, policiesFrom, renderTransfer } from '../../transfer-output';
 import { ProgressDisplay } from '../../progress';
 
 export default class DbPush extends HesapCommand<PushResult> {
   static override summary = 'Push the local SQLite database to PostgreSQL, in one transaction.';
   static override description =
-    'Creates missing tables with their keys and loads them with COPY. With --mode replace the remote tables end holding exactly the local rows. ' +
-    'A failure at any point leaves the remote database as it was.';
-  static override examples = ['<%= config.bin %> db push', '<%= config.bin %> db push --mode replace --yes', '<%= config.bin %> db push --dry-run --json'];
+    'Creates missing tables with their keys and loads them with COPY, in one transaction: a failure at any point leaves the remote database as it was.\n\n' +
+    'merge (default): a local row whose natural key (a unique column such as a user\'s email, or --key) or remembered identity exists remotely is that row; ' +
+    'new rows are added (with a new id if theirs is taken); foreign keys are rewritten so that children follow their parents; rows that cannot go in are skipped and listed.\n' +
+    'upsert: match on the primary key, insert or update. append: insert rows whose primary key is new. ' +
+    'replace: the remote tables end holding exactly the local rows. create: only into missing or empty tables.';
+  static override examples = [
+    '<%= config.bin %> db push',
+    '<%= config.bin %> db push --dry-run',
+    '<%= config.bin %> db push --key users=email --key groups=code --update',
+    '<%= config.bin %> db push --mode replace --yes --json',
+  ];
   static override flags = {
     ...connectionFlags,
-    mode: Flags.option({ options: ['create', 'replace', 'merge', 'upsert', 'append'] as const, default: 'create' as PushMode, description: 'How rows meet the rows already there.' })(),
+    mode: Flags.option({ options: ['merge', 'upsert', 'append', 'replace', 'create'] as const, default: 'merge' as PushMode, description: 'How rows meet the rows already there.' })(),
+    key: Flags.string({ description: 'Natural key of a table for merge: table=col[,col]. Repeatable. Also "keys" in hesap.config.json.', multiple: true, helpValue: 'table=col' }),
+    update: Flags.boolean({ description: 'Merge: update matched rows whose other columns differ (default: leave them).' }),
+    strict: Flags.boolean({ description: 'Fail the whole push when any row would be skipped.' }),
+    'source-id': Flags.string({ description: 'Who is pushing, for the identity map (default: host name and the local file\'s path).' }),
     'dry-run': Flags.boolean({ description: 'Do everything inside the transaction, report, then roll back.' }),
     ...policyFlags,
   };
@@ -38,6 +50,10 @@ export default class DbPush extends HesapCommand<PushResult> {
         remote,
         mode: flags.mode,
         dryRun: flags['dry-run'],
+        keys: naturalKeys(flags.key),
+        update: flags.update,
+        strict: flags.strict,
+        sourceId: flags['source-id'],
         tables: list(flags.tables),
         exclude: list(flags.exclude),
         policies: policiesFrom(flags),

@@ -1,0 +1,591 @@
+import type pg from 'pg';
+import {
+  HesapError,
+  quoteIdent,
+  quoteQualified,
+  type ForeignKey,
+  type MergeSettings,
+  type SkippedRow,
+  type Table,
+  type TablePlan,
+  type TableWriteResult,
+} from '@hesap/core';
+import { mapQueryError } from './postgres-errors';
+import { quoteLiteral } from './postgres-types';
+
+/**
+ * Merging a table set-based inside PostgreSQL. The source rows are COPied into a
+ * temporary staging table; then, with one statement per step and never one per row:
+ *
+ * 1. foreign keys are checked and rewritten through the parents' source→target keys
+ *    (the parents' staging tables are the maps), so children follow their parents;
+ * 2. each row is matched to a target row: by natural key (a user's email), by the
+ *    identity map (which target row a source row became in an earlier push), or, for
+ *    tables with only a surrogate key and no memory, by identical content;
+ * 3. rows that would collide on another unique constraint, or whose parent is missing
+ *    or skipped, are skipped with the reason (and both keys);
+ * 4. new rows keep their id when it is free, else take one from the sequence;
+ * 5. rows are inserted, matched rows optionally updated, and the identity map written.
+ *
+ * The identity map lives in the target, in hesap's own schema `_hesap`, written in the
+ * same transaction as the data it describes: explicit entries for rows whose target key
+ * differs from the source key, and per table a baseline `max_key` below which a source
+ * key maps to the same target key (what a push that kept the ids leaves behind).
+ */
+
+export const HESAP_SCHEMA = '_hesap';
+
+const H = {
+  row: '__hesap_row',
+  tgt: '__hesap_tgt',
+  how: '__hesap_how',
+  skip: '__hesap_skip',
+  skipConstraint: '__hesap_skip_constraint',
+  skipTarget: '__hesap_skip_target',
+  key: (i: number) => `__hesap_k${i}`,
+};
+
+/** What a child needs to know about a parent merged earlier in the same push. */
+export interface StageInfo {
+  table: string;
+  /** The staging table, quoted. */
+  stage: string;
+  /** Primary key columns of the target table. */
+  pk: string[];
+  /** Single generated key: the target key is in the `_tgt` column. */
+  surrogate: boolean;
+  /** SQL (over alias `p`) for the source key columns, and for the target key columns. */
+  sourceKey: (alias: string) => string[];
+  targetKey: (alias: string) => string[];
+  /** Rows whose key changed from source to target (new id, or matched under another id). */
+  remapped: number;
+}
+
+export const identityMapSql = [
+  `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(HESAP_SCHEMA)}`,
+  `CREATE TABLE IF NOT EXISTS ${quoteQualified(HESAP_SCHEMA, 'identity_map')} (
+     source_id text NOT NULL, table_name text NOT NULL, source_key text NOT NULL, target_key text NOT NULL,
+     updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (source_id, table_name, source_key))`,
+  `CREATE TABLE IF NOT EXISTS ${quoteQualified(HESAP_SCHEMA, 'identity_baseline')} (
+     source_id text NOT NULL, table_name text NOT NULL, max_key numeric NOT NULL,
+     updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (source_id, table_name))`,
+];
+
+const MAP = quoteQualified(HESAP_SCHEMA, 'identity_map');
+const BASELINE = quoteQualified(HESAP_SCHEMA, 'identity_baseline');
+
+/** The target table's shape as it is (or will be, for tables created by this push). */
+function targetShape(plan: TablePlan): Table {
+  return plan.existing ?? plan.target;
+}
+
+/** True when the table has one generated key column: ids belong to each database. */
+export function isSurrogate(table: Table): boolean {
+  const pk = table.primaryKey?.columns ?? [];
+  return pk.length === 1 && table.sequence?.column === pk[0] && table.columns.find((c) => c.name === pk[0])?.type === 'integer';
+}
+
+function cols(alias: string, names: readonly string[]): string[] {
+  return names.map((n) => `${alias}.${quoteIdent(n)}`);
+}
+
+function tuple(parts: readonly string[]): string {
+  return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
+}
+
+function equal(a: readonly string[], b: readonly string[]): string {
+  return a.map((x, i) => `${x} = ${b[i]}`).join(' AND ');
+}
+
+function allNotNull(parts: readonly string[]): string {
+  return parts.map((p) => `${p} IS NOT NULL`).join(' AND ');
+}
+
+/** Row text for content comparison: every type has a text form, not every type has `=`. */
+function rowText(parts: readonly string[]): string {
+  return `ROW(${parts.map((p) => `${p}::text`).join(', ')})::text`;
+}
+
+export class TableMerge {
+  readonly stage: string;
+  private readonly table: Table;
+  private readonly name: string;
+  private readonly pk: string[];
+  private readonly surrogate: boolean;
+  private readonly columns: string[];
+  /** Primary key columns that are also foreign key columns: their source values are kept aside. */
+  private readonly keptKeys: string[];
+
+  constructor(
+    private readonly client: pg.ClientBase,
+    private readonly schema: string,
+    private readonly plan: TablePlan,
+    private readonly settings: MergeSettings,
+    private readonly parents: ReadonlyMap<string, StageInfo>,
+    index: number,
+  ) {
+    this.table = targetShape(plan);
+    this.name = quoteQualified(schema, plan.target.name);
+    this.stage = quoteQualified('pg_temp', `hesap_stage_${index}`);
+    this.pk = this.table.primaryKey?.columns ?? plan.target.primaryKey?.columns ?? [];
+    this.surrogate = isSurrogate(this.table) || (plan.create && isSurrogate(plan.target));
+    this.columns = plan.target.columns.map((c) => c.name);
+    const fkColumns = new Set(plan.target.foreignKeys.flatMap((fk) => fk.columns));
+    this.keptKeys = this.pk.filter((c) => fkColumns.has(c));
+  }
+
+  /** Creates the staging table; the COPY goes into it (columns in `columns()` order). */
+  createStageSql(): string {
+    const select = [
+      ...cols('t', this.columns),
+      this.surrogate ? `t.${quoteIdent(this.pk[0]!)} AS ${quoteIdent(H.tgt)}` : `NULL::text AS ${quoteIdent(H.tgt)}`,
+      ...this.keptKeys.map((c, i) => `t.${quoteIdent(c)} AS ${quoteIdent(H.key(i))}`),
+      `NULL::text AS ${quoteIdent(H.how)}`,
+      `NULL::text AS ${quoteIdent(H.skip)}`,
+      `NULL::text AS ${quoteIdent(H.skipConstraint)}`,
+      `NULL::text AS ${quoteIdent(H.skipTarget)}`,
+    ];
+    return (
+      `CREATE TEMP TABLE ${this.stage} ON COMMIT DROP AS SELECT ${select.join(', ')} FROM ${this.name} t WITH NO DATA;` +
+      ` ALTER TABLE ${this.stage} ADD COLUMN ${quoteIdent(H.row)} bigserial`
+    );
+  }
+
+  copySql(): string {
+    return `COPY ${this.stage} (${this.columns.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT csv)`;
+  }
+
+  private async run(sql: string, values?: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.client.query(sql, values);
+    } catch (error) {
+      throw mapQueryError(error, { table: this.plan.target.name, doing: `Merging "${this.plan.target.name}"` });
+    }
+  }
+
+  /** Source key columns of a staged row (before any rewrite). */
+  private sourceKey(alias: string): string[] {
+    return this.pk.map((c) => {
+      const kept = this.keptKeys.indexOf(c);
+      return kept >= 0 ? `${alias}.${quoteIdent(H.key(kept))}` : `${alias}.${quoteIdent(c)}`;
+    });
+  }
+
+  private targetKey(alias: string): string[] {
+    return this.surrogate ? [`${alias}.${quoteIdent(H.tgt)}`] : cols(alias, this.pk);
+  }
+
+  info(remapped: number): StageInfo {
+    return {
+      table: this.plan.target.name,
+      stage: this.stage,
+      pk: this.pk,
+      surrogate: this.surrogate,
+      sourceKey: (a) => this.sourceKey(a),
+      targetKey: (a) => this.targetKey(a),
+      remapped,
+    };
+  }
+
+  private open(alias = 's'): string {
+    return `${alias}.${quoteIdent(H.skip)} IS NULL AND ${alias}.${quoteIdent(H.how)} IS NULL`;
+  }
+
+  /** Runs the merge once the COPY into the stage is complete. */
+  async merge(received: number): Promise<{ result: TableWriteResult; info: StageInfo; pendingCycles: ForeignKey[] }> {
+    const mode = this.plan.action;
+    const s = this.stage;
+    const how = quoteIdent(H.how);
+    const skip = quoteIdent(H.skip);
+    const tgt = quoteIdent(H.tgt);
+    if (this.keptKeys.length > 0) {
+      await this.run(`UPDATE ${s} SET ${this.keptKeys.map((c, i) => `${quoteIdent(H.key(i))} = ${quoteIdent(c)}`).join(', ')}`);
+    }
+
+    // 1. Foreign keys: check, then rewrite through the parents' maps.
+    const selfOrLater = new Set(this.plan.deferredForeignKeys);
+    const pendingCycles: ForeignKey[] = [];
+    for (const fk of this.plan.target.foreignKeys) {
+      if (selfOrLater.has(fk)) {
+        if (fk.references.table !== this.plan.target.name) pendingCycles.push(fk);
+        continue;
+      }
+      await this.followForeignKey(fk, mode === 'merge');
+    }
+
+    // 2. Matching.
+    const pkT = cols('t', this.pk);
+    if (mode === 'merge') {
+      const nk = this.plan.naturalKey;
+      if (nk && nk.length > 0) {
+        await this.run(
+          `UPDATE ${s} s SET ${how} = 'natural'${this.surrogate ? `, ${tgt} = t.${quoteIdent(this.pk[0]!)}` : ''}` +
+            ` FROM ${this.name} t WHERE ${this.open()} AND ${equal(cols('s', nk), cols('t', nk))}`,
+        );
+      }
+      if (this.surrogate) await this.matchRemembered();
+      else if (this.pk.length > 0) await this.matchByKey();
+      if (this.surrogate || this.pk.length === 0) await this.matchByContent();
+    } else if (this.pk.length > 0) {
+      await this.matchByKey();
+    }
+
+    // 3. Rows that would collide on another unique key in the target.
+    if (!this.plan.create) await this.skipCollisions();
+
+    // 4. Keys for new rows.
+    let remappedInserts = 0;
+    if (mode === 'append') {
+      await this.run(
+        `UPDATE ${s} s SET ${skip} = 'its primary key exists in the target (append never changes an existing row)',` +
+          ` ${quoteIdent(H.skipTarget)} = ${this.pk.length > 0 ? this.keyText('s', this.pk) : "''"} WHERE s.${how} IS NOT NULL AND s.${skip} IS NULL`,
+      );
+    }
+    if (this.surrogate) {
+      const pk = quoteIdent(this.pk[0]!);
+      await this.run(
+        `UPDATE ${s} s SET ${tgt} = s.${pk}, ${how} = 'insert' WHERE ${this.open()} AND NOT EXISTS (SELECT 1 FROM ${this.name} t WHERE t.${pk} = s.${pk})`,
+      );
+      if (mode === 'merge') {
+        const seq = await this.run(`SELECT pg_get_serial_sequence($1, $2) AS seq`, [this.name, this.pk[0]]);
+        const sequence = seq.rows[0]?.seq as string | null;
+        const rest = await this.run(`SELECT count(*)::int AS n FROM ${s} s WHERE ${this.open()}`);
+        remappedInserts = rest.rows[0].n as number;
+        if (remappedInserts > 0) {
+          if (!sequence) {
+            throw new HesapError('UNSUPPORTED', `Table "${this.plan.target.name}": ${remappedInserts} new rows need new ids but "${this.pk[0]}" has no sequence.`, {
+              table: this.plan.target.name,
+            });
+          }
+          // New ids start past every key in the table, every kept key, and what the sequence handed out.
+          await this.run(
+            `SELECT setval($1::regclass, GREATEST((SELECT coalesce(max(${pk}), 0) FROM ${this.name}), (SELECT coalesce(max(${tgt}), 0) FROM ${s}),` +
+              ` coalesce(pg_sequence_last_value($1::regclass), 0), 1), true)`,
+            [sequence],
+          );
+          await this.run(`UPDATE ${s} s SET ${tgt} = nextval($1::regclass), ${how} = 'insert-remapped' WHERE ${this.open()}`, [sequence]);
+        }
+      } else {
+        // upsert and append keep the source's keys: a taken key was matched above.
+        await this.run(`UPDATE ${s} s SET ${how} = 'insert' WHERE ${this.open()}`);
+      }
+    } else {
+      await this.run(`UPDATE ${s} s SET ${how} = 'insert' WHERE ${this.open()}`);
+    }
+
+    // 5. Self-references follow the rows of this very table.
+    for (const fk of this.plan.deferredForeignKeys.filter((f) => f.references.table === this.plan.target.name)) {
+      await this.followSelfReference(fk);
+    }
+
+    // 6. Write.
+    const targetCols = this.columns.map((c) => {
+      if (this.surrogate && c === this.pk[0]) return `s.${tgt}`;
+      if (pendingCycles.some((fk) => fk.columns.includes(c))) return 'NULL';
+      return `s.${quoteIdent(c)}`;
+    });
+    const identityAlways = this.table.columns.some((c) => c.generated) ? ' OVERRIDING SYSTEM VALUE' : '';
+    const inserted = await this.run(
+      `WITH ins AS (INSERT INTO ${this.name} (${this.columns.map(quoteIdent).join(', ')})${identityAlways}` +
+        ` SELECT ${targetCols.join(', ')} FROM ${s} s WHERE s.${how} IN ('insert', 'insert-remapped') AND s.${skip} IS NULL ORDER BY s.${quoteIdent(H.row)}` +
+        ` ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int AS n FROM ins`,
+    );
+    let insertedCount = inserted.rows[0].n as number;
+    const planned = await this.run(`SELECT count(*)::int AS n FROM ${s} s WHERE s.${how} IN ('insert', 'insert-remapped') AND s.${skip} IS NULL`);
+    if (planned.rows[0].n !== insertedCount) await this.markConflicts();
+    let updated = 0;
+    let differing = 0;
+    const matched = `s.${how} IN ('natural', 'remembered', 'key') AND s.${skip} IS NULL`;
+    const valueCols = this.columns.filter((c) => !this.pk.includes(c));
+    if (valueCols.length > 0 && this.pk.length > 0 && mode !== 'append') {
+      const differs = `${rowText(cols('t', valueCols))} IS DISTINCT FROM ${rowText(cols('s', valueCols))}`;
+      const join = `${equal(pkT, this.targetKey('s'))}`;
+      if (mode === 'upsert' || this.settings.update) {
+        const r = await this.run(
+          `UPDATE ${this.name} t SET ${valueCols.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${s} s WHERE ${join} AND ${matched} AND ${differs}`,
+        );
+        updated = r.rowCount ?? 0;
+      } else {
+        const r = await this.run(`SELECT count(*)::int AS n FROM ${s} s JOIN ${this.name} t ON ${join} WHERE ${matched} AND ${differs}`);
+        differing = r.rows[0].n as number;
+      }
+    }
+
+    // 7. Counts, skipped rows, identity map.
+    const counts = await this.run(
+      `SELECT count(*) FILTER (WHERE ${matched})::int AS matched,` +
+        ` count(*) FILTER (WHERE s.${skip} IS NULL AND s.${how} = 'insert-remapped')::int AS new_ids,` +
+        (this.surrogate ? ` count(*) FILTER (WHERE ${matched} AND s.${tgt} <> s.${quoteIdent(this.pk[0]!)})::int AS moved` : ' 0 AS moved') +
+        ` FROM ${s} s`,
+    );
+    const { matched: matchedCount, new_ids: newIds, moved } = counts.rows[0] as { matched: number; new_ids: number; moved: number };
+    insertedCount = Math.max(0, insertedCount);
+    const skipped = await this.skippedRows();
+    if (this.surrogate && mode === 'merge') await this.remember();
+    const result: TableWriteResult = {
+      table: this.plan.source.name,
+      received,
+      inserted: insertedCount,
+      updated,
+      unchanged: matchedCount - updated,
+      remapped: newIds + moved,
+      skipped,
+    };
+    if (differing > 0) result.differing = differing;
+    return { result, info: this.info(newIds + moved), pendingCycles };
+  }
+
+  /**
+   * A foreign key to a table merged later (a cycle): the new rows went in with NULL there;
+   * now that the parent's keys are known, fill them in. A missing parent fails the push.
+   */
+  async fillCycle(fk: ForeignKey, stages: ReadonlyMap<string, StageInfo>): Promise<void> {
+    const parent = stages.get(fk.references.table);
+    if (!parent || !sameColumns(fk.references.columns, parent.pk) || this.pk.length === 0) {
+      throw new HesapError('UNSUPPORTED', `Table "${this.plan.target.name}": the foreign key to "${fk.references.table}" closes a cycle that merge cannot fill in.`, {
+        table: this.plan.target.name,
+        hints: ['Push the tables of the cycle with --mode replace, or break the cycle with a nullable column.'],
+      });
+    }
+    const s = this.stage;
+    const child = cols('s', fk.columns);
+    const inserted = `s.${quoteIdent(H.how)} IN ('insert', 'insert-remapped') AND s.${quoteIdent(H.skip)} IS NULL`;
+    const orphan = await this.run(
+      `SELECT ${this.sourceKey('s').map((k) => `${k}::text`).join(` || ', ' || `)} AS k FROM ${s} s WHERE ${inserted} AND ${allNotNull(child)}` +
+        ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(parent.sourceKey('p'), child)} AND p.${quoteIdent(H.skip)} IS NULL) LIMIT 1`,
+    );
+    if (orphan.rows.length > 0) {
+      throw new HesapError('CONSTRAINT_VIOLATION', `Table "${this.plan.target.name}", row ${orphan.rows[0].k}: its parent in "${fk.references.table}" is missing or was skipped.`, {
+        table: this.plan.target.name,
+        constraint: fk.name,
+      });
+    }
+    const pTarget = parent.targetKey('p');
+    await this.run(
+      `UPDATE ${this.name} t SET ${fk.columns.map((c, i) => `${quoteIdent(c)} = ${pTarget[i]}`).join(', ')} FROM ${s} s JOIN ${parent.stage} p ON ${equal(parent.sourceKey('p'), child)}` +
+        ` WHERE ${equal(cols('t', this.pk), this.targetKey('s'))} AND ${inserted}`,
+    );
+  }
+
+  /** `col=value, col=value` for a key, as SQL text. */
+  private keyText(alias: string, columns: readonly string[]): string {
+    return columns.map((c, i) => `${i > 0 ? `', ' || ` : ''}${quoteLiteralName(c)} || '=' || coalesce(${alias}.${quoteIdent(c)}::text, 'NULL')`).join(' || ');
+  }
+
+  private async followForeignKey(fk: ForeignKey, remap: boolean): Promise<void> {
+    const s = this.stage;
+    const child = cols('s', fk.columns);
+    const parent = this.parents.get(fk.references.table);
+    const name = fk.name ?? `${this.plan.target.name}(${fk.columns.join(', ')})`;
+    const refersToKey = parent && sameColumns(fk.references.columns, parent.pk);
+    const skipSet = (reason: string) =>
+      `${quoteIdent(H.skip)} = ${reason}, ${quoteIdent(H.skipConstraint)} = ${literal(name)}, ${quoteIdent(H.skipTarget)} = ${this.keyText('s', fk.columns)}`;
+    if (parent && refersToKey && remap) {
+      const pSource = parent.sourceKey('p');
+      await this.run(
+        `UPDATE ${s} s SET ${skipSet(
+          `CASE WHEN EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(pSource, child)}) THEN 'its parent row in "' || ${literal(fk.references.table)} || '" was skipped' ELSE 'its parent row in "' || ${literal(fk.references.table)} || '" does not exist in the source' END`,
+        )} WHERE s.${quoteIdent(H.skip)} IS NULL AND ${allNotNull(child)}` +
+          ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(pSource, child)} AND p.${quoteIdent(H.skip)} IS NULL)`,
+      );
+      if (parent.remapped > 0 || !parent.surrogate) {
+        const pTarget = parent.targetKey('p');
+        await this.run(
+          `UPDATE ${s} s SET ${fk.columns.map((c, i) => `${quoteIdent(c)} = ${pTarget[i]}`).join(', ')} FROM ${parent.stage} p` +
+            ` WHERE ${equal(pSource, child)} AND s.${quoteIdent(H.skip)} IS NULL AND ${tuple(pSource)} IS DISTINCT FROM ${tuple(pTarget)}`,
+        );
+      }
+      return;
+    }
+    // The parent is not part of this push (or the key is not its primary key): the
+    // values must exist in the target as they are.
+    const parentTable = quoteQualified(this.schema, fk.references.table);
+    const inPush = parent !== undefined;
+    await this.run(
+      `UPDATE ${s} s SET ${skipSet(`'it points at a row of "' || ${literal(fk.references.table)} || '" that does not exist in the target'`)}` +
+        ` WHERE s.${quoteIdent(H.skip)} IS NULL AND ${allNotNull(child)}` +
+        ` AND NOT EXISTS (SELECT 1 FROM ${parentTable} p WHERE ${equal(cols('p', fk.references.columns), child)})` +
+        (inPush ? ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(cols('p', fk.references.columns), child)} AND p.${quoteIdent(H.skip)} IS NULL)` : ''),
+    );
+  }
+
+  private async followSelfReference(fk: ForeignKey): Promise<void> {
+    const s = this.stage;
+    const child = cols('s', fk.columns);
+    const name = fk.name ?? `${this.plan.target.name}(${fk.columns.join(', ')})`;
+    const refersToKey = sameColumns(fk.references.columns, this.pk);
+    if (!refersToKey) return;
+    const pSource = this.sourceKey('p');
+    // A skipped row takes its descendants with it; repeat until nothing changes.
+    for (let round = 0; round < 64; round++) {
+      const r = await this.run(
+        `UPDATE ${s} s SET ${quoteIdent(H.skip)} = 'its parent row in the same table was skipped or does not exist',` +
+          ` ${quoteIdent(H.skipConstraint)} = ${literal(name)}, ${quoteIdent(H.skipTarget)} = ${this.keyText('s', fk.columns)}` +
+          ` WHERE s.${quoteIdent(H.skip)} IS NULL AND s.${quoteIdent(H.how)} IN ('insert', 'insert-remapped') AND ${allNotNull(child)}` +
+          ` AND NOT EXISTS (SELECT 1 FROM ${s} p WHERE ${equal(pSource, child)} AND p.${quoteIdent(H.skip)} IS NULL)`,
+      );
+      if ((r.rowCount ?? 0) === 0) break;
+    }
+    if (this.plan.action !== 'merge') return;
+    const pTarget = this.targetKey('p');
+    await this.run(
+      `UPDATE ${s} s SET ${fk.columns.map((c, i) => `${quoteIdent(c)} = ${pTarget[i]}`).join(', ')} FROM ${s} p` +
+        ` WHERE ${equal(pSource, child)} AND ${tuple(pSource)} IS DISTINCT FROM ${tuple(pTarget)}`,
+    );
+  }
+
+  private async matchRemembered(): Promise<void> {
+    const s = this.stage;
+    const pk = quoteIdent(this.pk[0]!);
+    const how = quoteIdent(H.how);
+    const tgt = quoteIdent(H.tgt);
+    const values = [this.settings.sourceId, this.plan.target.name];
+    // Explicit entries: source key -> a different target key.
+    await this.run(
+      `UPDATE ${s} s SET ${how} = 'remembered', ${tgt} = t.${pk} FROM ${MAP} m JOIN ${this.name} t ON t.${pk}::text = m.target_key` +
+        ` WHERE ${this.open()} AND m.source_id = $1 AND m.table_name = $2 AND m.source_key = s.${pk}::text`,
+      values,
+    );
+    // The baseline: below max_key, a source key is the same target key (unless an entry says otherwise).
+    await this.run(
+      `UPDATE ${s} s SET ${how} = 'remembered', ${tgt} = t.${pk} FROM ${BASELINE} b, ${this.name} t` +
+        ` WHERE ${this.open()} AND b.source_id = $1 AND b.table_name = $2 AND s.${pk} <= b.max_key AND t.${pk} = s.${pk}` +
+        ` AND NOT EXISTS (SELECT 1 FROM ${MAP} m WHERE m.source_id = $1 AND m.table_name = $2 AND m.source_key = s.${pk}::text)`,
+      values,
+    );
+  }
+
+  private async matchByKey(): Promise<void> {
+    const s = this.stage;
+    const set = this.surrogate ? `, ${quoteIdent(H.tgt)} = t.${quoteIdent(this.pk[0]!)}` : '';
+    await this.run(`UPDATE ${s} s SET ${quoteIdent(H.how)} = 'key'${set} FROM ${this.name} t WHERE ${this.open()} AND ${equal(cols('s', this.pk), cols('t', this.pk))}`);
+  }
+
+  /**
+   * Rows with no natural key and no memory: an unmatched source row whose content equals
+   * an unclaimed target row is that row (pairs one to one, so duplicates stay duplicates).
+   */
+  private async matchByContent(): Promise<void> {
+    const s = this.stage;
+    const valueCols = this.columns.filter((c) => !this.pk.includes(c));
+    if (valueCols.length === 0) return;
+    const open = await this.run(`SELECT count(*)::int AS n FROM ${s} s WHERE ${this.open()}`);
+    if (open.rows[0].n === 0) return;
+    const values = [this.settings.sourceId, this.plan.target.name];
+    const pk = this.surrogate ? quoteIdent(this.pk[0]!) : undefined;
+    const unclaimed = pk
+      ? ` AND NOT EXISTS (SELECT 1 FROM ${s} c WHERE c.${quoteIdent(H.tgt)} = t.${pk})` +
+        ` AND NOT EXISTS (SELECT 1 FROM ${MAP} m WHERE m.source_id = $1 AND m.table_name = $2 AND m.target_key = t.${pk}::text)` +
+        ` AND NOT EXISTS (SELECT 1 FROM ${BASELINE} b WHERE b.source_id = $1 AND b.table_name = $2 AND t.${pk} <= b.max_key)`
+      : ` AND $1::text IS NOT NULL AND $2::text IS NOT NULL`;
+    const tRow = rowText(cols('t', valueCols));
+    const sRow = rowText(cols('s', valueCols));
+    const targetId = pk ? `t.${pk}` : 't.ctid';
+    await this.run(
+      `WITH ss AS (SELECT s.${quoteIdent(H.row)} AS r, ${sRow} AS content, row_number() OVER (PARTITION BY ${sRow} ORDER BY s.${quoteIdent(H.row)}) AS n FROM ${s} s WHERE ${this.open()}),` +
+        ` tt AS (SELECT ${targetId} AS id, ${tRow} AS content, row_number() OVER (PARTITION BY ${tRow} ORDER BY ${targetId}) AS n FROM ${this.name} t WHERE true${unclaimed}),` +
+        ` pairs AS (SELECT ss.r, tt.id FROM ss JOIN tt ON ss.content = tt.content AND ss.n = tt.n)` +
+        ` UPDATE ${s} s SET ${quoteIdent(H.how)} = 'remembered'${pk ? `, ${quoteIdent(H.tgt)} = pairs.id` : ''} FROM pairs WHERE s.${quoteIdent(H.row)} = pairs.r`,
+      values,
+    );
+  }
+
+  /** Rows to insert that would collide with a target row on a unique constraint other than the natural key. */
+  private async skipCollisions(): Promise<void> {
+    const s = this.stage;
+    const keys = [
+      ...this.table.uniques.map((u) => ({ name: u.name ?? u.columns.join('_'), columns: u.columns })),
+      ...this.table.indexes.filter((i) => i.unique).map((i) => ({ name: i.name, columns: i.columns })),
+    ].filter((k) => !sameColumns(k.columns, this.pk) && !(this.plan.naturalKey && sameColumns(k.columns, this.plan.naturalKey) && this.plan.action === 'merge'));
+    for (const key of keys) {
+      const pkText = this.pk.length > 0 ? this.keyText('t', this.pk) : this.keyText('t', key.columns);
+      await this.run(
+        `UPDATE ${s} s SET ${quoteIdent(H.skip)} = 'it collides with a row of the target on unique ' || ${literal(key.columns.join(', '))},` +
+          ` ${quoteIdent(H.skipConstraint)} = ${literal(key.name)}, ${quoteIdent(H.skipTarget)} = ${pkText}` +
+          ` FROM ${this.name} t WHERE ${this.open()} AND ${equal(cols('s', key.columns), cols('t', key.columns))}`,
+      );
+    }
+  }
+
+  /** After ON CONFLICT DO NOTHING left some rows out: name them. */
+  private async markConflicts(): Promise<void> {
+    const s = this.stage;
+    const key = this.surrogate ? [quoteIdent(H.tgt)] : this.pk.map(quoteIdent);
+    if (key.length === 0) return;
+    const tKey = this.surrogate ? [quoteIdent(this.pk[0]!)] : this.pk.map(quoteIdent);
+    await this.run(
+      `UPDATE ${s} s SET ${quoteIdent(H.skip)} = 'it conflicts with a row that exists in the target'` +
+        ` WHERE s.${quoteIdent(H.how)} IN ('insert', 'insert-remapped') AND s.${quoteIdent(H.skip)} IS NULL` +
+        ` AND NOT EXISTS (SELECT 1 FROM ${this.name} t WHERE ${key.map((k, i) => `t.${tKey[i]} = s.${k}`).join(' AND ')})`,
+    );
+  }
+
+  private async skippedRows(): Promise<SkippedRow[]> {
+    const s = this.stage;
+    const keyCols = this.pk.length > 0 ? this.pk : this.columns.slice(0, 3);
+    const r = await this.run(
+      `SELECT ${this.sourceKey('s').length > 0 ? this.sourceKey('s').map((k, i) => `${k}::text AS k${i}`).join(', ') + ',' : ''}` +
+        ` ${keyCols.map((c, i) => `s.${quoteIdent(c)}::text AS c${i}`).join(', ')}, s.${quoteIdent(H.skip)} AS reason,` +
+        ` s.${quoteIdent(H.skipConstraint)} AS constraint_name, s.${quoteIdent(H.skipTarget)} AS target FROM ${s} s WHERE s.${quoteIdent(H.skip)} IS NOT NULL ORDER BY s.${quoteIdent(H.row)}`,
+    );
+    return r.rows.map((row: Record<string, string | null>) => {
+      const key =
+        this.pk.length > 0
+          ? this.pk.map((c, i) => `${c}=${row[`k${i}`] ?? 'NULL'}`).join(', ')
+          : keyCols.map((c, i) => `${c}=${row[`c${i}`] ?? 'NULL'}`).join(', ');
+      return {
+        table: this.plan.source.name,
+        reason: row.reason as string,
+        constraint: row.constraint_name ?? undefined,
+        sourceKey: key,
+        targetKey: row.target ?? undefined,
+      };
+    });
+  }
+
+  /** Writes the identity map: entries where the key changed, and the baseline below which it did not. */
+  private async remember(): Promise<void> {
+    const s = this.stage;
+    const pk = quoteIdent(this.pk[0]!);
+    const tgt = quoteIdent(H.tgt);
+    const values = [this.settings.sourceId, this.plan.target.name];
+    await this.run(
+      `INSERT INTO ${MAP} (source_id, table_name, source_key, target_key)` +
+        ` SELECT $1, $2, s.${pk}::text, s.${tgt}::text FROM ${s} s WHERE s.${quoteIdent(H.skip)} IS NULL AND s.${tgt} IS NOT NULL AND s.${tgt} <> s.${pk}` +
+        ` ON CONFLICT (source_id, table_name, source_key) DO UPDATE SET target_key = EXCLUDED.target_key, updated_at = now()`,
+      values,
+    );
+    await this.run(
+      `DELETE FROM ${MAP} m USING ${s} s WHERE m.source_id = $1 AND m.table_name = $2 AND m.source_key = s.${pk}::text AND s.${tgt} = s.${pk}`,
+      values,
+    );
+    await this.run(
+      `INSERT INTO ${BASELINE} (source_id, table_name, max_key) SELECT $1, $2, max(s.${pk}) FROM ${s} s WHERE s.${tgt} = s.${pk} AND s.${quoteIdent(H.skip)} IS NULL HAVING max(s.${pk}) IS NOT NULL` +
+        ` ON CONFLICT (source_id, table_name) DO UPDATE SET max_key = GREATEST(${BASELINE}.max_key, EXCLUDED.max_key), updated_at = now()`,
+      values,
+    );
+  }
+}
+
+/** After a load that kept every id (create or replace): the baseline covers the whole table. */
+export async function rememberKeptIds(client: pg.ClientBase, schema: string, table: Table, sourceId: string, replaced: boolean): Promise<void> {
+  const pk = quoteIdent(table.primaryKey!.columns[0]!);
+  const values = [sourceId, table.name];
+  if (replaced) await client.query(`DELETE FROM ${MAP} WHERE source_id = $1 AND table_name = $2`, values);
+  await client.query(
+    `INSERT INTO ${BASELINE} (source_id, table_name, max_key) SELECT $1, $2, coalesce(max(${pk}), 0) FROM ${quoteQualified(schema, table.name)}` +
+      ` ON CONFLICT (source_id, table_name) DO UPDATE SET max_key = EXCLUDED.max_key, updated_at = now()`,
+    values,
+  );
+}
+
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((c, i) => c === b[i]);
+}
+
+/** A name as a SQL string literal, for messages built inside SQL. */
+function quoteLiteralName(name: string): string {
+  return quoteLiteral(name);
+}
+
+const literal = quoteLiteral;

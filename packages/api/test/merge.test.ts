@@ -1,0 +1,344 @@
+import * as path from 'node:path';
+import { HesapError } from '@hesap/core';
+import { createTestDatabase, openSqlite, tempDir, type TestDatabase } from '@hesap/test-support';
+import { push, type PushResult } from '@hesap/api';
+
+/**
+ * Pushing into a live database: production already has users who signed up there.
+ * The bill-splitting schema, with ids that collide, emails that sign up on both sides,
+ * new groups, memberships, orders and bills on both sides, and a self-reference.
+ */
+
+const SCHEMA = `
+  CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, first_name VARCHAR(100) NOT NULL, email VARCHAR(255) NOT NULL,
+                      phone VARCHAR(30), bonus_points INTEGER NOT NULL DEFAULT 0, is_active BOOLEAN NOT NULL DEFAULT 1,
+                      invited_by INTEGER REFERENCES users (id) ON DELETE SET NULL, created_at DATETIME NOT NULL);
+  CREATE UNIQUE INDEX IDX_users_email ON users (email);
+  CREATE TABLE groups (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(100) NOT NULL, code VARCHAR(12) NOT NULL UNIQUE,
+                       created_by INTEGER NOT NULL REFERENCES users (id));
+  CREATE TABLE group_members (group_id INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+                              user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE, PRIMARY KEY (group_id, user_id));
+  CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, group_id INTEGER NOT NULL REFERENCES groups (id),
+                       creator_id INTEGER NOT NULL REFERENCES users (id), restaurant VARCHAR(150) NOT NULL,
+                       total DECIMAL(10,2) NOT NULL, tax DECIMAL(10,2) NOT NULL DEFAULT 0, delivery DECIMAL(10,2) NOT NULL DEFAULT 0,
+                       created_at DATETIME NOT NULL);
+  CREATE TABLE order_items (id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+                            name VARCHAR(150) NOT NULL, price DECIMAL(10,2) NOT NULL, quantity INTEGER NOT NULL DEFAULT 1);
+  CREATE TABLE member_bills (id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+                             user_id INTEGER NOT NULL REFERENCES users (id), amount DECIMAL(10,2) NOT NULL, items JSON NOT NULL);
+`;
+
+const SEED = `
+  INSERT INTO users (id, first_name, email, phone, invited_by, created_at) VALUES
+    (1, 'Ali', 'ali@example.com', '+90 555 0001', NULL, '2026-01-01 10:00:00'),
+    (2, 'Ayşe', 'ayse@example.com', NULL, 1, '2026-01-02 10:00:00'),
+    (3, 'Can', 'can@example.com', '', NULL, '2026-01-03 10:00:00');
+  INSERT INTO groups (id, name, code, created_by) VALUES (1, 'Ofis öğle yemeği', 'OFIS', 1);
+  INSERT INTO group_members VALUES (1, 1), (1, 2), (1, 3);
+  INSERT INTO orders (id, group_id, creator_id, restaurant, total, tax, delivery, created_at) VALUES
+    (1, 1, 1, 'Kebapçı Halil', 412.5, 30.5, 12, '2026-02-01 12:30:00');
+  INSERT INTO order_items (order_id, name, price, quantity) VALUES (1, 'Adana kebap', 185, 2), (1, 'Ayran', 20, 1);
+  INSERT INTO member_bills (order_id, user_id, amount, items) VALUES
+    (1, 1, 206.25, '[{"name":"Adana kebap","quantity":1}]'), (1, 2, 206.25, '[{"name":"Adana kebap","quantity":1},{"name":"Ayran","quantity":1}]');
+`;
+
+/** Local changes after the first push: new users (ids that production also hands out), one of them also signs up in production. */
+const LOCAL_CHANGES = `
+  INSERT INTO users (id, first_name, email, invited_by, created_at) VALUES
+    (4, 'Deniz', 'deniz@example.com', 1, '2026-03-01 09:00:00'),
+    (5, 'Emre', 'emre@example.com', NULL, '2026-03-02 09:00:00'),
+    (6, 'Selin', 'selin@example.com', 4, '2026-03-03 09:00:00');
+  INSERT INTO groups (id, name, code, created_by) VALUES (2, 'Bodrum tatili', 'BODRUM', 4);
+  INSERT INTO group_members VALUES (2, 4), (2, 5), (2, 6), (1, 6);
+  INSERT INTO orders (id, group_id, creator_id, restaurant, total, tax, delivery, created_at) VALUES
+    (2, 2, 5, 'Balıkçı Sabahattin', 1250, 100, 0, '2026-03-05 20:00:00'),
+    (3, 1, 1, 'Pizza "Locale", Kadıköy', 300.1, 20.1, 15, '2026-03-06 13:00:00');
+  INSERT INTO order_items (order_id, name, price, quantity) VALUES (2, 'Levrek', 450, 2), (2, 'Rakı', 350, 1), (3, 'Margherita', 265, 1);
+  INSERT INTO member_bills (order_id, user_id, amount, items) VALUES
+    (2, 5, 625, '[{"name":"Levrek","quantity":1}]'), (2, 6, 625, '[{"name":"Rakı","quantity":1}]'), (3, 1, 300.1, '[]');
+`;
+
+/** Production changes after the first push: people who signed up there (ids 4, 5, 6 taken), one of them is Emre. */
+const PRODUCTION_CHANGES = `
+  INSERT INTO users (first_name, email, created_at) VALUES
+    ('Zeynep', 'zeynep@example.com', '2026-03-01 08:00:00'),
+    ('Mehmet', 'mehmet@example.com', '2026-03-01 08:30:00'),
+    ('Emre (prod)', 'emre@example.com', '2026-03-01 08:45:00');
+  INSERT INTO groups (name, code, created_by) VALUES ('Basketbol', 'BASKET', 4);
+  INSERT INTO group_members VALUES (2, 4), (2, 5), (1, 6);
+  INSERT INTO orders (group_id, creator_id, restaurant, total, tax, delivery, created_at) VALUES (2, 4, 'Dürüm 34', 95, 7, 0, '2026-03-04 19:00:00');
+  INSERT INTO order_items (order_id, name, price, quantity) VALUES (2, 'Dürüm', 88, 1);
+  INSERT INTO member_bills (order_id, user_id, amount, items) VALUES (2, 4, 95, '[]');
+`;
+
+/** Every order as (creator email, group code, restaurant, amounts): the meaning, free of ids. */
+const ORDERS_BY_MEANING = `
+  SELECT u.email, g.code, o.restaurant, o.total::text AS total, o.tax::text AS tax, o.delivery::text AS delivery
+    FROM orders o JOIN users u ON u.id = o.creator_id JOIN groups g ON g.id = o.group_id ORDER BY o.restaurant`;
+const MEMBERSHIPS_BY_MEANING = `SELECT u.email, g.code FROM group_members m JOIN users u ON u.id = m.user_id JOIN groups g ON g.id = m.group_id ORDER BY 2, 1`;
+const BILLS_BY_MEANING = `
+  SELECT o.restaurant, u.email, b.amount::text AS amount, b.items::text AS items FROM member_bills b
+    JOIN orders o ON o.id = b.order_id JOIN users u ON u.id = b.user_id ORDER BY 1, 2`;
+const ITEMS_BY_MEANING = `SELECT o.restaurant, i.name, i.price::text AS price, i.quantity FROM order_items i JOIN orders o ON o.id = i.order_id ORDER BY 1, 2`;
+
+function localQuery(file: string, sql: string): Array<Record<string, unknown>> {
+  const db = openSqlite(file);
+  try {
+    return db.prepare(sql).all() as Array<Record<string, unknown>>;
+  } finally {
+    db.close();
+  }
+}
+
+function localExec(file: string, sql: string): void {
+  const db = openSqlite(file);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
+const table = (r: PushResult, name: string) => r.tables.find((t) => t.table === name)!;
+const totals = (r: PushResult) => r.tables.map((t) => [t.table, t.inserted, t.updated, t.skipped.length]);
+
+/** All rows of all tables, to prove that something did not change. */
+async function contentOf(pg: TestDatabase): Promise<string> {
+  const parts: string[] = [];
+  for (const t of ['users', 'groups', 'group_members', 'orders', 'order_items', 'member_bills']) {
+    const rows = await pg.query<{ r: string }>(`SELECT t::text AS r FROM ${t} t ORDER BY 1`);
+    parts.push(`${t}: ${rows.map((r) => r.r).join(' | ')}`);
+  }
+  return parts.join('\n');
+}
+
+describe('merge: a push carries meaning, not ids', () => {
+  const tmp = tempDir('hesap-merge');
+  let pg: TestDatabase;
+  const local = path.join(tmp.dir, 'app.db');
+  let prodOnlyBefore: string;
+
+  beforeAll(async () => {
+    pg = await createTestDatabase('merge');
+    localExec(local, SCHEMA + SEED);
+    const first = await push({ local, remote: pg.url });
+    expect(first.mode).toBe('merge');
+    expect(totals(first)).toEqual([
+      ['users', 3, 0, 0],
+      ['groups', 1, 0, 0],
+      ['group_members', 3, 0, 0],
+      ['orders', 1, 0, 0],
+      ['member_bills', 2, 0, 0],
+      ['order_items', 2, 0, 0],
+    ]);
+    // Both sides change.
+    await pg.query(PRODUCTION_CHANGES);
+    localExec(local, LOCAL_CHANGES);
+    prodOnlyBefore = JSON.stringify(
+      await pg.query(`SELECT u.* FROM users u WHERE email IN ('zeynep@example.com', 'mehmet@example.com', 'emre@example.com') ORDER BY id`),
+    );
+  });
+  afterAll(async () => {
+    await pg.drop();
+    tmp.cleanup();
+  });
+
+  let dry: PushResult;
+  let before: string;
+
+  it('--dry-run reports what the push will do and leaves the target unchanged', async () => {
+    before = await contentOf(pg);
+    dry = await push({ local, remote: pg.url, dryRun: true });
+    expect(dry.dryRun).toBe(true);
+    expect(await contentOf(pg)).toBe(before);
+  });
+
+  it('the push keeps every local row once, with its meaning', async () => {
+    const result = await push({ local, remote: pg.url });
+    // The dry run said exactly this.
+    expect(totals(result)).toEqual(totals(dry));
+    expect(result.tables.map((t) => [t.table, t.remapped])).toEqual(dry.tables.map((t) => [t.table, t.remapped]));
+
+    // Users: Deniz and Selin are new (their ids 4 and 6 were taken: new ids); Emre exists in production (same email).
+    const users = table(result, 'users');
+    expect([users.inserted, users.unchanged, users.skipped.length]).toEqual([2, 4, 0]);
+    expect(users.remapped).toBeGreaterThanOrEqual(3);
+    const emails = (await pg.query<{ email: string }>('SELECT email FROM users ORDER BY email')).map((r) => r.email);
+    expect(emails).toEqual([
+      'ali@example.com',
+      'ayse@example.com',
+      'can@example.com',
+      'deniz@example.com',
+      'emre@example.com',
+      'mehmet@example.com',
+      'selin@example.com',
+      'zeynep@example.com',
+    ]);
+
+    // The self-reference follows: Selin was invited by Deniz, whatever Deniz's id is now.
+    const [selin] = await pg.query<{ inviter: string }>(
+      `SELECT i.email AS inviter FROM users u JOIN users i ON i.id = u.invited_by WHERE u.email = 'selin@example.com'`,
+    );
+    expect(selin!.inviter).toBe('deniz@example.com');
+
+    // Every local order exists once, with a creator of the same email, a group of the same code, the same amounts.
+    const localOrders = localQuery(
+      local,
+      `SELECT u.email, g.code, o.restaurant, o.total, o.tax, o.delivery FROM orders o JOIN users u ON u.id = o.creator_id JOIN groups g ON g.id = o.group_id ORDER BY o.restaurant`,
+    );
+    const remoteOrders = await pg.query(ORDERS_BY_MEANING);
+    for (const o of localOrders) {
+      const same = remoteOrders.filter((r) => r.email === o.email && r.code === o.code && r.restaurant === o.restaurant && Number(r.total) === Number(o.total));
+      expect(same).toHaveLength(1);
+      expect(Number(same[0]!.tax)).toBe(Number(o.tax));
+    }
+    expect(remoteOrders).toHaveLength(localOrders.length + 1);
+
+    // Every local membership joins the same (email, group code) pair; production's stay.
+    const localMembers = localQuery(local, `SELECT u.email, g.code FROM group_members m JOIN users u ON u.id = m.user_id JOIN groups g ON g.id = m.group_id`);
+    const remoteMembers = await pg.query<{ email: string; code: string }>(MEMBERSHIPS_BY_MEANING);
+    for (const m of localMembers) expect(remoteMembers).toContainEqual(m);
+    expect(remoteMembers).toContainEqual({ email: 'zeynep@example.com', code: 'BASKET' });
+    expect(remoteMembers).toContainEqual({ email: 'mehmet@example.com', code: 'BASKET' });
+    expect(remoteMembers).toHaveLength(localMembers.length + 2 + 1);
+
+    // Every bill points at the same (order, email); items JSON kept as written.
+    const localBills = localQuery(local, `SELECT o.restaurant, u.email, b.items FROM member_bills b JOIN orders o ON o.id = b.order_id JOIN users u ON u.id = b.user_id`);
+    const remoteBills = await pg.query<{ restaurant: string; email: string; items: string }>(BILLS_BY_MEANING);
+    for (const b of localBills) expect(remoteBills).toContainEqual(expect.objectContaining(b));
+    expect(remoteBills).toHaveLength(localBills.length + 1);
+    const localItems = localQuery(local, `SELECT o.restaurant, i.name FROM order_items i JOIN orders o ON o.id = i.order_id`);
+    const remoteItems = await pg.query(ITEMS_BY_MEANING);
+    for (const i of localItems) expect(remoteItems).toContainEqual(expect.objectContaining(i));
+    expect(remoteItems).toHaveLength(localItems.length + 1);
+  });
+
+  it('changed no production-only row', async () => {
+    const after = JSON.stringify(
+      await pg.query(`SELECT u.* FROM users u WHERE email IN ('zeynep@example.com', 'mehmet@example.com', 'emre@example.com') ORDER BY id`),
+    );
+    expect(after).toBe(prodOnlyBefore);
+    const [order] = await pg.query<{ restaurant: string; creator: string }>(
+      `SELECT o.restaurant, u.email AS creator FROM orders o JOIN users u ON u.id = o.creator_id WHERE o.restaurant = 'Dürüm 34'`,
+    );
+    expect(order!.creator).toBe('zeynep@example.com');
+  });
+
+  it('a second push writes nothing', async () => {
+    const before = await contentOf(pg);
+    const again = await push({ local, remote: pg.url });
+    expect(again.tables.every((t) => t.inserted === 0 && t.updated === 0 && t.skipped.length === 0)).toBe(true);
+    expect(await contentOf(pg)).toBe(before);
+  });
+
+  it('an order edited locally and pushed with --update changes its production copy, without a new row', async () => {
+    localExec(local, `UPDATE orders SET total = 1300, delivery = 50 WHERE id = 2`);
+    const withoutUpdate = await push({ local, remote: pg.url });
+    expect(table(withoutUpdate, 'orders').updated).toBe(0);
+    const count = async () => (await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM orders'))[0]!.n;
+    const n = await count();
+    const result = await push({ local, remote: pg.url, update: true });
+    expect(table(result, 'orders')).toMatchObject({ inserted: 0, updated: 1 });
+    expect(await count()).toBe(n);
+    const [order] = await pg.query<{ total: string; delivery: string; email: string }>(
+      `SELECT o.total::text AS total, o.delivery::text AS delivery, u.email FROM orders o JOIN users u ON u.id = o.creator_id WHERE o.restaurant = 'Balıkçı Sabahattin'`,
+    );
+    expect(order).toEqual({ total: '1300.00', delivery: '50.00', email: 'emre@example.com' });
+  });
+
+  it('reports a row that collides on another unique key, and one whose parent is missing, with both keys', async () => {
+    localExec(
+      local,
+      `PRAGMA foreign_keys = OFF;
+       INSERT INTO groups (id, name, code, created_by) VALUES (10, 'Yeni', 'BASKET', 1);
+       INSERT INTO orders (id, group_id, creator_id, restaurant, total, created_at) VALUES (10, 99, 1, 'Nowhere', 1, '2026-04-01 00:00:00');`,
+    );
+    // Matched by name, the local group 'Yeni' is new, and its code collides with production's BASKET.
+    const byName = await push({ local, remote: pg.url, keys: { groups: ['name'] }, dryRun: true });
+    expect(table(byName, 'groups').skipped).toEqual([
+      expect.objectContaining({ sourceKey: 'id=10', targetKey: expect.stringMatching(/^id=\d+$/), constraint: expect.stringMatching(/code/), reason: expect.stringMatching(/collides.*code/) }),
+    ]);
+    // By its natural key (code) it IS production's BASKET group: matched, not skipped.
+    const result = await push({ local, remote: pg.url });
+    expect(table(result, 'groups').skipped).toEqual([]);
+    const orders = table(result, 'orders');
+    expect(orders.skipped).toEqual([expect.objectContaining({ sourceKey: 'id=10', targetKey: 'group_id=99', reason: expect.stringMatching(/does not exist/) })]);
+    const strict = await push({ local, remote: pg.url, strict: true }).catch((e: unknown) => e as HesapError);
+    expect(strict).toBeInstanceOf(HesapError);
+    expect((strict as HesapError).code).toBe('CONSTRAINT_VIOLATION');
+    localExec(local, `DELETE FROM orders WHERE id = 10; DELETE FROM groups WHERE id = 10;`);
+  });
+
+  it('--key chooses the natural key', async () => {
+    localExec(local, `INSERT INTO users (id, first_name, email, created_at) VALUES (7, 'Zeynep', 'zeynep.local@example.com', '2026-04-02 00:00:00')`);
+    // By default (email) the local Zeynep is a new user...
+    const byEmail = await push({ local, remote: pg.url, dryRun: true });
+    expect(table(byEmail, 'users').inserted).toBe(1);
+    // ...matched by first name, she is production's Zeynep, and nothing is inserted.
+    const byName = await push({ local, remote: pg.url, keys: { users: ['first_name'] }, dryRun: true });
+    expect(table(byName, 'users').inserted).toBe(0);
+    await expect(push({ local, remote: pg.url, keys: { users: ['nope'] } })).rejects.toMatchObject({ code: 'USAGE', column: 'nope' });
+    localExec(local, `DELETE FROM users WHERE id = 7`);
+  });
+});
+
+describe('upsert, append and replace', () => {
+  const tmp = tempDir('hesap-modes');
+  let pg: TestDatabase;
+  const local = path.join(tmp.dir, 'modes.db');
+  beforeEach(async () => {
+    pg = await createTestDatabase('modes');
+    localExec(local, `DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS users;` + SCHEMA.split('CREATE TABLE groups')[0] + SEED.split('INSERT INTO groups')[0]);
+    await push({ local, remote: pg.url, mode: 'replace', tables: ['users'] });
+    await pg.query(`UPDATE users SET phone = 'changed in production' WHERE id = 1; INSERT INTO users (first_name, email, created_at) VALUES ('Prod', 'prod@example.com', '2026-05-01 00:00:00')`);
+    localExec(local, `UPDATE users SET bonus_points = 7 WHERE id = 2; INSERT INTO users (id, first_name, email, created_at) VALUES (10, 'Ten', 'ten@example.com', '2026-05-02 00:00:00')`);
+  });
+  afterEach(async () => pg.drop());
+  afterAll(() => tmp.cleanup());
+
+  const usersNow = async () =>
+    pg.query<{ id: string; email: string; phone: string | null; bonus: string }>(`SELECT u.id::text AS id, email, phone, bonus_points::text AS bonus FROM users u ORDER BY u.id`);
+
+  it('upsert matches on the primary key: inserts new rows, updates the others', async () => {
+    const r = await push({ local, remote: pg.url, mode: 'upsert', tables: ['users'] });
+    expect(table(r, 'users')).toMatchObject({ inserted: 1, updated: 2, skipped: [] });
+    const rows = await usersNow();
+    expect(rows.map((u) => u.id)).toEqual(['1', '2', '3', '4', '10']);
+    expect(rows[0]!.phone).toBe('+90 555 0001');
+    expect(rows[1]!.bonus).toBe('7');
+  });
+
+  it('append inserts rows whose key is new and reports the rest, changing nothing', async () => {
+    const r = await push({ local, remote: pg.url, mode: 'append', tables: ['users'] });
+    const users = table(r, 'users');
+    expect(users.inserted).toBe(1);
+    expect(users.skipped.map((s) => s.sourceKey)).toEqual(['id=1', 'id=2', 'id=3']);
+    expect(users.skipped[0]!.reason).toMatch(/primary key exists/);
+    const rows = await usersNow();
+    expect(rows[0]!.phone).toBe('changed in production');
+    expect(rows[1]!.bonus).toBe('0');
+  });
+
+  it('replace makes the table hold exactly the local rows, and the identity map knows them', async () => {
+    const r = await push({ local, remote: pg.url, mode: 'replace', tables: ['users'] });
+    expect(table(r, 'users')).toMatchObject({ action: 'replace', inserted: 4 });
+    expect((await usersNow()).map((u) => u.email)).toEqual(['ali@example.com', 'ayse@example.com', 'can@example.com', 'ten@example.com']);
+    const again = await push({ local, remote: pg.url, tables: ['users'] });
+    expect(table(again, 'users')).toMatchObject({ inserted: 0, unchanged: 4 });
+  });
+
+  it('a failure in the last table leaves the target as it was, in every mode', async () => {
+    const file = path.join(tmp.dir, 'broken.db');
+    localExec(file, SCHEMA + SEED + `PRAGMA foreign_keys = OFF; INSERT INTO member_bills (order_id, user_id, amount, items) VALUES (1, 77, 1, '[]');`);
+    await push({ local: file, remote: pg.url, mode: 'replace', tables: ['users'] });
+    const before = (await pg.query<{ t: string }>(`SELECT string_agg(u::text, '|' ORDER BY id) AS t FROM users u`))[0]!.t;
+    for (const mode of ['merge', 'upsert', 'append', 'replace'] as const) {
+      const error = await push({ local: file, remote: pg.url, mode, strict: true, exclude: ['users'] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HesapError);
+      expect((error as HesapError).table).toBe('member_bills');
+      const tables = await pg.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
+      expect(tables.map((t) => t.t)).toEqual(['users']);
+      expect((await pg.query<{ t: string }>(`SELECT string_agg(u::text, '|' ORDER BY id) AS t FROM users u`))[0]!.t).toBe(before);
+    }
+  });
+});
