@@ -20,7 +20,11 @@ function stripParens(text: string): string {
 export function parseSqliteDefault(text: string | null): ColumnDefault | undefined {
   if (text === null) return undefined;
   const t = stripParens(text);
-  const lower = t.toLowerCase().replace(/\s+/g, '');
+  // Case and spaces matter only outside quotes ('%M' is minutes, '%m' the month), except
+  // for the time value 'now' and its modifiers, which SQLite reads in any case.
+  const lower = t.replace(/('(?:[^']|'')*')|([^']+)/g, (_m, quoted: string | undefined, bare: string | undefined) =>
+    quoted !== undefined ? (/^'(now|localtime|utc)'$/i.test(quoted) ? quoted.toLowerCase() : quoted) : bare!.toLowerCase().replace(/\s+/g, ''),
+  );
   if (lower === 'null') return { kind: 'null' };
   if (/^[+-]?\d+$/.test(t)) {
     const n = BigInt(t);
@@ -31,10 +35,10 @@ export function parseSqliteDefault(text: string | null): ColumnDefault | undefin
   // SQLite reads a double-quoted default as a string when it names no column.
   if (/^"(?:[^"]|"")*"$/s.test(t)) return { kind: 'literal', value: unquote(t, '"') };
   if (lower === 'true' || lower === 'false') return { kind: 'literal', value: lower === 'true' ? 1 : 0 };
-  if (lower === 'current_timestamp' || lower === "datetime('now')" || lower === "strftime('%y-%m-%d%h:%m:%s','now')") {
+  if (lower === 'current_timestamp' || lower === "datetime('now')" || lower === "strftime('%Y-%m-%d %H:%M:%S','now')") {
     return { kind: 'now', precision: 0 };
   }
-  if (lower === "strftime('%y-%m-%d%h:%m:%f','now')") return { kind: 'now', precision: 3 };
+  if (lower === "strftime('%Y-%m-%d %H:%M:%f','now')") return { kind: 'now', precision: 3 };
   if (lower === "datetime('now','localtime')") return { kind: 'now', precision: 0, local: true };
   if (lower === 'current_date' || lower === "date('now')") return { kind: 'today' };
   if (lower === "date('now','localtime')") return { kind: 'today', local: true };
@@ -53,6 +57,7 @@ export function formatSqliteDefault(value: ColumnDefault): string | undefined {
     case 'literal':
       if (typeof value.value === 'string') return quoteLiteral(value.value);
       if (typeof value.value === 'boolean') return value.value ? '1' : '0';
+      if (typeof value.value === 'number' && Number.isNaN(value.value)) return undefined;
       if (typeof value.value === 'number' && !Number.isFinite(value.value)) return value.value > 0 ? '9e999' : '-9e999';
       return String(value.value);
     case 'now':

@@ -32,15 +32,30 @@ export function canonicalField(text: string | null, type: NeutralType): string {
   }
 }
 
+/**
+ * A decimal in plain digits, exactly: `1.5e-07` and `0.00000015` are the same value,
+ * `2.50` and `2.5` too; no digit is ever rounded (no conversion to a double).
+ */
 function canonicalDecimal(text: string): string {
-  if (/[eE]|Infinity|NaN/.test(text)) return formatFloat(Number(text));
-  let t = text.startsWith('+') ? text.slice(1) : text;
-  if (t.includes('.')) t = t.replace(/0+$/, '').replace(/\.$/, '');
-  const negative = t.startsWith('-');
-  let digits = negative ? t.slice(1) : t;
-  digits = digits.replace(/^0+(?=\d)/, '');
-  if (digits === '0' || digits === '') return '0';
-  return negative ? `-${digits}` : digits;
+  const t = text.trim();
+  if (/^[+-]?(Infinity|inf)$/i.test(t) || t === 'NaN') return formatFloat(Number(t));
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(t);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return t;
+  const negative = m[1] === '-';
+  let digits = m[2]! + (m[3] ?? '');
+  let point = m[2]!.length + Number(m[4] ?? 0);
+  // Move the decimal point: pad with zeros on the side it leaves.
+  if (point < 0) {
+    digits = '0'.repeat(-point) + digits;
+    point = 0;
+  } else if (point > digits.length) {
+    digits += '0'.repeat(point - digits.length);
+  }
+  let whole = digits.slice(0, point).replace(/^0+/, '');
+  let fraction = digits.slice(point).replace(/0+$/, '');
+  if (whole === '') whole = '0';
+  const body = fraction ? `${whole}.${fraction}` : whole;
+  return negative && body !== '0' ? `-${body}` : body;
 }
 
 /** The canonical text of a whole row. */

@@ -6,23 +6,19 @@ import { HesapError } from '../errors';
  */
 
 const SAFE_DIGITS = 15;
+const INTEGER = /^[+-]?\d+$/;
 
-/** An integer field as a number when it is safe, else as a BigInt. */
+/** An integer field: a number up to 15 digits (always safe), a BigInt beyond. Anything but digits is refused. */
 export function parseIntegerField(text: string): number | bigint {
-  const digits = text.charCodeAt(0) === 45 /* - */ || text.charCodeAt(0) === 43 ? text.length - 1 : text.length;
-  if (digits <= SAFE_DIGITS) {
-    const n = Number(text);
-    if (Number.isInteger(n)) return n;
-  } else if (/^[+-]?\d+$/.test(text)) {
-    return BigInt(text);
-  }
-  throw new HesapError('VALUE_UNREPRESENTABLE', `"${text}" is not an integer.`);
+  if (!INTEGER.test(text)) throw new HesapError('VALUE_UNREPRESENTABLE', `"${text}" is not an integer.`);
+  const sign = text.charCodeAt(0) === 45 /* - */ || text.charCodeAt(0) === 43 /* + */ ? 1 : 0;
+  return text.length - sign <= SAFE_DIGITS ? Number(text) : BigInt(text);
 }
 
-/** A float field (`Infinity`, `-Infinity`, `NaN` and `-0` included). */
+/** A float field (`Infinity`, `-Infinity`, `NaN` and `-0` included). An empty field is refused. */
 export function parseFloatField(text: string): number {
   const n = Number(text);
-  if (Number.isNaN(n) && text !== 'NaN') {
+  if ((Number.isNaN(n) && text !== 'NaN') || text.trim() === '') {
     throw new HesapError('VALUE_UNREPRESENTABLE', `"${text}" is not a number.`);
   }
   return n;
