@@ -1,5 +1,7 @@
 // One Jest run over every project: `npm test` (after the build) runs this.
 module.exports = {
+  // Integration tests move real data through real servers; a test that hangs still fails.
+  testTimeout: 120000,
   projects: [
     '<rootDir>/packages/core',
     '<rootDir>/packages/adapter-sqlite',

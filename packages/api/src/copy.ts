@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { redactUrl, transfer, type OpenOptions, type SourceSession, type TargetSession, type TransferReport } from '@hesap/core';
+import { redactUrl, transfer, withRetries, type OpenOptions, type RetryRecord, type SourceSession, type TargetSession, type TransferReport } from '@hesap/core';
 import type { CopyOptions } from './options';
 import { defaultRegistry } from './registry';
 
@@ -24,6 +24,8 @@ export function defaultSourceId(location: string): string {
 export interface CopyResult extends TransferReport {
   from: string;
   to: string;
+  /** Attempts that failed on a transient error and were redone from the start. */
+  retries: RetryRecord[];
 }
 
 /**
@@ -43,29 +45,37 @@ export async function copy(options: CopyOptions, registry = defaultRegistry): Pr
     log: options.log,
     fresh: options.fresh,
   };
-  let source: SourceSession | undefined;
-  let target: TargetSession | undefined;
-  try {
-    source = await fromAdapter.openSource(options.from, open);
-    target = await toAdapter.openTarget(options.to, open);
-    const report = await transfer({
-      source,
-      target,
-      targetCapabilities: toAdapter.capabilities,
-      tables: options.tables,
-      exclude: options.exclude,
-      mode: options.mode,
-      policies: options.policies,
-      dryRun: options.dryRun,
-      keys: options.keys,
-      merge: { sourceId: options.sourceId ?? defaultSourceId(options.from), update: options.update ?? false, strict: options.strict ?? false },
-      onProgress: options.onProgress,
-      progressIntervalMs: options.progressIntervalMs,
-      signal: options.signal,
-    });
-    return { ...report, from: fromAdapter.describe(options.from), to: toAdapter.describe(options.to) };
-  } finally {
-    await target?.close().catch(() => undefined);
-    await source?.close().catch(() => undefined);
-  }
+  const attempt = async (): Promise<TransferReport> => {
+    let source: SourceSession | undefined;
+    let target: TargetSession | undefined;
+    try {
+      source = await fromAdapter.openSource(options.from, open);
+      target = await toAdapter.openTarget(options.to, open);
+      return await transfer({
+        source,
+        target,
+        targetCapabilities: toAdapter.capabilities,
+        tables: options.tables,
+        exclude: options.exclude,
+        mode: options.mode,
+        policies: options.policies,
+        dryRun: options.dryRun,
+        keys: options.keys,
+        merge: { sourceId: options.sourceId ?? defaultSourceId(options.from), update: options.update ?? false, strict: options.strict ?? false },
+        onProgress: options.onProgress,
+        progressIntervalMs: options.progressIntervalMs,
+        signal: options.signal,
+      });
+    } finally {
+      await target?.close().catch(() => undefined);
+      await source?.close().catch(() => undefined);
+    }
+  };
+  // A transient failure before COMMIT redoes the whole transfer (never half a COPY).
+  const { value: report, retries } = await withRetries(attempt, {
+    attempts: options.attempts ?? 4,
+    signal: options.signal,
+    onRetry: (r) => options.log?.('warn', `Attempt ${r.attempt} failed (${r.code}: ${r.reason}); nothing was committed. Trying again in ${r.waitedMs} ms.`),
+  });
+  return { ...report, retries, from: fromAdapter.describe(options.from), to: toAdapter.describe(options.to) };
 }

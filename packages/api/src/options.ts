@@ -20,6 +20,8 @@ export interface CommonOptions {
   log?: LogFunction;
   /** Aborting stops the operation and rolls the target back. */
   signal?: AbortSignal;
+  /** Attempts in all when the connection fails before COMMIT (default 4; 1 = no retry). */
+  attempts?: number;
 }
 
 export interface CopyOptions extends CommonOptions, MergeOptions {

@@ -67,6 +67,7 @@ describe('failures leave the target as it was', () => {
           }
         },
         progressIntervalMs: 0,
+        attempts: 1,
       }),
     );
     expect(killed).toBe(true);
@@ -76,10 +77,26 @@ describe('failures leave the target as it was', () => {
     expect(await publicTables(pg)).toEqual([]);
     const left = await pg.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'hesap'`, [pg.name]);
     expect(left).toEqual([]);
-    // And the next push works.
-    await push({ local: file, remote: pg.url });
-    const [count] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM big');
-    expect(count!.n).toBe('300000');
+    // With retries (the default), the same cut is survived: the whole transaction is redone, nothing twice.
+    let cuts = 0;
+    const logs: string[] = [];
+    const result = await push({
+      local: file,
+      remote: pg.url,
+      progressIntervalMs: 0,
+      log: (_level, message) => logs.push(message),
+      onProgress: (event) => {
+        if (event.table === 'big' && event.phase === 'rows' && cuts === 0) {
+          cuts++;
+          void pg.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'hesap'`, [pg.name]);
+        }
+      },
+    });
+    expect(cuts).toBe(1);
+    expect(result.retries).toEqual([expect.objectContaining({ attempt: 1, code: 'CONNECTION_LOST' })]);
+    expect(logs.some((l) => /Attempt 1 failed \(CONNECTION_LOST/.test(l))).toBe(true);
+    const [count] = await pg.query<{ n: string; distinct: string }>('SELECT count(*)::text AS n, count(DISTINCT id)::text AS distinct FROM big');
+    expect(count).toEqual({ n: '300000', distinct: '300000' });
   });
 
   it('an orphan foreign key in the last table fails a create or strict push and creates nothing; merge skips and reports it', async () => {

@@ -14,3 +14,4 @@ export * from './engine';
 export * from './checksum';
 export * from './redact';
 export * from './registry';
+export * from './retry';
