@@ -33,6 +33,7 @@ export const connectionFlags = {
   exclude: Flags.string({ description: 'Leave these tables out, comma-separated.', helpValue: 'c' }),
   'connect-timeout': Flags.integer({ description: 'Seconds to wait for a PostgreSQL connection.', default: 30, min: 1 }),
   'lock-timeout': Flags.integer({ description: 'Seconds to wait for a table lock before failing.', default: 10, min: 1 }),
+  'idle-timeout': Flags.integer({ description: 'Seconds without a byte moving before a transfer counts as stalled (it is then retried).', default: 60, min: 1 }),
 };
 
 /**

@@ -65,6 +65,7 @@ export async function copy(options: CopyOptions, registry = defaultRegistry): Pr
         onProgress: options.onProgress,
         progressIntervalMs: options.progressIntervalMs,
         signal: options.signal,
+        idleTimeoutMs: options.idleTimeoutSeconds === undefined ? undefined : options.idleTimeoutSeconds * 1000,
       });
     } finally {
       await target?.close().catch(() => undefined);

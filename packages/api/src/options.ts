@@ -22,6 +22,8 @@ export interface CommonOptions {
   signal?: AbortSignal;
   /** Attempts in all when the connection fails before COMMIT (default 4; 1 = no retry). */
   attempts?: number;
+  /** Seconds without a byte moving before a table's transfer counts as stalled (default 60). */
+  idleTimeoutSeconds?: number;
 }
 
 export interface CopyOptions extends CommonOptions, MergeOptions {

@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type {
   AdapterCapabilities,
@@ -48,6 +48,11 @@ export interface TransferOptions {
   progressIntervalMs?: number;
   /** Aborting cancels the table in flight and rolls the target back. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds without a byte moving before a table's transfer is given up as stalled
+   * (a connection that stays open but carries nothing). Default 60 000.
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface TableReport extends TableWriteResult {
@@ -71,6 +76,8 @@ export interface TransferReport {
 /** Counts bytes passing through and reports progress without holding anything back. */
 class ProgressTap extends Transform {
   bytes = 0;
+  /** When a chunk last went through: a stalled connection shows as no activity. */
+  lastActivity = Date.now();
   private last = 0;
 
   constructor(
@@ -83,11 +90,43 @@ class ProgressTap extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
     const now = Date.now();
+    this.lastActivity = now;
     if (now - this.last >= this.intervalMs) {
       this.last = now;
       this.report(this.bytes);
     }
     callback(null, chunk);
+  }
+}
+
+/**
+ * One table's pipeline, with a watchdog: when no chunk has gone through for `idleMs`,
+ * the pipeline is destroyed (which cancels a COPY) and the failure is a retriable timeout.
+ */
+async function moveTable(read: Readable, tap: ProgressTap, write: Writable, table: string, idleMs: number, signal?: AbortSignal): Promise<void> {
+  const stalled = new AbortController();
+  const watchdog = setInterval(
+    () => {
+      if (Date.now() - tap.lastActivity > idleMs) {
+        stalled.abort(
+          new HesapError('CONNECTION_TIMEOUT', `No data moved for ${Math.round(idleMs / 1000)} s while copying "${table}": the connection stalled.`, {
+            table,
+            retriable: true,
+            hints: ['Check the network to the server; raise the limit with --idle-timeout if the server is just slow.'],
+          }),
+        );
+      }
+    },
+    Math.max(50, Math.min(1000, idleMs / 4)),
+  );
+  watchdog.unref();
+  try {
+    await pipeline(read, tap, write, { signal: signal ? AbortSignal.any([signal, stalled.signal]) : stalled.signal });
+  } catch (error) {
+    if (stalled.signal.aborted && !signal?.aborted) throw stalled.signal.reason;
+    throw error;
+  } finally {
+    clearInterval(watchdog);
   }
 }
 
@@ -153,7 +192,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       const read = source.readTable(tablePlan.source);
       const write = target.writeTable(tablePlan);
       const tap = new ProgressTap((bytes) => progress('rows', rowCountOf(read, write.stream), bytes), interval);
-      await pipeline(read, tap, write.stream, signal ? { signal } : {});
+      await moveTable(read, tap, write.stream, name, options.idleTimeoutMs ?? 60_000, signal);
       const result = await write.complete();
       if (plan.merge?.strict && result.skipped.length > 0) {
         const first = result.skipped[0]!;

@@ -31,6 +31,7 @@ export default class DbPull extends HesapCommand<PullResult> {
         exclude: list(flags.exclude),
         connectTimeoutSeconds: flags['connect-timeout'],
         lockTimeoutSeconds: flags['lock-timeout'],
+        idleTimeoutSeconds: flags['idle-timeout'],
         onProgress: this.out.json ? undefined : progress.update,
         log: this.logTo,
         signal: abort.signal,

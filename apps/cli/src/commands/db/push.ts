@@ -59,6 +59,7 @@ export default class DbPush extends HesapCommand<PushResult> {
         policies: policiesFrom(flags),
         connectTimeoutSeconds: flags['connect-timeout'],
         lockTimeoutSeconds: flags['lock-timeout'],
+        idleTimeoutSeconds: flags['idle-timeout'],
         onProgress: this.out.json ? undefined : progress.update,
         log: this.logTo,
         signal: abort.signal,
