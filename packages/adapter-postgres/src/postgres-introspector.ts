@@ -166,6 +166,7 @@ export class PostgresIntrospector {
           default: isSerial || c.identity ? undefined : parsePostgresDefault(c.default),
           generated: c.identity !== '' || isSerial || undefined,
           origin: remembered?.origin ?? { dialect: 'postgres', type: c.type, default: c.default },
+          ...(remembered?.fraction !== undefined ? { fractionDigits: remembered.fraction } : {}),
         };
         table.columns.push(column);
         if (column.generated) {

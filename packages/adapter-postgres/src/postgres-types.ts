@@ -32,7 +32,7 @@ export function postgresType(column: Column): string {
     case 'time':
       return 'time without time zone';
     case 'timestamp':
-      return 'timestamp without time zone';
+      return column.precision !== undefined ? `timestamp(${column.precision}) without time zone` : 'timestamp without time zone';
     case 'timestamptz':
       return 'timestamp with time zone';
     case 'json':
@@ -68,7 +68,7 @@ export function neutralType(typname: string, typmod: number): Pick<Column, 'type
     case 'time':
       return { type: 'time' };
     case 'timestamp':
-      return { type: 'timestamp' };
+      return typmod >= 0 ? { type: 'timestamp', precision: typmod } : { type: 'timestamp' };
     case 'timestamptz':
       return { type: 'timestamptz' };
     case 'json':
@@ -179,6 +179,8 @@ export function formatPostgresDefault(column: Column, value: ColumnDefault): str
 interface ColumnComment {
   origin?: ColumnOrigin;
   strict?: boolean;
+  /** Fraction digits of the text form (see Column.fractionDigits). */
+  fraction?: number;
 }
 
 interface TableComment {
@@ -191,6 +193,7 @@ export function columnComment(column: Column, table: Table): string | undefined 
   if (!column.origin || column.origin.dialect === 'postgres') return undefined;
   const body: ColumnComment = { origin: column.origin };
   if (table.sequence?.column === column.name && table.sequence.strict) body.strict = true;
+  if (column.fractionDigits !== undefined) body.fraction = column.fractionDigits;
   return PREFIX + JSON.stringify(body);
 }
 

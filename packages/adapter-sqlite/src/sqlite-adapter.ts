@@ -49,9 +49,9 @@ export class SqliteAdapter extends AdapterBase {
     return CAPABILITIES;
   }
 
-  /** A `sqlite:`/`file:` URL, or anything without a URL scheme (a path). */
+  /** A `sqlite:`/`file:` URL, or anything without a URL scheme (a path), except `snapshot:` locations. */
   override accepts(location: string): boolean {
-    return super.accepts(location) || !/^[a-z][a-z0-9+.-]+:\/\//i.test(location);
+    return super.accepts(location) || (!/^[a-z][a-z0-9+.-]+:\/\//i.test(location) && !/^snapshot:/i.test(location));
   }
 
   override describe(location: string): string {

@@ -4,7 +4,7 @@ import { decideColumnType, readProfile, type ColumnStats } from './sqlite-column
 import { parseDeclaredType } from './sqlite-declared-type';
 
 function stats(s: Partial<ColumnStats> = {}): ColumnStats {
-  return { integers: 0, reals: 0, texts: 0, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 0, ...s };
+  return { integers: 0, reals: 0, texts: 0, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 0, millis: 0, ...s };
 }
 
 const STRICT: DataPolicies = DEFAULT_POLICIES;
@@ -275,11 +275,20 @@ describe('decideColumnType', () => {
 });
 
 describe('readProfile', () => {
-  it('splits the profile row into 8 numbers per column, NULL sums as 0', () => {
-    const row = [1, 2, 3, 4, 5, 6, 7, 8, null, 0n, 10, null, null, null, null, 2];
+  it('splits the profile row into 9 numbers per column, NULL sums as 0', () => {
+    const row = [1, 2, 3, 4, 5, 6, 7, 8, 9, null, 0n, 10, null, null, null, null, 2, 3];
     expect(readProfile(row, 2)).toEqual([
-      { integers: 1, reals: 2, texts: 3, blobs: 4, integralReals: 5, nonAscii: 6, fitting: 7, dates: 8 },
-      { integers: 0, reals: 0, texts: 10, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 2 },
+      { integers: 1, reals: 2, texts: 3, blobs: 4, integralReals: 5, nonAscii: 6, fitting: 7, dates: 8, millis: 9 },
+      { integers: 0, reals: 0, texts: 10, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 2, millis: 3 },
     ]);
+  });
+});
+
+describe('timestamps written with milliseconds', () => {
+  it('become timestamp(3) when every value has exactly three fraction digits', () => {
+    expect(decide('datetime', { texts: 4, fitting: 1, millis: 4 })).toEqual({ type: 'timestamp', precision: 3, fractionDigits: 3 });
+  });
+  it('stay text when only some have them', () => {
+    expect(decide('datetime', { texts: 4, fitting: 2, millis: 2 }).type).toBe('text');
   });
 });

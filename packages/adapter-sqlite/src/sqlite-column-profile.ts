@@ -21,6 +21,8 @@ export interface ColumnStats {
   fitting: number;
   /** For `timestamp` intent: values that are plain dates. */
   dates: number;
+  /** For `timestamp` intent: values with exactly three fraction digits (`...:09.000`, TypeORM's form). */
+  millis: number;
 }
 
 const D = '[0-9]';
@@ -36,6 +38,14 @@ export function timestampCheck(q: string): string {
     `(${q} GLOB '${DATE_GLOB} ${TIME_GLOB}' OR (${q} GLOB '${DATE_GLOB} ${TIME_GLOB}.${D}*' AND length(${q}) <= 26` +
     ` AND substr(${q}, 21) NOT GLOB '*[^0-9]*' AND ${q} NOT GLOB '*0'))` +
     ` AND substr(${q}, 1, 4) <> '0000' AND strftime('%Y-%m-%d %H:%M:%S', substr(${q}, 1, 19)) = substr(${q}, 1, 19)`
+  );
+}
+
+/** A timestamp with exactly three fraction digits, trailing zeros included (`2026-03-05 07:08:09.000`). */
+export function millisCheck(q: string): string {
+  return (
+    `${q} GLOB '${DATE_GLOB} ${TIME_GLOB}.${D}${D}${D}' AND substr(${q}, 1, 4) <> '0000'` +
+    ` AND strftime('%Y-%m-%d %H:%M:%S', substr(${q}, 1, 19)) = substr(${q}, 1, 19)`
   );
 }
 
@@ -74,7 +84,9 @@ function fitSql(q: string, declared: DeclaredType): string | undefined {
   }
 }
 
-/** The aggregate query for a table: 8 numbers per column, in column order. */
+const STATS = 9;
+
+/** The aggregate query for a table: {@link STATS} numbers per column, in column order. */
 export function profileQuery(table: string, columns: ReadonlyArray<{ name: string; declared: DeclaredType }>): string {
   const parts: string[] = [];
   for (const { name, declared } of columns) {
@@ -89,6 +101,7 @@ export function profileQuery(table: string, columns: ReadonlyArray<{ name: strin
       `sum(typeof(${q}) = 'text' AND length(CAST(${q} AS BLOB)) <> length(${q}))`,
       fit ? `sum(${fit})` : '0',
       declared.intent === 'timestamp' ? `sum(typeof(${q}) = 'text' AND ${dateCheck(q)})` : '0',
+      declared.intent === 'timestamp' ? `sum(typeof(${q}) = 'text' AND ${millisCheck(q)})` : '0',
     );
   }
   return `SELECT ${parts.join(', ')} FROM ${quoteIdent(table)}`;
@@ -99,7 +112,7 @@ export function readProfile(row: readonly unknown[], columnCount: number): Colum
   const n = (v: unknown) => Number(v ?? 0);
   const out: ColumnStats[] = [];
   for (let i = 0; i < columnCount; i++) {
-    const r = row.slice(i * 8, i * 8 + 8).map(n);
+    const r = row.slice(i * STATS, i * STATS + STATS).map(n);
     out.push({
       integers: r[0]!,
       reals: r[1]!,
@@ -109,6 +122,7 @@ export function readProfile(row: readonly unknown[], columnCount: number): Colum
       nonAscii: r[5]!,
       fitting: r[6]!,
       dates: r[7]!,
+      millis: r[8]!,
     });
   }
   return out;
@@ -126,6 +140,8 @@ export interface ColumnDecision {
   type: NeutralType;
   precision?: number;
   scale?: number;
+  /** Timestamps written with exactly this many fraction digits. */
+  fractionDigits?: number;
   /** Why the type differs from what the declaration suggests, for the report. */
   note?: string;
   problem?: ColumnProblem;
@@ -249,6 +265,7 @@ export function decideColumnType(declared: DeclaredType, s: ColumnStats, policie
     switch (intent) {
       case 'timestamp':
         if (all) return { type: 'timestamp' };
+        if (s.millis === s.texts) return { type: 'timestamp', precision: 3, fractionDigits: 3 };
         if (s.dates === s.texts) return { type: 'date' };
         return { type: 'text', ...repair, note: `${typed}: not every value is in one form PostgreSQL reproduces; stored as text.` };
       case 'date':

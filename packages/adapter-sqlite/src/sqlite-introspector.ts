@@ -72,7 +72,7 @@ export interface SqliteTableInfo {
   repair: Set<string>;
 }
 
-const NO_VALUES = { integers: 0, reals: 0, texts: 0, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 0 };
+const NO_VALUES = { integers: 0, reals: 0, texts: 0, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 0, millis: 0 };
 
 const ACTIONS: Record<string, ForeignKeyAction> = {
   'NO ACTION': 'NO ACTION',
@@ -364,11 +364,15 @@ function declaredDefaults(declared: DeclaredType): Partial<Column> {
 
 function applyDecision(column: Column, decision: ColumnDecision): void {
   column.type = decision.type;
+  delete column.precision;
+  delete column.scale;
+  delete column.fractionDigits;
   if (decision.type === 'decimal' && decision.precision !== undefined) {
     column.precision = decision.precision;
     column.scale = decision.scale ?? 0;
-  } else {
-    delete column.precision;
-    delete column.scale;
+  }
+  if (decision.type === 'timestamp' && decision.fractionDigits !== undefined) {
+    column.precision = decision.precision;
+    column.fractionDigits = decision.fractionDigits;
   }
 }

@@ -228,9 +228,21 @@ export function decoderFor(column: Column, affinity: SqliteAffinity): Decoder {
       return (t) => (parseBooleanField(t) ? ONE : ZERO);
     case 'bytes':
       return parseBytesField;
+    case 'timestamp':
+      return column.fractionDigits !== undefined ? fixedFraction(column.fractionDigits) : (t) => t;
     default:
       return (t) => t;
   }
+}
+
+/** `2026-03-05 07:08:09.5` → `2026-03-05 07:08:09.500` for 3 digits: the form the source wrote. */
+export function fixedFraction(digits: number): Decoder {
+  return (t) => {
+    const dot = t.indexOf('.', 10);
+    const fraction = dot < 0 ? '' : t.slice(dot + 1);
+    const base = dot < 0 ? t : t.slice(0, dot);
+    return digits === 0 ? base : `${base}.${fraction.padEnd(digits, '0').slice(0, Math.max(digits, fraction.length))}`;
+  };
 }
 
 /** Parses CSV and inserts each row with one prepared statement, inside the session's transaction. */

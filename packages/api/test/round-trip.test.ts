@@ -52,6 +52,7 @@ describe('push then pull of the edge-value database', () => {
     expect(type('edge_time', 'at')).toBe('timestamp without time zone');
     expect(type('edge_time', 'day')).toBe('date');
     expect(type('edge_time', 'epoch')).toBe('bigint');
+    expect(type('edge_time', 'typeorm_at')).toBe('timestamp without time zone');
     expect(type('edge_json', 'doc')).toBe('json');
     expect(type('edge_decimal', 'price')).toBe('numeric');
     expect(type('edge_blob', 'b')).toBe('bytea');

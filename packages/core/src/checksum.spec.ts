@@ -265,3 +265,15 @@ describe('ContentChecksum', () => {
     expect(digestOf([['a', 'b'], ['c', 'd']], types)).not.toBe(digestOf([['a', 'd'], ['c', 'b']], types));
   });
 });
+
+describe('canonicalField for timestamps', () => {
+  it('treats trailing fraction zeros as the same instant', () => {
+    expect(canonicalField('2024-01-01 10:00:00.500', 'timestamp')).toBe(canonicalField('2024-01-01 10:00:00.5', 'timestamp'));
+    expect(canonicalField('2024-01-01 10:00:00.000', 'timestamp')).toBe('2024-01-01 10:00:00');
+    expect(canonicalField('2024-01-01 10:00:00.120+00', 'timestamptz')).toBe('2024-01-01 10:00:00.12+00');
+  });
+  it('keeps different instants different', () => {
+    expect(canonicalField('2024-01-01 10:00:00.05', 'timestamp')).not.toBe(canonicalField('2024-01-01 10:00:00.5', 'timestamp'));
+    expect(canonicalField('2024-01-01 10:00:10', 'timestamp')).toBe('2024-01-01 10:00:10');
+  });
+});

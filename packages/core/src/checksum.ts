@@ -27,6 +27,11 @@ export function canonicalField(text: string | null, type: NeutralType): string {
       return text.toLowerCase();
     case 'integer':
       return /^[+-]?0\d|^\+/.test(text) ? BigInt(text).toString() : text;
+    case 'timestamp':
+    case 'timestamptz':
+    case 'time':
+      // `09.500` and `09.5` are the same instant; so are `09.000` and `09`.
+      return text.includes('.') ? text.replace(/(\.\d*?)0+(?=$|[-+Z])/, '$1').replace(/\.(?=$|[-+Z])/, '') : text;
     default:
       return text;
   }

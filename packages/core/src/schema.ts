@@ -71,6 +71,12 @@ export interface Column {
   default?: ColumnDefault;
   /** True when the database hands out the value itself (SQLite rowid alias, PostgreSQL identity or serial). */
   generated?: boolean;
+  /**
+   * For `timestamp` columns kept as text somewhere (SQLite): the values are written with
+   * exactly this many fraction digits (`2026-03-05 07:08:09.000`, as TypeORM writes them).
+   * PostgreSQL prints the shortest form, so the text form is restored from this.
+   */
+  fractionDigits?: number;
   origin?: ColumnOrigin;
 }
 

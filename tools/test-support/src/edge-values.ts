@@ -48,7 +48,7 @@ export function buildEdgeValueDatabase(file: string): void {
       CREATE TABLE edge_float (id INTEGER PRIMARY KEY, f REAL);
       CREATE TABLE edge_untyped (id INTEGER PRIMARY KEY, f, t, i);
       CREATE TABLE edge_bool (id INTEGER PRIMARY KEY, b BOOLEAN);
-      CREATE TABLE edge_time (id INTEGER PRIMARY KEY, at DATETIME, day DATE, epoch DATETIME);
+      CREATE TABLE edge_time (id INTEGER PRIMARY KEY, at DATETIME, day DATE, epoch DATETIME, typeorm_at DATETIME);
       CREATE TABLE edge_json (id INTEGER PRIMARY KEY, doc JSON);
       CREATE TABLE edge_decimal (id INTEGER PRIMARY KEY, price NUMERIC(10,2), ratio DECIMAL);
       CREATE TABLE edge_seq (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT);
@@ -108,11 +108,12 @@ export function buildEdgeValueDatabase(file: string): void {
         [null, null, null],
       ]);
       ins('INSERT INTO edge_bool (b) VALUES (?)', [[1n], [0n], [null], [1n]]);
-      ins('INSERT INTO edge_time (at, day, epoch) VALUES (?, ?, ?)', [
-        ['2024-02-29 23:59:59', '2024-02-29', 1709251199n],
-        ['2024-01-01 00:00:00.123', '1999-12-31', 0n],
-        ['1970-01-01 00:00:00.5', '0001-01-01', -1n],
-        [null, null, null],
+      // typeorm_at: TypeORM writes datetimes with exactly three fraction digits.
+      ins('INSERT INTO edge_time (at, day, epoch, typeorm_at) VALUES (?, ?, ?, ?)', [
+        ['2024-02-29 23:59:59', '2024-02-29', 1709251199n, '2024-02-29 23:59:59.000'],
+        ['2024-01-01 00:00:00.123', '1999-12-31', 0n, '2024-01-01 00:00:00.120'],
+        ['1970-01-01 00:00:00.5', '0001-01-01', -1n, '1970-01-01 00:00:00.001'],
+        [null, null, null, null],
       ]);
       ins('INSERT INTO edge_json (doc) VALUES (?)', [
         ['{"a":1}'],
