@@ -6,6 +6,7 @@ module.exports = {
     '<rootDir>/packages/core',
     '<rootDir>/packages/adapter-sqlite',
     '<rootDir>/packages/adapter-postgres',
+    '<rootDir>/packages/adapter-snapshot',
     '<rootDir>/packages/api',
     '<rootDir>/apps/cli',
   ],

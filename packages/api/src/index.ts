@@ -9,3 +9,20 @@ export { readState, type SyncState, type SyncRecord } from './state';
 export type { CommonOptions, CopyOptions, PushOptions, MergeOptions, PullOptions, StatusOptions, VerifyOptions, LogFunction } from './options';
 export { status, type StatusResult, type SideStatus, type TableComparison } from './status';
 export { verify, type VerifyResult, type TableVerification, type RowDifference } from './verify';
+export { snapshot, snapshotDir, parseDuration } from './snapshot';
+export type {
+  SnapshotCreateOptions,
+  SnapshotCreateResult,
+  SnapshotTableSummary,
+  SnapshotListResult,
+  SnapshotVerifyOptions,
+  SnapshotVerifyResult,
+  SnapshotRestoreOptions,
+  SnapshotRestoreResult,
+  RestoredTableCheck,
+  SnapshotPruneOptions,
+  SnapshotPruneResult,
+  SnapshotInfo,
+  SnapshotProblem,
+  SnapshotTableCheck,
+} from './snapshot';

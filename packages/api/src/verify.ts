@@ -40,7 +40,8 @@ export interface VerifyResult {
   tables: TableVerification[];
 }
 
-async function consume(stream: Readable, onRow: (row: (string | null)[]) => void): Promise<void> {
+/** Parses a CSV stream, calling `onRow` for each row. */
+export async function consume(stream: Readable, onRow: (row: (string | null)[]) => void): Promise<void> {
   const parser = new CsvParser(onRow);
   for await (const chunk of stream) parser.write(chunk as Buffer);
   parser.end();

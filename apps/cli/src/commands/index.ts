@@ -5,6 +5,11 @@ import DbPush from './db/push';
 import DbStatus from './db/status';
 import DbVerify from './db/verify';
 import Demo from './demo';
+import DbSnapshotCreate from './db/snapshot/create';
+import DbSnapshotList from './db/snapshot/list';
+import DbSnapshotPrune from './db/snapshot/prune';
+import DbSnapshotRestore from './db/snapshot/restore';
+import DbSnapshotVerify from './db/snapshot/verify';
 
 export const commands = {
   'db:status': DbStatus,
@@ -12,4 +17,9 @@ export const commands = {
   'db:pull': DbPull,
   'db:verify': DbVerify,
   demo: Demo,
+  'db:snapshot:create': DbSnapshotCreate,
+  'db:snapshot:list': DbSnapshotList,
+  'db:snapshot:verify': DbSnapshotVerify,
+  'db:snapshot:restore': DbSnapshotRestore,
+  'db:snapshot:prune': DbSnapshotPrune,
 };

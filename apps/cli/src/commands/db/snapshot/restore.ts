@@ -1,0 +1,81 @@
+import * as fs from 'node:fs';
+import { Args, Flags } from '@oclif/core';
+import { snapshot, type SnapshotRestoreResult } from '@hesap/api';
+import { connectionFlags, EXIT, HesapCommand, list } from '../../../base-command';
+import { requireLocal, requireRemote } from '../../../config';
+import { ProgressDisplay } from '../../../progress';
+import { interruptible, snapshotDirFlag } from '../../../snapshot-output';
+import { policiesFrom, policyFlags, renderTransfer } from '../../../transfer-output';
+
+export default class DbSnapshotRestore extends HesapCommand<SnapshotRestoreResult> {
+  static override summary = 'Restore a snapshot into the local or remote database.';
+  static override description =
+    'Verifies every file of the snapshot first and refuses a damaged one before touching anything; then loads it like a push or pull ' +
+    '(one transaction on PostgreSQL, a new file renamed into place on SQLite) and reads the restored tables back to compare them with the manifest.';
+  static override examples = [
+    '<%= config.bin %> db snapshot restore latest --to local --yes',
+    '<%= config.bin %> db snapshot restore 20250101-120000-000-remote-ab12 --to remote --yes --json',
+  ];
+  static override args = {
+    snapshot: Args.string({ description: 'The snapshot: its name in the snapshot folder, a path to it, or "latest".', required: true }),
+  };
+  static override flags = {
+    to: Flags.option({ options: ['local', 'remote'] as const, required: true, description: 'Which database to restore into.' })(),
+    mode: Flags.option({
+      options: ['replace', 'merge'] as const,
+      default: 'replace' as const,
+      description: 'replace: the tables hold exactly the snapshot (a local file is replaced whole). merge: rows meet the rows already there.',
+    })(),
+    local: connectionFlags.local,
+    remote: connectionFlags.remote,
+    tables: connectionFlags.tables,
+    exclude: connectionFlags.exclude,
+    'connect-timeout': connectionFlags['connect-timeout'],
+    'lock-timeout': connectionFlags['lock-timeout'],
+    dir: snapshotDirFlag,
+    ...policyFlags,
+  };
+
+  protected async execute(): Promise<SnapshotRestoreResult> {
+    const { args, flags } = await this.parse(DbSnapshotRestore);
+    this.setupLogging(flags);
+    const to = flags.to === 'local' ? requireLocal(flags.local) : requireRemote(flags.remote);
+    this.out.protect(to);
+    if (flags.to === 'remote' || fs.existsSync(to)) {
+      await this.confirm(`${flags.mode === 'replace' ? 'Replace' : 'Merge into'} the ${flags.to} database's tables with snapshot ${args.snapshot}?`, flags.yes);
+    }
+    const progress = new ProgressDisplay();
+    try {
+      return await interruptible((signal) =>
+        snapshot.restore({
+          snapshot: args.snapshot,
+          dir: flags.dir,
+          to,
+          mode: flags.mode,
+          tables: list(flags.tables),
+          exclude: list(flags.exclude),
+          policies: policiesFrom(flags),
+          connectTimeoutSeconds: flags['connect-timeout'],
+          lockTimeoutSeconds: flags['lock-timeout'],
+          onProgress: this.out.json ? undefined : progress.update,
+          log: this.logTo,
+          signal,
+        }),
+      );
+    } finally {
+      progress.finish();
+    }
+  }
+
+  protected override exitCodeFor(result: SnapshotRestoreResult): number {
+    return result.check.ok ? EXIT.ok : EXIT.failed;
+  }
+
+  protected render(result: SnapshotRestoreResult): void {
+    const o = this.out;
+    renderTransfer(o, result, `Restored ${result.snapshot}:`);
+    const bad = result.check.tables.filter((t) => t.status === 'different' || t.status === 'missing');
+    for (const t of bad) o.line(o.red(`${t.table}: ${t.status === 'missing' ? 'not found after the restore' : `read back ${t.rows} rows whose checksum differs from the snapshot's (${t.expectedRows} rows)`}.`));
+    o.line(result.check.ok ? o.green('The restored tables hold exactly the snapshot content.') : o.red('The restored content differs from the snapshot.'));
+  }
+}

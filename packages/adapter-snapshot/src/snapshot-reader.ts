@@ -1,0 +1,145 @@
+import { createHash, type Hash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { ContentChecksum, CsvParser, HesapError, type CsvRow, type RowCounting, type Table } from '@hesap/core';
+import { SnapshotInvalidError } from './snapshot-errors';
+import { DEFAULT_MAX_TABLE_BYTES, openPlainFile, type SnapshotLimits, type SnapshotTableEntry } from './snapshot-manifest';
+
+/**
+ * Reading one table's data file while proving it intact: the SHA-256 of the gzip
+ * file, the inflated size (never past what the manifest declares, so a gzip bomb
+ * stops early), the row count and the content checksum. Any mismatch fails the
+ * stream with {@link SnapshotInvalidError} naming the file, so a transfer reading
+ * it rolls its target back.
+ */
+
+export interface TableDataOptions extends SnapshotLimits {
+  /** Pass the CSV on (a source read) or only check it (verify). Default true. */
+  output?: boolean;
+  /** The columns to hand out, in this order, when not all of `table`'s own. */
+  columns?: readonly string[];
+}
+
+/** A table's CSV stream that knows how many rows went through it. */
+export type TableDataStream = Readable & RowCounting;
+
+/** Opens `entry`'s data file in `dir` as a checked CSV stream of `table` (the manifest's table). */
+export function openTableData(dir: string, entry: SnapshotTableEntry, table: Table, options: TableDataOptions = {}): TableDataStream {
+  const { fd, size } = openPlainFile(dir, entry.file);
+  if (size !== entry.compressedBytes) {
+    fs.closeSync(fd);
+    throw damaged(entry, `is ${size} bytes, but the manifest says ${entry.compressedBytes}: it was truncated or changed`);
+  }
+  const hash = createHash('sha256');
+  const file = fs.createReadStream('', { fd, autoClose: true, highWaterMark: 256 * 1024 });
+  const gunzip = zlib.createGunzip();
+  const limit = Math.min(entry.bytes, options.maxTableBytes ?? DEFAULT_MAX_TABLE_BYTES);
+  const check = new TableDataCheck(entry, table, hash, limit, options);
+  file.on('data', (chunk) => hash.update(chunk as Buffer));
+  const fail = (error: Error) => check.destroy(error instanceof HesapError ? error : damaged(entry, `cannot be read (${error.message})`, error));
+  file.on('error', fail);
+  gunzip.on('error', fail);
+  check.on('close', () => {
+    file.destroy();
+    gunzip.destroy();
+  });
+  file.pipe(gunzip).pipe(check);
+  return check;
+}
+
+function damaged(entry: SnapshotTableEntry, what: string, cause?: unknown): SnapshotInvalidError {
+  return new SnapshotInvalidError(entry.file, `Snapshot file ${entry.file} (table "${entry.table}") ${what}.`, { table: entry.table, cause });
+}
+
+/** Counts, parses and checksums the inflated CSV; checks everything against the manifest at the end. */
+class TableDataCheck extends Transform implements RowCounting {
+  private bytes = 0;
+  private readonly sum: ContentChecksum;
+  private readonly parser: CsvParser;
+  private readonly output: boolean;
+  /** Positions of the wanted columns, when they are not all columns in order. */
+  private readonly projection?: number[];
+  private projected = '';
+
+  constructor(
+    private readonly entry: SnapshotTableEntry,
+    private readonly table: Table,
+    private readonly hash: Hash,
+    private readonly limit: number,
+    options: TableDataOptions,
+  ) {
+    super();
+    this.output = options.output ?? true;
+    this.sum = new ContentChecksum(table.columns.map((c) => c.type));
+    const names = table.columns.map((c) => c.name);
+    if (options.columns && options.columns.join('\u0000') !== names.join('\u0000')) {
+      this.projection = options.columns.map((n) => {
+        const i = names.indexOf(n);
+        if (i < 0) throw new HesapError('TABLE_MISSING', `Table "${table.name}" has no column "${n}" in the snapshot.`, { table: table.name, column: n });
+        return i;
+      });
+    }
+    this.parser = new CsvParser((row) => this.onRow(row));
+  }
+
+  get rowCount(): number {
+    return this.sum.rows;
+  }
+
+  private onRow(row: CsvRow): void {
+    if (row.length !== this.table.columns.length) {
+      throw damaged(this.entry, `has ${row.length} fields in row ${this.sum.rows + 1} for ${this.table.columns.length} columns`);
+    }
+    this.sum.add(row);
+    if (this.projection && this.output) this.projected += this.projection.map((i) => csvField(row[i] ?? null)).join(',') + '\n';
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      callback(damaged(this.entry, `inflates past ${this.limit} bytes, more than the manifest declares (${this.entry.bytes})`));
+      return;
+    }
+    try {
+      this.parser.write(chunk);
+    } catch (error) {
+      callback(error instanceof HesapError && error.code === 'SNAPSHOT_INVALID' ? error : damaged(this.entry, `is not valid CSV (${(error as Error).message})`, error));
+      return;
+    }
+    if (!this.output) return callback();
+    if (!this.projection) return callback(null, chunk);
+    const text = this.projected;
+    this.projected = '';
+    callback(null, text.length > 0 ? Buffer.from(text, 'utf8') : undefined);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      this.parser.end();
+    } catch (error) {
+      callback(error instanceof HesapError && error.code === 'SNAPSHOT_INVALID' ? error : damaged(this.entry, `is not valid CSV (${(error as Error).message})`, error));
+      return;
+    }
+    const sha256 = this.hash.digest('hex');
+    const e = this.entry;
+    let problem: string | undefined;
+    if (sha256 !== e.sha256) problem = 'does not match its SHA-256 in the manifest: it was changed or damaged';
+    else if (this.bytes !== e.bytes) problem = `inflates to ${this.bytes} bytes, but the manifest says ${e.bytes}`;
+    else if (this.sum.rows !== e.rows) problem = `holds ${this.sum.rows} rows, but the manifest says ${e.rows}`;
+    else if (this.sum.digest() !== e.checksum) problem = 'holds rows whose content checksum differs from the manifest';
+    if (problem) {
+      callback(damaged(e, problem));
+      return;
+    }
+    const rest = this.projected;
+    this.projected = '';
+    callback(null, this.output && rest.length > 0 ? Buffer.from(rest, 'utf8') : undefined);
+  }
+}
+
+/** A CSV field as PostgreSQL writes it: NULL empty, any text quoted. */
+function csvField(text: string | null): string {
+  if (text === null) return '';
+  return `"${text.replace(/"/g, '""')}"`;
+}
