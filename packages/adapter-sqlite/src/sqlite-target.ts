@@ -245,12 +245,24 @@ export function fixedFraction(digits: number): Decoder {
   };
 }
 
-/** Parses CSV and inserts each row with one prepared statement, inside the session's transaction. */
+/**
+ * Parses CSV and inserts rows in batches: one prepared multi-row INSERT per batch (up to
+ * {@link BATCH_ROWS} rows, within SQLite's limit on bound parameters), inside the
+ * session's transaction. When a batch fails, its rows are replayed one by one to name
+ * the row at fault.
+ */
+const BATCH_ROWS = 256;
+const MAX_PARAMETERS = 32766;
+
 class SqliteTableWriter extends Writable implements RowCounting {
   rowCount = 0;
   private readonly parser: CsvParser;
-  private readonly insert: Database.Statement;
+  private readonly single: Database.Statement;
+  private readonly batch?: Database.Statement;
+  private readonly batchRows: number;
   private readonly decoders: Decoder[];
+  private values: unknown[] = [];
+  private rows: CsvRow[] = [];
 
   constructor(
     db: Database.Database,
@@ -258,38 +270,66 @@ class SqliteTableWriter extends Writable implements RowCounting {
   ) {
     super({ decodeStrings: true });
     const cols = table.columns;
-    this.insert = db.prepare(
-      `INSERT INTO ${quoteIdent(table.name)} (${cols.map((c) => quoteIdent(c.name)).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
-    );
+    const head = `INSERT INTO ${quoteIdent(table.name)} (${cols.map((c) => quoteIdent(c.name)).join(', ')}) VALUES `;
+    const tuple = `(${cols.map(() => '?').join(', ')})`;
+    this.single = db.prepare(head + tuple);
+    this.batchRows = Math.max(1, Math.min(BATCH_ROWS, Math.floor(MAX_PARAMETERS / Math.max(1, cols.length))));
+    if (this.batchRows > 1) this.batch = db.prepare(head + Array(this.batchRows).fill(tuple).join(', '));
     this.decoders = cols.map((c) => decoderFor(c, affinityOf(sqliteDeclaredType(c))));
-    this.parser = new CsvParser((row) => this.insertRow(row));
+    this.parser = new CsvParser((row) => this.addRow(row));
   }
 
-  private insertRow(row: CsvRow): void {
+  private addRow(row: CsvRow): void {
     const decoders = this.decoders;
     if (row.length !== decoders.length) {
-      throw new HesapError('INTERNAL', `Table "${this.table.name}", line ${this.rowCount + 1}: ${row.length} fields for ${decoders.length} columns.`, {
+      throw new HesapError('INTERNAL', `Table "${this.table.name}", line ${this.rowCount + this.rows.length + 1}: ${row.length} fields for ${decoders.length} columns.`, {
         table: this.table.name,
-        row: `line ${this.rowCount + 1}`,
+        row: `line ${this.rowCount + this.rows.length + 1}`,
       });
     }
-    const values = new Array<unknown>(row.length);
+    const values = this.values;
     let i = 0;
     try {
       for (; i < row.length; i++) {
         const text = row[i];
-        values[i] = text === null || text === undefined ? null : decoders[i]!(text);
+        values.push(text === null || text === undefined ? null : decoders[i]!(text));
       }
-      this.insert.run(values);
     } catch (error) {
-      throw this.rowError(error, row, i < row.length ? this.table.columns[i]!.name : undefined);
+      throw this.rowError(error, row, this.table.columns[i]!.name, this.rowCount + this.rows.length + 1);
     }
-    this.rowCount++;
+    this.rows.push(row);
+    if (this.rows.length === this.batchRows) this.flush();
   }
 
-  private rowError(error: unknown, row: CsvRow, column: string | undefined): HesapError {
+  private flush(): void {
+    const n = this.rows.length;
+    if (n === 0) return;
+    try {
+      if (n === this.batchRows && this.batch) this.batch.run(this.values);
+      else this.insertSingly(0);
+    } catch {
+      // The failed statement changed nothing: find the row at fault.
+      this.insertSingly(0);
+    }
+    this.rowCount += n;
+    this.values = [];
+    this.rows = [];
+  }
+
+  private insertSingly(from: number): void {
+    const width = this.decoders.length;
+    for (let r = from; r < this.rows.length; r++) {
+      try {
+        this.single.run(this.values.slice(r * width, (r + 1) * width));
+      } catch (error) {
+        throw this.rowError(error, this.rows[r]!, undefined, this.rowCount + r + 1);
+      }
+    }
+  }
+
+  private rowError(error: unknown, row: CsvRow, column: string | undefined, line: number): HesapError {
     const pk = this.table.primaryKey?.columns ?? [];
-    const label = pk.length > 0 ? pk.map((c) => `${c}=${row[this.table.columns.findIndex((x) => x.name === c)] ?? 'NULL'}`).join(', ') : `line ${this.rowCount + 1}`;
+    const label = pk.length > 0 ? pk.map((c) => `${c}=${row[this.table.columns.findIndex((x) => x.name === c)] ?? 'NULL'}`).join(', ') : `line ${line}`;
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: string }).code ?? '';
     return new HesapError(
@@ -311,6 +351,7 @@ class SqliteTableWriter extends Writable implements RowCounting {
   override _final(callback: (error?: Error | null) => void): void {
     try {
       this.parser.end();
+      this.flush();
       callback();
     } catch (error) {
       callback(error as Error);
