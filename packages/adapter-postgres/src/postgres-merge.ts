@@ -478,6 +478,9 @@ export class TableMerge {
         ` AND NOT EXISTS (SELECT 1 FROM ${MAP} m WHERE m.source_id = $1 AND m.table_name = $2 AND m.target_key = t.${pk}::text)` +
         ` AND NOT EXISTS (SELECT 1 FROM ${BASELINE} b WHERE b.source_id = $1 AND b.table_name = $2 AND t.${pk} <= b.max_key)`
       : ` AND $1::text IS NOT NULL AND $2::text IS NOT NULL`;
+    // Most pushes have nothing to pair: every target row is already known. Check cheaply first.
+    const candidates = await this.run(`SELECT EXISTS (SELECT 1 FROM ${this.name} t WHERE true${unclaimed}) AS any`, values);
+    if (!candidates.rows[0].any) return;
     const tRow = rowText(cols('t', valueCols));
     const sRow = rowText(cols('s', valueCols));
     const targetId = pk ? `t.${pk}` : 't.ctid';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { HesapError } from '@hesap/core';
 import { createTestDatabase, openSqlite, tempDir, type TestDatabase } from '@hesap/test-support';
-import { push, type PushResult } from '@hesap/api';
+import { push, snapshot, type PushResult } from '@hesap/api';
 
 /**
  * Pushing into a live database: production already has users who signed up there.
@@ -340,5 +340,39 @@ describe('upsert, append and replace', () => {
       expect(tables.map((t) => t.t)).toEqual(['users']);
       expect((await pg.query<{ t: string }>(`SELECT string_agg(u::text, '|' ORDER BY id) AS t FROM users u`))[0]!.t).toBe(before);
     }
+  });
+});
+
+describe('a target restored from a snapshot', () => {
+  const tmp = tempDir('hesap-restore');
+  const local = path.join(tmp.dir, 'app.db');
+  let first: TestDatabase;
+  let restored: TestDatabase;
+  beforeAll(async () => {
+    first = await createTestDatabase('restore_a');
+    restored = await createTestDatabase('restore_b');
+    localExec(local, SCHEMA + SEED + LOCAL_CHANGES);
+  });
+  afterAll(async () => {
+    await first.drop();
+    await restored.drop();
+    tmp.cleanup();
+  });
+
+  it('does not get duplicates on the next push, although it has no identity map', async () => {
+    await push({ local, remote: first.url });
+    const created = await snapshot.create({ from: first.url, dir: path.join(tmp.dir, 'snapshots') });
+    await snapshot.restore({ snapshot: created.snapshot.path, dir: path.join(tmp.dir, 'snapshots'), to: restored.url });
+    // The snapshot holds the app's tables, not hesap's own schema: the memory of this local file is gone.
+    const memory = await restored.query(`SELECT source_id FROM _hesap.identity_baseline WHERE source_id LIKE $1`, [`%${local}`]);
+    expect(memory).toEqual([]);
+    const before = await contentOf(restored);
+    const again = await push({ local, remote: restored.url });
+    expect(again.tables.map((t) => [t.table, t.inserted, t.skipped.length])).toEqual(again.tables.map((t) => [t.table, 0, 0]));
+    expect(await contentOf(restored)).toBe(before);
+    // And now it remembers: a local edit is an update of the same row, not a new one.
+    localExec(local, `UPDATE order_items SET quantity = 3 WHERE name = 'Levrek'`);
+    const edited = await push({ local, remote: restored.url, update: true });
+    expect(table(edited, 'order_items')).toMatchObject({ inserted: 0, updated: 1 });
   });
 });
