@@ -359,3 +359,34 @@ describe('the snapshot folder', () => {
     expect(fs.readdirSync(dir)).toEqual([all[0]!.name]);
   });
 });
+
+describe('restore --mode merge', () => {
+  const tmp = tempDir('hesap-snapshot-merge');
+  let pg: TestDatabase;
+
+  beforeAll(async () => {
+    pg = await createTestDatabase('snap_merge');
+  });
+  afterAll(async () => {
+    await pg.drop();
+    tmp.cleanup();
+  });
+
+  it('puts back rows deleted since the snapshot and keeps rows added since; tables it merged are counted, not compared', async () => {
+    const local = path.join(tmp.dir, 'app.db');
+    const db = openSqlite(local);
+    db.exec(`CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT);
+             INSERT INTO users VALUES (1, 'a@example.com', 'A'), (2, 'b@example.com', 'B'), (3, 'c@example.com', 'C');`);
+    db.close();
+    const made = await snapshot.create({ from: local, dir: path.join(tmp.dir, 'snapshots') });
+    expect((await snapshot.restore({ snapshot: made.snapshot.path, to: pg.url })).check.tables).toEqual([
+      expect.objectContaining({ table: 'users', status: 'same', rows: 3 }),
+    ]);
+    await pg.query(`DELETE FROM users WHERE id = 2; INSERT INTO users (id, email, name) VALUES (10, 'z@example.com', 'Z')`);
+    const merged = await snapshot.restore({ snapshot: made.snapshot.path, to: pg.url, mode: 'merge' });
+    expect(merged.tables.map((t) => [t.table, t.action, t.inserted, t.unchanged])).toEqual([['users', 'merge', 1, 2]]);
+    expect(merged.check).toEqual({ ok: true, tables: [expect.objectContaining({ table: 'users', status: 'merged', rows: 4, expectedRows: 3 })] });
+    const rows = await pg.query<{ email: string }>(`SELECT email FROM users ORDER BY email`);
+    expect(rows.map((r) => r.email)).toEqual(['a@example.com', 'b@example.com', 'c@example.com', 'z@example.com']);
+  });
+});
