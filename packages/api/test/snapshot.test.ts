@@ -332,6 +332,23 @@ describe('the snapshot folder', () => {
     }
   });
 
+  it('an interrupted create (SIGINT in the CLI: an aborted signal) leaves no snapshot and no temporary folder', async () => {
+    const before = fs.readdirSync(dir).sort();
+    const abort = new AbortController();
+    const error = await failure(
+      snapshot.create({
+        from: local,
+        dir,
+        onProgress: (e) => {
+          if (e.phase === 'start') abort.abort(new Error('SIGINT received'));
+        },
+        signal: abort.signal,
+      }),
+    );
+    expect(error.code).toBe('INTERRUPTED');
+    expect(fs.readdirSync(dir).sort()).toEqual(before);
+  });
+
   it('prune keeps the newest N, removes by age, and never removes the only (or newest) snapshot', async () => {
     const all = (await snapshot.list({ dir })).snapshots;
     expect(all).toHaveLength(4);
