@@ -4,6 +4,7 @@ import { Command, Flags } from '@oclif/core';
 import { HesapError, type HesapErrorCode } from '@hesap/core';
 import { readDotEnv, REMOTE_VARIABLES } from './config';
 import { Output } from './output';
+import { loadAdapterPlugins } from './plugins';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -75,6 +76,7 @@ export abstract class HesapCommand<T> extends Command {
     const level = /--log-level[= ](error|warn|info|debug)/.exec(this.argv.join(' '))?.[1] as LogLevel | undefined;
     if (level) this.logLevel = level;
     try {
+      await loadAdapterPlugins();
       const result = await this.execute();
       if (this.out.json) this.out.document(result);
       else this.render(result);

@@ -1,5 +1,7 @@
 // Commands are listed here explicitly (oclif's "explicit" strategy): no directory scan
 // and no manifest at start-up.
+import AdaptersList from './adapters/list';
+import DbCopy from './db/copy';
 import DbPull from './db/pull';
 import DbPush from './db/push';
 import DbStatus from './db/status';
@@ -15,6 +17,8 @@ export const commands = {
   'db:status': DbStatus,
   'db:push': DbPush,
   'db:pull': DbPull,
+  'db:copy': DbCopy,
+  'adapters:list': AdaptersList,
   'db:verify': DbVerify,
   demo: Demo,
   'db:snapshot:create': DbSnapshotCreate,
