@@ -3,8 +3,8 @@ import { copy, type CopyResult } from '@hesap/api';
 import type { PushMode } from '@hesap/core';
 import { connectionFlags, HesapCommand, list } from '../../base-command';
 import { naturalKeys } from '../../config';
-import { ProgressDisplay } from '../../progress';
 import { policiesFrom, policyFlags, renderTransfer } from '../../transfer-output';
+import { runTransfer } from '../../transfer-run';
 
 export default class DbCopy extends HesapCommand<CopyResult> {
   static override summary = 'Copy tables from any database hesap has an adapter for to any other, in one transaction.';
@@ -43,12 +43,8 @@ export default class DbCopy extends HesapCommand<CopyResult> {
     if (flags.mode === 'replace' && !flags['dry-run']) {
       await this.confirm(`Replace the content of the tables in ${flags.to} with the rows from ${flags.from}?`, flags.yes);
     }
-    const progress = new ProgressDisplay();
-    const abort = new AbortController();
-    const stop = (signal: string) => abort.abort(new Error(`${signal} received`));
-    process.once('SIGINT', stop).once('SIGTERM', stop);
-    try {
-      return await copy({
+    return runTransfer(this.out.json, ({ onProgress, signal }) =>
+      copy({
         from: flags.from,
         to: flags.to,
         mode: flags.mode,
@@ -65,14 +61,11 @@ export default class DbCopy extends HesapCommand<CopyResult> {
         connectTimeoutSeconds: flags['connect-timeout'],
         lockTimeoutSeconds: flags['lock-timeout'],
         idleTimeoutSeconds: flags['idle-timeout'],
-        onProgress: this.out.json ? undefined : progress.update,
+        onProgress,
         log: this.logTo,
-        signal: abort.signal,
-      });
-    } finally {
-      progress.finish();
-      process.off('SIGINT', stop).off('SIGTERM', stop);
-    }
+        signal,
+      }),
+    );
   }
 
   protected render(result: CopyResult): void {
