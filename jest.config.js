@@ -9,5 +9,6 @@ module.exports = {
     '<rootDir>/packages/adapter-snapshot',
     '<rootDir>/packages/api',
     '<rootDir>/apps/cli',
+    '<rootDir>/tools/generators',
   ],
 };
