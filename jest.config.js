@@ -7,6 +7,7 @@ module.exports = {
     '<rootDir>/packages/adapter-sqlite',
     '<rootDir>/packages/adapter-postgres',
     '<rootDir>/packages/adapter-snapshot',
+    '<rootDir>/packages/adapter-mysql',
     '<rootDir>/packages/api',
     '<rootDir>/apps/cli',
     '<rootDir>/tools/generators',

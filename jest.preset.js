@@ -10,6 +10,7 @@ const workspaceSources = {
   '^@hesap/adapter-sqlite$': path.join(root, 'packages/adapter-sqlite/src/index.ts'),
   '^@hesap/adapter-postgres$': path.join(root, 'packages/adapter-postgres/src/index.ts'),
   '^@hesap/adapter-snapshot$': path.join(root, 'packages/adapter-snapshot/src/index.ts'),
+  '^@hesap/adapter-mysql$': path.join(root, 'packages/adapter-mysql/src/index.ts'),
   '^@hesap/api$': path.join(root, 'packages/api/src/index.ts'),
   '^@hesap/test-support$': path.join(root, 'tools/test-support/src/index.ts'),
 };
