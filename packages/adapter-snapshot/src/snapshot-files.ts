@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { processAlive, syncDirectory, syncFile } from '@hesap/core';
 import * as path from 'node:path';
 
 /**
@@ -23,14 +24,6 @@ export function isTempDirName(name: string): boolean {
   return TEMP_DIR.test(name);
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes the temporary folders in `parent` whose process is gone (a create killed
@@ -67,27 +60,7 @@ export function ensureDirectory(dir: string): void {
   fs.chmodSync(dir, DIR_MODE);
 }
 
-export function syncFile(file: string): void {
-  const fd = fs.openSync(file, 'r+');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
-export function syncDirectory(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // Some file systems cannot sync a folder; the rename itself is still atomic.
-  }
-}
 
 /** Writes `file` under a temporary name, syncs it, and renames it into place (mode 0600). */
 export function writeFileDurably(file: string, content: string): void {
@@ -108,3 +81,5 @@ export function removeDirectoryAtomically(dir: string): void {
   syncDirectory(parent);
   fs.rmSync(doomed, { recursive: true, force: true });
 }
+
+export { syncDirectory, syncFile };

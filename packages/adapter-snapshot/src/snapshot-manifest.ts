@@ -59,6 +59,8 @@ export interface SnapshotManifest {
   /** Tables in load order (parents first), with views and notes of the source. */
   schema: Schema;
   tables: SnapshotTableEntry[];
+  /** The canonical form the content checksums were computed in (CONTENT_CHECKSUM_VERSION). */
+  checksumVersion?: number;
 }
 
 /** Limits that keep a hostile snapshot from filling memory or disk. */
@@ -92,6 +94,7 @@ export function encodeManifest(manifest: SnapshotManifest): string {
     source: manifest.source,
     schema: encodeSchema(manifest.schema),
     tables: manifest.tables,
+    checksumVersion: manifest.checksumVersion,
   };
   const text = JSON.stringify(body);
   const withChecksum = { ...body, manifestChecksum: sha256Hex(text) };
@@ -209,6 +212,7 @@ export function parseManifest(text: string): SnapshotManifest {
     },
     schema: readSchema(r, doc.schema),
     tables: r.array(doc.tables, 'tables').map((t, i) => readEntry(r, t, `tables[${i}]`)),
+    checksumVersion: typeof doc.checksumVersion === 'number' ? doc.checksumVersion : undefined,
   };
   if (Number.isNaN(Date.parse(manifest.createdAt))) r.fail('createdAt is not a date.');
   checkConsistent(r, manifest);

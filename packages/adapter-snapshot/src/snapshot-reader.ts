@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { ContentChecksum, CsvParser, HesapError, type CsvRow, type RowCounting, type Table } from '@hesap/core';
+import { CONTENT_CHECKSUM_VERSION, ContentChecksum, CsvParser, HesapError, type CsvRow, type RowCounting, type Table } from '@hesap/core';
 import { SnapshotInvalidError } from './snapshot-errors';
 import { DEFAULT_MAX_TABLE_BYTES, openPlainFile, type SnapshotLimits, type SnapshotTableEntry } from './snapshot-manifest';
 
@@ -19,6 +19,11 @@ export interface TableDataOptions extends SnapshotLimits {
   output?: boolean;
   /** The columns to hand out, in this order, when not all of `table`'s own. */
   columns?: readonly string[];
+  /**
+   * The canonical form the manifest's content checksum was made in. Another version than
+   * this hesap's cannot be compared: the SHA-256 and the row count still are.
+   */
+  checksumVersion?: number;
 }
 
 /** A table's CSV stream that knows how many rows went through it. */
@@ -67,7 +72,7 @@ class TableDataCheck extends Transform implements RowCounting {
     private readonly table: Table,
     private readonly hash: Hash,
     private readonly limit: number,
-    options: TableDataOptions,
+    private readonly options: TableDataOptions,
   ) {
     super();
     this.output = options.output ?? true;
@@ -127,7 +132,9 @@ class TableDataCheck extends Transform implements RowCounting {
     if (sha256 !== e.sha256) problem = 'does not match its SHA-256 in the manifest: it was changed or damaged';
     else if (this.bytes !== e.bytes) problem = `inflates to ${this.bytes} bytes, but the manifest says ${e.bytes}`;
     else if (this.sum.rows !== e.rows) problem = `holds ${this.sum.rows} rows, but the manifest says ${e.rows}`;
-    else if (this.sum.digest() !== e.checksum) problem = 'holds rows whose content checksum differs from the manifest';
+    else if (this.options.checksumVersion === CONTENT_CHECKSUM_VERSION && this.sum.digest() !== e.checksum) {
+      problem = 'holds rows whose content checksum differs from the manifest';
+    }
     if (problem) {
       callback(damaged(e, problem));
       return;

@@ -38,7 +38,7 @@ export class SnapshotSource implements SourceSession {
   readTable(table: Table): Readable {
     const entry = this.entry(table.name);
     const stored = this.manifest.schema.tables.find((t) => t.name === table.name)!;
-    return openTableData(this.dir, entry, stored, { ...this.limits, columns: table.columns.map((c) => c.name) });
+    return openTableData(this.dir, entry, stored, { ...this.limits, columns: table.columns.map((c) => c.name), checksumVersion: this.manifest.checksumVersion });
   }
 
   async close(): Promise<void> {

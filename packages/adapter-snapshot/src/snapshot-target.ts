@@ -5,6 +5,7 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import {
+  CONTENT_CHECKSUM_VERSION,
   ContentChecksum,
   CsvParser,
   HesapError,
@@ -129,6 +130,7 @@ export class SnapshotTarget implements TargetSession {
     const manifest: SnapshotManifest = {
       format: SNAPSHOT_FORMAT,
       formatVersion: SNAPSHOT_FORMAT_VERSION,
+      checksumVersion: CONTENT_CHECKSUM_VERSION,
       hesapVersion: this.options.hesapVersion ?? packageVersion(),
       createdAt: this.createdAt!,
       source: sourceInfo(this.options.source, origin?.dialect ?? tables.flatMap((t) => t.columns).find((c) => c.origin)?.origin?.dialect),

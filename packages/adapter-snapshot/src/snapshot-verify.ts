@@ -64,7 +64,7 @@ export async function verifySnapshot(dir: string, options: VerifySnapshotOptions
     const table = manifest.schema.tables.find((t) => t.name === entry.table)!;
     let check: SnapshotTableCheck;
     try {
-      const stream = openTableData(dir, entry, table, { ...options, output: false });
+      const stream = openTableData(dir, entry, table, { ...options, output: false, checksumVersion: manifest.checksumVersion });
       stream.resume();
       await finished(stream);
       check = { table: entry.table, file: entry.file, rows: entry.rows, status: 'ok' };

@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
-import { ContentChecksum, DEFAULT_POLICIES, HesapError, parseCsv, planLoad, transfer, type Column, type NeutralType, type Schema, type Table } from '@hesap/core';
+import { CONTENT_CHECKSUM_VERSION, ContentChecksum, DEFAULT_POLICIES, HesapError, parseCsv, planLoad, transfer, type Column, type NeutralType, type Schema, type Table } from '@hesap/core';
 import { tempDir } from '@hesap/test-support';
 import {
   MANIFEST_FILE,
+  encodeManifest,
   SnapshotInvalidError,
   openTableData,
   readManifest,
@@ -233,6 +234,22 @@ describe('the snapshot adapter', () => {
       ['users', 'ok'],
       [orders.name, 'ok'],
     ]);
+  });
+
+  it('records the checksum version, and a snapshot of another version is checked by SHA-256 and counts only', async () => {
+    expect(manifest.checksumVersion).toBe(CONTENT_CHECKSUM_VERSION);
+    const older = path.join(base, 'older-version');
+    fs.cpSync(good, older, { recursive: true });
+    const doc = readManifest(older);
+    // Another canonical form gives other checksums: they must not read as damage.
+    const rewritten = { ...doc, checksumVersion: CONTENT_CHECKSUM_VERSION - 1, tables: doc.tables.map((t) => ({ ...t, checksum: `${t.rows}:${'0'.repeat(32)}` })) };
+    fs.writeFileSync(path.join(older, MANIFEST_FILE), encodeManifest(rewritten), { mode: 0o600 });
+    expect((await verifySnapshot(older)).ok).toBe(true);
+    // With the current version, the same wrong checksums are damage.
+    fs.writeFileSync(path.join(older, MANIFEST_FILE), encodeManifest({ ...rewritten, checksumVersion: CONTENT_CHECKSUM_VERSION }), { mode: 0o600 });
+    const check = await verifySnapshot(older);
+    expect(check.ok).toBe(false);
+    expect(check.problems.map((p) => p.message).join(' ')).toMatch(/content checksum/);
   });
 
   it('a failed or dry-run write leaves nothing, not even the temporary folder', async () => {

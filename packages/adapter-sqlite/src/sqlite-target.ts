@@ -11,7 +11,10 @@ import {
   parseBooleanField,
   parseBytesField,
   parseFloatField,
+  processAlive,
   quoteIdent,
+  syncDirectory,
+  syncFile,
   type Column,
   type CsvRow,
   type IntrospectOptions,
@@ -55,14 +58,6 @@ export function leftoverTempFiles(file: string): string[] {
     .map((n) => path.join(dir, n));
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Writes a SQLite file. Everything goes into a temporary file next to the destination,
@@ -161,12 +156,7 @@ export class SqliteTarget implements TargetSession {
     const temp = this.tempFile!;
     const mode = fs.existsSync(this.destination) ? fs.statSync(this.destination).mode & 0o777 : undefined;
     if (mode !== undefined) fs.chmodSync(temp, mode);
-    const fd = fs.openSync(temp, 'r+');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    syncFile(temp);
     fs.renameSync(temp, this.destination);
     this.tempFile = undefined;
     syncDirectory(path.dirname(path.resolve(this.destination)));
@@ -191,18 +181,6 @@ export class SqliteTarget implements TargetSession {
   }
 }
 
-function syncDirectory(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // Some file systems cannot sync a directory; the rename itself is still atomic.
-  }
-}
 
 type Decoder = (text: string) => unknown;
 

@@ -10,6 +10,12 @@ import type { NeutralType } from './schema';
  * `\xAB` and `\xab`), never of value.
  */
 
+/**
+ * The version of the canonical form below. Checksums of different versions cannot be
+ * compared (a stored checksum, in a snapshot manifest, says which version made it).
+ */
+export const CONTENT_CHECKSUM_VERSION = 2;
+
 const NULL_MARK = '\u0000N';
 const FIELD_SEP = '\u0000,';
 

@@ -15,3 +15,4 @@ export * from './checksum';
 export * from './redact';
 export * from './registry';
 export * from './retry';
+export * from './durable-files';
