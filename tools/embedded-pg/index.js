@@ -3,11 +3,18 @@
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 
-/** @returns {Promise<{ url: string, stop: () => void }>} */
-function startEmbeddedPostgres({ timeoutMs = 120000 } = {}) {
+/**
+ * @param {{ timeoutMs?: number, port?: number, postgresFlags?: string[], hba?: string, ssl?: { cert: string, key: string } }} [options]
+ */
+function startEmbeddedPostgres({ timeoutMs = 120000, port, postgresFlags, hba, ssl } = {}) {
+  const custom = postgresFlags || hba || ssl ? { postgresFlags, hba, ssl } : undefined;
+  const env = custom ? { ...process.env, HESAP_EMBEDDED_PG_OPTIONS: JSON.stringify(custom) } : process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'embedded-pg.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const args = [path.join(__dirname, 'embedded-pg.mjs'), ...(port ? [String(port)] : [])];
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
     let out = '';
+    // Waiters for the next line that starts with a word (READY, STOPPED), in order.
+    const waiters = [];
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
       reject(new Error(`The embedded PostgreSQL did not start within ${timeoutMs / 1000} s.`));
@@ -15,17 +22,49 @@ function startEmbeddedPostgres({ timeoutMs = 120000 } = {}) {
     const stop = () => {
       if (child.exitCode === null) child.kill('SIGTERM');
     };
+    const exited = new Promise((done) => child.on('exit', done));
+    const next = (word) =>
+      new Promise((done, fail) => {
+        waiters.push({ word, done, fail });
+      });
+    const send = async (line, word) => {
+      const answer = next(word);
+      child.stdin.write(`${line}\n`);
+      const text = await answer;
+      if (text.startsWith('FAILED')) throw new Error(`embedded PostgreSQL: ${text}`);
+    };
+    let started = false;
     child.stdout.on('data', (chunk) => {
       out += chunk.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        process.on('exit', stop);
-        resolve({ url: m[1], stop });
+      let nl;
+      while ((nl = out.indexOf('\n')) >= 0) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        const m = /^READY (\S+)/.exec(line);
+        if (m && !started) {
+          started = true;
+          clearTimeout(timer);
+          process.on('exit', stop);
+          resolve({
+            url: m[1],
+            port: Number(new URL(m[1]).port),
+            stop,
+            stopped: exited,
+            stopServer: (mode = 'fast') => send(mode === 'immediate' ? 'STOP immediate' : 'STOP', 'STOPPED'),
+            startServer: () => send('START', 'READY'),
+          });
+          continue;
+        }
+        const waiter = waiters.find((w) => line.startsWith(w.word) || line.startsWith('FAILED'));
+        if (waiter) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.done(line);
+        }
       }
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
+      for (const w of waiters.splice(0)) w.fail(new Error(`The embedded PostgreSQL exited with code ${code}.`));
       reject(new Error(`The embedded PostgreSQL exited with code ${code}.`));
     });
   });

@@ -3,3 +3,7 @@ export * from './postgres';
 export * from './sqlite-files';
 export * from './edge-values';
 export * from './peer-data';
+export * from './tcp-proxy';
+export * from './tls-certs';
+export * from './hesap-cli';
+export * from './fault-checks';

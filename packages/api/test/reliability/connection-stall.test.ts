@@ -1,0 +1,181 @@
+import * as path from 'node:path';
+import { HesapError, type ProgressEvent } from '@hesap/core';
+import {
+  buildLoadDatabase,
+  createProxiedTestDatabase,
+  fileSha256,
+  hesapSessions,
+  hesapTempFiles,
+  pgFingerprint,
+  rowsAndDistinctIds,
+  settle,
+  tempDir,
+  waitFor,
+  writeOldLocalFile,
+  type ProxiedTestDatabase,
+  type TcpProxy,
+  type TestDatabase,
+} from '@hesap/test-support';
+import { pull, push, verify } from '@hesap/api';
+
+/**
+ * A connection that stops carrying bytes after connecting, without closing (a proxy in the
+ * test stops relaying): the idle timeout must end the wait, nothing may be half-written, and
+ * a retry on a new connection must be able to finish the work.
+ */
+
+describe('a connection that stalls after connecting', () => {
+  const tmp = tempDir('hesap-stall');
+  let db: ProxiedTestDatabase;
+  let pg: TestDatabase;
+  let proxy: TcpProxy;
+  /** The test database, reached through the proxy. */
+  let remote: string;
+  const big = path.join(tmp.dir, 'big.db');
+  const small = path.join(tmp.dir, 'small.db');
+  let rows: { parents: number; children: number };
+  /** The idle timeout given to hesap, and how long after a stall the test frees a hesap that did not give up. */
+  const IDLE_S = 2;
+  // The idle timeout, plus the 5 s hesap gives a ROLLBACK on a dead connection, plus slack.
+  const GIVE_UP_MS = IDLE_S * 1000 + 5000 + 2000;
+
+  beforeAll(async () => {
+    db = await createProxiedTestDatabase('stall');
+    ({ pg, proxy, remote } = db);
+    rows = buildLoadDatabase(big, { parents: 20_000, childrenPerParent: 4 });
+    buildLoadDatabase(small, { parents: 5, childrenPerParent: 1 });
+  });
+  afterEach(() => {
+    // Let the stalled sessions go: the server then rolls back what they had begun.
+    proxy.disarm();
+    proxy.cutAll();
+  });
+  afterAll(async () => {
+    await db.drop();
+    tmp.cleanup();
+  });
+
+  /**
+   * Runs `work`, stalling every connection once: when `table` starts moving rows (a string),
+   * or when the client sends a chunk `when` likes. If hesap has not given up GIVE_UP_MS after
+   * the stall, the connections are cut to free it, so the test ends either way; `rescued`
+   * says so.
+   */
+  async function stalled(when: string | ((chunk: Buffer) => boolean), work: (onProgress: (e: ProgressEvent) => void) => Promise<unknown>) {
+    let at = 0;
+    let rescued = false;
+    const onProgress = (e: ProgressEvent) => {
+      if (typeof when === 'string' && e.table === when && e.phase === 'rows' && !at) {
+        at = Date.now();
+        proxy.stallAll();
+      }
+    };
+    if (typeof when !== 'string') void proxy.stallWhen(when).then(() => (at = Date.now()));
+    const rescue = setInterval(() => {
+      if (at && !rescued && Date.now() - at > GIVE_UP_MS) {
+        rescued = true;
+        proxy.cutAll();
+      }
+    }, 100);
+    const result = await settle<HesapError>(work(onProgress));
+    clearInterval(rescue);
+    proxy.disarm();
+    return { ...result, stalled: at > 0, rescued, msAfterStall: at ? Date.now() - at : 0 };
+  }
+
+  it('push stalled mid-COPY with one attempt: CONNECTION_TIMEOUT naming the table after --idle-timeout, and the remote keeps its old content', async () => {
+    await push({ local: small, remote: pg.url, mode: 'replace' });
+    const before = await pgFingerprint(pg);
+    const r = await stalled('children', (onProgress) =>
+      push({ local: big, remote, mode: 'replace', attempts: 1, idleTimeoutSeconds: IDLE_S, progressIntervalMs: 0, onProgress }),
+    );
+    expect(r).toMatchObject({ stalled: true, rescued: false });
+    expect(r.error).toBeInstanceOf(HesapError);
+    expect(r.error).toMatchObject({ code: 'CONNECTION_TIMEOUT', table: 'children', retriable: true });
+    expect(r.error!.message).toMatch(/No data moved for 2 s/);
+    expect(r.error!.hints.join(' ')).toMatch(/--idle-timeout/);
+    expect(r.msAfterStall).toBeGreaterThanOrEqual(IDLE_S * 1000 - 100);
+    proxy.cutAll();
+    expect(await pgFingerprint(pg)).toEqual(before);
+    await waitFor(async () => (await hesapSessions(pg)).length === 0, { what: 'the stalled session to end' });
+  });
+
+  // DEFECT (adapter-postgres / api copy retry): after a stall the server does not know the
+  // client gave up; the stalled attempt's session stays "idle in transaction" (here until the
+  // test cuts it; in life until TCP keepalive, two hours by default) and keeps its locks: the
+  // ACCESS EXCLUSIVE lock of TRUNCATE for --mode replace. The retry's TRUNCATE waits for it and
+  // fails with LOCK_TIMEOUT (not retriable). hesap knows the stalled session's backend pid
+  // (client.processID): it could end it (pg_terminate_backend on its own session) before
+  // retrying, or at least not retry into a lock it holds itself.
+  it.failing('push stalled mid-COPY with retries: the next attempt (a new connection) completes it, every row once', async () => {
+    const r = await stalled('children', (onProgress) =>
+      push({ local: big, remote, mode: 'replace', idleTimeoutSeconds: IDLE_S, lockTimeoutSeconds: 2, progressIntervalMs: 0, onProgress }),
+    );
+    expect(r).toMatchObject({ stalled: true, rescued: false });
+    expect(r.error?.message).toBeUndefined();
+    proxy.cutAll();
+    expect(await rowsAndDistinctIds(pg, 'children')).toEqual({ rows: rows.children, ids: rows.children });
+    expect((await verify({ local: big, remote: pg.url })).same).toBe(true);
+  });
+
+  it('pull stalled mid-COPY: whatever happens, the old file stays byte for byte and no temporary file is left', async () => {
+    await push({ local: big, remote: pg.url, mode: 'replace' });
+    const file = path.join(tmp.dir, 'backup.db');
+    const sha = writeOldLocalFile(file);
+    const r = await stalled('children', (onProgress) => pull({ local: file, remote, attempts: 1, idleTimeoutSeconds: IDLE_S, progressIntervalMs: 0, onProgress }));
+    expect(r.stalled).toBe(true);
+    expect(r.error).toBeInstanceOf(HesapError);
+    expect(fileSha256(file)).toBe(sha);
+    expect(hesapTempFiles(tmp.dir)).toEqual([]);
+  });
+
+  // DEFECT (api copy.ts / adapter-postgres PostgresSource.close): the idle watchdog fires and the
+  // target is rolled back, but copy()'s finally then awaits source.close(), which sends COMMIT on
+  // the stalled connection (the aborted COPY TO stream did not mark the session failed) and
+  // waits with no timeout: the pull hangs until the connection is cut (here after 9 s by the
+  // test; in life, forever). Expected: CONNECTION_TIMEOUT naming the table within the idle
+  // timeout, then a retry on a new connection that completes the file.
+  it.failing('pull stalled mid-COPY gives up with CONNECTION_TIMEOUT within the idle timeout, and with retries completes', async () => {
+    const file = path.join(tmp.dir, 'backup2.db');
+    const r = await stalled('children', (onProgress) => pull({ local: file, remote, attempts: 1, idleTimeoutSeconds: IDLE_S, progressIntervalMs: 0, onProgress }));
+    expect(r).toMatchObject({ stalled: true, rescued: false });
+    expect(r.error).toMatchObject({ code: 'CONNECTION_TIMEOUT', table: 'children' });
+    const again = await stalled('children', (onProgress) => pull({ local: file, remote, idleTimeoutSeconds: IDLE_S, progressIntervalMs: 0, onProgress }));
+    expect(again).toMatchObject({ stalled: true, rescued: false, error: undefined });
+    expect((await verify({ local: file, remote: pg.url })).same).toBe(true);
+  });
+
+  // DEFECT (core engine / adapter-postgres): the idle timeout only watches the rows of a table
+  // while they stream (engine.ts moveTable). A connection that stalls while hesap reads the
+  // schema, or at any other statement (BEGIN, TRUNCATE, keys, COMMIT), waits forever: no query
+  // or socket timeout is set (pg's query_timeout, a socket idle timeout), and TCP keepalive does
+  // not fire while the peer (here a proxy; in life a NAT or a load balancer) still acknowledges.
+  // The test frees it after 9 s by cutting the connection, which then reports CONNECTION_LOST.
+  it.failing('a connection that stalls while the target schema is read fails with CONNECTION_TIMEOUT within the idle timeout', async () => {
+    const before = await pgFingerprint(pg);
+    const r = await stalled(
+      (chunk) => chunk.includes('pg_class'),
+      () => push({ local: big, remote, mode: 'replace', attempts: 1, idleTimeoutSeconds: IDLE_S }),
+    );
+    expect(r.stalled).toBe(true);
+    proxy.cutAll();
+    expect(await pgFingerprint(pg)).toEqual(before);
+    expect(r).toMatchObject({ rescued: false, error: { code: 'CONNECTION_TIMEOUT' } });
+  });
+
+  // DEFECT: the same, at the COMMIT: the push hangs instead of failing with COMMIT_UNKNOWN
+  // (the COMMIT was sent, no answer came).
+  it.failing('a connection that stalls at the COMMIT fails with COMMIT_UNKNOWN within the idle timeout, and the remote is all or nothing', async () => {
+    await push({ local: small, remote: pg.url, mode: 'replace' });
+    const before = await pgFingerprint(pg);
+    const r = await stalled(
+      (chunk) => chunk.includes('COMMIT'),
+      () => push({ local: big, remote, mode: 'replace', attempts: 1, idleTimeoutSeconds: IDLE_S }),
+    );
+    expect(r.stalled).toBe(true);
+    proxy.cutAll();
+    // The proxy held the COMMIT back, so the server never got it.
+    expect(await pgFingerprint(pg)).toEqual(before);
+    expect(r).toMatchObject({ rescued: false, error: { code: 'COMMIT_UNKNOWN' } });
+  });
+});
