@@ -70,7 +70,8 @@ function columnSql(table: Table, column: Column, type: string, context: CreateTa
     }
   }
   if (autoIncrement) sql += ' AUTO_INCREMENT';
-  if (column.type === 'json' && column.origin?.dialect !== 'mysql') sql += ` CHECK (json_valid(${quoteMysqlIdent(column.name)}))`;
+  // MariaDB's JSON is LONGTEXT with this check (text kept as written); MySQL's own JSON type needs none.
+  if (column.type === 'json' && !/^json\b/i.test(type)) sql += ` CHECK (json_valid(${quoteMysqlIdent(column.name)}))`;
   const comment = columnComment({
     origin: column.origin?.dialect === 'mysql' ? undefined : column.origin,
     strict: table.sequence?.column === column.name && table.sequence.strict ? true : undefined,
