@@ -60,7 +60,13 @@ async function importPackage(name: string, dir: string): Promise<Record<string, 
     });
   }
   try {
-    return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+    try {
+      return require(resolved) as Record<string, unknown>;
+    } catch (error) {
+      // An ES module package: import() takes it (Node 20 cannot require one).
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw error;
+      return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+    }
   } catch (error) {
     throw new HesapError('CONFIG_INVALID', `The adapter package "${name}" failed to load: ${(error as Error).message}`, { cause: error });
   }

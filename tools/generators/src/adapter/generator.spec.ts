@@ -59,6 +59,13 @@ function typeErrors(tree: Tree, projectRoot: string, packageName: string): strin
 }
 
 describe('the adapter generator', () => {
+  beforeEach(() => {
+    // formatFiles says when no formatter is installed, and the generator says what it made: not test output.
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(console, 'info').mockImplementation(() => undefined);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
   it('normalizes the options', () => {
     expect(normalizeOptions({ name: ' Duck-DB ', schemes: 'duckdb:, md' })).toEqual({
       fileName: 'duck-db',
