@@ -1,4 +1,4 @@
-import { checkFailureLeavesNothing, checkPeerRoundTrip, checkRoundTrip, fixtureNamed, runAdapterConformance, type ConformanceSubject } from '@hesap/core/testing';
+import { checkDryRunLeavesNothing, checkFailureLeavesNothing, checkPeerRoundTrip, checkRoundTrip, fixtureNamed, runAdapterConformance, type ConformanceSubject } from '@hesap/core/testing';
 import { MemoryAdapter, type Flaw } from './memory-adapter';
 
 let next = 0;
@@ -36,6 +36,10 @@ describe('the conformance kit on broken adapters', () => {
   it('finds an adapter whose abort keeps the rows', async () => {
     const problems = await checkFailureLeavesNothing(broken('abort-keeps-rows'));
     expect(problems).toEqual(expect.arrayContaining([expect.stringContaining('after a failed load into an empty location, table(s) "failure_first", "failure_second" exist')]));
+  });
+
+  it('finds an adapter whose dry run commits', async () => {
+    expect(await checkDryRunLeavesNothing(broken('dry-run-commits'))).toEqual(['after a dry run, table(s) "failure_first", "failure_second" exist']);
   });
 
   it('finds an adapter that forgets indexes', async () => {

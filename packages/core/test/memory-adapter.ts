@@ -22,7 +22,7 @@ import {
  * implementation of the contract, for testing the kit without a database. Its `flaw`
  * makes it wrong on purpose, the way real adapters go wrong.
  */
-export type Flaw = 'empty-string-becomes-null' | 'loses-last-row' | 'abort-keeps-rows' | 'forgets-indexes';
+export type Flaw = 'empty-string-becomes-null' | 'loses-last-row' | 'abort-keeps-rows' | 'forgets-indexes' | 'dry-run-commits';
 
 interface Stored {
   table: Table;
@@ -108,7 +108,7 @@ class MemoryTarget implements TargetSession {
   }
 
   async finish(): Promise<{ notes: Note[] }> {
-    if (!this.plan!.dryRun) this.databases.set(this.location, this.staged!);
+    if (!this.plan!.dryRun || this.flaw === 'dry-run-commits') this.databases.set(this.location, this.staged!);
     this.staged = undefined;
     return { notes: [] };
   }

@@ -51,11 +51,11 @@ async function closeQuietly(session: SourceSession | TargetSession | undefined):
 }
 
 /** Moves every table from `source` into `subject` at `location` with the engine, as `hesap db copy` does. */
-async function load(subject: ConformanceSubject, location: string, source: SourceSession, mode: 'create' | 'replace' = 'create'): Promise<void> {
+async function load(subject: ConformanceSubject, location: string, source: SourceSession, options: { dryRun?: boolean } = {}): Promise<void> {
   let target: TargetSession | undefined;
   try {
     target = await subject.adapter.openTarget(location, subject.openOptions);
-    await transfer({ source, target, targetCapabilities: subject.adapter.capabilities, mode, idleTimeoutMs: 30_000 });
+    await transfer({ source, target, targetCapabilities: subject.adapter.capabilities, mode: 'create', dryRun: options.dryRun, idleTimeoutMs: 30_000 });
   } finally {
     await closeQuietly(target);
     await closeQuietly(source);
@@ -346,6 +346,23 @@ export async function checkFailureLeavesNothing(subject: ConformanceSubject): Pr
     if (after.includes('failure_second')) problems.push('after a failed replace, the table it was creating exists');
     problems.push(...(await fixtureProblems(subject, place.location, original)).map((p) => `after a failed replace: ${p}`));
     return problems;
+  } finally {
+    await place.cleanup();
+  }
+}
+
+/** A dry run does all the work and then rolls it back: afterwards the location holds nothing. */
+export async function checkDryRunLeavesNothing(subject: ConformanceSubject): Promise<string[]> {
+  const place = await subject.newLocation();
+  try {
+    const fixture = failureFixture(1);
+    try {
+      await load(subject, place.location, new FixtureSource(fixture), { dryRun: true });
+    } catch (error) {
+      return [`the dry run failed: ${describeError(error)}`];
+    }
+    const left = await tablesAt(subject, place.location);
+    return left.length > 0 ? [`after a dry run, table(s) ${left.map((t) => `"${t}"`).join(', ')} exist`] : [];
   } finally {
     await place.cleanup();
   }

@@ -1,4 +1,4 @@
-import { checkFailureLeavesNothing, checkPeerRoundTrip, checkRoundTrip, type ConformanceSubject } from './checks';
+import { checkDryRunLeavesNothing, checkFailureLeavesNothing, checkPeerRoundTrip, checkRoundTrip, type ConformanceSubject } from './checks';
 import { FIXTURES, type Fixture } from './fixtures';
 
 export interface ConformanceOptions extends ConformanceSubject {
@@ -43,8 +43,8 @@ async function expectNoProblems(check: () => Promise<string[]>): Promise<void> {
 
 /**
  * Defines the conformance suite for one adapter: the CSV round trip of every fixture,
- * the round trip through each peer, and a failure in the middle that must leave
- * nothing. One call at the top level of a test file.
+ * the round trip through each peer, and a failure in the middle and a dry run that
+ * must both leave nothing. One call at the top level of a test file.
  *
  * @example
  * runAdapterConformance({
@@ -77,6 +77,7 @@ export function runAdapterConformance(options: ConformanceOptions): void {
     }
     describe('failures', () => {
       test('a failure in the middle leaves nothing', () => checkFailureLeavesNothing(options));
+      test('a dry run leaves nothing', () => checkDryRunLeavesNothing(options));
     });
   });
 }

@@ -14,6 +14,7 @@ export {
   checkRoundTrip,
   checkPeerRoundTrip,
   checkFailureLeavesNothing,
+  checkDryRunLeavesNothing,
   rowProblems,
   keyProblems,
   type ConformanceLocation,
