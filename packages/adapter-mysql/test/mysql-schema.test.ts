@@ -94,6 +94,23 @@ describeMysql('a database made in MySQL', () => {
     }
   });
 
+  it('reads every table from one snapshot while others write', async () => {
+    const session = await mysqlAdapter.openSource(source.url);
+    try {
+      const schema = await session.introspect({ profile: true });
+      const orders = schema.tables.find((t) => t.name === 'orders')!;
+      expect(await session.countRows(orders)).toBe(2);
+      await source.query(`INSERT INTO orders (id, customer_id, total, placed) VALUES (3, 1, 1.00, '2024-02-01 00:00:00')`);
+      expect(await session.countRows(orders)).toBe(2);
+      let csv = '';
+      for await (const chunk of session.readTable(orders)) csv += chunk.toString();
+      expect(csv).toBe('1,1,"250.50","2024-01-01 10:00:00"\n2,2,"0.00","2024-01-02 11:30:00"\n');
+    } finally {
+      await session.close();
+      await source.query('DELETE FROM orders WHERE id = 3');
+    }
+  });
+
   it('goes to PostgreSQL with the same values and comes back with its own declarations', async () => {
     await copy({ from: source.url, to: pg.url }, registry);
     const [ayse] = await pg.query(`SELECT id, active, level, plan, born, encode(flags, 'hex') AS flags, big::text, prefs::text, created::text, note FROM customers WHERE id = 1`);
