@@ -21,5 +21,4 @@ runAdapterConformance({
   adapter: postgresAdapter,
   newLocation: newPostgresDatabase,
   peers: [{ name: 'sqlite', adapter: sqliteAdapter, newLocation: newSqliteFile }],
-  knownProblems: { 'via sqlite: float-specials': 'SQLite stores -0.0 as 0.0; the SQLite target writes it without refusing' },
 });

@@ -200,6 +200,10 @@ export function decoderFor(column: Column, affinity: SqliteAffinity): Decoder {
       return (t) => {
         const n = parseFloatField(t);
         if (Number.isNaN(n)) throw new HesapError('VALUE_UNREPRESENTABLE', 'NaN cannot be stored in SQLite (it would become NULL).');
+        // A column with REAL (or numeric) affinity stores -0.0 as 0.0; only an untyped column keeps the sign.
+        if (Object.is(n, -0) && affinity !== 'BLOB') {
+          throw new HesapError('VALUE_UNREPRESENTABLE', `-0 cannot be stored in a SQLite column of ${affinity} affinity (it would become 0).`);
+        }
         return n;
       };
     case 'boolean':

@@ -21,8 +21,4 @@ runAdapterConformance({
   adapter: sqliteAdapter,
   newLocation: newSqliteFile,
   peers: [{ name: 'postgres', adapter: postgresAdapter, newLocation: newPostgresDatabase }],
-  knownProblems: {
-    'round trip: float-specials': 'SQLite stores -0.0 as 0.0; the SQLite target writes it without refusing',
-    'via postgres: float-specials': 'the same -0.0 in SQLite',
-  },
 });
