@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HesapError, type Adapter, type AdapterRegistry } from '@hesap/core';
 import { defaultRegistry } from '@hesap/api';
+import { bundledAdapters } from './bundled-adapters';
 import { readProjectConfig } from './config';
 
 /**
@@ -19,6 +20,7 @@ import { readProjectConfig } from './config';
 export const pluginSources = new Map<string, string>();
 
 const loaded = new Set<string>();
+const bundledRegistered = new WeakSet<AdapterRegistry>();
 
 function isAdapter(value: unknown): value is Adapter {
   const a = value as Partial<Adapter> | undefined;
@@ -77,6 +79,10 @@ async function importPackage(name: string, dir: string): Promise<Record<string, 
  * loaded once per process. Returns the adapters registered by this call.
  */
 export async function loadAdapterPlugins(registry: AdapterRegistry = defaultRegistry, dir = process.cwd()): Promise<Adapter[]> {
+  if (!bundledRegistered.has(registry)) {
+    bundledRegistered.add(registry);
+    for (const adapter of bundledAdapters()) if (!registry.get(adapter.name)) registry.register(adapter);
+  }
   const names = readProjectConfig(dir).adapters ?? [];
   if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
     throw new HesapError('CONFIG_INVALID', '"adapters" in the hesap configuration must be a list of package names.');

@@ -52,6 +52,15 @@ describe('adapters', () => {
     expect(human.stdout).toMatch(/postgres\s+postgres: postgresql:\s+yes\s+yes/);
   });
 
+  it('knows mysql:// without configuration, loading the MySQL package only when a URL needs it', () => {
+    const { adapters } = JSON.parse(hesap(['adapters', 'list', '--json'], tmp.dir).stdout) as { adapters: Array<{ name: string; schemes: string[]; capabilities: Record<string, unknown> }> };
+    expect(adapters.find((a) => a.name === 'mysql')).toMatchObject({ schemes: ['mysql', 'mariadb'], capabilities: { source: true, target: true, consistentRead: true } });
+    // A refused connection comes from the MySQL adapter, not "no adapter handles mysql:".
+    const run = hesap(['db', 'copy', '--from', 'mysql://root@127.0.0.1:1/none', '--to', path.join(tmp.dir, 'm.db'), '--json'], tmp.dir);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).error.code).toBe('CONNECTION_REFUSED');
+  });
+
   it.each(['hesap.config.json', 'package.json'] as const)('registers the adapter packages named in %s', (config) => {
     const dir = path.join(tmp.dir, `plugin-in-${config.replace('.', '-')}`);
     fs.mkdirSync(dir);

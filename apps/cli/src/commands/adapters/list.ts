@@ -1,4 +1,5 @@
 import type { AdapterCapabilities } from '@hesap/core';
+import { LazyAdapter } from '../../bundled-adapters';
 import { defaultRegistry } from '@hesap/api';
 import { HesapCommand } from '../../base-command';
 import { pluginSources } from '../../plugins';
@@ -28,7 +29,8 @@ export default class AdaptersList extends HesapCommand<AdaptersListResult> {
         name: a.name,
         schemes: [...a.schemes],
         from: pluginSources.get(a.name) ?? 'built-in',
-        capabilities: a.capabilities,
+        // A bundled adapter loaded on demand tells its capabilities once loaded.
+        capabilities: (a instanceof LazyAdapter ? a.resolve() : a).capabilities,
       })),
     };
   }

@@ -1,0 +1,50 @@
+import { AdapterBase, DEFAULT_CAPABILITIES, redactUrl, type Adapter, type AdapterCapabilities, type OpenOptions, type ProbeResult, type SourceSession, type TargetSession } from '@hesap/core';
+
+/**
+ * Adapters that ship with the CLI but are loaded only when a location needs them: the
+ * MySQL driver costs more start-up time than `hesap db status` may spend, so its
+ * package is required on the first use of a `mysql://` or `mariadb://` URL.
+ */
+export class LazyAdapter extends AdapterBase {
+  private real?: Adapter;
+
+  constructor(
+    readonly name: string,
+    readonly schemes: readonly string[],
+    private readonly load: () => Adapter,
+  ) {
+    super();
+  }
+
+  /** The package's adapter, loaded now. */
+  resolve(): Adapter {
+    this.real ??= this.load();
+    return this.real;
+  }
+
+  override get capabilities(): AdapterCapabilities {
+    return this.real?.capabilities ?? { ...DEFAULT_CAPABILITIES, source: true, target: true };
+  }
+
+  override describe(location: string): string {
+    return this.real ? this.real.describe(location) : redactUrl(location);
+  }
+
+  override probe(location: string, options?: OpenOptions): Promise<ProbeResult> {
+    return this.resolve().probe(location, options);
+  }
+
+  override openSource(location: string, options?: OpenOptions): Promise<SourceSession> {
+    return this.resolve().openSource(location, options);
+  }
+
+  override openTarget(location: string, options?: OpenOptions): Promise<TargetSession> {
+    return this.resolve().openTarget(location, options);
+  }
+}
+
+export function bundledAdapters(): LazyAdapter[] {
+  return [
+    new LazyAdapter('mysql', ['mysql', 'mariadb'], () => (require('@hesap/adapter-mysql') as { mysqlAdapter: Adapter }).mysqlAdapter),
+  ];
+}
