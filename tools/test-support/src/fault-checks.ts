@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -42,12 +42,22 @@ export function fileSha256(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-/** Writes a small SQLite file that a failed pull must leave byte for byte; returns its sha256. */
-export function writeOldLocalFile(file: string): string {
+/** A new SQLite file (any old one removed): `sql` runs first, then `fill` with the open database. */
+export function writeSqlite(file: string, sql: string, fill?: (db: ReturnType<typeof openSqlite>) => void): string {
   fs.rmSync(file, { force: true });
   const db = openSqlite(file);
-  db.exec("CREATE TABLE precious (v TEXT); INSERT INTO precious VALUES ('keep me');");
-  db.close();
+  try {
+    db.exec(sql);
+    fill?.(db);
+  } finally {
+    db.close();
+  }
+  return file;
+}
+
+/** Writes a small SQLite file that a failed pull must leave byte for byte; returns its sha256. */
+export function writeOldLocalFile(file: string): string {
+  writeSqlite(file, "CREATE TABLE precious (v TEXT); INSERT INTO precious VALUES ('keep me');");
   return fileSha256(file);
 }
 
@@ -179,4 +189,88 @@ export function buildLoadDatabase(file: string, options: LoadDatabaseOptions = {
     db.close();
   }
   return { parents, children: parents * per };
+}
+
+export interface SqliteWriter {
+  /** Transactions committed so far (as last reported). */
+  committed(): number;
+  /** Stops the loop; resolves with what it did. */
+  stop(): Promise<{ committed: number; busy: number; errors: string[] }>;
+}
+
+/**
+ * Another process writing to a SQLite file in a loop, as an app would while hesap reads it:
+ * each transaction adds a row to `parents`, three to `children`, and counts them in `totals`
+ * (id 1), so any consistent snapshot has totals equal to the row counts. It waits up to
+ * `busyTimeoutMs` for locks and counts the SQLITE_BUSY it still gets.
+ */
+export async function startSqliteWriter(file: string, { busyTimeoutMs = 10_000 } = {}): Promise<SqliteWriter> {
+  const script = `
+    const Database = require(process.argv[1]);
+    const db = new Database(process.argv[2], { timeout: Number(process.argv[3]) });
+    const parent = db.prepare("INSERT INTO parents (name) VALUES ('written during the push')");
+    const child = db.prepare("INSERT INTO children (parent_id, note) VALUES (?, 'child')");
+    const totals = db.prepare('UPDATE totals SET parents = parents + 1, children = children + 3 WHERE id = 1');
+    const once = db.transaction(() => {
+      const id = parent.run().lastInsertRowid;
+      for (let i = 0; i < 3; i++) child.run(id);
+      totals.run();
+    });
+    let committed = 0, busy = 0, stop = false;
+    const errors = [];
+    process.stdin.on('data', () => (stop = true));
+    (function loop() {
+      for (let i = 0; i < 20 && !stop; i++) {
+        try { once(); committed++; } catch (e) { if (e.code === 'SQLITE_BUSY') busy++; else errors.push(String(e)); }
+      }
+      process.stdout.write('committed ' + committed + '\\n');
+      if (stop) { db.close(); process.stdout.write('DONE ' + JSON.stringify({ committed, busy, errors }) + '\\n'); process.exit(0); }
+      setTimeout(loop, 1);
+    })();`;
+  const child = spawn(process.execPath, ['-e', script, require.resolve('better-sqlite3'), file, String(busyTimeoutMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  let committed = 0;
+  let started: () => void;
+  const ready = new Promise<void>((r) => (started = r));
+  const done = new Promise<{ committed: number; busy: number; errors: string[] }>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const all = [...out.matchAll(/committed (\d+)/g)];
+      if (all.length > 0) {
+        committed = Number(all[all.length - 1]![1]);
+        started();
+      }
+      const m = /DONE (\{.*\})/.exec(out);
+      if (m) resolve(JSON.parse(m[1]!));
+    });
+    child.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`the writer exited with ${code}: ${out.slice(-500)}`))));
+  });
+  await ready;
+  return {
+    committed: () => committed,
+    stop: () => {
+      child.stdin!.write('stop\n');
+      return done;
+    },
+  };
+}
+
+/**
+ * Another process holding an EXCLUSIVE lock on a SQLite file (rollback journal: readers are
+ * locked out too) for `ms`; resolves once the lock is held, with a promise of its release.
+ */
+export async function holdSqliteLock(file: string, ms: number): Promise<{ released: Promise<void> }> {
+  const script = `
+    const Database = require(process.argv[1]);
+    const db = new Database(process.argv[2]);
+    db.exec('BEGIN EXCLUSIVE');
+    process.stdout.write('HELD\\n');
+    setTimeout(() => { db.exec('COMMIT'); db.close(); process.exit(0); }, Number(process.argv[3]));`;
+  const child = spawn(process.execPath, ['-e', script, require.resolve('better-sqlite3'), file, String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const released = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('HELD') && resolve());
+    child.on('exit', (code) => reject(new Error(`the lock holder exited with ${code}`)));
+  });
+  return { released };
 }
