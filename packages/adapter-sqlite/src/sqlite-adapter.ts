@@ -38,6 +38,8 @@ const CAPABILITIES: AdapterCapabilities = Object.freeze({
   consistentRead: true,
   atomicLoad: true,
   textAllowsNul: true,
+  caseInsensitiveNames: true,
+  reservedPrefixes: Object.freeze(['sqlite_']),
 });
 
 /** SQLite files through better-sqlite3: read in one snapshot, written to a temporary file and renamed. */
@@ -71,7 +73,13 @@ export class SqliteAdapter extends AdapterBase {
   }
 
   override async openSource(location: string, options: SqliteOpenOptions = {}): Promise<SqliteSource> {
-    return new SqliteSource(this.openFile(location, options), resolvePolicies(options.policies));
+    const db = this.openFile(location, options);
+    try {
+      return new SqliteSource(db, resolvePolicies(options.policies));
+    } catch (error) {
+      db.close();
+      throw isBusy(error) ? busyError(sqlitePath(location), error) : error;
+    }
   }
 
   override async openTarget(location: string, options: SqliteOpenOptions = {}): Promise<SqliteTarget> {
@@ -90,12 +98,26 @@ export class SqliteAdapter extends AdapterBase {
       db.prepare('SELECT count(*) FROM sqlite_schema').get();
       return db;
     } catch (error) {
+      if (isBusy(error)) throw busyError(file, error);
       throw new HesapError('CONFIG_INVALID', `${file} cannot be opened as a SQLite database: ${(error as Error).message}`, {
         cause: error,
         hints: ['Check that --local points at a SQLite database file.'],
       });
     }
   }
+}
+
+function isBusy(error: unknown): boolean {
+  return /^SQLITE_(BUSY|LOCKED)/.test((error as { code?: string })?.code ?? '');
+}
+
+/** Another process holds the file locked for longer than the busy timeout. */
+function busyError(file: string, cause: unknown): HesapError {
+  return new HesapError('LOCK_TIMEOUT', `${file} is locked by another process (a write in progress) for longer than the busy timeout.`, {
+    cause,
+    retriable: true,
+    hints: ['Wait for the other process (your app) to finish its write, or stop it, and run the command again.'],
+  });
 }
 
 /** The shared instance. */

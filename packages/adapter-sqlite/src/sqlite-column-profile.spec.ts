@@ -229,7 +229,7 @@ describe('decideColumnType', () => {
       expect(decision.type).toBe('decimal');
       expect(decision.problem).toEqual({
         code: 'TYPE_MISMATCH',
-        where: "typeof(q) = 'real' AND q = CAST(q AS INTEGER)",
+        where: "typeof(q) = 'real' AND (q = CAST(q AS INTEGER) OR abs(q + 0.0) >= 4503599627370496)",
         message: 'mixes INTEGER and whole-number REAL values in a column without a declared type',
       });
       expect(decide('', { reals: 2, integers: 2, integralReals: 1 }, AS_TEXT)).toEqual({

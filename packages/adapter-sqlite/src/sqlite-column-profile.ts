@@ -32,6 +32,23 @@ const DATE_GLOB = `${rep(D, 4)}-${rep(D, 2)}-${rep(D, 2)}`;
 const TIME_GLOB = `${rep(D, 2)}:${rep(D, 2)}:${rep(D, 2)}`;
 const UUID_GLOB = `${rep(H, 8)}-${rep(H, 4)}-${rep(H, 4)}-${rep(H, 4)}-${rep(H, 12)}`;
 
+/**
+ * Text that needs a closer look in JavaScript: non-ASCII bytes (valid UTF-8 or not:
+ * SQLite's GLOB sees any byte past 0x7F) or a NUL (length() stops at it).
+ */
+export function needsTextCheck(q: string): string {
+  return `(length(CAST(${q} AS BLOB)) <> length(${q}) OR ${q} GLOB '*[^' || char(1) || '-' || char(127) || ']*')`;
+}
+
+/**
+ * A REAL with no fractional part. Every double of magnitude 2^52 or more is whole, and
+ * CAST to INTEGER saturates past 2^63, so those are tested by size (`+ 0.0` first: abs() of
+ * the smallest integer overflows, and SQLite does not promise to skip it after AND).
+ */
+function wholeReal(q: string): string {
+  return `(${q} = CAST(${q} AS INTEGER) OR abs(${q} + 0.0) >= 4503599627370496)`;
+}
+
 /** A text value in the exact form PostgreSQL prints a `timestamp` (ISO, up to 6 fraction digits, no trailing zero). */
 export function timestampCheck(q: string): string {
   return (
@@ -75,7 +92,7 @@ function fitSql(q: string, declared: DeclaredType): string | undefined {
       if (declared.precision === undefined) return undefined;
       const limit = `1e${declared.precision - (declared.scale ?? 0)}`;
       return (
-        `(typeof(${q}) = 'integer' AND abs(${q}) < ${limit}) OR ` +
+        `(typeof(${q}) = 'integer' AND abs(${q} + 0.0) < ${limit}) OR ` +
         `(typeof(${q}) = 'real' AND round(${q}, ${declared.scale ?? 0}) = ${q} AND abs(${q}) < ${limit})`
       );
     }
@@ -97,8 +114,8 @@ export function profileQuery(table: string, columns: ReadonlyArray<{ name: strin
       `sum(typeof(${q}) = 'real')`,
       `sum(typeof(${q}) = 'text')`,
       `sum(typeof(${q}) = 'blob')`,
-      `sum(typeof(${q}) = 'real' AND ${q} = CAST(${q} AS INTEGER))`,
-      `sum(typeof(${q}) = 'text' AND length(CAST(${q} AS BLOB)) <> length(${q}))`,
+      `sum(typeof(${q}) = 'real' AND ${wholeReal(q)})`,
+      `sum(typeof(${q}) = 'text' AND ${needsTextCheck(q)})`,
       fit ? `sum(${fit})` : '0',
       declared.intent === 'timestamp' ? `sum(typeof(${q}) = 'text' AND ${dateCheck(q)})` : '0',
       declared.intent === 'timestamp' ? `sum(typeof(${q}) = 'text' AND ${millisCheck(q)})` : '0',
@@ -314,7 +331,7 @@ export function decideColumnType(declared: DeclaredType, s: ColumnStats, policie
       type: 'decimal',
       problem: {
         code: 'TYPE_MISMATCH',
-        where: `typeof(q) = 'real' AND q = CAST(q AS INTEGER)`,
+        where: `typeof(q) = 'real' AND ${wholeReal('q')}`,
         message: 'mixes INTEGER and whole-number REAL values in a column without a declared type',
       },
     };

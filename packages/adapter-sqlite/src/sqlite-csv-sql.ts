@@ -49,8 +49,21 @@ export function fieldExpression(column: Column, repairText: boolean): string {
   }
 }
 
+/** Arguments per concat_ws() call: SQLite allows 1000, and deep `||` chains hit its expression depth limit. */
+const CONCAT_ARGS = 500;
+
 /** One CSV line (newline included) for a row, as a SQL expression. */
 export function lineExpression(columns: readonly Column[], repair: ReadonlySet<string>): string {
   if (columns.length === 0) return 'char(10)';
-  return columns.map((c) => fieldExpression(c, repair.has(c.name))).join(" || ',' || ") + ' || char(10)';
+  let parts = columns.map((c) => fieldExpression(c, repair.has(c.name)));
+  // Fields are never NULL (NULL is written as ''), so concat_ws joins them all.
+  while (parts.length > 1) {
+    const groups: string[] = [];
+    for (let i = 0; i < parts.length; i += CONCAT_ARGS) {
+      const group = parts.slice(i, i + CONCAT_ARGS);
+      groups.push(group.length === 1 ? group[0]! : `concat_ws(',', ${group.join(', ')})`);
+    }
+    parts = groups;
+  }
+  return `${parts[0]} || char(10)`;
 }

@@ -15,7 +15,7 @@ import {
   type Table,
   type View,
 } from '@hesap/core';
-import { decideColumnType, profileQuery, readProfile, type ColumnDecision } from './sqlite-column-profile';
+import { decideColumnType, needsTextCheck, profileQuery, readProfile, type ColumnDecision, type ColumnStats } from './sqlite-column-profile';
 import { parseDeclaredType, type DeclaredType } from './sqlite-declared-type';
 import { parseSqliteDefault } from './sqlite-defaults';
 
@@ -71,6 +71,9 @@ export interface SqliteTableInfo {
   /** Columns whose text goes through the repair function. */
   repair: Set<string>;
 }
+
+/** Columns per profile query: 9 aggregates each, under SQLite's 2000 result columns. */
+const PROFILE_COLUMNS = 200;
 
 const NO_VALUES = { integers: 0, reals: 0, texts: 0, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 0, millis: 0 };
 
@@ -260,9 +263,21 @@ export class SqliteIntrospector {
   /** Decides each column's type from the data, or fails naming the first row that cannot be kept. */
   private profile(table: Table, notes: Note[]): void {
     if (table.columns.length === 0) return;
+    const empty = table.columns.findIndex((c) => c.name.length === 0);
+    if (empty >= 0) {
+      throw new HesapError('IDENTIFIER_INVALID', `Table "${table.name}": column ${empty + 1} has an empty name, which other databases cannot hold.`, {
+        table: table.name,
+        hints: ['Give the column a name, or leave the table out with --exclude.'],
+      });
+    }
     const declared = table.columns.map((c) => ({ name: c.name, declared: parseDeclaredType(c.declaredType) }));
-    const row = this.db.prepare(profileQuery(table.name, declared)).raw(true).get() as unknown[];
-    const stats = readProfile(row, declared.length);
+    // A result row holds at most 2000 columns: wide tables are profiled in slices.
+    const stats: ColumnStats[] = [];
+    for (let at = 0; at < declared.length; at += PROFILE_COLUMNS) {
+      const slice = declared.slice(at, at + PROFILE_COLUMNS);
+      const row = this.db.prepare(profileQuery(table.name, slice)).raw(true).get() as unknown[];
+      stats.push(...readProfile(row, slice.length));
+    }
     const info = this.info.get(table.name)!;
     table.columns.forEach((column, i) => {
       const decision = decideColumnType(declared[i]!.declared, stats[i]!, this.policies);
@@ -328,7 +343,7 @@ export class SqliteIntrospector {
     const info = this.info.get(table.name)!;
     const rows = this.db
       .prepare(
-        `SELECT ${info.rowLabel} AS label, CAST(${q} AS BLOB) AS bytes FROM ${quoteIdent(table.name)} WHERE typeof(${q}) = 'text' AND length(CAST(${q} AS BLOB)) <> length(${q})`,
+        `SELECT ${info.rowLabel} AS label, CAST(${q} AS BLOB) AS bytes FROM ${quoteIdent(table.name)} WHERE typeof(${q}) = 'text' AND ${needsTextCheck(q)}`,
       )
       .raw(true);
     for (const [label, bytes] of rows.iterate() as IterableIterator<[string, Buffer]>) {

@@ -4,8 +4,11 @@ import {
   CsvParser,
   canonicalField,
   canonicalRow,
+  DEFAULT_POLICIES,
   findTable,
+  fitIdentifiers,
   resolvePolicies,
+  type AdapterCapabilities,
   type Column,
   type NeutralType,
   type SourceSession,
@@ -79,6 +82,25 @@ async function rowsByKey(session: SourceSession, table: Table, types: NeutralTyp
   return out;
 }
 
+/**
+ * The names each local table and column has on the remote side: the same, or the short
+ * form `--long-names shorten` gave them. Unchanged when the names cannot be fitted at all.
+ */
+function remoteNames(tables: readonly Table[], capabilities: AdapterCapabilities): Map<string, { name: string; columns: Map<string, string> }> {
+  const out = new Map<string, { name: string; columns: Map<string, string> }>();
+  let fitted: Table[];
+  try {
+    fitted = fitIdentifiers(tables, capabilities, { ...DEFAULT_POLICIES, longNames: 'shorten' }).tables;
+  } catch {
+    return out;
+  }
+  tables.forEach((t, i) => {
+    const f = fitted[i]!;
+    out.set(t.name, { name: f.name, columns: new Map(t.columns.map((c, j) => [c.name, f.columns[j]!.name])) });
+  });
+  return out;
+}
+
 function subset(table: Table, names: string[]): Table {
   return { ...table, columns: names.map((n) => table.columns.find((c) => c.name === n) as Column) };
 }
@@ -105,22 +127,31 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     const [localSchema, remoteSchema] = [await local.introspect({ profile: true }), await remote.introspect({ profile: false })];
     const wanted = (name: string) =>
       (!options.tables || options.tables.length === 0 || options.tables.includes(name)) && !(options.exclude ?? []).includes(name);
-    const names = [...new Set([...localSchema.tables, ...remoteSchema.tables].map((t) => t.name))].filter(wanted).sort();
+    // Names as a push gave them to the remote side (long names shortened, deterministically).
+    const named = remoteNames(localSchema.tables, remoteAdapter.capabilities);
+    const localByName = new Map(localSchema.tables.map((t) => [named.get(t.name)?.name ?? t.name, t]));
+    const names = [...new Set([...localByName.keys(), ...remoteSchema.tables.map((t) => t.name)])]
+      .filter((n) => wanted(n) || wanted(localByName.get(n)?.name ?? n))
+      .sort();
     const tables: TableVerification[] = [];
     for (const name of names) {
-      const l = findTable(localSchema, name);
+      const l = localByName.get(name);
       const r = findTable(remoteSchema, name);
       if (!l || !r) {
         const only = (l ? await local.countRows(l) : await remote.countRows(r!)) as number;
         tables.push({ table: name, status: l ? 'only-local' : 'only-remote', [l ? 'localRows' : 'remoteRows']: only, differences: [] });
         continue;
       }
-      const common = l.columns.map((c) => c.name).filter((n) => r.columns.some((c) => c.name === n));
-      const unmatched = [...l.columns, ...r.columns].map((c) => c.name).filter((n) => !common.includes(n));
+      const remoteColumn = (local: string) => named.get(l.name)?.columns.get(local) ?? local;
+      const common = l.columns.map((c) => c.name).filter((n) => r.columns.some((c) => c.name === remoteColumn(n)));
+      const unmatched = [
+        ...l.columns.map((c) => c.name).filter((n) => !common.includes(n)),
+        ...r.columns.map((c) => c.name).filter((n) => !common.some((m) => remoteColumn(m) === n)),
+      ];
       // Both sides are canonicalised by the remote column's type: it is what push chose.
-      const types = common.map((n) => r.columns.find((c) => c.name === n)!.type);
+      const types = common.map((n) => r.columns.find((c) => c.name === remoteColumn(n))!.type);
       const lt = subset(l, common);
-      const rt = subset(r, common);
+      const rt = subset(r, common.map(remoteColumn));
       const [ls, rs] = [await checksum(local, lt, types), await checksum(remote, rt, types)];
       const entry: TableVerification = {
         table: name,

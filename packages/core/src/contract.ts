@@ -25,6 +25,10 @@ export interface AdapterCapabilities {
   mergeModes: readonly MergeMode[];
   /** Text values may contain NUL characters. */
   textAllowsNul: boolean;
+  /** Names that differ only in (ASCII) case are the same name here (SQLite). */
+  caseInsensitiveNames?: boolean;
+  /** Table names the database keeps for itself (`sqlite_`), compared without case. */
+  reservedPrefixes?: readonly string[];
 }
 
 export const DEFAULT_CAPABILITIES: AdapterCapabilities = Object.freeze({

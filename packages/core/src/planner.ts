@@ -95,6 +95,47 @@ export function nameConstraints(table: Table): Table {
   };
 }
 
+/**
+ * Names the target cannot hold at all: empty names, names it reserves for itself, and
+ * (where case does not count) two names that differ only in case. Refused before
+ * anything is written, naming the table and both names.
+ */
+export function checkNames(tables: readonly Table[], capabilities: AdapterCapabilities): void {
+  const fold = (n: string) => (capabilities.caseInsensitiveNames ? n.replace(/[A-Z]/g, (c) => c.toLowerCase()) : n);
+  const collide = (kind: string, names: readonly string[], table?: string) => {
+    const seen = new Map<string, string>();
+    for (const name of names) {
+      const other = seen.get(fold(name));
+      if (other !== undefined && other !== name) {
+        throw new HesapError('IDENTIFIER_COLLISION', `${kind} names "${other}" and "${name}"${table ? ` in table "${table}"` : ''} differ only in case, and the target does not tell them apart.`, {
+          table: table ?? other,
+          hints: ['Rename one of them in the source, or leave one table out with --exclude.'],
+        });
+      }
+      seen.set(fold(name), name);
+    }
+  };
+  collide('Table', tables.map((t) => t.name));
+  for (const table of tables) {
+    if (table.name.length === 0) throw new HesapError('IDENTIFIER_INVALID', 'A table has an empty name, which the target cannot hold.');
+    const reserved = (capabilities.reservedPrefixes ?? []).find((p) => table.name.toLowerCase().startsWith(p.toLowerCase()));
+    if (reserved) {
+      throw new HesapError('IDENTIFIER_INVALID', `Table "${table.name}": names starting with "${reserved}" are reserved by the target database.`, {
+        table: table.name,
+        hints: [`Leave it out with --exclude ${table.name}, or rename it in the source.`],
+      });
+    }
+    const empty = table.columns.findIndex((c) => c.name.length === 0);
+    if (empty >= 0) {
+      throw new HesapError('IDENTIFIER_INVALID', `Table "${table.name}": column ${empty + 1} has an empty name, which the target cannot hold.`, {
+        table: table.name,
+        hints: ['Give the column a name in the source, or leave the table out with --exclude.'],
+      });
+    }
+    collide('Column', table.columns.map((c) => c.name), table.name);
+  }
+}
+
 interface NameUse {
   kind: string;
   table: string;
@@ -114,6 +155,7 @@ export function fitIdentifiers(
 ): { tables: Table[]; notes: Note[] } {
   const limit = capabilities.maxIdentifierBytes;
   const notes: Note[] = [];
+  checkNames(tables, capabilities);
   const named = tables.map((t) => ({ declared: t, named: nameConstraints(t) }));
   if (limit === undefined) return { tables: named.map((n) => n.named), notes };
 
