@@ -7,3 +7,4 @@ export * from './tcp-proxy';
 export * from './tls-certs';
 export * from './hesap-cli';
 export * from './fault-checks';
+export * from './secret-check';
