@@ -118,9 +118,10 @@ function markdown(r) {
     '- The rounds interleave every operation (each round in a rotated order) so that noise of the machine falls on all of them; the table gives the median and the range.',
     '- `--mode replace`, the pipe, the ready-file ingest and the INSERT script all load into the same database, whose tables already exist with their keys (emptied by `TRUNCATE` in the same transaction). `hesap db push` into an empty database and pgloader both create the tables, then the keys.',
     '- MB/s is the data set\'s CSV size as hesap sends it (the same bytes for every row of a data set) divided by the time, so it compares like with like.',
-    '- peak RSS: the client process. hesap and the INSERT script: the Node process (`process.resourceUsage().maxRSS`, via a `--require` hook). Other baselines: the largest process of the pipeline, under `/usr/bin/time`. PostgreSQL\'s own memory and CPU are not included; client CPU s is user + system time of the client processes.',
+    '- peak RSS: the client process. hesap and the INSERT script: the Node process\'s own `VmHWM` (read from /proc by a `--require` hook as it exits; getrusage\'s maxRSS would include the runner that forked it). Other baselines: the largest process of the pipeline, under `/usr/bin/time`. PostgreSQL\'s own memory and CPU are not included; client CPU s is user + system time of the client processes.',
     '- The pipe is `sqlite3 -csv` (BLOBs as `\'\\x\' || hex()`) into `psql \\copy`, in one transaction with the `TRUNCATE`; the whole database goes table by table through `\\copy … FROM PROGRAM` in one psql session. It keeps NULL apart from \'\' but prints floats with 15 digits; the lossy pull turns NULLs into empty strings and booleans into \'t\'/\'f\' text. Neither checks anything.',
     '- Every run is checked after the clock stops: the row counts of every table in the target must match the source.',
+    '- The machine is shared: the load average above shows other work running beside the benchmark (with 2 cores, anything above 2 means waiting for a CPU). The ranges show how much that moved single runs; compare medians measured in the same run, not across runs.',
   );
   lines.push('');
   return lines.join('\n');
