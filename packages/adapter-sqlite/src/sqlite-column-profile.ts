@@ -49,25 +49,35 @@ function wholeReal(q: string): string {
   return `(${q} = CAST(${q} AS INTEGER) OR abs(${q} + 0.0) >= 4503599627370496)`;
 }
 
+/**
+ * A valid date and time of day in the first 19 characters (`YYYY-MM-DD HH:MM:SS`), once the
+ * GLOB has checked the digits. Cheap range checks on each value; the calendar (February 30)
+ * is asked of date() only for days past the 28th. CASE keeps the evaluation lazy.
+ */
+function validClock(q: string, withTime: boolean): string {
+  return (
+    `substr(${q}, 1, 4) <> '0000' AND substr(${q}, 6, 2) BETWEEN '01' AND '12' AND substr(${q}, 9, 2) BETWEEN '01' AND '31'` +
+    (withTime ? ` AND substr(${q}, 12, 2) <= '23' AND substr(${q}, 15, 2) <= '59' AND substr(${q}, 18, 2) <= '59'` : '') +
+    ` AND CASE WHEN substr(${q}, 9, 2) > '28' THEN date(substr(${q}, 1, 10)) IS substr(${q}, 1, 10) ELSE 1 END`
+  );
+}
+
 /** A text value in the exact form PostgreSQL prints a `timestamp` (ISO, up to 6 fraction digits, no trailing zero). */
 export function timestampCheck(q: string): string {
   return (
-    `(${q} GLOB '${DATE_GLOB} ${TIME_GLOB}' OR (${q} GLOB '${DATE_GLOB} ${TIME_GLOB}.${D}*' AND length(${q}) <= 26` +
-    ` AND substr(${q}, 21) NOT GLOB '*[^0-9]*' AND ${q} NOT GLOB '*0'))` +
-    ` AND substr(${q}, 1, 4) <> '0000' AND strftime('%Y-%m-%d %H:%M:%S', substr(${q}, 1, 19)) = substr(${q}, 1, 19)`
+    `CASE WHEN ${q} GLOB '${DATE_GLOB} ${TIME_GLOB}' THEN ${validClock(q, true)}` +
+    ` WHEN ${q} GLOB '${DATE_GLOB} ${TIME_GLOB}.${D}*' AND length(${q}) <= 26 AND substr(${q}, 21) NOT GLOB '*[^0-9]*' AND ${q} NOT GLOB '*0'` +
+    ` THEN ${validClock(q, true)} ELSE 0 END`
   );
 }
 
 /** A timestamp with exactly three fraction digits, trailing zeros included (`2026-03-05 07:08:09.000`). */
 export function millisCheck(q: string): string {
-  return (
-    `${q} GLOB '${DATE_GLOB} ${TIME_GLOB}.${D}${D}${D}' AND substr(${q}, 1, 4) <> '0000'` +
-    ` AND strftime('%Y-%m-%d %H:%M:%S', substr(${q}, 1, 19)) = substr(${q}, 1, 19)`
-  );
+  return `CASE WHEN ${q} GLOB '${DATE_GLOB} ${TIME_GLOB}.${D}${D}${D}' THEN ${validClock(q, true)} ELSE 0 END`;
 }
 
 export function dateCheck(q: string): string {
-  return `${q} GLOB '${DATE_GLOB}' AND substr(${q}, 1, 4) <> '0000' AND date(${q}) = ${q}`;
+  return `CASE WHEN ${q} GLOB '${DATE_GLOB}' THEN ${validClock(q, false)} ELSE 0 END`;
 }
 
 function timeCheck(q: string): string {
@@ -79,9 +89,9 @@ function fitSql(q: string, declared: DeclaredType): string | undefined {
     case 'boolean':
       return `typeof(${q}) = 'integer' AND ${q} IN (0, 1)`;
     case 'timestamp':
-      return `typeof(${q}) = 'text' AND ${timestampCheck(q)}`;
+      return `CASE WHEN typeof(${q}) = 'text' THEN ${timestampCheck(q)} ELSE 0 END`;
     case 'date':
-      return `typeof(${q}) = 'text' AND ${dateCheck(q)}`;
+      return `CASE WHEN typeof(${q}) = 'text' THEN ${dateCheck(q)} ELSE 0 END`;
     case 'time':
       return `typeof(${q}) = 'text' AND ${timeCheck(q)}`;
     case 'json':
@@ -103,25 +113,30 @@ function fitSql(q: string, declared: DeclaredType): string | undefined {
 
 const STATS = 9;
 
-/** The aggregate query for a table: {@link STATS} numbers per column, in column order. */
-export function profileQuery(table: string, columns: ReadonlyArray<{ name: string; declared: DeclaredType }>): string {
+/**
+ * The aggregate query for a table: {@link STATS} numbers per column, in column order, and
+ * the row count last. `checkText` adds the test for text that needs a UTF-8 check; tables
+ * read in batches skip it (their batches are checked as they stream, at no extra scan).
+ */
+export function profileQuery(table: string, columns: ReadonlyArray<{ name: string; declared: DeclaredType }>, checkText = true): string {
   const parts: string[] = [];
   for (const { name, declared } of columns) {
     const q = quoteIdent(name);
     const fit = fitSql(q, declared);
+    const timestamp = declared.intent === 'timestamp';
     parts.push(
       `sum(typeof(${q}) = 'integer')`,
       `sum(typeof(${q}) = 'real')`,
       `sum(typeof(${q}) = 'text')`,
       `sum(typeof(${q}) = 'blob')`,
-      `sum(typeof(${q}) = 'real' AND ${wholeReal(q)})`,
-      `sum(typeof(${q}) = 'text' AND ${needsTextCheck(q)})`,
+      `sum(CASE WHEN typeof(${q}) = 'real' THEN ${wholeReal(q)} ELSE 0 END)`,
+      checkText ? `sum(CASE WHEN typeof(${q}) = 'text' THEN ${needsTextCheck(q)} ELSE 0 END)` : '0',
       fit ? `sum(${fit})` : '0',
-      declared.intent === 'timestamp' ? `sum(typeof(${q}) = 'text' AND ${dateCheck(q)})` : '0',
-      declared.intent === 'timestamp' ? `sum(typeof(${q}) = 'text' AND ${millisCheck(q)})` : '0',
+      timestamp ? `sum(CASE WHEN typeof(${q}) = 'text' THEN ${dateCheck(q)} ELSE 0 END)` : '0',
+      timestamp ? `sum(CASE WHEN typeof(${q}) = 'text' THEN ${millisCheck(q)} ELSE 0 END)` : '0',
     );
   }
-  return `SELECT ${parts.join(', ')} FROM ${quoteIdent(table)}`;
+  return `SELECT ${parts.join(', ')}, count(*) FROM ${quoteIdent(table)}`;
 }
 
 /** Splits the profile row into per-column stats. */

@@ -70,6 +70,8 @@ export interface SqliteTableInfo {
   rowLabel: string;
   /** Columns whose text goes through the repair function. */
   repair: Set<string>;
+  /** The row count, when the profile counted it (the same snapshot). */
+  rows?: number;
 }
 
 /** Columns per profile query: 9 aggregates each, under SQLite's 2000 result columns. */
@@ -272,19 +274,23 @@ export class SqliteIntrospector {
     }
     const declared = table.columns.map((c) => ({ name: c.name, declared: parseDeclaredType(c.declaredType) }));
     // A result row holds at most 2000 columns: wide tables are profiled in slices.
+    const info = this.info.get(table.name)!;
+    // Tables read in batches have their text checked as it streams: no text test here.
+    const checkText = info.rowidName === undefined;
     const stats: ColumnStats[] = [];
     for (let at = 0; at < declared.length; at += PROFILE_COLUMNS) {
       const slice = declared.slice(at, at + PROFILE_COLUMNS);
-      const row = this.db.prepare(profileQuery(table.name, slice)).raw(true).get() as unknown[];
+      const row = this.db.prepare(profileQuery(table.name, slice, checkText)).raw(true).safeIntegers(false).get() as unknown[];
       stats.push(...readProfile(row, slice.length));
+      info.rows = Number(row[row.length - 1]);
     }
-    const info = this.info.get(table.name)!;
     table.columns.forEach((column, i) => {
       const decision = decideColumnType(declared[i]!.declared, stats[i]!, this.policies);
       if (decision.problem) this.fail(table, column, decision);
       if (stats[i]!.nonAscii > 0 && !decision.repairText) this.checkText(table, column);
       applyDecision(column, decision);
       if (decision.repairText) info.repair.add(column.name);
+      else if (!checkText && this.policies.invalidText === 'replace' && isQuotedText(column)) info.repair.add(column.name);
       if (decision.note) notes.push({ level: 'warning', code: 'TYPE_FALLBACK', table: table.name, column: column.name, message: decision.note });
     });
     // A SQLite primary key may hold NULLs (only rowid aliases cannot); elsewhere it stays unique.
@@ -337,6 +343,28 @@ export class SqliteIntrospector {
     });
   }
 
+  /**
+   * A batch of rows did not come out as valid UTF-8 without NUL: find the value at fault
+   * among the rows with rowid in [from, to] and fail naming table, column and row.
+   */
+  failOnInvalidText(table: Table, from: bigint, to: bigint): never {
+    const info = this.info.get(table.name)!;
+    for (const column of table.columns.filter(isQuotedText)) {
+      const q = quoteIdent(column.name);
+      const rows = this.db
+        .prepare(
+          `SELECT ${info.rowLabel} AS label, CAST(${q} AS BLOB) AS bytes FROM ${quoteIdent(table.name)}` +
+            ` WHERE ${info.rowidName} BETWEEN ? AND ? AND typeof(${q}) = 'text'`,
+        )
+        .raw(true);
+      for (const [label, bytes] of rows.iterate(from, to) as IterableIterator<[string, Buffer]>) {
+        if (!bytes.includes(0) && isUtf8(bytes)) continue;
+        throw invalidText(table, column, label, bytes.includes(0));
+      }
+    }
+    throw new HesapError('INVALID_TEXT', `Table "${table.name}": rows ${from} to ${to} do not read as valid UTF-8.`, { table: table.name });
+  }
+
   /** Text with non-ASCII bytes or NUL: find the first value that is not valid UTF-8 or holds NUL. */
   private checkText(table: Table, column: Column): void {
     const q = quoteIdent(column.name);
@@ -353,18 +381,27 @@ export class SqliteIntrospector {
         this.info.get(table.name)!.repair.add(column.name);
         return;
       }
-      throw new HesapError(
-        'INVALID_TEXT',
-        `Table "${table.name}", column "${column.name}", row ${label}: ${nul ? 'the text contains a NUL character, which PostgreSQL text cannot hold' : 'the text is not valid UTF-8'}.`,
-        {
-          table: table.name,
-          column: column.name,
-          row: label,
-          hints: ['Fix the value in the source, or pass --on-invalid-text replace to load it with U+FFFD in place of the bad bytes.'],
-        },
-      );
+      throw invalidText(table, column, label, nul);
     }
   }
+}
+
+/** Columns whose values are written as quoted text (the ones that can hold bad text). */
+function isQuotedText(column: Column): boolean {
+  return !['integer', 'float', 'decimal', 'boolean', 'bytes'].includes(column.type);
+}
+
+function invalidText(table: Table, column: Column, label: string, nul: boolean): HesapError {
+  return new HesapError(
+    'INVALID_TEXT',
+    `Table "${table.name}", column "${column.name}", row ${label}: ${nul ? 'the text contains a NUL character, which PostgreSQL text cannot hold' : 'the text is not valid UTF-8'}.`,
+    {
+      table: table.name,
+      column: column.name,
+      row: label,
+      hints: ['Fix the value in the source, or pass --on-invalid-text replace to load it with U+FFFD in place of the bad bytes.'],
+    },
+  );
 }
 
 function truncate(text: string): string {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import {
@@ -44,6 +45,9 @@ export class SqliteSource implements SourceSession {
   }
 
   async countRows(table: Table): Promise<number> {
+    // The profile counted the rows in the same snapshot; no second scan.
+    const counted = this.introspector.info.get(table.name)?.rows;
+    if (counted !== undefined) return counted;
     const n = this.db.prepare(`SELECT count(*) FROM main.${quoteIdent(table.name)}`).pluck().get() as number;
     return n;
   }
@@ -51,7 +55,7 @@ export class SqliteSource implements SourceSession {
   readTable(table: Table): Readable {
     const info = this.introspector.info.get(table.name);
     if (!info) throw new Error(`Table "${table.name}" was not introspected in this session.`);
-    return new SqliteTableReader(this.db, table, info);
+    return new SqliteTableReader(this.db, table, info, (from, to) => this.introspector.failOnInvalidText(table, from, to));
   }
 
   async close(): Promise<void> {
@@ -89,6 +93,7 @@ class SqliteTableReader extends Readable implements RowCounting {
     private readonly db: Database.Database,
     private readonly table: Table,
     private readonly info: SqliteTableInfo,
+    private readonly failOnInvalidText: (from: bigint, to: bigint) => never,
   ) {
     super({ highWaterMark: 4 * CHUNK_BYTES });
   }
@@ -126,6 +131,9 @@ class SqliteTableReader extends Readable implements RowCounting {
         this.push(null);
         return;
       }
+      // Text must be valid UTF-8 without NUL: checked per batch in C (isUtf8, memchr), and
+      // only a bad batch is searched row by row for the value at fault.
+      if (chunk.includes(0) || !isUtf8(chunk)) this.failOnInvalidText(start, last);
       this.lastRowid = last;
       this.rowCount += n;
       // Aim for chunks of about CHUNK_BYTES.
