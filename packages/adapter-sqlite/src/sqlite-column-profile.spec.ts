@@ -292,3 +292,41 @@ describe('timestamps written with milliseconds', () => {
     expect(decide('datetime', { texts: 4, fitting: 2, millis: 2 }).type).toBe('text');
   });
 });
+
+describe('the quick pass', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+  const { quickPlan, readQuick, profileQuery } = require('./sqlite-column-profile') as typeof import('./sqlite-column-profile');
+
+  function both(declaredType: string, values: unknown[]) {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE t (c ${declaredType})`);
+    const insert = db.prepare('INSERT INTO t (c) VALUES (?)');
+    for (const v of values) insert.run(v);
+    const declared = parseDeclaredType(declaredType);
+    const plan = quickPlan('c', declared, true);
+    const quickRow = db.prepare(`SELECT ${plan.parts.join(', ')} FROM t`).raw(true).get() as unknown[];
+    const quick = readQuick(plan, declared, quickRow, true);
+    const full = readProfile(db.prepare(profileQuery('t', [{ name: 'c', declared }])).raw(true).get() as unknown[], 1)[0];
+    db.close();
+    return { quick, full };
+  }
+
+  it.each([
+    ['INTEGER', [1n, 2n, null, -(2n ** 63n)]],
+    ['REAL', [0.5, 1e300, null]],
+    ['DECIMAL(10,2)', [0.99, 2n, 12345678.5, 0.995, 1e9, null]],
+    ['DATETIME', ['2024-02-29 23:59:59', '2024-02-30 10:00:00', '2026-03-05 07:08:09.000', '2026-03-05 07:08:09.120', '1999-12-31', null]],
+    ['TEXT', ['a', 'Ünï', '', null]],
+    ['BOOLEAN', [0n, 1n, 1n]],
+    ['BLOB', [Buffer.from([0, 1])]],
+  ])('gives the same stats as the full breakdown for %s', (type, values) => {
+    const { quick, full } = both(type, values as unknown[]);
+    expect(quick).toEqual(full);
+  });
+
+  it('hands a column with a surprise to the full breakdown', () => {
+    expect(both('INTEGER', [1n, 'text']).quick).toBeUndefined();
+    expect(both('DECIMAL(10,2)', [1.5, 'x']).quick).toBeUndefined();
+  });
+});

@@ -139,6 +139,123 @@ export function profileQuery(table: string, columns: ReadonlyArray<{ name: strin
   return `SELECT ${parts.join(', ')}, count(*) FROM ${quoteIdent(table)}`;
 }
 
+/** The storage class a column's declaration leads one to expect, when there is one. */
+export function expectedClass(declared: DeclaredType): 'integer' | 'real' | 'text' | 'blob' | 'number' | undefined {
+  switch (declared.intent) {
+    case 'integer':
+    case 'boolean':
+      return 'integer';
+    case 'float':
+      return 'real';
+    case 'decimal':
+      return 'number';
+    case 'blob':
+      return 'blob';
+    case 'text':
+    case 'timestamp':
+    case 'date':
+    case 'time':
+    case 'json':
+    case 'uuid':
+      return 'text';
+    default:
+      return declared.affinity === 'INTEGER' ? 'integer' : declared.affinity === 'REAL' ? 'real' : declared.affinity === 'TEXT' ? 'text' : undefined;
+  }
+}
+
+/** What the quick pass measures for one column. */
+export interface QuickColumnPlan {
+  expected: ReturnType<typeof expectedClass>;
+  /** SQL aggregates, in order. */
+  parts: string[];
+}
+
+/**
+ * The quick pass: for a column whose declaration says what to expect, count the non-NULL
+ * values and the values of any other storage class (usually none), plus the checks its
+ * intent needs; only columns with surprises get the full breakdown of {@link profileQuery}.
+ * This keeps the scan to two or three cheap expressions per column.
+ */
+export function quickPlan(name: string, declared: DeclaredType, checkText: boolean): QuickColumnPlan {
+  const q = quoteIdent(name);
+  const expected = expectedClass(declared);
+  if (expected === undefined) return { expected, parts: [] };
+  // Two counts share one sum (low and high 32 bits), so each value is looked at once per pair.
+  const HIGH = 4294967296;
+  if (expected === 'number') {
+    const fit = decimalFit(q, declared);
+    return {
+      expected,
+      parts: [
+        `count(${q})`,
+        `sum(CASE typeof(${q}) WHEN 'integer' THEN ${fit?.integer ?? 0} WHEN 'real' THEN ${HIGH} + ${fit?.real ?? 0} ELSE 0 END)`,
+        `sum(CASE typeof(${q}) WHEN 'real' THEN ${wholeReal(q)} WHEN 'integer' THEN 0 WHEN 'null' THEN 0 ELSE ${HIGH} END)`,
+      ],
+    };
+  }
+  const parts = [
+    `count(${q})`,
+    expected === 'real'
+      ? `sum(CASE typeof(${q}) WHEN 'real' THEN ${wholeReal(q)} WHEN 'null' THEN 0 ELSE ${HIGH} END)`
+      : `sum(CASE typeof(${q}) WHEN '${expected}' THEN 0 WHEN 'null' THEN 0 ELSE 1 END)`,
+  ];
+  if (declared.intent === 'timestamp') {
+    // One pass over the text: PostgreSQL's own form (low) and the three-digit form (high); dates apart.
+    parts.push(
+      `sum(CASE WHEN typeof(${q}) <> 'text' THEN 0 ELSE (${timestampCheck(q)}) + ${HIGH} * (${millisCheck(q)}) END)`,
+      `sum(CASE WHEN typeof(${q}) = 'text' AND length(${q}) = 10 THEN ${dateCheck(q)} ELSE 0 END)`,
+    );
+  } else {
+    const fit = fitSql(q, declared);
+    if (fit) parts.push(`sum(${fit})`);
+  }
+  if (checkText && expected === 'text') parts.push(`sum(CASE WHEN typeof(${q}) = 'text' THEN ${needsTextCheck(q)} ELSE 0 END)`);
+  return { expected, parts };
+}
+
+/** The fit of a decimal(p,s) value, per storage class, as 0/1 SQL. */
+function decimalFit(q: string, declared: DeclaredType): { integer: string; real: string } | undefined {
+  if (declared.precision === undefined) return undefined;
+  const limit = `1e${declared.precision - (declared.scale ?? 0)}`;
+  return { integer: `(abs(${q} + 0.0) < ${limit})`, real: `(round(${q}, ${declared.scale ?? 0}) = ${q} AND abs(${q}) < ${limit})` };
+}
+
+/**
+ * Reads the quick pass for one column back as full stats, or undefined when the column
+ * holds other classes than expected (it then needs the full breakdown).
+ */
+export function readQuick(plan: QuickColumnPlan, declared: DeclaredType, values: readonly unknown[], checkText: boolean): ColumnStats | undefined {
+  const n = values.map((v) => Number(v ?? 0));
+  const split = (v: number) => [v % 4294967296, Math.floor(v / 4294967296)] as const;
+  const stats: ColumnStats = { integers: 0, reals: 0, texts: 0, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 0, millis: 0 };
+  const count = n[0]!;
+  if (plan.expected === undefined) return undefined;
+  if (plan.expected === 'number') {
+    const [fit, reals] = split(n[1]!);
+    const [whole, others] = split(n[2]!);
+    if (others > 0) return undefined;
+    return { ...stats, reals, integers: count - reals, integralReals: whole, fitting: fit };
+  }
+  let i = 2;
+  if (plan.expected === 'real') {
+    const [whole, others] = split(n[1]!);
+    if (others > 0) return undefined;
+    stats.reals = count;
+    stats.integralReals = whole;
+  } else if (n[1]! > 0) return undefined;
+  else if (plan.expected === 'integer') stats.integers = count;
+  else if (plan.expected === 'text') stats.texts = count;
+  else stats.blobs = count;
+  if (declared.intent === 'timestamp') {
+    [stats.fitting, stats.millis] = split(n[i++]!);
+    stats.dates = n[i++]!;
+  } else if (fitSql('q', declared)) {
+    stats.fitting = n[i++]!;
+  }
+  if (checkText && plan.expected === 'text') stats.nonAscii = n[i++]!;
+  return stats;
+}
+
 /** Splits the profile row into per-column stats. */
 export function readProfile(row: readonly unknown[], columnCount: number): ColumnStats[] {
   const n = (v: unknown) => Number(v ?? 0);

@@ -15,7 +15,7 @@ import {
   type Table,
   type View,
 } from '@hesap/core';
-import { decideColumnType, needsTextCheck, profileQuery, readProfile, type ColumnDecision, type ColumnStats } from './sqlite-column-profile';
+import { decideColumnType, needsTextCheck, profileQuery, quickPlan, readProfile, readQuick, type ColumnDecision, type ColumnStats } from './sqlite-column-profile';
 import { parseDeclaredType, type DeclaredType } from './sqlite-declared-type';
 import { parseSqliteDefault } from './sqlite-defaults';
 
@@ -277,13 +277,7 @@ export class SqliteIntrospector {
     const info = this.info.get(table.name)!;
     // Tables read in batches have their text checked as it streams: no text test here.
     const checkText = info.rowidName === undefined;
-    const stats: ColumnStats[] = [];
-    for (let at = 0; at < declared.length; at += PROFILE_COLUMNS) {
-      const slice = declared.slice(at, at + PROFILE_COLUMNS);
-      const row = this.db.prepare(profileQuery(table.name, slice, checkText)).raw(true).safeIntegers(false).get() as unknown[];
-      stats.push(...readProfile(row, slice.length));
-      info.rows = Number(row[row.length - 1]);
-    }
+    const stats = this.measure(table.name, declared, checkText);
     table.columns.forEach((column, i) => {
       const decision = decideColumnType(declared[i]!.declared, stats[i]!, this.policies);
       if (decision.problem) this.fail(table, column, decision);
@@ -315,6 +309,41 @@ export class SqliteIntrospector {
         }
       }
     }
+  }
+
+  /**
+   * Column stats in as few cheap scans as possible: a quick pass that only counts what
+   * each declaration does not lead one to expect, then the full breakdown for the columns
+   * that surprised (and those without a declaration). Wide tables go in slices (a result
+   * row holds at most 2000 columns).
+   */
+  private measure(tableName: string, declared: Array<{ name: string; declared: DeclaredType }>, checkText: boolean): ColumnStats[] {
+    const info = this.info.get(tableName)!;
+    const plans = declared.map((d) => quickPlan(d.name, d.declared, checkText));
+    const stats: Array<ColumnStats | undefined> = new Array(declared.length);
+    const quick = plans.map((p, i) => ({ p, i })).filter(({ p }) => p.parts.length > 0);
+    const run = (parts: string[]) =>
+      this.db.prepare(`SELECT ${parts.join(', ')} FROM ${quoteIdent(tableName)}`).raw(true).safeIntegers(false).get() as unknown[];
+    let counted = false;
+    for (let at = 0; at < Math.max(1, quick.length); at += PROFILE_COLUMNS) {
+      const slice = quick.slice(at, at + PROFILE_COLUMNS);
+      const row = run([...slice.flatMap(({ p }) => p.parts), 'count(*)']);
+      info.rows = Number(row[row.length - 1]);
+      counted = true;
+      let offset = 0;
+      for (const { p, i } of slice) {
+        stats[i] = readQuick(p, declared[i]!.declared, row.slice(offset, offset + p.parts.length), checkText);
+        offset += p.parts.length;
+      }
+    }
+    const rest = declared.map((d, i) => ({ d, i })).filter(({ i }) => stats[i] === undefined);
+    for (let at = 0; at < rest.length; at += PROFILE_COLUMNS) {
+      const slice = rest.slice(at, at + PROFILE_COLUMNS);
+      const row = this.db.prepare(profileQuery(tableName, slice.map(({ d }) => d), checkText)).raw(true).safeIntegers(false).get() as unknown[];
+      if (!counted) info.rows = Number(row[row.length - 1]);
+      readProfile(row, slice.length).forEach((s, k) => (stats[slice[k]!.i] = s));
+    }
+    return stats as ColumnStats[];
   }
 
   private fail(table: Table, column: Column, decision: ColumnDecision): never {
