@@ -42,6 +42,8 @@ export class PostgresTarget implements TargetSession {
   private commitSent = false;
   /** Tables merged so far in this push: children rewrite their foreign keys through them. */
   private readonly stages = new Map<string, StageInfo>();
+  /** DDL that puts back the keys set aside for a replace, in order. */
+  private readonly restore: string[] = [];
   private readonly pendingCycles: Array<{ merge: TableMerge; table: TablePlan; foreignKey: ForeignKey }> = [];
 
   constructor(
@@ -93,6 +95,7 @@ export class PostgresTarget implements TargetSession {
     if (schemaExists.rowCount === 0) await this.run(`CREATE SCHEMA ${quoteIdent(this.schema)}`, { doing: 'Creating the schema' });
     const replaced = plan.tables.filter((t) => t.action === 'replace').map((t) => quoteQualified(this.schema, t.target.name));
     if (replaced.length > 0) {
+      await this.setAsideKeys(plan.tables.filter((t) => t.action === 'replace').map((t) => t.target.name));
       await this.run(`TRUNCATE ${replaced.join(', ')}`, { doing: 'Emptying the tables to replace' });
     }
     for (const t of plan.tables) {
@@ -146,9 +149,49 @@ export class PostgresTarget implements TargetSession {
     };
   }
 
+  /**
+   * Replaced tables are loaded like new ones: their keys, indexes and the foreign keys
+   * touching them are dropped inside the transaction (definitions kept, exactly as
+   * PostgreSQL prints them) and rebuilt after the load, once per table instead of once
+   * per row. A failure rolls the drops back with everything else.
+   */
+  private async setAsideKeys(tables: string[]): Promise<void> {
+    const r = await this.run(
+      `SELECT c.conname AS name, c.contype AS type, t.relname AS rel, pg_get_constraintdef(c.oid) AS def
+         FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+         LEFT JOIN pg_class f ON f.oid = c.confrelid
+        WHERE c.contype IN ('p', 'u', 'f') AND n.nspname = $1
+          AND (t.relname = ANY($2::text[]) OR (c.contype = 'f' AND f.relname = ANY($2::text[]) AND f.relnamespace = n.oid))
+        ORDER BY CASE c.contype WHEN 'f' THEN 0 ELSE 1 END`,
+      { doing: 'Reading the keys of the tables to replace' },
+      [this.schema, tables],
+    );
+    const indexes = await this.run(
+      `SELECT (SELECT relname FROM pg_class WHERE oid = i.indexrelid) AS name, pg_get_indexdef(i.indexrelid) AS def
+         FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+        WHERE n.nspname = $1 AND t.relname = ANY($2::text[])
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))`,
+      { doing: 'Reading the indexes of the tables to replace' },
+      [this.schema, tables],
+    );
+    // Foreign keys go first (they depend on the keys), keys and indexes after.
+    for (const c of r.rows as Array<{ name: string; type: string; rel: string; def: string }>) {
+      const rel = quoteQualified(this.schema, c.rel);
+      await this.run(`ALTER TABLE ${rel} DROP CONSTRAINT ${quoteIdent(c.name)}`, { doing: 'Setting keys aside for the load' });
+      this.restore.push(`ALTER TABLE ${rel} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def}`);
+    }
+    for (const i of indexes.rows as Array<{ name: string; def: string }>) {
+      await this.run(`DROP INDEX ${quoteQualified(this.schema, i.name)}`, { doing: 'Setting indexes aside for the load' });
+      this.restore.push(i.def);
+    }
+    // Rebuild in the opposite order: keys and indexes, then the foreign keys that need them.
+    this.restore.reverse();
+  }
+
   async finish(): Promise<{ notes: Note[] }> {
     const plan = this.plan!;
     const notes: Note[] = [];
+    for (const sql of this.restore) await this.run(sql, { doing: 'Rebuilding the keys of the replaced tables' });
     for (const t of plan.tables) {
       if (!t.create) continue;
       for (const sql of keyStatements(this.schema, t.target)) {

@@ -28,6 +28,12 @@ describe('failures leave the target as it was', () => {
   });
   afterAll(() => tmp.cleanup());
 
+  function localExec(file: string, sql: string): void {
+    const db = openSqlite(file);
+    db.exec(sql);
+    db.close();
+  }
+
   function localDb(name: string, sql: string, rows?: (db: ReturnType<typeof openSqlite>) => void): string {
     const file = path.join(tmp.dir, name);
     fs.rmSync(file, { force: true });
@@ -160,6 +166,36 @@ describe('failures leave the target as it was', () => {
     const [next] = await pg.query<{ id: string }>(`INSERT INTO users (email) VALUES ('c@example.com') RETURNING id::text AS id`);
     // The sequence never goes back: production had handed out 3 already.
     expect(next!.id).toBe('4');
+  });
+
+  it('replace rebuilds every key, index and foreign key, and a replaced parent must keep the rows other tables point at', async () => {
+    const file = localDb(
+      'keys.db',
+      `CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE, score INTEGER);
+       CREATE INDEX users_score ON users (score);
+       CREATE TABLE orders (id INTEGER PRIMARY KEY, creator_id INTEGER REFERENCES users (id));
+       INSERT INTO users VALUES (1, 'a@example.com', 5), (2, 'b@example.com', 7);
+       INSERT INTO orders VALUES (1, 2);`,
+    );
+    await push({ local: file, remote: pg.url });
+    const definitions = async () =>
+      (
+        await pg.query<{ d: string }>(
+          `SELECT conname || ' ' || pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+           UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`,
+        )
+      ).map((r) => r.d);
+    const before = await definitions();
+    expect(before.length).toBe(8);
+    await push({ local: file, remote: pg.url, mode: 'replace', tables: ['users'] });
+    expect(await definitions()).toEqual(before);
+    // Without user 2, the order that points at it would dangle: the push fails and changes nothing.
+    localExec(file, 'PRAGMA foreign_keys = OFF; DELETE FROM users WHERE id = 2;');
+    const error = await failure(push({ local: file, remote: pg.url, mode: 'replace', tables: ['users'] }));
+    expect(error).toMatchObject({ code: 'CONSTRAINT_VIOLATION' });
+    expect(error.message).toMatch(/orders/);
+    expect(await definitions()).toEqual(before);
+    expect((await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM users'))[0]!.n).toBe('2');
   });
 
   it('create mode refuses a table that already holds rows', async () => {
