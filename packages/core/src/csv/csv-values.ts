@@ -48,9 +48,10 @@ export function parseBooleanField(text: string): boolean {
 
 /** A bytea field in hex form (`\x0102`). */
 export function parseBytesField(text: string): Buffer {
-  if (text.startsWith('\\x')) {
-    const hex = text.slice(2);
-    if (hex.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(hex)) return Buffer.from(hex, 'hex');
+  if (text.startsWith('\\x') && text.length % 2 === 0) {
+    // Buffer.from stops at the first character that is not hex: a short result means a bad one.
+    const bytes = Buffer.from(text.slice(2), 'hex');
+    if (bytes.length * 2 === text.length - 2) return bytes;
   }
   throw new HesapError('VALUE_UNREPRESENTABLE', 'A bytes value is not in PostgreSQL hex form (\\x...).');
 }
