@@ -198,6 +198,9 @@ export class TableMerge {
     const how = quoteIdent(H.how);
     const skip = quoteIdent(H.skip);
     const tgt = quoteIdent(H.tgt);
+    // Temporary tables are never analysed by autovacuum: without statistics the planner
+    // guesses a handful of rows and picks nested loops over millions.
+    await this.run(`ANALYZE ${s}`);
     if (this.keptKeys.length > 0) {
       await this.run(`UPDATE ${s} SET ${this.keptKeys.map((c, i) => `${quoteIdent(H.key(i))} = ${quoteIdent(c)}`).join(', ')}`);
     }

@@ -294,9 +294,12 @@ export class PostgresTarget implements TargetSession {
     const client = this.client;
     this.client = undefined;
     if (!client || this.finished) return;
-    // The connection may be mid-COPY or broken; it is never returned to the pool.
+    // The connection may be mid-COPY, mid-statement or broken; it is never returned to the pool.
     try {
       if (!this.failed && !this.commitSent) {
+        // A statement still running (a long merge step) is cancelled from another connection.
+        const pid = (client as unknown as { processID?: number }).processID;
+        if (pid) await this.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error('rollback timeout')), 5000);

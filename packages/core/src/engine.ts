@@ -130,6 +130,17 @@ async function moveTable(read: Readable, tap: ProgressTap, write: Writable, tabl
   }
 }
 
+/** Resolves like `work`, or rejects as soon as the signal aborts (the target's abort cancels the work itself). */
+function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    if (signal.aborted) stop();
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
+}
+
 function rowCountOf(...streams: unknown[]): number {
   let best = 0;
   for (const s of streams) {
@@ -193,7 +204,8 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       const write = target.writeTable(tablePlan);
       const tap = new ProgressTap((bytes) => progress('rows', rowCountOf(read, write.stream), bytes), interval);
       await moveTable(read, tap, write.stream, name, options.idleTimeoutMs ?? 60_000, signal);
-      const result = await write.complete();
+      // The work after the stream (a merge's set statements) can be long: an abort must not wait for it.
+      const result = await untilAborted(write.complete(), signal);
       if (plan.merge?.strict && result.skipped.length > 0) {
         const first = result.skipped[0]!;
         throw new HesapError(
