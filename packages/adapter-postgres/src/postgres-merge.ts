@@ -165,9 +165,14 @@ export class TableMerge {
 
   /** Source key columns of a staged row (before any rewrite). */
   private sourceKey(alias: string): string[] {
+    return this.sourceKeyColumns().map((c) => `${alias}.${c}`);
+  }
+
+  /** The staging columns holding the source key, quoted. */
+  private sourceKeyColumns(): string[] {
     return this.pk.map((c) => {
       const kept = this.keptKeys.indexOf(c);
-      return kept >= 0 ? `${alias}.${quoteIdent(H.key(kept))}` : `${alias}.${quoteIdent(c)}`;
+      return quoteIdent(kept >= 0 ? H.key(kept) : c);
     });
   }
 
@@ -200,10 +205,12 @@ export class TableMerge {
     const tgt = quoteIdent(H.tgt);
     // Temporary tables are never analysed by autovacuum: without statistics the planner
     // guesses a handful of rows and picks nested loops over millions.
-    await this.run(`ANALYZE ${s}`);
     if (this.keptKeys.length > 0) {
       await this.run(`UPDATE ${s} SET ${this.keptKeys.map((c, i) => `${quoteIdent(H.key(i))} = ${quoteIdent(c)}`).join(', ')}`);
     }
+    // Children (and self-references) look rows up by their source key: index it.
+    if (this.pk.length > 0) await this.run(`CREATE INDEX ON ${s} (${this.sourceKeyColumns().join(', ')})`);
+    await this.run(`ANALYZE ${s}`);
 
     // 1. Foreign keys: check, then rewrite through the parents' maps.
     const selfOrLater = new Set(this.plan.deferredForeignKeys);
@@ -275,6 +282,9 @@ export class TableMerge {
     } else {
       await this.run(`UPDATE ${s} s SET ${how} = 'insert' WHERE ${this.open()}`);
     }
+
+    // The steps above rewrote every row's status: fresh statistics for the joins below.
+    await this.run(`ANALYZE ${s}`);
 
     // 5. Self-references follow the rows of this very table.
     for (const fk of this.plan.deferredForeignKeys.filter((f) => f.references.table === this.plan.target.name)) {
