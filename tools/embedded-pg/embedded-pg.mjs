@@ -11,7 +11,7 @@
 //   ssl:           { cert, key }: files copied into the data folder, with ssl=on
 // While it runs, lines on stdin control it: `STOP` (fast shutdown, the data is kept;
 // prints `STOPPED`), `STOP immediate` (like a crash), `START` (same port and data;
-// prints `READY <url>` again).
+// prints `READY <url> <pid>` again, pid being the postmaster's).
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,10 +59,16 @@ function placeInDataDir(name, content, mode) {
   chmodSync(file, mode);
 }
 
+/** A server stopped from outside (a signal to its pid) is forgotten, so STOP and START work. */
+function forgetExited() {
+  if (server.process && (server.process.exitCode !== null || server.process.signalCode !== null)) server.process = undefined;
+}
+
 let stopping = false;
 async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
+  forgetExited();
   try {
     await server.stop();
   } catch {}
@@ -76,6 +82,7 @@ async function command(line) {
   const [verb, mode] = line.trim().split(/\s+/);
   try {
     if (verb === 'STOP') {
+      forgetExited();
       const child = server.process;
       if (child && mode === 'immediate') {
         await new Promise((resolve) => {
@@ -88,8 +95,9 @@ async function command(line) {
       }
       process.stdout.write('STOPPED\n');
     } else if (verb === 'START') {
+      forgetExited();
       await server.start();
-      process.stdout.write(`READY ${url}\n`);
+      process.stdout.write(`READY ${url} ${server.process?.pid ?? ''}\n`);
     }
   } catch (error) {
     process.stdout.write(`FAILED ${verb}: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -113,7 +121,7 @@ try {
     placeInDataDir('server.key', readFileSync(options.ssl.key), 0o600);
   }
   await server.start();
-  process.stdout.write(`READY ${url}\n`);
+  process.stdout.write(`READY ${url} ${server.process?.pid ?? ''}\n`);
 } catch (error) {
   process.stderr.write(`embedded-pg: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
   await stop(1);

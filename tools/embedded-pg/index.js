@@ -34,13 +34,15 @@ function startEmbeddedPostgres({ timeoutMs = 120000, port, postgresFlags, hba, s
       if (text.startsWith('FAILED')) throw new Error(`embedded PostgreSQL: ${text}`);
     };
     let started = false;
+    let pid = 0;
     child.stdout.on('data', (chunk) => {
       out += chunk.toString();
       let nl;
       while ((nl = out.indexOf('\n')) >= 0) {
         const line = out.slice(0, nl);
         out = out.slice(nl + 1);
-        const m = /^READY (\S+)/.exec(line);
+        const m = /^READY (\S+)(?: (\d+))?/.exec(line);
+        if (m && m[2]) pid = Number(m[2]);
         if (m && !started) {
           started = true;
           clearTimeout(timer);
@@ -52,6 +54,7 @@ function startEmbeddedPostgres({ timeoutMs = 120000, port, postgresFlags, hba, s
             stopped: exited,
             stopServer: (mode = 'fast') => send(mode === 'immediate' ? 'STOP immediate' : 'STOP', 'STOPPED'),
             startServer: () => send('START', 'READY'),
+            pid: () => pid,
           });
           continue;
         }

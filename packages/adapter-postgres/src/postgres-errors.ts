@@ -56,3 +56,16 @@ export function mapQueryError(error: unknown, context: { table?: string; doing?:
     hints,
   });
 }
+
+/**
+ * What an adapter's explain() answers for PostgreSQL: a server error (it has a severity), a
+ * socket error (an E* code), or the driver's own word that the connection ended (a plain
+ * Error 'Connection terminated unexpectedly' when the socket closes before the server's
+ * ErrorResponse is read), as a HesapError. Anything else is not the connection's doing.
+ */
+export function explainDriverError(error: unknown): HesapError | undefined {
+  const e = error as { severity?: string; code?: string } | undefined;
+  if (error instanceof HesapError || !e) return undefined;
+  if (e.severity || /^E[A-Z]+$/.test(e.code ?? '') || isTransient(error)) return mapQueryError(error);
+  return undefined;
+}

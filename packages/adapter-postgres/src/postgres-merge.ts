@@ -106,8 +106,15 @@ function rowText(parts: readonly string[]): string {
   return `ROW(${parts.map((p) => `${p}::text`).join(', ')})::text`;
 }
 
+/** The digest of a row's text: a short key to sort and join on. */
+function rowDigest(parts: readonly string[]): string {
+  return `md5(${rowText(parts)})`;
+}
+
 export class TableMerge {
   readonly stage: string;
+  /** The target keys already taken, for content pairing. */
+  private readonly claimed: string;
   private readonly table: Table;
   private readonly name: string;
   private readonly pk: string[];
@@ -127,6 +134,7 @@ export class TableMerge {
     this.table = targetShape(plan);
     this.name = quoteQualified(schema, plan.target.name);
     this.stage = quoteQualified('pg_temp', `hesap_stage_${index}`);
+    this.claimed = quoteQualified('pg_temp', `hesap_claimed_${index}`);
     this.pk = this.table.primaryKey?.columns ?? plan.target.primaryKey?.columns ?? [];
     this.surrogate = isSurrogate(this.table) || (plan.create && isSurrogate(plan.target));
     this.columns = plan.target.columns.map((c) => c.name);
@@ -300,7 +308,7 @@ export class TableMerge {
     const identityAlways = this.table.columns.some((c) => c.generated) ? ' OVERRIDING SYSTEM VALUE' : '';
     const inserted = await this.run(
       `WITH ins AS (INSERT INTO ${this.name} (${this.columns.map(quoteIdent).join(', ')})${identityAlways}` +
-        ` SELECT ${targetCols.join(', ')} FROM ${s} s WHERE s.${how} IN ('insert', 'insert-remapped') AND s.${skip} IS NULL ORDER BY s.${quoteIdent(H.row)}` +
+        ` SELECT ${targetCols.join(', ')} FROM ${s} s WHERE s.${how} IN ('insert', 'insert-remapped') AND s.${skip} IS NULL` +
         ` ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int AS n FROM ins`,
     );
     let insertedCount = inserted.rows[0].n as number;
@@ -311,7 +319,7 @@ export class TableMerge {
     const matched = `s.${how} IN ('natural', 'remembered', 'key') AND s.${skip} IS NULL`;
     const valueCols = this.columns.filter((c) => !this.pk.includes(c));
     if (valueCols.length > 0 && this.pk.length > 0 && mode !== 'append') {
-      const differs = `${rowText(cols('t', valueCols))} IS DISTINCT FROM ${rowText(cols('s', valueCols))}`;
+      const differs = `NOT (${this.sameValues('t', 's', valueCols)})`;
       const join = `${equal(pkT, this.targetKey('s'))}`;
       if (mode === 'upsert' || this.settings.update) {
         const r = await this.run(
@@ -378,6 +386,21 @@ export class TableMerge {
       `UPDATE ${this.name} t SET ${fk.columns.map((c, i) => `${quoteIdent(c)} = ${pTarget[i]}`).join(', ')} FROM ${s} s JOIN ${parent.stage} p ON ${equal(parent.sourceKey('p'), child)}` +
         ` WHERE ${equal(cols('t', this.pk), this.targetKey('s'))} AND ${inserted}`,
     );
+  }
+
+  /**
+   * `a` and `b` hold the same values in these columns (NULL equal to NULL). Columns
+   * without an equality operator (json) are compared as text.
+   */
+  private sameValues(a: string, b: string, columns: readonly string[]): string {
+    if (columns.length === 0) return 'true';
+    return columns
+      .map((c) => {
+        const json = this.table.columns.find((x) => x.name === c)?.type === 'json';
+        const [x, y] = [`${a}.${quoteIdent(c)}`, `${b}.${quoteIdent(c)}`];
+        return json ? `${x}::text IS NOT DISTINCT FROM ${y}::text` : `${x} IS NOT DISTINCT FROM ${y}`;
+      })
+      .join(' AND ');
   }
 
   /** `col=value, col=value` for a key, as SQL text. */
@@ -486,16 +509,42 @@ export class TableMerge {
     if (open.rows[0].n === 0) return;
     const values = [this.settings.sourceId, this.plan.target.name];
     const pk = this.surrogate ? quoteIdent(this.pk[0]!) : undefined;
+    // Target rows already taken: by a row of this push, or remembered for this source. Kept
+    // in an indexed table of their own, so the anti-joins below are index lookups.
+    const claimed = this.claimed;
+    if (pk) {
+      await this.run(
+        `CREATE TEMP TABLE ${claimed} ON COMMIT DROP AS SELECT DISTINCT id FROM (` +
+          `SELECT s.${quoteIdent(H.tgt)} AS id FROM ${s} s WHERE s.${quoteIdent(H.tgt)} IS NOT NULL` +
+          ` UNION ALL SELECT t.${pk} FROM ${MAP} m JOIN ${this.name} t ON t.${pk}::text = m.target_key WHERE m.source_id = $1 AND m.table_name = $2) x`,
+        values,
+      );
+      await this.run(`CREATE UNIQUE INDEX ON ${claimed} (id)`);
+      await this.run(`ANALYZE ${claimed}`);
+    }
     const unclaimed = pk
-      ? ` AND NOT EXISTS (SELECT 1 FROM ${s} c WHERE c.${quoteIdent(H.tgt)} = t.${pk})` +
-        ` AND NOT EXISTS (SELECT 1 FROM ${MAP} m WHERE m.source_id = $1 AND m.table_name = $2 AND m.target_key = t.${pk}::text)` +
+      ? ` AND NOT EXISTS (SELECT 1 FROM ${claimed} c WHERE c.id = t.${pk})` +
         ` AND NOT EXISTS (SELECT 1 FROM ${BASELINE} b WHERE b.source_id = $1 AND b.table_name = $2 AND t.${pk} <= b.max_key)`
       : ` AND $1::text IS NOT NULL AND $2::text IS NOT NULL`;
     // Most pushes have nothing to pair: every target row is already known. Check cheaply first.
     const candidates = await this.run(`SELECT EXISTS (SELECT 1 FROM ${this.name} t WHERE true${unclaimed}) AS any`, values);
     if (!candidates.rows[0].any) return;
-    const tRow = rowText(cols('t', valueCols));
-    const sRow = rowText(cols('s', valueCols));
+    if (pk) {
+      // The usual case (a target restored from a backup, a moved local file): the same row
+      // under the same id. One index join settles it before any general pairing.
+      await this.run(
+        `WITH paired AS (UPDATE ${s} s SET ${quoteIdent(H.how)} = 'remembered', ${quoteIdent(H.tgt)} = t.${pk} FROM ${this.name} t` +
+          ` WHERE ${this.open()} AND t.${pk} = s.${pk}${unclaimed} AND ${this.sameValues('t', 's', valueCols)} RETURNING t.${pk} AS id)` +
+          ` INSERT INTO ${claimed} (id) SELECT id FROM paired`,
+        values,
+      );
+      const rest = await this.run(`SELECT EXISTS (SELECT 1 FROM ${s} s WHERE ${this.open()}) AS any`);
+      if (!rest.rows[0].any) return;
+      const left = await this.run(`SELECT EXISTS (SELECT 1 FROM ${this.name} t WHERE true${unclaimed}) AS any`, values);
+      if (!left.rows[0].any) return;
+    }
+    const tRow = rowDigest(cols('t', valueCols));
+    const sRow = rowDigest(cols('s', valueCols));
     const targetId = pk ? `t.${pk}` : 't.ctid';
     await this.run(
       `WITH ss AS (SELECT s.${quoteIdent(H.row)} AS r, ${sRow} AS content, row_number() OVER (PARTITION BY ${sRow} ORDER BY s.${quoteIdent(H.row)}) AS n FROM ${s} s WHERE ${this.open()}),` +

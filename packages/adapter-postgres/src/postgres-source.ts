@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { HesapError, quoteIdent, quoteQualified, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
-import { mapQueryError } from './postgres-errors';
+import { explainDriverError, mapQueryError } from './postgres-errors';
 import { PostgresIntrospector } from './postgres-introspector';
 
 /**
@@ -69,9 +69,7 @@ export class PostgresSource implements SourceSession {
   }
 
   explain(error: unknown): HesapError | undefined {
-    const e = error as { severity?: string; code?: string };
-    if (error instanceof HesapError || !e || (!e.severity && !/^E[A-Z]+$/.test(e.code ?? ''))) return undefined;
-    return mapQueryError(error);
+    return explainDriverError(error);
   }
 
   async close(): Promise<void> {

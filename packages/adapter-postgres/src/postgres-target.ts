@@ -17,7 +17,7 @@ import {
 } from '@hesap/core';
 import { isTransient } from './postgres-connection';
 import { createTableStatements, foreignKeyStatement, identityColumn, keyStatements } from './postgres-ddl';
-import { mapQueryError } from './postgres-errors';
+import { explainDriverError, mapQueryError } from './postgres-errors';
 import { identityMapSql, isSurrogate, rememberKeptIds, TableMerge, type StageInfo } from './postgres-merge';
 import { PostgresIntrospector } from './postgres-introspector';
 
@@ -285,9 +285,7 @@ export class PostgresTarget implements TargetSession {
   }
 
   explain(error: unknown): HesapError | undefined {
-    const e = error as { severity?: string; code?: string };
-    if (error instanceof HesapError || !e || (!e.severity && !/^E[A-Z]+$/.test(e.code ?? ''))) return undefined;
-    return mapQueryError(error);
+    return explainDriverError(error);
   }
 
   async abort(reason: unknown): Promise<void> {

@@ -139,6 +139,26 @@ export function terminateHesapSessionsSync(pg: Pick<TestDatabase, 'url' | 'name'
 }
 
 /**
+ * Stops a PostgreSQL server at once by a signal to its postmaster (`pid`): `fast` ends the
+ * sessions as a restart does (57P01), `immediate` as a crash. Returns when the process is
+ * gone, so called from a progress callback it lands in the middle of the COPY.
+ */
+export function stopPostgresNow(pid: number, mode: 'fast' | 'immediate' = 'fast', timeoutMs = 15_000): void {
+  process.kill(pid, mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`PostgreSQL (pid ${pid}) did not stop within ${timeoutMs} ms.`);
+    Atomics.wait(pause, 0, 0, 5);
+  }
+}
+
+/**
  * A test database on another server (a dedicated embedded PostgreSQL) instead of the
  * shared one. `createTestDatabase` reads the server URL from the environment once, before
  * its first await, so the swap below is seen by it alone.

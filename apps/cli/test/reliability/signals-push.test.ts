@@ -26,16 +26,26 @@ describe('hesap db push, interrupted by a signal', () => {
   const big = path.join(tmp.dir, 'big.db');
   const small = path.join(tmp.dir, 'small.db');
   let before: Awaited<ReturnType<typeof pgFingerprint>>;
+  /** How long a push's COPY runs on this machine, from when the server shows it to the end. */
+  let copyWindowMs = 0;
 
   beforeAll(async () => {
     pg = await createTestDatabase('sig_push');
     // Big enough for a push of a few seconds.
-    buildLoadDatabase(big, { parents: 40_000, childrenPerParent: 4 });
+    buildLoadDatabase(big, { parents: 100_000, childrenPerParent: 4 });
     buildLoadDatabase(small, { parents: 10, childrenPerParent: 1 });
     const first = await runHesap(['db', 'push', '--local', small, '--remote', pg.url, '--mode', 'replace', '--yes', '--json']);
     expect(first.code).toBe(0);
+    // The signals below must land while rows move: measure how long that lasts here.
+    const timed = await pushUntilCopying();
+    const copying = Date.now();
+    expect((await timed.done).code).toBe(0);
+    copyWindowMs = Date.now() - copying;
+    expect(copyWindowMs).toBeGreaterThan(300);
+    process.stderr.write(`push COPY window: ${copyWindowMs} ms\n`);
+    expect((await runHesap(['db', 'push', '--local', small, '--remote', pg.url, '--mode', 'replace', '--yes', '--json'])).code).toBe(0);
     before = await pgFingerprint(pg);
-  });
+  }, 120_000);
   afterAll(async () => {
     await pg.drop();
     tmp.cleanup();
@@ -57,8 +67,9 @@ describe('hesap db push, interrupted by a signal', () => {
 
   it.each([1, 2])('SIGINT at a random moment of the COPY (#%i): exit 1, the message [INTERRUPTED] on one line, no stack, the remote as it was', async () => {
     const run = await pushUntilCopying();
-    const delay = randomDelay(0, 600);
+    const delay = randomDelay(0, copyWindowMs / 2);
     await new Promise((r) => setTimeout(r, delay));
+    expect(run.child.exitCode).toBeNull();
     run.child.kill('SIGINT');
     const result = await run.done;
     const context = { delay, stderr: result.stderr };
@@ -98,8 +109,9 @@ describe('hesap db push, interrupted by a signal', () => {
 
   it.each([1])('SIGKILL at a random moment of the COPY (#%i): the remote as it was, and the next push succeeds', async () => {
     const run = await pushUntilCopying();
-    const delay = randomDelay(0, 600);
+    const delay = randomDelay(0, copyWindowMs / 2);
     await new Promise((r) => setTimeout(r, delay));
+    expect(run.child.exitCode).toBeNull();
     run.child.kill('SIGKILL');
     const result = await run.done;
     expect(result.signal).toBe('SIGKILL');

@@ -125,13 +125,10 @@ describe('pg_terminate_backend in the middle of a COPY', () => {
     }
   });
 
-  // DEFECT (adapter-postgres, PostgresSource.explain): the COPY TO stream fails with a plain
-  // Error('Connection terminated unexpectedly') (pg's client sees the socket close before it
-  // hands the 57P01 ErrorResponse to the copy stream). It has neither `severity` nor an E*
-  // `code`, so explain() returns undefined and the engine wraps it as INTERNAL, not
-  // retriable: the pull fails instead of being redone. isTransient() already knows the
-  // message; explain() never asks it. Deterministic with the synchronous kill.
-  it.failing('pull: a terminated session is reported as CONNECTION_LOST and the pull is retried', async () => {
+  // The COPY TO stream fails with a plain Error('Connection terminated unexpectedly') (pg's
+  // client sees the socket close before it hands the 57P01 ErrorResponse to the copy
+  // stream); it was once reported INTERNAL and not retried. Deterministic with the synchronous kill.
+  it('pull: a terminated session is reported as CONNECTION_LOST and the pull is retried', async () => {
     const file = path.join(tmp.dir, 'retried.db');
     const kill = killWhile(source, 'children');
     const result = await pull({ local: file, remote: source.url, progressIntervalMs: 0, onProgress: kill.onProgress });
@@ -145,8 +142,8 @@ describe('pg_terminate_backend in the middle of a COPY', () => {
     expect((await verify({ local: file, remote: source.url })).same).toBe(true);
   });
 
-  // Snapshot create has no retry loop: a terminated session fails it (as INTERNAL, through
-  // the same explain() defect as pull); what matters here is what is left behind.
+  // Snapshot create has no retry loop: a terminated session fails it; what matters here is
+  // what is left behind.
   it('snapshot create: fails naming the table and leaves no snapshot and no temporary folder; the next create is complete', async () => {
     const dir = path.join(tmp.dir, 'snapshots');
     const kill = killWhile(source, 'children');

@@ -100,13 +100,9 @@ describe('a second writer during the transfer', () => {
     expect(result.tables.find((t) => t.table === 'parents')!.inserted).toBe(30000);
   });
 
-  // DEFECT (adapter-sqlite, SqliteAdapter.openFile): when another connection holds the file
-  // locked longer than the 5 s busy timeout, the push fails with CONFIG_INVALID '<file> cannot
-  // be opened as a SQLite database: database is locked' and the hint 'Check that --local
-  // points at a SQLite database file' (the CLI exits 2, a usage error). The file is fine: it
-  // is busy. Expected: LOCK_TIMEOUT (retriable) that says another process holds the file,
-  // with a hint (wait, or raise --lock-timeout), and nothing written.
-  it.failing('a writer that holds the file locked longer than the busy timeout: LOCK_TIMEOUT saying the file is busy, nothing written', async () => {
+  // It once failed with CONFIG_INVALID 'cannot be opened as a SQLite database: database is
+  // locked' and the hint to check --local (the CLI exited 2): the file is fine, only busy.
+  it('a writer that holds the file locked longer than the busy timeout: LOCK_TIMEOUT saying the file is busy, nothing written', async () => {
     const file = appDatabase('locked-long.db', 'delete');
     const lock = await holdSqliteLock(file, 8000);
     const error = await rejectionOf<HesapError>(push({ local: file, remote: pg.url, attempts: 1 }));

@@ -103,11 +103,9 @@ describe('the connection cut in the middle of a transfer', () => {
     await waitFor(async () => (await hesapSessions(pg)).length === 0, { what: 'the server to end the cut sessions' });
   });
 
-  // DEFECT (adapter-postgres, PostgresSource.explain): a connection that ends without an
-  // ErrorResponse fails the COPY TO stream with a plain Error('Connection terminated
-  // unexpectedly') (no `severity`, no E* code); explain() returns undefined for it, the
-  // engine reports INTERNAL (not retriable) and the pull gives up at once.
-  it.failing('pull: a cut connection is CONNECTION_LOST and the pull is retried to a complete file', async () => {
+  // A connection that ends without an ErrorResponse fails the COPY TO stream with a plain
+  // Error('Connection terminated unexpectedly'); it was once reported INTERNAL, not retried.
+  it('pull: a cut connection is CONNECTION_LOST and the pull is retried to a complete file', async () => {
     await push({ local: big, remote: pg.url, mode: 'replace' });
     const file = path.join(tmp.dir, 'retried.db');
     const cut = cutWhile('children');
@@ -170,13 +168,10 @@ describe('the connection cut in the middle of a transfer', () => {
     expect(outcomes.filter((o) => o.cut).length).toBeGreaterThanOrEqual(FRACTIONS.length - 1);
   });
 
-  // DEFECT (adapter-postgres, PostgresTarget.explain): a cut while a table's COPY is being
-  // finished (the client waiting for CommandComplete) fails the COPY FROM stream with a plain
-  // Error('Connection terminated unexpectedly'); explain() does not map it (no `severity`, no
-  // E* code), so the engine wraps it as INTERNAL 'Table "children": Connection terminated
-  // unexpectedly', not retriable, and the push gives up instead of being redone. Here the
-  // cuts at 97 %, 99 % of the bytes show it.
-  it.failing('with retries, a cut anywhere before the COMMIT ends in a complete push', async () => {
+  // A cut while a table's COPY is being finished fails the COPY FROM stream with a plain
+  // Error('Connection terminated unexpectedly'): once INTERNAL and not redone (the cuts at
+  // 97 % and 99 % of the bytes showed it).
+  it('with retries, a cut anywhere before the COMMIT ends in a complete push', async () => {
     const outcomes = await cutAtFractions(FRACTIONS, 4);
     for (const o of outcomes) {
       if (o.code === 'COMMIT_UNKNOWN') continue;

@@ -88,13 +88,8 @@ line" TEXT,
       expect(dumpSqlite(one).tables.case!.rows).toEqual(["integer:2\u0001text:'lower'"]);
     });
 
-    // DEFECT (adapter-sqlite, SqliteTarget.begin / planner): the clash is found only when SQLite
-    // runs CREATE TABLE: the error is better-sqlite3's raw SqliteError (code SQLITE_ERROR,
-    // 'table "case" already exists'), not a HesapError: no stable code, no hint, and it does not
-    // say that "Case" and "case" differ only in case. Same for columns ("A" and "a" in one
-    // table: 'duplicate column name: a'). The plan should refuse it up front, like long names
-    // (IDENTIFIER_COLLISION naming both), or offer a rename.
-    it.failing('the refusal is an IDENTIFIER_COLLISION naming both tables, and both columns', async () => {
+    // The clash was once found only by SQLite's CREATE TABLE, as a raw SqliteError.
+    it('the refusal is an IDENTIFIER_COLLISION naming both tables, and both columns', async () => {
       await pg.query(`CREATE TABLE "Case" (id int PRIMARY KEY); CREATE TABLE "case" (id int PRIMARY KEY);`);
       const error = await rejectionOf<HesapError>(pull({ local: path.join(tmp.dir, 'case2.db'), remote: pg.url }));
       expect(error).toBeInstanceOf(HesapError);
@@ -108,10 +103,8 @@ line" TEXT,
     });
   });
 
-  // DEFECT (adapter-sqlite): PostgreSQL tables whose names start with "sqlite_" cannot be
-  // created in SQLite ('object name reserved for internal use'); the pull fails with the raw
-  // SqliteError instead of a HesapError that names the table (or a rename).
-  it.failing('a PostgreSQL table named sqlite_stat1 is refused with a HesapError naming it', async () => {
+  // SQLite reserves names starting with "sqlite_" (once a raw SqliteError on pull).
+  it('a PostgreSQL table named sqlite_stat1 is refused with a HesapError naming it', async () => {
     await pg.query('CREATE TABLE sqlite_stat1 (id int PRIMARY KEY)');
     const error = await rejectionOf<HesapError>(pull({ local: path.join(tmp.dir, 'reserved.db'), remote: pg.url }));
     expect(error).toBeInstanceOf(HesapError);
@@ -167,10 +160,8 @@ line" TEXT,
       expect(again.tables.map((t) => [t.targetName, t.inserted])).toEqual(names.map((n) => [n, 0]));
     });
 
-    // DEFECT (api verify.ts): verify knows nothing of --long-names shorten. After a push with
-    // shortened names it reports every such table as only-local and only-remote (so `hesap db
-    // verify` exits 1 right after a successful push); it takes no policies to map the names.
-    it.failing('verify after a push with shortened names says the content is the same', async () => {
+    // verify once knew nothing of shortened names and reported them only-local and only-remote.
+    it('verify after a push with shortened names says the content is the same', async () => {
       const file = localDb('long3.db', `CREATE TABLE "${long}" (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO "${long}" VALUES (1, 'x');`);
       await push({ local: file, remote: pg.url, policies: { longNames: 'shorten' } });
       const check = await verify({ local: file, remote: pg.url });
@@ -187,10 +178,7 @@ line" TEXT,
     expect(await publicTables()).toEqual([]);
   });
 
-  // DEFECT (core identifiers.ts quoteIdent, called from the planner/DDL without context): an
-  // empty column name fails with 'An empty name cannot be used as an identifier.' and no
-  // table: the user cannot tell which of their tables has it.
-  it.failing('an empty column name is refused naming its table', async () => {
+  it('an empty column name is refused naming its table', async () => {
     const file = localDb('empty-col.db', `CREATE TABLE notes (id INTEGER PRIMARY KEY, "" TEXT); INSERT INTO notes VALUES (1, 'x');`);
     const error = await rejectionOf<HesapError>(push({ local: file, remote: pg.url }));
     expect(error).toMatchObject({ code: 'IDENTIFIER_INVALID', table: 'notes' });
