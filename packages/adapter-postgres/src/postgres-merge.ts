@@ -130,6 +130,8 @@ export class TableMerge {
     private readonly settings: MergeSettings,
     private readonly parents: ReadonlyMap<string, StageInfo>,
     index: number,
+    /** Tables this push fills with exactly the source's rows (loaded or replaced, no staging). */
+    private readonly loaded: ReadonlySet<string> = new Set(),
   ) {
     this.table = targetShape(plan);
     this.name = quoteQualified(schema, plan.target.name);
@@ -437,8 +439,10 @@ export class TableMerge {
     // values must exist in the target as they are.
     const parentTable = quoteQualified(this.schema, fk.references.table);
     const inPush = parent !== undefined;
+    // A parent loaded by this push holds exactly the source's rows: a value missing there is missing in the source.
+    const where = this.loaded.has(fk.references.table) ? 'the source' : 'the target';
     await this.run(
-      `UPDATE ${s} s SET ${skipSet(`'it points at a row of "' || ${literal(fk.references.table)} || '" that does not exist in the target'`)}` +
+      `UPDATE ${s} s SET ${skipSet(`'its parent row in "' || ${literal(fk.references.table)} || '" does not exist in ${where}'`)}` +
         ` WHERE s.${quoteIdent(H.skip)} IS NULL AND ${allNotNull(child)}` +
         ` AND NOT EXISTS (SELECT 1 FROM ${parentTable} p WHERE ${equal(cols('p', fk.references.columns), child)})` +
         (inPush ? ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(cols('p', fk.references.columns), child)} AND p.${quoteIdent(H.skip)} IS NULL)` : ''),

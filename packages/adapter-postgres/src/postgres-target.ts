@@ -119,7 +119,8 @@ export class PostgresTarget implements TargetSession {
     if (!this.client) throw new Error('begin() must come before writeTable()');
     const client = this.client;
     if (table.action === 'merge' || table.action === 'upsert' || table.action === 'append') {
-      const merge = new TableMerge(client, this.schema, table, this.plan!.merge ?? { sourceId: 'default', update: false, strict: false }, this.stages, this.stages.size);
+      const merge = new TableMerge(client, this.schema, table, this.plan!.merge ?? { sourceId: 'default', update: false, strict: false }, this.stages, this.stages.size,
+        new Set(this.plan!.tables.filter((t) => t.action === 'load' || t.action === 'replace').map((t) => t.target.name)));
       // Queued on the connection ahead of the COPY; its error, if any, is reported by complete().
       const staged = client.query(merge.createStageSql()).then(
         () => undefined,
@@ -299,11 +300,15 @@ export class PostgresTarget implements TargetSession {
         const pid = (client as unknown as { processID?: number }).processID;
         if (pid) await this.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
         let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('rollback timeout')), 5000);
+        const timeout = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), 2000);
           timer.unref();
         });
-        await Promise.race([client.query('ROLLBACK'), timeout]).finally(() => clearTimeout(timer));
+        const rolledBack = await Promise.race([client.query('ROLLBACK').then(() => true, () => false), timeout]).finally(() => clearTimeout(timer));
+        // A connection that stalled (a NAT or proxy that stopped forwarding) never delivers the
+        // ROLLBACK: its session would stay idle in transaction, holding its locks against the
+        // next attempt for as long as TCP keepalive takes. Ending it rolls it back at once.
+        if (!rolledBack && pid) await this.pool.query('SELECT pg_terminate_backend($1)', [pid]).catch(() => undefined);
       }
     } catch {
       // The server rolls back on its own when the connection goes away.

@@ -504,21 +504,24 @@ describe('planLoad', () => {
     ]);
   });
 
-  it('merges into new and existing tables alike, carrying the merge settings and natural keys', () => {
+  it('merges into existing tables and new ones with foreign keys; a new table without any is loaded as it is', () => {
     const people = tbl('people', { columns: [col('id'), col('email', 'text')], uniques: [{ columns: ['email'] }] });
+    const notes = tbl('notes', { columns: [col('id'), col('person_id')], foreignKeys: [fk(['person_id'], 'people')] });
     const merge = { sourceId: 'src-1', update: true, strict: false };
     const plan = planLoad({
-      source: schema([people, users]),
+      source: schema([people, users, orders, notes]),
       target: schema([users]),
-      tables: [people, users],
+      tables: [people, users, orders, notes],
       mode: 'merge',
       capabilities: { ...PG, mergeModes: ['merge'] },
       policies: DEFAULT_POLICIES,
       merge,
     });
     expect(plan.tables.map((p) => [p.source.name, p.create, p.action, p.naturalKey])).toEqual([
-      ['people', true, 'merge', ['email']],
+      ['people', true, 'load', ['email']],
+      ['notes', true, 'merge', undefined],
       ['users', false, 'merge', undefined],
+      ['orders', true, 'merge', undefined],
     ]);
     expect(plan.merge).toBe(merge);
   });

@@ -396,7 +396,11 @@ export function planLoad(options: {
     const base = { source, target, rowCount: options.rowCounts?.get(source.name), deferredForeignKeys };
     const naturalKey = options.mode === 'merge' ? naturalKeyOf(target, options.keys?.[source.name]) : undefined;
     if (!existing) {
-      return { ...base, create: true, action: merging ? options.mode : 'load', naturalKey } as TablePlan;
+      // A new table without foreign keys has nothing to remap, match or skip: a merge into it
+      // is a plain load (no staging table, which would also cost row width). One with foreign
+      // keys is merged, so rows whose parent is missing are skipped and reported.
+      const plain = !merging || source.foreignKeys.length === 0;
+      return { ...base, create: true, action: plain ? 'load' : options.mode, naturalKey } as TablePlan;
     }
     notes.push(...checkCompatible(target, existing));
     const action: TablePlan['action'] = options.mode === 'create' ? 'load' : (options.mode as TablePlan['action']);

@@ -100,15 +100,11 @@ describe('a connection that stalls after connecting', () => {
     await waitFor(async () => (await hesapSessions(pg)).length === 0, { what: 'the stalled session to end' });
   });
 
-  // DEFECT (adapter-postgres / api copy retry): after a stall the server does not know the
-  // client gave up; the stalled attempt's session stays "idle in transaction" (here until the
-  // test cuts it; in life until TCP keepalive gives up, two hours by default on Linux) and keeps
-  // its locks: on _hesap.identity_map (its first statements) and, for --mode replace, the
-  // ACCESS EXCLUSIVE lock of TRUNCATE. The retry waits on them and fails with LOCK_TIMEOUT
-  // ('Preparing the identity map: canceling statement due to lock timeout'), not retriable.
-  // hesap knows the stalled session's backend pid (client.processID): it could end it
-  // (pg_terminate_backend on its own session) before retrying.
-  it.failing('push stalled mid-COPY with retries: the next attempt (a new connection) completes it, every row once', async () => {
+  // After a stall the server does not know the client gave up: the stalled attempt's session
+  // stayed "idle in transaction" (in life until TCP keepalive gives up, two hours by default on
+  // Linux) holding its locks, and the retry failed with LOCK_TIMEOUT. hesap now ends that
+  // session (pg_terminate_backend on its own backend) when its ROLLBACK does not come back.
+  it('push stalled mid-COPY with retries: the next attempt (a new connection) completes it, every row once', async () => {
     // The stall, the rollback wait, a backoff and the retry's lock wait fit in 16 s.
     const r = await stalled(
       'children',
