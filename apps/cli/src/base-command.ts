@@ -55,6 +55,8 @@ export abstract class HesapCommand<T> extends Command {
   protected out!: Output;
   protected logLevel: LogLevel = 'warn';
   private logger?: { [K in LogLevel]: (msg: string) => void } & { flush?: () => void };
+  /** Whether the log goes to --log-file (else it shares stderr with the messages). */
+  private logsToFile = false;
 
   /** Parses flags, calls the API, returns the typed result. */
   protected abstract execute(): Promise<T>;
@@ -106,6 +108,7 @@ export abstract class HesapCommand<T> extends Command {
         // created by pino with the mode above
       }
     }
+    this.logsToFile = Boolean(flags['log-file']);
     const logger = pino({ level: this.logLevel, base: { command: this.id } }, destination);
     const clean = (m: string) => this.out.clean(m);
     this.logger = {
@@ -148,7 +151,8 @@ export abstract class HesapCommand<T> extends Command {
             hints: parseError ? [`Run \`hesap ${this.id?.replace(/:/g, ' ') ?? ''} --help\` to see the flags.`] : [],
           });
     const code = USAGE_CODES.includes(error.code) ? EXIT.usage : EXIT.failed;
-    this.logger?.error(`${error.code}: ${error.message}`);
+    // On stderr the error is the one-line message below; a JSON log line would only repeat it.
+    if (this.logsToFile) this.logger?.error(`${error.code}: ${error.message}`);
     if (this.out.json) {
       this.out.document({ error: error.toJSON() });
     } else {

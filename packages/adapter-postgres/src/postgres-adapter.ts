@@ -66,7 +66,7 @@ export class PostgresAdapter extends AdapterBase {
 
   override async openTarget(location: string, options: OpenOptions = {}): Promise<PostgresTarget> {
     const { pool, settings } = await connectPool(location, options);
-    return new PostgresTarget(pool, { schema: settings.location.schema, lockTimeoutSeconds: options.lockTimeoutSeconds });
+    return new PostgresTarget(pool, { schema: settings.location.schema, lockTimeoutSeconds: options.lockTimeoutSeconds, idleTimeoutSeconds: options.idleTimeoutSeconds });
   }
 }
 

@@ -249,7 +249,8 @@ export function mapConnectionError(error: unknown, location: PostgresLocation): 
       hints: ['Check the host in the URL and your network connection.'],
     });
   }
-  if (/no pg_hba\.conf entry|SSL off/i.test(message) ) {
+  // 'no pg_hba.conf entry ... SSL off', or a `hostnossl ... reject` line: '... no encryption'.
+  if (/no pg_hba\.conf entry|SSL off|no encryption/i.test(message)) {
     return new HesapError('TLS_REQUIRED', `The server at ${where} refused the connection: ${message}`, {
       ...base,
       hints: ['Hosted servers usually require TLS: add sslmode=require to the URL.'],

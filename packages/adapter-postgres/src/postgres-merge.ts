@@ -536,12 +536,19 @@ export class TableMerge {
     if (pk) {
       // The usual case (a target restored from a backup, a moved local file): the same row
       // under the same id. One index join settles it before any general pairing.
-      await this.run(
-        `WITH paired AS (UPDATE ${s} s SET ${quoteIdent(H.how)} = 'remembered', ${quoteIdent(H.tgt)} = t.${pk} FROM ${this.name} t` +
-          ` WHERE ${this.open()} AND t.${pk} = s.${pk}${unclaimed} AND ${this.sameValues('t', 's', valueCols)} RETURNING t.${pk} AS id)` +
-          ` INSERT INTO ${claimed} (id) SELECT id FROM paired`,
+      // Two statements: inserting into the claimed table while the same statement anti-joins
+      // it would scan its growing (invisible) rows once per row, quadratic in the pairs.
+      const paired = await this.run(
+        `UPDATE ${s} s SET ${quoteIdent(H.how)} = 'remembered', ${quoteIdent(H.tgt)} = t.${pk} FROM ${this.name} t` +
+          ` WHERE ${this.open()} AND t.${pk} = s.${pk}${unclaimed} AND ${this.sameValues('t', 's', valueCols)}`,
         values,
       );
+      if ((paired.rowCount ?? 0) > 0) {
+        await this.run(
+          `INSERT INTO ${claimed} (id) SELECT s.${quoteIdent(H.tgt)} FROM ${s} s WHERE s.${quoteIdent(H.how)} = 'remembered' AND s.${quoteIdent(H.tgt)} IS NOT NULL ON CONFLICT DO NOTHING`,
+        );
+        await this.run(`ANALYZE ${claimed}`);
+      }
       const rest = await this.run(`SELECT EXISTS (SELECT 1 FROM ${s} s WHERE ${this.open()}) AS any`);
       if (!rest.rows[0].any) return;
       const left = await this.run(`SELECT EXISTS (SELECT 1 FROM ${this.name} t WHERE true${unclaimed}) AS any`, values);

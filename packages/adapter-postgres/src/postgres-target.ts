@@ -25,6 +25,11 @@ export interface PostgresTargetOptions {
   schema: string;
   /** Seconds to wait for a table lock before failing (default 10). */
   lockTimeoutSeconds?: number;
+  /**
+   * Seconds a short statement (reading the schema, BEGIN, COMMIT) may go unanswered before
+   * the connection counts as stalled (default 60). Long steps (merges, key builds) have none.
+   */
+  idleTimeoutSeconds?: number;
 }
 
 /**
@@ -66,6 +71,31 @@ export class PostgresTarget implements TargetSession {
     return this.client;
   }
 
+  /**
+   * `work`, or CONNECTION_TIMEOUT when the server has not answered within the idle timeout:
+   * a connection that stalls (a NAT or proxy that stops forwarding, still acknowledged by TCP)
+   * would otherwise wait for ever. The stalled statement is left to abort(), which ends its session.
+   */
+  private async answered<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    const seconds = this.options.idleTimeoutSeconds ?? 60;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new HesapError('CONNECTION_TIMEOUT', `No answer from the server for ${seconds} s while ${doing}: the connection stalled.`, {
+            retriable: true,
+            hints: ['Check the network to the server; raise the limit with --idle-timeout if the server is just slow.'],
+          }),
+        );
+      }, seconds * 1000);
+    });
+    try {
+      return await Promise.race([work(), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async run(sql: string, context: { table?: string; doing?: string } = {}, values?: unknown[]): Promise<pg.QueryResult> {
     const client = await this.connection();
     try {
@@ -77,7 +107,8 @@ export class PostgresTarget implements TargetSession {
 
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     try {
-      this.current = await new PostgresIntrospector(await this.connection(), this.schema).introspect(options);
+      const client = await this.connection();
+      this.current = await this.answered('reading the target schema', () => new PostgresIntrospector(client, this.schema).introspect(options));
       return this.current;
     } catch (error) {
       throw mapQueryError(error, { doing: 'Reading the target schema' });
@@ -87,7 +118,7 @@ export class PostgresTarget implements TargetSession {
   async begin(plan: LoadPlan): Promise<void> {
     this.plan = plan;
     const lockMs = Math.round((this.options.lockTimeoutSeconds ?? 10) * 1000);
-    await this.run('BEGIN');
+    await this.answered('starting the transaction', () => this.run('BEGIN'));
     await this.run(`SET LOCAL lock_timeout = ${lockMs}`);
     await this.run('SET CONSTRAINTS ALL DEFERRED');
     if (plan.merge) for (const sql of identityMapSql) await this.run(sql, { doing: 'Preparing the identity map' });
@@ -231,10 +262,12 @@ export class PostgresTarget implements TargetSession {
     } else {
       this.commitSent = true;
       try {
-        await this.run('COMMIT');
+        await this.answered('committing', () => this.run('COMMIT'));
       } catch (error) {
-        if (isTransient((error as HesapError).cause ?? error) || (error as HesapError).code === 'CONNECTION_LOST') {
-          throw new HesapError('COMMIT_UNKNOWN', 'The connection was lost while the server was committing: the push may or may not have been applied.', {
+        const code = (error as HesapError).code;
+        if (isTransient((error as HesapError).cause ?? error) || code === 'CONNECTION_LOST' || code === 'CONNECTION_TIMEOUT') {
+          const what = code === 'CONNECTION_TIMEOUT' ? 'The server did not answer the COMMIT' : 'The connection was lost while the server was committing';
+          throw new HesapError('COMMIT_UNKNOWN', `${what}: the push may or may not have been applied.`, {
             cause: error,
             hints: ['Run `hesap db verify` to see which, then run the push again if needed (running it again is safe).'],
           });

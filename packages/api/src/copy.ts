@@ -42,6 +42,7 @@ export async function copy(options: CopyOptions, registry = defaultRegistry): Pr
     policies: options.policies,
     connectTimeoutSeconds: options.connectTimeoutSeconds,
     lockTimeoutSeconds: options.lockTimeoutSeconds,
+    idleTimeoutSeconds: options.idleTimeoutSeconds,
     log: options.log,
     fresh: options.fresh,
   };

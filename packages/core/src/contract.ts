@@ -204,6 +204,8 @@ export interface OpenOptions {
   connectTimeoutSeconds?: number;
   /** Seconds to wait for a lock before failing. */
   lockTimeoutSeconds?: number;
+  /** Seconds a short statement may go unanswered before the connection counts as stalled. */
+  idleTimeoutSeconds?: number;
   /** Called for things worth a log line (retries, TLS mode in use). */
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
 }

@@ -140,14 +140,9 @@ describe('TLS and sslmode', () => {
     expect(await pgFingerprint(db)).toEqual(before);
   });
 
-  // DEFECT (adapter-postgres, postgres-connection.ts mapConnectionError): a server whose pg_hba
-  // says `hostnossl ... reject` answers a plain connection with SQLSTATE 28000 'pg_hba.conf
-  // rejects connection for host "127.0.0.1", user "postgres", database "...", no encryption'.
-  // Only 'no pg_hba.conf entry' and 'SSL off' are recognised as TLS problems, so this becomes
-  // AUTH_FAILED 'The server at 127.0.0.1:<port> refused the user name or password.' with the
-  // hint to check the password: the wrong remedy, and the server's own reason ('... no
-  // encryption') is dropped from the message, although sslmode=disable was asked for.
-  it.failing('sslmode=disable where pg_hba rejects plain connections is TLS_REQUIRED, not AUTH_FAILED', async () => {
+  // A `hostnossl ... reject` line answers a plain connection with 28000 '... no encryption':
+  // it was once AUTH_FAILED with the hint to check the password.
+  it('sslmode=disable where pg_hba rejects plain connections is TLS_REQUIRED, not AUTH_FAILED', async () => {
     const run = await runHesap(['db', 'push', '--local', local, '--remote', urlWith(base, { sslmode: 'disable' }), '--json']);
     expect(jsonOf(run).error).toMatchObject({ code: 'TLS_REQUIRED' });
   });
