@@ -121,7 +121,7 @@ export class PostgresTarget implements TargetSession {
     await this.answered('starting the transaction', () => this.run('BEGIN'));
     await this.run(`SET LOCAL lock_timeout = ${lockMs}`);
     await this.run('SET CONSTRAINTS ALL DEFERRED');
-    if (plan.merge) for (const sql of identityMapSql) await this.run(sql, { doing: 'Preparing the identity map' });
+    if (plan.merge) await this.prepareIdentityMap();
     const schemaExists = await this.run('SELECT 1 FROM pg_namespace WHERE nspname = $1', {}, [this.schema]);
     if (schemaExists.rowCount === 0) await this.run(`CREATE SCHEMA ${quoteIdent(this.schema)}`, { doing: 'Creating the schema' });
     const replaced = plan.tables.filter((t) => t.action === 'replace').map((t) => quoteQualified(this.schema, t.target.name));
@@ -142,6 +142,25 @@ export class PostgresTarget implements TargetSession {
             hints: ['Use --mode merge to add the rows that are missing, or --mode replace to make the table hold exactly the source rows.'],
           });
         }
+      }
+    }
+  }
+
+  /**
+   * hesap's own schema and tables, made if missing. Two first pushes at the same moment both
+   * get past IF NOT EXISTS; the second then fails on the catalog's unique index when the
+   * first commits. By then they exist: once more, inside a savepoint, finds them.
+   */
+  private async prepareIdentityMap(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      await this.run('SAVEPOINT hesap_identity_map');
+      try {
+        for (const sql of identityMapSql) await this.run(sql, { doing: 'Preparing the identity map' });
+        await this.run('RELEASE SAVEPOINT hesap_identity_map');
+        return;
+      } catch (error) {
+        if ((error as HesapError).sqlstate !== '23505' || attempt > 0) throw error;
+        await this.run('ROLLBACK TO SAVEPOINT hesap_identity_map');
       }
     }
   }

@@ -161,4 +161,24 @@ describe('a second writer during the transfer', () => {
       db.close();
     }
   });
+
+  // Found by CI: two first pushes into one database both got past CREATE SCHEMA IF NOT EXISTS
+  // _hesap, and the second failed on the catalog's unique index when the first committed.
+  it('two first pushes at the same moment into a fresh database both succeed', async () => {
+    const fresh = await createTestDatabase('writers_fresh');
+    try {
+      const files = [1, 2, 3].map((i) => {
+        const file = path.join(tmp.dir, `first${i}.db`);
+        fs.rmSync(file, { force: true });
+        const db = openSqlite(file);
+        db.exec(`CREATE TABLE t${i} (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t${i} VALUES (1, 'a'), (2, 'b');`);
+        db.close();
+        return file;
+      });
+      const results = await Promise.all(files.map((file) => push({ local: file, remote: fresh.url, attempts: 1 })));
+      expect(results.map((r) => r.tables.map((t) => [t.table, t.inserted]))).toEqual([[['t1', 2]], [['t2', 2]], [['t3', 2]]]);
+    } finally {
+      await fresh.drop();
+    }
+  });
 });
