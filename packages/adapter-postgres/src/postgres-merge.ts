@@ -131,7 +131,7 @@ export class TableMerge {
     private readonly parents: ReadonlyMap<string, StageInfo>,
     index: number,
     /** Tables this push fills with exactly the source's rows (loaded or replaced, no staging). */
-    private readonly loaded: ReadonlySet<string> = new Set(),
+    private readonly loaded: ReadonlySet<string>,
   ) {
     this.table = targetShape(plan);
     this.name = quoteQualified(schema, plan.target.name);
@@ -530,9 +530,9 @@ export class TableMerge {
       ? ` AND NOT EXISTS (SELECT 1 FROM ${claimed} c WHERE c.id = t.${pk})` +
         ` AND NOT EXISTS (SELECT 1 FROM ${BASELINE} b WHERE b.source_id = $1 AND b.table_name = $2 AND t.${pk} <= b.max_key)`
       : ` AND $1::text IS NOT NULL AND $2::text IS NOT NULL`;
+    const anyUnclaimed = async () => (await this.run(`SELECT EXISTS (SELECT 1 FROM ${this.name} t WHERE true${unclaimed}) AS any`, values)).rows[0].any as boolean;
     // Most pushes have nothing to pair: every target row is already known. Check cheaply first.
-    const candidates = await this.run(`SELECT EXISTS (SELECT 1 FROM ${this.name} t WHERE true${unclaimed}) AS any`, values);
-    if (!candidates.rows[0].any) return;
+    if (!(await anyUnclaimed())) return;
     if (pk) {
       // The usual case (a target restored from a backup, a moved local file): the same row
       // under the same id. One index join settles it before any general pairing.
@@ -550,9 +550,7 @@ export class TableMerge {
         await this.run(`ANALYZE ${claimed}`);
       }
       const rest = await this.run(`SELECT EXISTS (SELECT 1 FROM ${s} s WHERE ${this.open()}) AS any`);
-      if (!rest.rows[0].any) return;
-      const left = await this.run(`SELECT EXISTS (SELECT 1 FROM ${this.name} t WHERE true${unclaimed}) AS any`, values);
-      if (!left.rows[0].any) return;
+      if (!rest.rows[0].any || !(await anyUnclaimed())) return;
     }
     const tRow = rowDigest(cols('t', valueCols));
     const sRow = rowDigest(cols('s', valueCols));

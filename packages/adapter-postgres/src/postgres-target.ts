@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
+  connectionStalled,
   HesapError,
   findTable,
   quoteIdent,
@@ -47,6 +48,8 @@ export class PostgresTarget implements TargetSession {
   private commitSent = false;
   /** Tables merged so far in this push: children rewrite their foreign keys through them. */
   private readonly stages = new Map<string, StageInfo>();
+  /** Tables this push fills with exactly the source's rows (loaded or replaced, no staging). */
+  private loaded: ReadonlySet<string> = new Set();
   /** DDL that puts back the keys set aside for a replace, in order. */
   private readonly restore: string[] = [];
   private readonly pendingCycles: Array<{ merge: TableMerge; table: TablePlan; foreignKey: ForeignKey }> = [];
@@ -80,14 +83,7 @@ export class PostgresTarget implements TargetSession {
     const seconds = this.options.idleTimeoutSeconds ?? 60;
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(
-          new HesapError('CONNECTION_TIMEOUT', `No answer from the server for ${seconds} s while ${doing}: the connection stalled.`, {
-            retriable: true,
-            hints: ['Check the network to the server; raise the limit with --idle-timeout if the server is just slow.'],
-          }),
-        );
-      }, seconds * 1000);
+      timer = setTimeout(() => reject(connectionStalled(`No answer from the server for ${seconds} s while ${doing}`)), seconds * 1000);
     });
     try {
       return await Promise.race([work(), stalled]);
@@ -117,6 +113,7 @@ export class PostgresTarget implements TargetSession {
 
   async begin(plan: LoadPlan): Promise<void> {
     this.plan = plan;
+    this.loaded = new Set(plan.tables.filter((t) => t.action === 'load' || t.action === 'replace').map((t) => t.target.name));
     const lockMs = Math.round((this.options.lockTimeoutSeconds ?? 10) * 1000);
     await this.answered('starting the transaction', () => this.run('BEGIN'));
     await this.run(`SET LOCAL lock_timeout = ${lockMs}`);
@@ -152,16 +149,16 @@ export class PostgresTarget implements TargetSession {
    * first commits. By then they exist: once more, inside a savepoint, finds them.
    */
   private async prepareIdentityMap(): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      await this.run('SAVEPOINT hesap_identity_map');
-      try {
-        for (const sql of identityMapSql) await this.run(sql, { doing: 'Preparing the identity map' });
-        await this.run('RELEASE SAVEPOINT hesap_identity_map');
-        return;
-      } catch (error) {
-        if ((error as HesapError).sqlstate !== '23505' || attempt > 0) throw error;
-        await this.run('ROLLBACK TO SAVEPOINT hesap_identity_map');
-      }
+    const prepare = async () => {
+      for (const sql of identityMapSql) await this.run(sql, { doing: 'Preparing the identity map' });
+    };
+    await this.run('SAVEPOINT hesap_identity_map');
+    try {
+      await prepare();
+    } catch (error) {
+      if ((error as HesapError).sqlstate !== '23505') throw error;
+      await this.run('ROLLBACK TO SAVEPOINT hesap_identity_map');
+      await prepare();
     }
   }
 
@@ -169,8 +166,7 @@ export class PostgresTarget implements TargetSession {
     if (!this.client) throw new Error('begin() must come before writeTable()');
     const client = this.client;
     if (table.action === 'merge' || table.action === 'upsert' || table.action === 'append') {
-      const merge = new TableMerge(client, this.schema, table, this.plan!.merge ?? { sourceId: 'default', update: false, strict: false }, this.stages, this.stages.size,
-        new Set(this.plan!.tables.filter((t) => t.action === 'load' || t.action === 'replace').map((t) => t.target.name)));
+      const merge = new TableMerge(client, this.schema, table, this.plan!.merge ?? { sourceId: 'default', update: false, strict: false }, this.stages, this.stages.size, this.loaded);
       // Queued on the connection ahead of the COPY; its error, if any, is reported by complete().
       const staged = client.query(merge.createStageSql()).then(
         () => undefined,

@@ -12,7 +12,7 @@ import type {
   TargetSession,
 } from './contract';
 import { resolvePolicies } from './contract';
-import { HesapError, withTable } from './errors';
+import { connectionStalled, HesapError, withTable } from './errors';
 import { planLoad, selectTables } from './planner';
 import type { Note } from './schema';
 
@@ -108,13 +108,7 @@ async function moveTable(read: Readable, tap: ProgressTap, write: Writable, tabl
   const watchdog = setInterval(
     () => {
       if (Date.now() - tap.lastActivity > idleMs) {
-        stalled.abort(
-          new HesapError('CONNECTION_TIMEOUT', `No data moved for ${Math.round(idleMs / 1000)} s while copying "${table}": the connection stalled.`, {
-            table,
-            retriable: true,
-            hints: ['Check the network to the server; raise the limit with --idle-timeout if the server is just slow.'],
-          }),
-        );
+        stalled.abort(connectionStalled(`No data moved for ${Math.round(idleMs / 1000)} s while copying "${table}"`, table));
       }
     },
     Math.max(50, Math.min(1000, idleMs / 4)),

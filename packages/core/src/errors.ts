@@ -99,6 +99,18 @@ export function isHesapError(error: unknown): error is HesapError {
   return error instanceof HesapError;
 }
 
+/**
+ * The connection went quiet: nothing moved, or no answer came, for the idle timeout.
+ * Retriable (the next attempt opens a new connection).
+ */
+export function connectionStalled(message: string, table?: string): HesapError {
+  return new HesapError('CONNECTION_TIMEOUT', `${message}: the connection stalled.`, {
+    table,
+    retriable: true,
+    hints: ['Check the network to the server; raise the limit with --idle-timeout if the server is just slow.'],
+  });
+}
+
 /** Adds table context to an error that happened while one table was moving. */
 export function withTable(error: unknown, table: string): HesapError {
   if (error instanceof HesapError) {
