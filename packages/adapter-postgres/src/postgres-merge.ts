@@ -11,6 +11,7 @@ import {
   type TableWriteResult,
 } from '@hesap/core';
 import { mapQueryError } from './postgres-errors';
+import { dropConstraints, foreignKeysOf } from './postgres-keys';
 import { quoteLiteral } from './postgres-types';
 
 /**
@@ -34,6 +35,11 @@ import { quoteLiteral } from './postgres-types';
  */
 
 export const HESAP_SCHEMA = '_hesap';
+
+/** New rows in one table from which a merge sets its foreign keys aside for the insert. */
+export const BULK_INSERT_ROWS = 50_000;
+/** How long a merge waits for the locks to set foreign keys aside before inserting with them in place. */
+const SET_ASIDE_LOCK_WAIT_MS = 1000;
 
 const H = {
   row: '__hesap_row',
@@ -187,7 +193,7 @@ export class TableMerge {
   }
 
   private targetKey(alias: string): string[] {
-    return this.surrogate ? [`${alias}.${quoteIdent(H.tgt)}`] : cols(alias, this.pk);
+    return this.surrogate ? [`coalesce(${alias}.${quoteIdent(H.tgt)}, ${alias}.${quoteIdent(this.pk[0]!)})`] : cols(alias, this.pk);
   }
 
   info(remapped: number): StageInfo {
@@ -200,6 +206,14 @@ export class TableMerge {
       targetKey: (a) => this.targetKey(a),
       remapped,
     };
+  }
+
+  /**
+   * Rows to insert, once every row's fate is decided (step 4 on): a row left open is new and
+   * keeps its key; 'insert-remapped' is new under a key from the sequence.
+   */
+  private inserting(alias: string): string {
+    return `(${alias}.${quoteIdent(H.how)} IS NULL OR ${alias}.${quoteIdent(H.how)} = 'insert-remapped') AND ${alias}.${quoteIdent(H.skip)} IS NULL`;
   }
 
   private open(alias = 's'): string {
@@ -254,43 +268,37 @@ export class TableMerge {
     if (!this.plan.create) await this.skipCollisions();
 
     // 4. Keys for new rows.
-    let remappedInserts = 0;
     if (mode === 'append') {
       await this.run(
         `UPDATE ${s} s SET ${skip} = 'its primary key exists in the target (append never changes an existing row)',` +
           ` ${quoteIdent(H.skipTarget)} = ${this.pk.length > 0 ? this.keyText('s', this.pk) : "''"} WHERE s.${how} IS NOT NULL AND s.${skip} IS NULL`,
       );
     }
-    if (this.surrogate) {
+    // Every row still open is new and keeps its key (no status is written for it: on a big
+    // push that would rewrite half the staging table). In merge, a surrogate key that another
+    // target row already holds is replaced by one from the sequence.
+    if (this.surrogate && mode === 'merge') {
       const pk = quoteIdent(this.pk[0]!);
-      await this.run(
-        `UPDATE ${s} s SET ${tgt} = s.${pk}, ${how} = 'insert' WHERE ${this.open()} AND NOT EXISTS (SELECT 1 FROM ${this.name} t WHERE t.${pk} = s.${pk})`,
+      const taken = await this.run(
+        `UPDATE ${s} s SET ${how} = 'insert-remapped' WHERE ${this.open()} AND EXISTS (SELECT 1 FROM ${this.name} t WHERE t.${pk} = s.${pk})`,
       );
-      if (mode === 'merge') {
+      const remapped = taken.rowCount ?? 0;
+      if (remapped > 0) {
         const seq = await this.run(`SELECT pg_get_serial_sequence($1, $2) AS seq`, [this.name, this.pk[0]]);
         const sequence = seq.rows[0]?.seq as string | null;
-        const rest = await this.run(`SELECT count(*)::int AS n FROM ${s} s WHERE ${this.open()}`);
-        remappedInserts = rest.rows[0].n as number;
-        if (remappedInserts > 0) {
-          if (!sequence) {
-            throw new HesapError('UNSUPPORTED', `Table "${this.plan.target.name}": ${remappedInserts} new rows need new ids but "${this.pk[0]}" has no sequence.`, {
-              table: this.plan.target.name,
-            });
-          }
-          // New ids start past every key in the table, every kept key, and what the sequence handed out.
-          await this.run(
-            `SELECT setval($1::regclass, GREATEST((SELECT coalesce(max(${pk}), 0) FROM ${this.name}), (SELECT coalesce(max(${tgt}), 0) FROM ${s}),` +
-              ` coalesce(pg_sequence_last_value($1::regclass), 0), 1), true)`,
-            [sequence],
-          );
-          await this.run(`UPDATE ${s} s SET ${tgt} = nextval($1::regclass), ${how} = 'insert-remapped' WHERE ${this.open()}`, [sequence]);
+        if (!sequence) {
+          throw new HesapError('UNSUPPORTED', `Table "${this.plan.target.name}": ${remapped} new rows need new ids but "${this.pk[0]}" has no sequence.`, {
+            table: this.plan.target.name,
+          });
         }
-      } else {
-        // upsert and append keep the source's keys: a taken key was matched above.
-        await this.run(`UPDATE ${s} s SET ${how} = 'insert' WHERE ${this.open()}`);
+        // New ids start past every key in the table, every kept key, and what the sequence handed out.
+        await this.run(
+          `SELECT setval($1::regclass, GREATEST((SELECT coalesce(max(${pk}), 0) FROM ${this.name}), (SELECT coalesce(max(${this.targetKey('s')[0]}), 0) FROM ${s} s WHERE s.${skip} IS NULL),` +
+            ` coalesce(pg_sequence_last_value($1::regclass), 0), 1), true)`,
+          [sequence],
+        );
+        await this.run(`UPDATE ${s} s SET ${tgt} = nextval($1::regclass) WHERE s.${how} = 'insert-remapped' AND s.${skip} IS NULL`, [sequence]);
       }
-    } else {
-      await this.run(`UPDATE ${s} s SET ${how} = 'insert' WHERE ${this.open()}`);
     }
 
     // The steps above rewrote every row's status: fresh statistics for the joins below.
@@ -303,33 +311,38 @@ export class TableMerge {
 
     // 6. Write.
     const targetCols = this.columns.map((c) => {
-      if (this.surrogate && c === this.pk[0]) return `s.${tgt}`;
+      if (this.surrogate && c === this.pk[0]) return this.targetKey('s')[0]!;
       if (pendingCycles.some((fk) => fk.columns.includes(c))) return 'NULL';
       return `s.${quoteIdent(c)}`;
     });
     const identityAlways = this.table.columns.some((c) => c.generated) ? ' OVERRIDING SYSTEM VALUE' : '';
+    const toInsert = this.inserting('s');
+    const planned = (await this.run(`SELECT count(*)::int AS n FROM ${s} s WHERE ${toInsert}`)).rows[0].n as number;
+    const restore = await this.setAsideForeignKeys(planned);
     const inserted = await this.run(
       `WITH ins AS (INSERT INTO ${this.name} (${this.columns.map(quoteIdent).join(', ')})${identityAlways}` +
-        ` SELECT ${targetCols.join(', ')} FROM ${s} s WHERE s.${how} IN ('insert', 'insert-remapped') AND s.${skip} IS NULL` +
-        ` ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int AS n FROM ins`,
+        ` SELECT ${targetCols.join(', ')} FROM ${s} s WHERE ${toInsert} ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int AS n FROM ins`,
     );
+    // Checked once for all rows; the rows were checked against the parents above, so this only fails on a race.
+    for (const sql of restore) await this.run(sql);
     let insertedCount = inserted.rows[0].n as number;
-    const planned = await this.run(`SELECT count(*)::int AS n FROM ${s} s WHERE s.${how} IN ('insert', 'insert-remapped') AND s.${skip} IS NULL`);
-    if (planned.rows[0].n !== insertedCount) await this.markConflicts();
+    if (planned !== insertedCount) await this.markConflicts();
     let updated = 0;
     let differing = 0;
-    const matched = `s.${how} IN ('natural', 'remembered', 'key') AND s.${skip} IS NULL`;
+    const matched = `s.${how} IN ('natural', 'remembered', 'key', 'same') AND s.${skip} IS NULL`;
+    // Rows paired by identical content are equal by construction: no need to compare them again.
+    const compared = `s.${how} IN ('natural', 'remembered', 'key') AND s.${skip} IS NULL`;
     const valueCols = this.columns.filter((c) => !this.pk.includes(c));
     if (valueCols.length > 0 && this.pk.length > 0 && mode !== 'append') {
       const differs = `NOT (${this.sameValues('t', 's', valueCols)})`;
       const join = `${equal(pkT, this.targetKey('s'))}`;
       if (mode === 'upsert' || this.settings.update) {
         const r = await this.run(
-          `UPDATE ${this.name} t SET ${valueCols.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${s} s WHERE ${join} AND ${matched} AND ${differs}`,
+          `UPDATE ${this.name} t SET ${valueCols.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${s} s WHERE ${join} AND ${compared} AND ${differs}`,
         );
         updated = r.rowCount ?? 0;
       } else {
-        const r = await this.run(`SELECT count(*)::int AS n FROM ${s} s JOIN ${this.name} t ON ${join} WHERE ${matched} AND ${differs}`);
+        const r = await this.run(`SELECT count(*)::int AS n FROM ${s} s JOIN ${this.name} t ON ${join} WHERE ${compared} AND ${differs}`);
         differing = r.rows[0].n as number;
       }
     }
@@ -337,7 +350,7 @@ export class TableMerge {
     // 7. Counts, skipped rows, identity map.
     const counts = await this.run(
       `SELECT count(*) FILTER (WHERE ${matched})::int AS matched,` +
-        ` count(*) FILTER (WHERE s.${skip} IS NULL AND s.${how} = 'insert-remapped')::int AS new_ids,` +
+        ` count(*) FILTER (WHERE ${this.inserting('s')} AND s.${how} = 'insert-remapped')::int AS new_ids,` +
         (this.surrogate ? ` count(*) FILTER (WHERE ${matched} AND s.${tgt} <> s.${quoteIdent(this.pk[0]!)})::int AS moved` : ' 0 AS moved') +
         ` FROM ${s} s`,
     );
@@ -359,6 +372,38 @@ export class TableMerge {
   }
 
   /**
+   * Many new rows: the table's own foreign keys are set aside for the INSERT and added back
+   * right after it, so PostgreSQL checks them with one join instead of a trigger per row and
+   * key (500 000 orders with two foreign keys: 3.4 s instead of 7.7 s on the benchmark machine).
+   * Dropping a foreign key locks the table and its parent tables against reads until the
+   * commit, so this is done only for a bulk insert (at least BULK_INSERT_ROWS rows and a
+   * quarter of the table), and only when the locks come within a short wait; otherwise the
+   * rows go in with the keys in place. Returns the statements that put the keys back.
+   */
+  private async setAsideForeignKeys(rows: number): Promise<string[]> {
+    if (rows < BULK_INSERT_ROWS || this.plan.create || this.plan.target.foreignKeys.length === 0) return [];
+    const size = await this.run(`SELECT greatest(c.reltuples, 0)::float8 AS n FROM pg_class c WHERE c.oid = $1::regclass`, [this.name]);
+    if (rows * 4 < Number(size.rows[0]?.n ?? 0)) return [];
+    const keys = await foreignKeysOf(this.client, this.schema, [this.plan.target.name]);
+    if (keys.length === 0) return [];
+    await this.run('SAVEPOINT hesap_set_aside');
+    const before = (await this.run(`SELECT current_setting('lock_timeout') AS v`)).rows[0].v as string;
+    await this.run(`SELECT set_config('lock_timeout', $1, true)`, [`${SET_ASIDE_LOCK_WAIT_MS}ms`]);
+    try {
+      const restore = await dropConstraints((sql) => this.client.query(sql), this.schema, keys);
+      await this.run('RELEASE SAVEPOINT hesap_set_aside');
+      await this.run(`SELECT set_config('lock_timeout', $1, true)`, [before]);
+      return restore;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55P03') throw mapQueryError(error, { table: this.plan.target.name, doing: `Setting aside the foreign keys of "${this.plan.target.name}"` });
+      // Busy: someone holds a lock on the table or a parent. Keep the keys; the rows go in checked one by one.
+      await this.run('ROLLBACK TO SAVEPOINT hesap_set_aside');
+      await this.run('RELEASE SAVEPOINT hesap_set_aside');
+      return [];
+    }
+  }
+
+  /**
    * A foreign key to a table merged later (a cycle): the new rows went in with NULL there;
    * now that the parent's keys are known, fill them in. A missing parent fails the push.
    */
@@ -372,7 +417,7 @@ export class TableMerge {
     }
     const s = this.stage;
     const child = cols('s', fk.columns);
-    const inserted = `s.${quoteIdent(H.how)} IN ('insert', 'insert-remapped') AND s.${quoteIdent(H.skip)} IS NULL`;
+    const inserted = this.inserting('s');
     const orphan = await this.run(
       `SELECT ${this.sourceKey('s').map((k) => `${k}::text`).join(` || ', ' || `)} AS k FROM ${s} s WHERE ${inserted} AND ${allNotNull(child)}` +
         ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(parent.sourceKey('p'), child)} AND p.${quoteIdent(H.skip)} IS NULL) LIMIT 1`,
@@ -461,7 +506,7 @@ export class TableMerge {
       const r = await this.run(
         `UPDATE ${s} s SET ${quoteIdent(H.skip)} = 'its parent row in the same table was skipped or does not exist',` +
           ` ${quoteIdent(H.skipConstraint)} = ${literal(name)}, ${quoteIdent(H.skipTarget)} = ${this.keyText('s', fk.columns)}` +
-          ` WHERE s.${quoteIdent(H.skip)} IS NULL AND s.${quoteIdent(H.how)} IN ('insert', 'insert-remapped') AND ${allNotNull(child)}` +
+          ` WHERE ${this.inserting('s')} AND ${allNotNull(child)}` +
           ` AND NOT EXISTS (SELECT 1 FROM ${s} p WHERE ${equal(pSource, child)} AND p.${quoteIdent(H.skip)} IS NULL)`,
       );
       if ((r.rowCount ?? 0) === 0) break;
@@ -516,50 +561,60 @@ export class TableMerge {
     // Target rows already taken: by a row of this push, or remembered for this source. Kept
     // in an indexed table of their own, so the anti-joins below are index lookups.
     const claimed = this.claimed;
+    let claimedRows = 0;
     if (pk) {
-      await this.run(
+      const made = await this.run(
         `CREATE TEMP TABLE ${claimed} ON COMMIT DROP AS SELECT DISTINCT id FROM (` +
           `SELECT s.${quoteIdent(H.tgt)} AS id FROM ${s} s WHERE s.${quoteIdent(H.tgt)} IS NOT NULL` +
           ` UNION ALL SELECT t.${pk} FROM ${MAP} m JOIN ${this.name} t ON t.${pk}::text = m.target_key WHERE m.source_id = $1 AND m.table_name = $2) x`,
         values,
       );
+      claimedRows = made.rowCount ?? 0;
       await this.run(`CREATE UNIQUE INDEX ON ${claimed} (id)`);
       await this.run(`ANALYZE ${claimed}`);
     }
-    const unclaimed = pk
-      ? ` AND NOT EXISTS (SELECT 1 FROM ${claimed} c WHERE c.id = t.${pk})` +
-        ` AND NOT EXISTS (SELECT 1 FROM ${BASELINE} b WHERE b.source_id = $1 AND b.table_name = $2 AND t.${pk} <= b.max_key)`
-      : ` AND $1::text IS NOT NULL AND $2::text IS NOT NULL`;
-    const anyUnclaimed = async () => (await this.run(`SELECT EXISTS (SELECT 1 FROM ${this.name} t WHERE true${unclaimed}) AS any`, values)).rows[0].any as boolean;
-    // Most pushes have nothing to pair: every target row is already known. Check cheaply first.
-    if (!(await anyUnclaimed())) return;
+    // A target row is unclaimed when no row of this push took it and the identity map does not
+    // cover it. The baseline is one number: looked up once (an init plan), not once per row.
+    const unclaimed = () =>
+      pk
+        ? (claimedRows > 0 ? ` AND NOT EXISTS (SELECT 1 FROM ${claimed} c WHERE c.id = t.${pk})` : '') +
+          ` AND NOT coalesce(t.${pk} <= (SELECT b.max_key FROM ${BASELINE} b WHERE b.source_id = $1 AND b.table_name = $2), false)`
+        : ` AND $1::text IS NOT NULL AND $2::text IS NOT NULL`;
+    // Most pushes have nothing to pair: every target row is already known.
+    let unpaired = Number((await this.run(`SELECT count(*) AS n FROM ${this.name} t WHERE true${unclaimed()}`, values)).rows[0].n);
+    if (unpaired === 0) return;
     if (pk) {
       // The usual case (a target restored from a backup, a moved local file): the same row
       // under the same id. One index join settles it before any general pairing.
-      // Two statements: inserting into the claimed table while the same statement anti-joins
-      // it would scan its growing (invisible) rows once per row, quadratic in the pairs.
       const paired = await this.run(
-        `UPDATE ${s} s SET ${quoteIdent(H.how)} = 'remembered', ${quoteIdent(H.tgt)} = t.${pk} FROM ${this.name} t` +
-          ` WHERE ${this.open()} AND t.${pk} = s.${pk}${unclaimed} AND ${this.sameValues('t', 's', valueCols)}`,
+        `UPDATE ${s} s SET ${quoteIdent(H.how)} = 'same', ${quoteIdent(H.tgt)} = t.${pk} FROM ${this.name} t` +
+          ` WHERE ${this.open()} AND t.${pk} = s.${pk}${unclaimed()} AND ${this.sameValues('t', 's', valueCols)}`,
         values,
       );
-      if ((paired.rowCount ?? 0) > 0) {
+      // Source keys are unique, so each pair took one target row of those counted.
+      const pairs = paired.rowCount ?? 0;
+      unpaired -= pairs;
+      if (unpaired <= 0) return;
+      const rest = await this.run(`SELECT EXISTS (SELECT 1 FROM ${s} s WHERE ${this.open()}) AS any`);
+      if (!rest.rows[0].any) return;
+      if (pairs > 0) {
+        // A statement of its own: inserting into the claimed table while the same statement
+        // anti-joins it would scan its growing (invisible) rows once per row, quadratic in the pairs.
         await this.run(
-          `INSERT INTO ${claimed} (id) SELECT s.${quoteIdent(H.tgt)} FROM ${s} s WHERE s.${quoteIdent(H.how)} = 'remembered' AND s.${quoteIdent(H.tgt)} IS NOT NULL ON CONFLICT DO NOTHING`,
+          `INSERT INTO ${claimed} (id) SELECT s.${quoteIdent(H.tgt)} FROM ${s} s WHERE s.${quoteIdent(H.how)} = 'same' AND s.${quoteIdent(H.tgt)} IS NOT NULL ON CONFLICT DO NOTHING`,
         );
         await this.run(`ANALYZE ${claimed}`);
+        claimedRows += pairs;
       }
-      const rest = await this.run(`SELECT EXISTS (SELECT 1 FROM ${s} s WHERE ${this.open()}) AS any`);
-      if (!rest.rows[0].any || !(await anyUnclaimed())) return;
     }
     const tRow = rowDigest(cols('t', valueCols));
     const sRow = rowDigest(cols('s', valueCols));
     const targetId = pk ? `t.${pk}` : 't.ctid';
     await this.run(
       `WITH ss AS (SELECT s.${quoteIdent(H.row)} AS r, ${sRow} AS content, row_number() OVER (PARTITION BY ${sRow} ORDER BY s.${quoteIdent(H.row)}) AS n FROM ${s} s WHERE ${this.open()}),` +
-        ` tt AS (SELECT ${targetId} AS id, ${tRow} AS content, row_number() OVER (PARTITION BY ${tRow} ORDER BY ${targetId}) AS n FROM ${this.name} t WHERE true${unclaimed}),` +
+        ` tt AS (SELECT ${targetId} AS id, ${tRow} AS content, row_number() OVER (PARTITION BY ${tRow} ORDER BY ${targetId}) AS n FROM ${this.name} t WHERE true${unclaimed()}),` +
         ` pairs AS (SELECT ss.r, tt.id FROM ss JOIN tt ON ss.content = tt.content AND ss.n = tt.n)` +
-        ` UPDATE ${s} s SET ${quoteIdent(H.how)} = 'remembered'${pk ? `, ${quoteIdent(H.tgt)} = pairs.id` : ''} FROM pairs WHERE s.${quoteIdent(H.row)} = pairs.r`,
+        ` UPDATE ${s} s SET ${quoteIdent(H.how)} = 'same'${pk ? `, ${quoteIdent(H.tgt)} = pairs.id` : ''} FROM pairs WHERE s.${quoteIdent(H.row)} = pairs.r`,
       values,
     );
   }
@@ -584,13 +639,10 @@ export class TableMerge {
   /** After ON CONFLICT DO NOTHING left some rows out: name them. */
   private async markConflicts(): Promise<void> {
     const s = this.stage;
-    const key = this.surrogate ? [quoteIdent(H.tgt)] : this.pk.map(quoteIdent);
-    if (key.length === 0) return;
-    const tKey = this.surrogate ? [quoteIdent(this.pk[0]!)] : this.pk.map(quoteIdent);
+    if (this.pk.length === 0) return;
     await this.run(
       `UPDATE ${s} s SET ${quoteIdent(H.skip)} = 'it conflicts with a row that exists in the target'` +
-        ` WHERE s.${quoteIdent(H.how)} IN ('insert', 'insert-remapped') AND s.${quoteIdent(H.skip)} IS NULL` +
-        ` AND NOT EXISTS (SELECT 1 FROM ${this.name} t WHERE ${key.map((k, i) => `t.${tKey[i]} = s.${k}`).join(' AND ')})`,
+        ` WHERE ${this.inserting('s')} AND NOT EXISTS (SELECT 1 FROM ${this.name} t WHERE ${equal(cols('t', this.pk), this.targetKey('s'))})`,
     );
   }
 
@@ -621,20 +673,20 @@ export class TableMerge {
   private async remember(): Promise<void> {
     const s = this.stage;
     const pk = quoteIdent(this.pk[0]!);
-    const tgt = quoteIdent(H.tgt);
+    const target = this.targetKey('s')[0]!;
     const values = [this.settings.sourceId, this.plan.target.name];
     await this.run(
       `INSERT INTO ${MAP} (source_id, table_name, source_key, target_key)` +
-        ` SELECT $1, $2, s.${pk}::text, s.${tgt}::text FROM ${s} s WHERE s.${quoteIdent(H.skip)} IS NULL AND s.${tgt} IS NOT NULL AND s.${tgt} <> s.${pk}` +
+        ` SELECT $1, $2, s.${pk}::text, ${target}::text FROM ${s} s WHERE s.${quoteIdent(H.skip)} IS NULL AND ${target} <> s.${pk}` +
         ` ON CONFLICT (source_id, table_name, source_key) DO UPDATE SET target_key = EXCLUDED.target_key, updated_at = now()`,
       values,
     );
     await this.run(
-      `DELETE FROM ${MAP} m USING ${s} s WHERE m.source_id = $1 AND m.table_name = $2 AND m.source_key = s.${pk}::text AND s.${tgt} = s.${pk}`,
+      `DELETE FROM ${MAP} m USING ${s} s WHERE m.source_id = $1 AND m.table_name = $2 AND m.source_key = s.${pk}::text AND ${target} = s.${pk} AND s.${quoteIdent(H.skip)} IS NULL`,
       values,
     );
     await this.run(
-      `INSERT INTO ${BASELINE} (source_id, table_name, max_key) SELECT $1, $2, max(s.${pk}) FROM ${s} s WHERE s.${tgt} = s.${pk} AND s.${quoteIdent(H.skip)} IS NULL HAVING max(s.${pk}) IS NOT NULL` +
+      `INSERT INTO ${BASELINE} (source_id, table_name, max_key) SELECT $1, $2, max(s.${pk}) FROM ${s} s WHERE ${target} = s.${pk} AND s.${quoteIdent(H.skip)} IS NULL HAVING max(s.${pk}) IS NOT NULL` +
         ` ON CONFLICT (source_id, table_name) DO UPDATE SET max_key = GREATEST(${BASELINE}.max_key, EXCLUDED.max_key), updated_at = now()`,
       values,
     );

@@ -19,6 +19,7 @@ import {
 import { isTransient } from './postgres-connection';
 import { createTableStatements, foreignKeyStatement, identityColumn, keyStatements } from './postgres-ddl';
 import { explainDriverError, mapQueryError } from './postgres-errors';
+import { dropConstraints, type ConstraintDefinition } from './postgres-keys';
 import { identityMapSql, isSurrogate, rememberKeptIds, TableMerge, type StageInfo } from './postgres-merge';
 import { PostgresIntrospector } from './postgres-introspector';
 
@@ -204,7 +205,7 @@ export class PostgresTarget implements TargetSession {
    */
   private async setAsideKeys(tables: string[]): Promise<void> {
     const r = await this.run(
-      `SELECT c.conname AS name, c.contype AS type, t.relname AS rel, pg_get_constraintdef(c.oid) AS def
+      `SELECT c.conname AS name, t.relname AS rel, pg_get_constraintdef(c.oid) AS def
          FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
          LEFT JOIN pg_class f ON f.oid = c.confrelid
         WHERE c.contype IN ('p', 'u', 'f') AND n.nspname = $1
@@ -222,11 +223,8 @@ export class PostgresTarget implements TargetSession {
       [this.schema, tables],
     );
     // Foreign keys go first (they depend on the keys), keys and indexes after.
-    for (const c of r.rows as Array<{ name: string; type: string; rel: string; def: string }>) {
-      const rel = quoteQualified(this.schema, c.rel);
-      await this.run(`ALTER TABLE ${rel} DROP CONSTRAINT ${quoteIdent(c.name)}`, { doing: 'Setting keys aside for the load' });
-      this.restore.push(`ALTER TABLE ${rel} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def}`);
-    }
+    const constraints = r.rows as ConstraintDefinition[];
+    this.restore.push(...(await dropConstraints((sql) => this.run(sql, { doing: 'Setting keys aside for the load' }), this.schema, constraints)));
     for (const i of indexes.rows as Array<{ name: string; def: string }>) {
       await this.run(`DROP INDEX ${quoteQualified(this.schema, i.name)}`, { doing: 'Setting indexes aside for the load' });
       this.restore.push(i.def);
