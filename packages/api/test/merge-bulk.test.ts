@@ -19,7 +19,7 @@ const USERS = 500;
 const SCHEMA = `
   CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE);
   CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, creator_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-                       payer_id INTEGER REFERENCES users (id) ON DELETE SET NULL, total DECIMAL(10,2) NOT NULL);
+                       payer_id INTEGER REFERENCES users (id) ON DELETE SET NULL, total DECIMAL(10,2) NOT NULL, ref TEXT);
   CREATE TABLE order_items (id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL REFERENCES orders (id), name TEXT NOT NULL);
 `;
 
@@ -114,6 +114,25 @@ describe('merge: a bulk insert checks foreign keys once, and puts them back as t
 
     expect(await pgFingerprint(pg)).toEqual(content);
     expect(await ordersKeys(pg)).toEqual(keys);
+  });
+
+  it('two new rows that collide with each other on a unique index only production has: one goes in, the other is skipped and named', async () => {
+    // Production added a unique reference number; locally two new orders share one.
+    await pg.query('CREATE UNIQUE INDEX orders_ref ON orders (ref)');
+    localFile(big, ORDERS, `UPDATE orders SET ref = 'R-1' WHERE id IN (30000, 30001);`);
+    const before = await ordersKeys(pg);
+
+    const result = await push({ local: big, remote: pg.url, sourceId: 'app' });
+
+    const orders = result.tables.find((t) => t.table === 'orders')!;
+    expect([orders.inserted, orders.unchanged, orders.skipped.length]).toEqual([ORDERS - 11, 10, 1]);
+    expect(orders.skipped[0]).toMatchObject({ sourceKey: 'id=30001', reason: 'it conflicts with a row that exists in the target' });
+    const refs = await pg.query<{ id: number }>(`SELECT id::int AS id FROM orders WHERE ref = 'R-1'`);
+    expect(refs).toEqual([{ id: 30000 }]);
+    // The bulk path was taken (the keys were re-created) and the keys are as they were.
+    const after = await ordersKeys(pg);
+    expect(shapes(after)).toEqual(shapes(before));
+    expect(after.map((k) => k.oid)).not.toEqual(before.map((k) => k.oid));
   });
 
   it('a parent table in use (a reader holds a lock on it) does not hold the push up: the rows go in checked one by one', async () => {
