@@ -71,10 +71,10 @@ function markdown(r) {
   }
   lines.push('');
 
-  lines.push('## hesap against the baselines', '', 'Ratio = hesap median ÷ baseline median: below 1 hesap is faster, above 1 it is slower.', '');
+  lines.push('## hesap against the baselines', '', 'Ratio = hesap median ÷ baseline median: below 1 hesap is faster, above 1 it is slower. Where the baseline is itself a hesap command, the row compares hesap with itself: merge into a half-full target against replace, and each snapshot against the push or pull that reads the same side.', '');
   lines.push('| data | hesap | baseline | hesap s | baseline s | ratio |', '| --- | --- | --- | ---: | ---: | ---: |');
   for (const x of r.ratios) {
-    lines.push(`| ${x.dataset === 'all' ? 'whole database' : 'orders'} | \`${cell(x.hesapLabel)}\` | ${cell(x.baselineLabel)} | ${secs(x.hesapSeconds)} | ${secs(x.baselineSeconds)} | ${ratio(x.ratio)} |`);
+    lines.push(`| ${x.dataset === 'all' ? 'whole database' : 'orders'} | \`${cell(x.hesapLabel)}\` | ${x.baselineIsHesap ? `\`${cell(x.baselineLabel)}\`` : cell(x.baselineLabel)} | ${secs(x.hesapSeconds)} | ${secs(x.baselineSeconds)} | ${ratio(x.ratio)} |`);
   }
   lines.push('');
 

@@ -448,6 +448,17 @@ async function main() {
       ...(d === 'orders' ? [{ dataset: d, hesap: 'orders.push.replace', baseline: 'orders.base.rowbyrow' }] : []),
       { dataset: d, hesap: `${d}.push.create`, baseline: `${d}.base.pgloader` },
       { dataset: d, hesap: `${d}.pull`, baseline: `${d}.base.lossy-pull` },
+      // hesap against itself: merge into a half-full target against replace (issue target 2×)
+      { dataset: d, hesap: `${d}.push.merge`, baseline: `${d}.push.replace` },
+    );
+  }
+  if (selectedDatasets.some((ds) => ds.id === 'all')) {
+    // snapshots against the push or pull that reads the same side and writes as much (target 1.5×)
+    comparisons.push(
+      { dataset: 'all', hesap: 'all.snapshot.create.remote', baseline: 'all.pull' },
+      { dataset: 'all', hesap: 'all.snapshot.create.local', baseline: 'all.push.create' },
+      { dataset: 'all', hesap: 'all.snapshot.restore.remote', baseline: 'all.push.create' },
+      { dataset: 'all', hesap: 'all.snapshot.restore.local', baseline: 'all.pull' },
     );
   }
 
@@ -570,7 +581,7 @@ async function main() {
     .map((c) => {
       const h = summary[c.hesap]?.median;
       const b = summary[c.baseline]?.median;
-      return { ...c, hesapLabel: summary[c.hesap]?.label ?? c.hesap, baselineLabel: summary[c.baseline]?.label ?? c.baseline, hesapSeconds: h, baselineSeconds: b, ratio: h && b ? h / b : undefined };
+      return { ...c, hesapLabel: summary[c.hesap]?.label ?? c.hesap, baselineLabel: summary[c.baseline]?.label ?? c.baseline, baselineIsHesap: summary[c.baseline]?.kind === 'hesap', hesapSeconds: h, baselineSeconds: b, ratio: h && b ? h / b : undefined };
     });
 
   const report = {
