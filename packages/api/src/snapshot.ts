@@ -239,8 +239,9 @@ async function list(options: SnapshotDirOption = {}): Promise<SnapshotListResult
   return listSnapshots(snapshotDir(options.dir));
 }
 
-async function check(where: string, options: Pick<SnapshotVerifyOptions, 'onProgress' | 'signal'>): Promise<SnapshotCheck> {
+async function check(where: string, options: Pick<SnapshotVerifyOptions, 'onProgress' | 'signal'>, contents = true): Promise<SnapshotCheck> {
   return verifySnapshot(where, {
+    contents,
     signal: options.signal,
     onTable: (t, index, count) =>
       options.onProgress?.({ table: t.table, phase: 'done', rowsDone: t.status === 'ok' ? t.rows : 0, rowsTotal: t.rows, bytes: 0, index, count }),
@@ -271,10 +272,12 @@ async function verify(options: SnapshotVerifyOptions): Promise<SnapshotVerifyRes
 }
 
 /**
- * Restores a snapshot: verifies every file first (a damaged snapshot is refused before
- * the target is touched), loads it through the transfer engine (one transaction on
- * PostgreSQL; a new file renamed into place on SQLite), then reads the restored tables
- * back and compares their content checksums with the manifest's.
+ * Restores a snapshot: checks the manifest and every file as stored first (size and
+ * SHA-256: a damaged snapshot is refused before the target is touched), loads it through
+ * the transfer engine (one transaction on PostgreSQL; a new file renamed into place on
+ * SQLite) while the load recomputes each file's size, row count and content checksum (a
+ * manifest that lies about them rolls the load back), then reads the restored tables back
+ * and compares their content checksums with the manifest's.
  *
  * @example
  * const result = await snapshot.restore({ snapshot: 'latest', to: process.env.DATABASE_URL! });
@@ -283,8 +286,9 @@ async function verify(options: SnapshotVerifyOptions): Promise<SnapshotVerifyRes
 async function restore(options: SnapshotRestoreOptions, registry: AdapterRegistry = defaultRegistry): Promise<SnapshotRestoreResult> {
   const where = resolveSnapshot(options.snapshot, snapshotDir(options.dir));
   const name = path.basename(where);
-  options.log?.('info', `Verifying snapshot ${where} before restoring it`);
-  const verified = await check(where, { signal: options.signal });
+  options.log?.('info', `Checking snapshot ${where} before restoring it`);
+  // The files as stored, not inflated: the load below inflates and checks them anyway.
+  const verified = await check(where, { signal: options.signal }, false);
   if (!verified.ok || !verified.manifest) throw refused(name, verified.problems);
   const manifest = verified.manifest;
   const mode = options.mode ?? 'replace';
@@ -299,7 +303,11 @@ async function restore(options: SnapshotRestoreOptions, registry: AdapterRegistr
       fresh: mode === 'replace' && !partial,
     },
     registry,
-  );
+  ).catch((error: unknown) => {
+    // A file whose rows disagree with the manifest failed the load, which was rolled back.
+    if (error instanceof SnapshotInvalidError) throw refused(name, [{ file: error.file, ...(error.table ? { table: error.table } : {}), message: error.message }]);
+    throw error;
+  });
   const restoredCheck = await readBack(options, manifest, result, registry);
   return { ...result, snapshot: name, path: where, createdAt: manifest.createdAt, check: restoredCheck };
 }

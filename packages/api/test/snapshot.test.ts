@@ -247,7 +247,7 @@ describe('damaged and hostile snapshots', () => {
       'edge_text',
       /holds 26 rows, but the manifest says 27/,
     ],
-  ])('a hostile manifest (%s) is refused before anything is written', async (_label, change, file, message) => {
+  ])('a hostile manifest (%s) is refused, and nothing is left written', async (_label, change, file, message) => {
     const v = variant();
     forge(v.path, change);
     const named = file === 'edge_text' ? good.tables.find((t) => t.table === 'edge_text')!.file : file;
@@ -262,7 +262,7 @@ describe('damaged and hostile snapshots', () => {
     await expectRestoreRefused(v.name, file, /symbolic link/);
   });
 
-  it('a gzip bomb is refused before anything is written', async () => {
+  it('a gzip bomb is refused (inflating stops at the declared size), and nothing is left written', async () => {
     const v = variant();
     const entry = good.tables.find((t) => t.table === 'edge_int')!;
     const bomb = zlib.gzipSync(Buffer.alloc(32 * 1024 * 1024, 0x31), { level: 9 });

@@ -1,4 +1,14 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+/**
+ * The digest of a short text. Node's one-shot `crypto.hash` (20.12 and later) is two to three
+ * times faster than a Hash object per row, which is what a checksum of millions of rows makes.
+ */
+type OneShotHash = (algorithm: string, data: string, outputEncoding: 'buffer') => Buffer;
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+function digestOf(algorithm: 'md5' | 'sha256', text: string): Buffer {
+  return oneShot ? oneShot(algorithm, text, 'buffer') : crypto.createHash(algorithm).update(text).digest();
+}
 import { formatFloat } from './csv/csv-encoder';
 import type { CsvRow } from './csv/csv-parser';
 import type { NeutralType } from './schema';
@@ -94,7 +104,7 @@ export class ContentChecksum {
   }
 
   addCanonical(canonical: string): Buffer {
-    const digest = createHash('md5').update(canonical).digest();
+    const digest = digestOf('md5', canonical);
     for (let i = 0; i < 4; i++) this.lanes[i] = (this.lanes[i]! + digest.readUInt32LE(i * 4)) >>> 0;
     this.rows++;
     return digest;
@@ -108,5 +118,5 @@ export class ContentChecksum {
 
 /** The SHA-256 of a row's canonical text; for finding which keys differ. */
 export function rowDigest(row: CsvRow, types: readonly NeutralType[]): string {
-  return createHash('sha256').update(canonicalRow(row, types)).digest('base64');
+  return digestOf('sha256', canonicalRow(row, types)).toString('base64');
 }
