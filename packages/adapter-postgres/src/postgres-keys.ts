@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { quoteIdent, quoteQualified } from '@hesap/core';
 
 /** A key, unique or foreign key constraint as PostgreSQL prints it, to put back later. */
@@ -9,13 +8,29 @@ export interface ConstraintDefinition {
   def: string;
 }
 
+/** One statement on the transaction's connection (the caller maps its errors). */
+export type Query = (sql: string, values?: unknown[]) => Promise<{ rows: unknown[] }>;
+
+const DEFINITION = `SELECT c.conname AS name, t.relname AS rel, pg_get_constraintdef(c.oid) AS def
+   FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace`;
+
 /** Foreign keys declared on these tables (not those pointing at them). */
-export async function foreignKeysOf(client: pg.ClientBase, schema: string, tables: string[]): Promise<ConstraintDefinition[]> {
-  const r = await client.query(
-    `SELECT c.conname AS name, t.relname AS rel, pg_get_constraintdef(c.oid) AS def
-       FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-      WHERE c.contype = 'f' AND n.nspname = $1 AND t.relname = ANY($2::text[])
-      ORDER BY c.conname`,
+export async function foreignKeysOf(query: Query, schema: string, tables: string[]): Promise<ConstraintDefinition[]> {
+  const r = await query(`${DEFINITION} WHERE c.contype = 'f' AND n.nspname = $1 AND t.relname = ANY($2::text[]) ORDER BY c.conname`, [schema, tables]);
+  return r.rows as ConstraintDefinition[];
+}
+
+/**
+ * Every key touching these tables: their primary keys, unique constraints and foreign keys,
+ * and the foreign keys of other tables pointing at them. Foreign keys first (they depend on
+ * the keys), so dropping in this order and adding back in the reverse order works.
+ */
+export async function keysTouching(query: Query, schema: string, tables: string[]): Promise<ConstraintDefinition[]> {
+  const r = await query(
+    `${DEFINITION} LEFT JOIN pg_class f ON f.oid = c.confrelid
+      WHERE c.contype IN ('p', 'u', 'f') AND n.nspname = $1
+        AND (t.relname = ANY($2::text[]) OR (c.contype = 'f' AND f.relname = ANY($2::text[]) AND f.relnamespace = n.oid))
+      ORDER BY CASE c.contype WHEN 'f' THEN 0 ELSE 1 END`,
     [schema, tables],
   );
   return r.rows as ConstraintDefinition[];
@@ -25,11 +40,7 @@ export async function foreignKeysOf(client: pg.ClientBase, schema: string, table
  * Drops the constraints (definitions kept, exactly as PostgreSQL prints them, NOT VALID and
  * all) and returns the statements that add them back, in the order they were dropped.
  */
-export async function dropConstraints(
-  run: (sql: string) => Promise<unknown>,
-  schema: string,
-  constraints: readonly ConstraintDefinition[],
-): Promise<string[]> {
+export async function dropConstraints(run: (sql: string) => Promise<unknown>, schema: string, constraints: readonly ConstraintDefinition[]): Promise<string[]> {
   const restore: string[] = [];
   for (const c of constraints) {
     const rel = quoteQualified(schema, c.rel);

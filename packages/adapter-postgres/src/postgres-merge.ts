@@ -10,7 +10,7 @@ import {
   type TablePlan,
   type TableWriteResult,
 } from '@hesap/core';
-import { mapQueryError } from './postgres-errors';
+import { inSavepoint, mapQueryError } from './postgres-errors';
 import { dropConstraints, foreignKeysOf } from './postgres-keys';
 import { quoteLiteral } from './postgres-types';
 
@@ -343,24 +343,14 @@ export class TableMerge {
       ).rows[0] as { planned: number; matched: number; compared: number; skipped: number; new_ids: number; moved: number };
     let counts = await tally();
     const restore = await this.setAsideForeignKeys(counts.planned);
-    const insert = (onConflict: string) =>
+    const insert = (tail: string) =>
       `INSERT INTO ${this.name} (${this.columns.map(quoteIdent).join(', ')})${identityAlways}` +
-      ` SELECT ${targetCols.join(', ')} FROM ${s} s WHERE ${this.inserting('s')}${onConflict}`;
-    let insertedCount: number | undefined;
-    if (restore.length > 0) {
-      // The keys are set aside, so the table is locked against other writers: a plain INSERT
-      // (faster than ON CONFLICT) can only meet a row written before the lock, and is then redone.
-      await this.run('SAVEPOINT hesap_insert');
-      try {
-        insertedCount = (await this.client.query(insert(''))).rowCount ?? 0;
-        await this.run('RELEASE SAVEPOINT hesap_insert');
-      } catch (error) {
-        if ((error as { code?: string }).code !== '23505') throw mapQueryError(error, { table: this.plan.target.name, doing: `Merging "${this.plan.target.name}"` });
-        await this.run('ROLLBACK TO SAVEPOINT hesap_insert');
-        await this.run('RELEASE SAVEPOINT hesap_insert');
-      }
-    }
-    insertedCount ??= (await this.run(insert(' ON CONFLICT DO NOTHING'))).rowCount ?? 0;
+      ` SELECT ${targetCols.join(', ')} FROM ${s} s WHERE ${this.inserting('s')}${tail}`;
+    // With the keys set aside the table is locked against other writers: a plain INSERT (faster
+    // than ON CONFLICT) can only meet a row written before the lock (23505), and is then redone.
+    const plain = restore.length > 0 ? await inSavepoint((sql) => this.run(sql), 'hesap_insert', '23505', () => this.run(insert(''))) : undefined;
+    // Otherwise in source order, so that of two new rows that collide the first one goes in.
+    const insertedCount = (plain?.value ?? (await this.run(insert(` ORDER BY s.${quoteIdent(H.row)} ON CONFLICT DO NOTHING`)))).rowCount ?? 0;
     // Checked once for all rows; the rows were checked against the parents above, so this only fails on a race.
     for (const sql of restore) await this.run(sql);
     if (counts.planned !== insertedCount) {
@@ -414,23 +404,17 @@ export class TableMerge {
     if (rows < BULK_INSERT_ROWS || this.plan.create || this.plan.target.foreignKeys.length === 0) return [];
     const size = await this.run(`SELECT greatest(c.reltuples, 0)::float8 AS n FROM pg_class c WHERE c.oid = $1::regclass`, [this.name]);
     if (rows * 4 < Number(size.rows[0]?.n ?? 0)) return [];
-    const keys = await foreignKeysOf(this.client, this.schema, [this.plan.target.name]);
+    const keys = await foreignKeysOf((sql, values) => this.run(sql, values), this.schema, [this.plan.target.name]);
     if (keys.length === 0) return [];
-    await this.run('SAVEPOINT hesap_set_aside');
     const before = (await this.run(`SELECT current_setting('lock_timeout') AS v`)).rows[0].v as string;
-    await this.run(`SELECT set_config('lock_timeout', $1, true)`, [`${SET_ASIDE_LOCK_WAIT_MS}ms`]);
-    try {
-      const restore = await dropConstraints((sql) => this.client.query(sql), this.schema, keys);
-      await this.run('RELEASE SAVEPOINT hesap_set_aside');
-      await this.run(`SELECT set_config('lock_timeout', $1, true)`, [before]);
-      return restore;
-    } catch (error) {
-      if ((error as { code?: string }).code !== '55P03') throw mapQueryError(error, { table: this.plan.target.name, doing: `Setting aside the foreign keys of "${this.plan.target.name}"` });
-      // Busy: someone holds a lock on the table or a parent. Keep the keys; the rows go in checked one by one.
-      await this.run('ROLLBACK TO SAVEPOINT hesap_set_aside');
-      await this.run('RELEASE SAVEPOINT hesap_set_aside');
-      return [];
-    }
+    // Busy (55P03: someone holds a lock on the table or a parent): keep the keys; the rows go in checked one by one.
+    const dropped = await inSavepoint((sql) => this.run(sql), 'hesap_set_aside', '55P03', async () => {
+      await this.run(`SELECT set_config('lock_timeout', $1, true)`, [`${SET_ASIDE_LOCK_WAIT_MS}ms`]);
+      return dropConstraints((sql) => this.run(sql), this.schema, keys);
+    });
+    if (!dropped) return [];
+    await this.run(`SELECT set_config('lock_timeout', $1, true)`, [before]);
+    return dropped.value;
   }
 
   /**

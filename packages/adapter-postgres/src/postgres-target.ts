@@ -18,8 +18,8 @@ import {
 } from '@hesap/core';
 import { isTransient } from './postgres-connection';
 import { createTableStatements, foreignKeyStatement, identityColumn, keyStatements } from './postgres-ddl';
-import { explainDriverError, mapQueryError } from './postgres-errors';
-import { dropConstraints, type ConstraintDefinition } from './postgres-keys';
+import { explainDriverError, inSavepoint, mapQueryError } from './postgres-errors';
+import { dropConstraints, keysTouching } from './postgres-keys';
 import { identityMapSql, isSurrogate, rememberKeptIds, TableMerge, type StageInfo } from './postgres-merge';
 import { PostgresIntrospector } from './postgres-introspector';
 
@@ -153,14 +153,7 @@ export class PostgresTarget implements TargetSession {
     const prepare = async () => {
       for (const sql of identityMapSql) await this.run(sql, { doing: 'Preparing the identity map' });
     };
-    await this.run('SAVEPOINT hesap_identity_map');
-    try {
-      await prepare();
-    } catch (error) {
-      if ((error as HesapError).sqlstate !== '23505') throw error;
-      await this.run('ROLLBACK TO SAVEPOINT hesap_identity_map');
-      await prepare();
-    }
+    if (!(await inSavepoint((sql) => this.run(sql), 'hesap_identity_map', '23505', prepare))) await prepare();
   }
 
   writeTable(table: TablePlan): TableWrite {
@@ -204,16 +197,7 @@ export class PostgresTarget implements TargetSession {
    * per row. A failure rolls the drops back with everything else.
    */
   private async setAsideKeys(tables: string[]): Promise<void> {
-    const r = await this.run(
-      `SELECT c.conname AS name, t.relname AS rel, pg_get_constraintdef(c.oid) AS def
-         FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-         LEFT JOIN pg_class f ON f.oid = c.confrelid
-        WHERE c.contype IN ('p', 'u', 'f') AND n.nspname = $1
-          AND (t.relname = ANY($2::text[]) OR (c.contype = 'f' AND f.relname = ANY($2::text[]) AND f.relnamespace = n.oid))
-        ORDER BY CASE c.contype WHEN 'f' THEN 0 ELSE 1 END`,
-      { doing: 'Reading the keys of the tables to replace' },
-      [this.schema, tables],
-    );
+    const constraints = await keysTouching((sql, values) => this.run(sql, { doing: 'Reading the keys of the tables to replace' }, values), this.schema, tables);
     const indexes = await this.run(
       `SELECT (SELECT relname FROM pg_class WHERE oid = i.indexrelid) AS name, pg_get_indexdef(i.indexrelid) AS def
          FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
@@ -222,8 +206,7 @@ export class PostgresTarget implements TargetSession {
       { doing: 'Reading the indexes of the tables to replace' },
       [this.schema, tables],
     );
-    // Foreign keys go first (they depend on the keys), keys and indexes after.
-    const constraints = r.rows as ConstraintDefinition[];
+    // Foreign keys go first (keysTouching orders them so), keys and indexes after.
     this.restore.push(...(await dropConstraints((sql) => this.run(sql, { doing: 'Setting keys aside for the load' }), this.schema, constraints)));
     for (const i of indexes.rows as Array<{ name: string; def: string }>) {
       await this.run(`DROP INDEX ${quoteQualified(this.schema, i.name)}`, { doing: 'Setting indexes aside for the load' });

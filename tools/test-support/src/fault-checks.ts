@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createTestDatabase, type TestDatabase } from './postgres';
 import { openSqlite } from './sqlite-files';
+import type { CliProcess } from './hesap-cli';
 
 /**
  * What fault-injection tests compare before and after: the content of every table on the
@@ -293,4 +294,18 @@ export async function holdSqliteLock(file: string, ms: number): Promise<{ releas
     child.on('exit', (code) => reject(new Error(`the lock holder exited with ${code}`)));
   });
   return { released };
+}
+
+/**
+ * How long a phase of a CLI run lasts on this machine, for signal tests that must land inside
+ * it: `start` spawns the run and resolves once the phase has begun; the window runs from then
+ * to the process's exit. Written to stderr for the record.
+ */
+export async function phaseWindow(label: string, start: () => Promise<CliProcess>): Promise<{ code: number | null; ms: number }> {
+  const run = await start();
+  const begun = Date.now();
+  const { code } = await run.done;
+  const ms = Date.now() - begun;
+  process.stderr.write(`${label}: ${ms} ms\n`);
+  return { code, ms };
 }

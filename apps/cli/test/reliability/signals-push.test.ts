@@ -4,6 +4,7 @@ import {
   createTestDatabase,
   hesapSessions,
   pgFingerprint,
+  phaseWindow,
   runHesap,
   spawnHesap,
   tempDir,
@@ -37,12 +38,10 @@ describe('hesap db push, interrupted by a signal', () => {
     const first = await runHesap(['db', 'push', '--local', small, '--remote', pg.url, '--mode', 'replace', '--yes', '--json']);
     expect(first.code).toBe(0);
     // The signals below must land while rows move: measure how long that lasts here.
-    const timed = await pushUntilCopying();
-    const copying = Date.now();
-    expect((await timed.done).code).toBe(0);
-    copyWindowMs = Date.now() - copying;
+    const timed = await phaseWindow('push COPY window', pushUntilCopying);
+    expect(timed.code).toBe(0);
+    copyWindowMs = timed.ms;
     expect(copyWindowMs).toBeGreaterThan(300);
-    process.stderr.write(`push COPY window: ${copyWindowMs} ms\n`);
     expect((await runHesap(['db', 'push', '--local', small, '--remote', pg.url, '--mode', 'replace', '--yes', '--json'])).code).toBe(0);
     before = await pgFingerprint(pg);
   }, 120_000);
