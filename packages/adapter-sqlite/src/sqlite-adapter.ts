@@ -10,10 +10,13 @@ import {
   type OpenOptions,
   type ProbeResult,
 } from '@hesap/core';
+import { ProfileHelpers, type ProfileHelperOptions } from './sqlite-profile-helpers';
 import { SqliteSource } from './sqlite-source';
 import { SqliteTarget } from './sqlite-target';
 
 export interface SqliteOpenOptions extends OpenOptions {
+  /** Source only: helper threads for the profile scans of big files (see ProfileHelpers). */
+  profileHelpers?: ProfileHelperOptions;
   /** Target only: start from an empty file instead of a copy of the current one. Default true. */
   fresh?: boolean;
   /** Milliseconds to wait for a lock held by another connection. Default 5000. */
@@ -75,7 +78,12 @@ export class SqliteAdapter extends AdapterBase {
   override async openSource(location: string, options: SqliteOpenOptions = {}): Promise<SqliteSource> {
     const db = this.openFile(location, options);
     try {
-      return new SqliteSource(db, resolvePolicies(options.policies));
+      const file = sqlitePath(location);
+      const open = () => new SqliteSource(db, resolvePolicies(options.policies));
+      if (options.profile === false) return open();
+      const { session, helpers } = await ProfileHelpers.around(file, fs.statSync(file).size, options.profileHelpers ?? {}, open);
+      if (helpers) session.useHelpers(helpers);
+      return session;
     } catch (error) {
       db.close();
       throw isBusy(error) ? busyError(sqlitePath(location), error) : error;

@@ -123,6 +123,11 @@ const STATS = 9;
  * read in batches skip it (their batches are checked as they stream, at no extra scan).
  */
 export function profileQuery(table: string, columns: ReadonlyArray<{ name: string; declared: DeclaredType }>, checkText = true): string {
+  return `SELECT ${profileParts(columns, checkText).join(', ')} FROM ${quoteIdent(table)}`;
+}
+
+/** The aggregates of {@link profileQuery}, the row count last. */
+export function profileParts(columns: ReadonlyArray<{ name: string; declared: DeclaredType }>, checkText = true): string[] {
   const parts: string[] = [];
   for (const { name, declared } of columns) {
     const q = quoteIdent(name);
@@ -140,7 +145,8 @@ export function profileQuery(table: string, columns: ReadonlyArray<{ name: strin
       timestamp ? `sum(CASE WHEN typeof(${q}) = 'text' THEN ${millisCheck(q)} ELSE 0 END)` : '0',
     );
   }
-  return `SELECT ${parts.join(', ')}, count(*) FROM ${quoteIdent(table)}`;
+  parts.push('count(*)');
+  return parts;
 }
 
 /** The storage class a column's declaration leads one to expect, when there is one. */
@@ -240,19 +246,21 @@ export function roundsTo(q: string, scale: number): string {
  */
 export function readQuick(plan: QuickColumnPlan, declared: DeclaredType, values: readonly unknown[], checkText: boolean): ColumnStats | undefined {
   const n = values.map((v) => Number(v ?? 0));
-  const split = (v: number) => [v % 4294967296, Math.floor(v / 4294967296)] as const;
+  // Two counts packed in one sum pass 2^53 from 2^21 rows: split them as the exact integers they are.
+  const big = values.map((v) => BigInt((v as bigint | number | null) ?? 0));
+  const split = (k: number) => [Number(big[k]! % 4294967296n), Number(big[k]! / 4294967296n)] as const;
   const stats: ColumnStats = { integers: 0, reals: 0, texts: 0, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 0, millis: 0 };
   const count = n[0]!;
   if (plan.expected === undefined) return undefined;
   if (plan.expected === 'number') {
-    const [fit, reals] = split(n[1]!);
-    const [whole, others] = split(n[2]!);
+    const [fit, reals] = split(1);
+    const [whole, others] = split(2);
     if (others > 0) return undefined;
     return { ...stats, reals, integers: count - reals, integralReals: whole, fitting: fit };
   }
   let i = 2;
   if (plan.expected === 'real') {
-    const [whole, others] = split(n[1]!);
+    const [whole, others] = split(1);
     if (others > 0) return undefined;
     stats.reals = count;
     stats.integralReals = whole;
@@ -261,7 +269,7 @@ export function readQuick(plan: QuickColumnPlan, declared: DeclaredType, values:
   else if (plan.expected === 'text') stats.texts = count;
   else stats.blobs = count;
   if (declared.intent === 'timestamp') {
-    [stats.fitting, stats.millis] = split(n[i++]!);
+    [stats.fitting, stats.millis] = split(i++);
     // Every value in one timestamp form leaves no plain date (dates: 0). Otherwise the column
     // may be all dates: the full breakdown counts them.
     if (stats.fitting !== stats.texts && stats.millis !== stats.texts) return undefined;

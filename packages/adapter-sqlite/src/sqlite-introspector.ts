@@ -15,8 +15,9 @@ import {
   type Table,
   type View,
 } from '@hesap/core';
-import { decideColumnType, needsTextCheck, profileQuery, quickPlan, readProfile, readQuick, type ColumnDecision, type ColumnStats } from './sqlite-column-profile';
+import { decideColumnType, needsTextCheck, profileParts, quickPlan, readProfile, readQuick, type ColumnDecision, type ColumnStats } from './sqlite-column-profile';
 import { parseDeclaredType, type DeclaredType } from './sqlite-declared-type';
+import type { ProfileHelpers } from './sqlite-profile-helpers';
 import { parseSqliteDefault } from './sqlite-defaults';
 
 interface TableListRow {
@@ -74,6 +75,20 @@ export interface SqliteTableInfo {
   rows?: number;
 }
 
+/** Tables with fewer rowids than this are profiled by one thread. */
+const PARALLEL_MIN_ROWS = 100_000;
+
+/** `parts` ranges covering [lo, hi], about equal in width. */
+function splitRange(lo: bigint, hi: bigint, parts: number): Array<[bigint, bigint]> {
+  const width = (hi - lo + 1n) / BigInt(parts);
+  const out: Array<[bigint, bigint]> = [];
+  for (let k = 0; k < parts; k++) {
+    const a = lo + width * BigInt(k);
+    out.push([a, k === parts - 1 ? hi : a + width - 1n]);
+  }
+  return out;
+}
+
 /** Columns per profile query: 9 aggregates each, under SQLite's 2000 result columns. */
 const PROFILE_COLUMNS = 200;
 
@@ -98,9 +113,18 @@ export class SqliteIntrospector {
   constructor(
     private readonly db: Database.Database,
     private readonly policies: DataPolicies,
+    /** Threads that share the profile scans of big tables (same snapshot as `db`). */
+    private helpers?: ProfileHelpers,
   ) {}
 
-  introspect(options: IntrospectOptions = {}): Schema {
+  /** Hands the helpers back (the caller closes them); later profiles run on this thread. */
+  releaseHelpers(): ProfileHelpers | undefined {
+    const helpers = this.helpers;
+    this.helpers = undefined;
+    return helpers;
+  }
+
+  async introspect(options: IntrospectOptions = {}): Promise<Schema> {
     const notes: Note[] = [];
     const list = this.db.prepare('PRAGMA main.table_list').all() as TableListRow[];
     const wanted = options.tables ? new Set(options.tables) : undefined;
@@ -119,7 +143,7 @@ export class SqliteIntrospector {
         continue;
       }
       const table = this.readTable(entry, (sqlOf.get(entry.name) as string) ?? '', sequences, notes);
-      if (options.profile && (!wanted || wanted.has(entry.name))) this.profile(table, notes);
+      if (options.profile && (!wanted || wanted.has(entry.name))) await this.profile(table, notes);
       tables.push(table);
     }
     if (views.length > 0) {
@@ -263,7 +287,7 @@ export class SqliteIntrospector {
   }
 
   /** Decides each column's type from the data, or fails naming the first row that cannot be kept. */
-  private profile(table: Table, notes: Note[]): void {
+  private async profile(table: Table, notes: Note[]): Promise<void> {
     if (table.columns.length === 0) return;
     const empty = table.columns.findIndex((c) => c.name.length === 0);
     if (empty >= 0) {
@@ -277,7 +301,7 @@ export class SqliteIntrospector {
     const info = this.info.get(table.name)!;
     // Tables read in batches have their text checked as it streams: no text test here.
     const checkText = info.rowidName === undefined;
-    const stats = this.measure(table.name, declared, checkText);
+    const stats = await this.measure(table.name, declared, checkText);
     table.columns.forEach((column, i) => {
       const decision = decideColumnType(declared[i]!.declared, stats[i]!, this.policies);
       if (decision.problem) this.fail(table, column, decision);
@@ -317,17 +341,15 @@ export class SqliteIntrospector {
    * that surprised (and those without a declaration). Wide tables go in slices (a result
    * row holds at most 2000 columns).
    */
-  private measure(tableName: string, declared: Array<{ name: string; declared: DeclaredType }>, checkText: boolean): ColumnStats[] {
+  private async measure(tableName: string, declared: Array<{ name: string; declared: DeclaredType }>, checkText: boolean): Promise<ColumnStats[]> {
     const info = this.info.get(tableName)!;
     const plans = declared.map((d) => quickPlan(d.name, d.declared, checkText));
     const stats: Array<ColumnStats | undefined> = new Array(declared.length);
     const quick = plans.map((p, i) => ({ p, i })).filter(({ p }) => p.parts.length > 0);
-    const run = (parts: string[]) =>
-      this.db.prepare(`SELECT ${parts.join(', ')} FROM ${quoteIdent(tableName)}`).raw(true).safeIntegers(false).get() as unknown[];
     let counted = false;
     for (let at = 0; at < Math.max(1, quick.length); at += PROFILE_COLUMNS) {
       const slice = quick.slice(at, at + PROFILE_COLUMNS);
-      const row = run([...slice.flatMap(({ p }) => p.parts), 'count(*)']);
+      const row = await this.aggregate(tableName, [...slice.flatMap(({ p }) => p.parts), 'count(*)']);
       info.rows = Number(row[row.length - 1]);
       counted = true;
       let offset = 0;
@@ -339,11 +361,32 @@ export class SqliteIntrospector {
     const rest = declared.map((d, i) => ({ d, i })).filter(({ i }) => stats[i] === undefined);
     for (let at = 0; at < rest.length; at += PROFILE_COLUMNS) {
       const slice = rest.slice(at, at + PROFILE_COLUMNS);
-      const row = this.db.prepare(profileQuery(tableName, slice.map(({ d }) => d), checkText)).raw(true).safeIntegers(false).get() as unknown[];
+      const row = await this.aggregate(tableName, profileParts(slice.map(({ d }) => d), checkText));
       if (!counted) info.rows = Number(row[row.length - 1]);
       readProfile(row, slice.length).forEach((s, k) => (stats[slice[k]!.i] = s));
     }
     return stats as ColumnStats[];
+  }
+
+  /**
+   * One row of aggregates (counts and sums, integers as BigInt) over the whole table. With
+   * helper threads, a table read by rowid is cut into ranges of rowids, one per thread (this
+   * one included), and the sums added up.
+   */
+  private async aggregate(tableName: string, parts: readonly string[]): Promise<bigint[]> {
+    const from = `SELECT ${parts.join(', ')} FROM ${quoteIdent(tableName)}`;
+    const r = this.info.get(tableName)!.rowidName;
+    const whole = () => this.db.prepare(from).raw(true).safeIntegers(true).get() as Array<bigint | null>;
+    if (!this.helpers || !r) return whole().map((v) => v ?? 0n);
+    const [lo, hi] = this.db.prepare(`SELECT min(${r}), max(${r}) FROM ${quoteIdent(tableName)}`).raw(true).safeIntegers(true).get() as [bigint | null, bigint | null];
+    if (lo === null || hi === null || hi - lo < BigInt(PARALLEL_MIN_ROWS)) return whole().map((v) => v ?? 0n);
+    const ranges = splitRange(lo, hi, this.helpers.size + 1);
+    const sql = `${from} WHERE ${r} BETWEEN ? AND ?`;
+    const helped = ranges.slice(1).map(([a, b], k) => this.helpers!.query(k, sql, [a, b]));
+    // This thread takes the first range while the helpers run theirs.
+    const own = this.db.prepare(sql).raw(true).safeIntegers(true).get(ranges[0]![0], ranges[0]![1]) as unknown[];
+    const rows = [own, ...(await Promise.all(helped))];
+    return parts.map((_, k) => rows.reduce<bigint>((sum, row) => sum + BigInt((row[k] as bigint | number | null) ?? 0), 0n));
   }
 
   private fail(table: Table, column: Column, decision: ColumnDecision): never {

@@ -15,6 +15,7 @@ import {
 } from '@hesap/core';
 import { lineExpression, REPAIR_TEXT_FUNCTION } from './sqlite-csv-sql';
 import { SqliteIntrospector, type SqliteTableInfo } from './sqlite-introspector';
+import type { ProfileHelpers } from './sqlite-profile-helpers';
 
 const MIN_ROWID = -(2n ** 63n);
 
@@ -24,13 +25,13 @@ const MIN_ROWID = -(2n ** 63n);
  * snapshot even while the app keeps writing.
  */
 export class SqliteSource implements SourceSession {
-  private readonly introspector: SqliteIntrospector;
+  private introspector: SqliteIntrospector;
   private open = true;
   readonly server: ServerInfo;
 
   constructor(
     private readonly db: Database.Database,
-    policies: DataPolicies,
+    private readonly policies: DataPolicies,
   ) {
     this.introspector = new SqliteIntrospector(db, policies);
     this.server = { version: `SQLite ${db.prepare('SELECT sqlite_version()').pluck().get() as string}` };
@@ -40,8 +41,18 @@ export class SqliteSource implements SourceSession {
     db.prepare('SELECT count(*) FROM main.sqlite_schema').get();
   }
 
+  /** Threads that read the same snapshot and share the profile scans (see ProfileHelpers.around). */
+  useHelpers(helpers: ProfileHelpers): void {
+    this.introspector = new SqliteIntrospector(this.db, this.policies, helpers);
+  }
+
   async introspect(options?: IntrospectOptions): Promise<Schema> {
-    return this.introspector.introspect(options);
+    try {
+      return await this.introspector.introspect(options);
+    } finally {
+      // The profile is done: the helpers' memory is given back before the rows move.
+      if (options?.profile) await this.introspector.releaseHelpers()?.close();
+    }
   }
 
   async countRows(table: Table): Promise<number> {
@@ -61,6 +72,7 @@ export class SqliteSource implements SourceSession {
   async close(): Promise<void> {
     if (!this.open) return;
     this.open = false;
+    await this.introspector.releaseHelpers()?.close();
     try {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
     } finally {

@@ -38,7 +38,7 @@ export interface StatusResult {
 async function side(adapter: Adapter, location: string | undefined, options: StatusOptions): Promise<SideStatus> {
   if (!location) return { configured: false, reachable: false };
   const shown = adapter.describe(location);
-  const open = { connectTimeoutSeconds: options.connectTimeoutSeconds, log: options.log };
+  const open = { connectTimeoutSeconds: options.connectTimeoutSeconds, log: options.log, profile: false };
   const started = Date.now();
   let session: SourceSession | undefined;
   try {

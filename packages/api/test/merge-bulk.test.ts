@@ -101,6 +101,27 @@ describe('merge: a bulk insert checks foreign keys once, and puts them back as t
     expect(left!.n).toBe('0');
   });
 
+  it('checks keys to tables outside the push against the target, naming for each orphan the first key it breaks', async () => {
+    // Only orders are pushed: their users are not part of it, so both keys are checked against the target.
+    localFile(
+      small,
+      10,
+      `INSERT INTO orders (id, creator_id, payer_id, total) VALUES (11, 999, 1, 1), (12, 1, 998, 2), (13, 997, 996, 3), (14, 2, NULL, 4);`,
+    );
+    const result = await push({ local: small, remote: pg.url, sourceId: 'app', tables: ['orders'] });
+    const orders = result.tables.find((t) => t.table === 'orders')!;
+    expect([orders.inserted, orders.unchanged]).toEqual([1, 10]);
+    expect(orders.skipped.map((r) => [r.sourceKey, r.constraint, r.targetKey, r.reason])).toEqual([
+      ['id=11', 'orders_creator_id_fkey', 'creator_id=999', 'its parent row in "users" does not exist in the target'],
+      ['id=12', 'orders_payer_id_fkey', 'payer_id=998', 'its parent row in "users" does not exist in the target'],
+      ['id=13', 'orders_creator_id_fkey', 'creator_id=997', 'its parent row in "users" does not exist in the target'],
+    ]);
+    const ids = await pg.query<{ id: number }>('SELECT id::int AS id FROM orders WHERE id > 10 ORDER BY id');
+    expect(ids).toEqual([{ id: 14 }]);
+    const strict = await push({ local: small, remote: pg.url, sourceId: 'app', tables: ['orders'], strict: true }).catch((e: unknown) => e);
+    expect((strict as HesapError).code).toBe('CONSTRAINT_VIOLATION');
+  });
+
   it('a failure later in the push leaves the target and its keys as they were', async () => {
     // The items table has an orphan: with --strict the whole push fails after the orders went in.
     localFile(big, ORDERS, `INSERT INTO order_items (order_id, name) VALUES (1, 'Ayran'), (${ORDERS + 5}, 'nowhere');`);

@@ -208,6 +208,11 @@ export interface OpenOptions {
   idleTimeoutSeconds?: number;
   /** Called for things worth a log line (retries, TLS mode in use). */
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
+  /**
+   * Source sessions: false when the session will not profile its data (`introspect` without
+   * `profile`, as `db status` does), so the adapter need not prepare for it. Default true.
+   */
+  profile?: boolean;
 }
 
 /**
