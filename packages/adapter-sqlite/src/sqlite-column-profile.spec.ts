@@ -298,16 +298,16 @@ describe('the quick pass', () => {
   const Database = require('better-sqlite3') as typeof import('better-sqlite3');
   const { quickPlan, readQuick, profileQuery } = require('./sqlite-column-profile') as typeof import('./sqlite-column-profile');
 
-  function both(declaredType: string, values: unknown[]) {
+  function both(declaredType: string, values: unknown[], checkText = true) {
     const db = new Database(':memory:');
     db.exec(`CREATE TABLE t (c ${declaredType})`);
     const insert = db.prepare('INSERT INTO t (c) VALUES (?)');
     for (const v of values) insert.run(v);
     const declared = parseDeclaredType(declaredType);
-    const plan = quickPlan('c', declared, true);
+    const plan = quickPlan('c', declared, checkText);
     const quickRow = db.prepare(`SELECT ${plan.parts.join(', ')} FROM t`).raw(true).get() as unknown[];
-    const quick = readQuick(plan, declared, quickRow, true);
-    const full = readProfile(db.prepare(profileQuery('t', [{ name: 'c', declared }])).raw(true).get() as unknown[], 1)[0];
+    const quick = readQuick(plan, declared, quickRow, checkText);
+    const full = readProfile(db.prepare(profileQuery('t', [{ name: 'c', declared }], checkText)).raw(true).get() as unknown[], 1)[0];
     db.close();
     return { quick, full };
   }
@@ -324,6 +324,22 @@ describe('the quick pass', () => {
   ])('gives the same stats as the full breakdown for %s', (type, values) => {
     const { quick, full } = both(type, values as unknown[]);
     expect(quick).toEqual(full);
+  });
+
+  it.each([
+    ['INTEGER', [[1n, null], [null], [], [-(2n ** 63n)]]],
+    ['VARCHAR(20)', [['a', 'Ünï', ''], [null], []]],
+    ['BLOB', [[Buffer.from([0, 1]), null], [null]]],
+    ['DECIMAL(10,2)', [[0.99, 2n, 12345678.5, 1.0], [null], [3.0]]],
+    ['REAL', [[1.0, 0.5], [null]]],
+  ])('decides %s as the full breakdown does when it skips what cannot change the decision (tables read by rowid)', (type, sets) => {
+    for (const values of sets as unknown[][]) {
+      const { quick, full } = both(type, values, false);
+      expect(quick).toBeDefined();
+      for (const policies of [STRICT, AS_TEXT, REPLACE]) {
+        expect(decideColumnType(parseDeclaredType(type), quick!, policies)).toEqual(decideColumnType(parseDeclaredType(type), full!, policies));
+      }
+    }
   });
 
   it('hands a column with a surprise to the full breakdown', () => {

@@ -178,7 +178,12 @@ export interface QuickColumnPlan {
   expected: ReturnType<typeof expectedClass>;
   /** SQL aggregates, in order. */
   parts: string[];
+  /** The first aggregate counts the values (false: how many does not change the decision). */
+  counted: boolean;
 }
+
+/** Intents whose decision compares counts (fitting values against all values). */
+const COUNTING_INTENTS: ReadonlySet<string> = new Set(['boolean', 'timestamp', 'date', 'time', 'json', 'uuid']);
 
 /**
  * The quick pass: for a column whose declaration says what to expect, count the non-NULL
@@ -189,22 +194,28 @@ export interface QuickColumnPlan {
 export function quickPlan(name: string, declared: DeclaredType, checkText: boolean): QuickColumnPlan {
   const q = quoteIdent(name);
   const expected = expectedClass(declared);
-  if (expected === undefined) return { expected, parts: [] };
+  if (expected === undefined) return { expected, parts: [], counted: false };
   // Two counts share one sum (low and high 32 bits), so each value is looked at once per pair.
   const HIGH = 4294967296;
   if (expected === 'number') {
     const fit = decimalFit(q, declared);
+    // Whole REAL values only matter in a column without type affinity (see decideColumnType).
+    const whole = declared.affinity === 'BLOB' ? wholeReal(q) : '0';
     return {
       expected,
+      counted: true,
       parts: [
         `count(${q})`,
         `sum(CASE typeof(${q}) WHEN 'integer' THEN ${fit?.integer ?? 0} WHEN 'real' THEN ${HIGH} + ${fit?.real ?? 0} ELSE 0 END)`,
-        `sum(CASE typeof(${q}) WHEN 'real' THEN ${wholeReal(q)} WHEN 'integer' THEN 0 WHEN 'null' THEN 0 ELSE ${HIGH} END)`,
+        `sum(CASE typeof(${q}) WHEN 'real' THEN ${whole} WHEN 'integer' THEN 0 WHEN 'null' THEN 0 ELSE ${HIGH} END)`,
       ],
     };
   }
+  // Integers, text or blobs with nothing else to check: the column's type does not depend on
+  // how many values it holds, only on their being of the expected class.
+  const counted = expected === 'real' || COUNTING_INTENTS.has(declared.intent) || checkText;
   const parts = [
-    `count(${q})`,
+    counted ? `count(${q})` : '0',
     expected === 'real'
       ? `sum(CASE typeof(${q}) WHEN 'real' THEN ${wholeReal(q)} WHEN 'null' THEN 0 ELSE ${HIGH} END)`
       : `sum(CASE typeof(${q}) WHEN '${expected}' THEN 0 WHEN 'null' THEN 0 ELSE 1 END)`,
@@ -218,7 +229,7 @@ export function quickPlan(name: string, declared: DeclaredType, checkText: boole
     if (fit) parts.push(`sum(${fit})`);
   }
   if (checkText && expected === 'text') parts.push(`sum(CASE WHEN typeof(${q}) = 'text' THEN ${needsTextCheck(q)} ELSE 0 END)`);
-  return { expected, parts };
+  return { expected, parts, counted };
 }
 
 /** The fit of a decimal(p,s) value, per storage class, as 0/1 SQL. */
@@ -250,7 +261,8 @@ export function readQuick(plan: QuickColumnPlan, declared: DeclaredType, values:
   const big = values.map((v) => BigInt((v as bigint | number | null) ?? 0));
   const split = (k: number) => [Number(big[k]! % 4294967296n), Number(big[k]! / 4294967296n)] as const;
   const stats: ColumnStats = { integers: 0, reals: 0, texts: 0, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 0, millis: 0 };
-  const count = n[0]!;
+  // Not counted: one value stands for "some or none", which decide the same.
+  const count = plan.counted ? n[0]! : 1;
   if (plan.expected === undefined) return undefined;
   if (plan.expected === 'number') {
     const [fit, reals] = split(1);

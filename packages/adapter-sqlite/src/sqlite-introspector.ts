@@ -73,6 +73,8 @@ export interface SqliteTableInfo {
   repair: Set<string>;
   /** The row count, when the profile counted it (the same snapshot). */
   rows?: number;
+  /** The INTEGER PRIMARY KEY column that is the rowid: it only ever holds integers. */
+  rowidAlias?: string;
 }
 
 /** Tables with fewer rowids than this are profiled by one thread. */
@@ -221,7 +223,7 @@ export class SqliteIntrospector {
         : rowidName
           ? `'rowid=' || ${rowidName}`
           : "'?'";
-    this.info.set(name, { rowidName, rowLabel, repair: new Set() });
+    this.info.set(name, { rowidName, rowLabel, repair: new Set(), rowidAlias });
     return table;
   }
 
@@ -345,7 +347,10 @@ export class SqliteIntrospector {
     const info = this.info.get(tableName)!;
     const plans = declared.map((d) => quickPlan(d.name, d.declared, checkText));
     const stats: Array<ColumnStats | undefined> = new Array(declared.length);
-    const quick = plans.map((p, i) => ({ p, i })).filter(({ p }) => p.parts.length > 0);
+    // The rowid alias holds integers and nothing else, NULL included: no need to look.
+    const alias = declared.findIndex((d) => d.name === info.rowidAlias);
+    if (alias >= 0) stats[alias] = { integers: 1, reals: 0, texts: 0, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 0, millis: 0 };
+    const quick = plans.map((p, i) => ({ p, i })).filter(({ p, i }) => p.parts.length > 0 && i !== alias);
     let counted = false;
     for (let at = 0; at < Math.max(1, quick.length); at += PROFILE_COLUMNS) {
       const slice = quick.slice(at, at + PROFILE_COLUMNS);
