@@ -376,3 +376,62 @@ describe('a target restored from a snapshot', () => {
     expect(table(edited, 'order_items')).toMatchObject({ inserted: 0, updated: 1 });
   });
 });
+
+describe('rows paired by content under the same key', () => {
+  // Tables with only a surrogate key, pushed from a source the target has no memory of: the
+  // rows identical to the target's are paired (and set aside), and new children, a
+  // self-reference included, must still find those parents.
+  const tmp = tempDir('hesap-kept');
+  const local = path.join(tmp.dir, 'shop.db');
+  let pg: TestDatabase;
+  const SHOP = `
+    CREATE TABLE categories (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, parent_id INTEGER REFERENCES categories (id));
+    CREATE TABLE products (id INTEGER PRIMARY KEY AUTOINCREMENT, category_id INTEGER NOT NULL REFERENCES categories (id), title TEXT NOT NULL);
+    INSERT INTO categories (id, name, parent_id) VALUES (1, 'Yemek', NULL), (2, 'Tatlı', 1), (3, 'Baklava', 2);
+    INSERT INTO products (id, category_id, title) VALUES (1, 3, 'Fıstıklı'), (2, 2, 'Sütlaç');`;
+  beforeAll(async () => {
+    pg = await createTestDatabase('kept');
+    localExec(local, SHOP);
+  });
+  afterAll(async () => {
+    await pg.drop();
+    tmp.cleanup();
+  });
+
+  it('pairs them, and new rows under them keep pointing at them', async () => {
+    await push({ local, remote: pg.url, sourceId: 'laptop' });
+    localExec(
+      local,
+      `INSERT INTO categories (id, name, parent_id) VALUES (4, 'Kadayıf', 3), (5, 'Yeni', 4);
+       INSERT INTO products (id, category_id, title) VALUES (3, 2, 'Kazandibi'), (4, 5, 'Künefe');`,
+    );
+    // Another machine with the same file: no memory of it in the target.
+    const result = await push({ local, remote: pg.url, sourceId: 'desktop' });
+    expect(result.tables.map((t) => [t.table, t.inserted, t.unchanged, t.skipped.length])).toEqual([
+      ['categories', 2, 3, 0],
+      ['products', 2, 2, 0],
+    ]);
+    const tree = await pg.query<{ name: string; parent: string | null }>(
+      `SELECT c.name, p.name AS parent FROM categories c LEFT JOIN categories p ON p.id = c.parent_id ORDER BY c.id`,
+    );
+    expect(tree).toEqual([
+      { name: 'Yemek', parent: null },
+      { name: 'Tatlı', parent: 'Yemek' },
+      { name: 'Baklava', parent: 'Tatlı' },
+      { name: 'Kadayıf', parent: 'Baklava' },
+      { name: 'Yeni', parent: 'Kadayıf' },
+    ]);
+    const products = await pg.query<{ title: string; category: string }>(
+      `SELECT p.title, c.name AS category FROM products p JOIN categories c ON c.id = p.category_id ORDER BY p.id`,
+    );
+    expect(products.map((r) => `${r.title}/${r.category}`)).toEqual(['Fıstıklı/Baklava', 'Sütlaç/Tatlı', 'Kazandibi/Tatlı', 'Künefe/Yeni']);
+    // Remembered now, set-aside rows included: the next push from that machine pairs nothing and writes nothing.
+    const [baseline] = await pg.query<{ max: string }>(`SELECT max_key::text AS max FROM _hesap.identity_baseline WHERE source_id = 'desktop' AND table_name = 'products'`);
+    expect(baseline!.max).toBe('4');
+    const again = await push({ local, remote: pg.url, sourceId: 'desktop' });
+    expect(again.tables.map((t) => [t.table, t.inserted, t.unchanged])).toEqual([
+      ['categories', 0, 5],
+      ['products', 0, 4],
+    ]);
+  });
+});
