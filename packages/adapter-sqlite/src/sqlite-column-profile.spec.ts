@@ -390,11 +390,15 @@ describe('the date and time checks', () => {
         frac: fc.option(fc.stringMatching(/^[0-9]{1,8}$/), { nil: undefined }),
       })
       .map(({ y, mo, d, time, frac }) => `${y}-${mo}-${d}` + (time ? ` ${time.join(':')}` + (frac !== undefined ? `.${frac}` : '') : ''));
+    // And the same with one character changed to anything (a letter, a T, a space, a full-width digit).
+    const changed = fc
+      .tuple(value, fc.nat(), fc.constantFrom('T', ' ', 'a', '/', ':', '-', '.', '+', '０', 'é', '9', '0'))
+      .map(([text, at, c]) => text.slice(0, at % text.length) + c + text.slice((at % text.length) + 1));
     fc.assert(
-      fc.property(value, (text) => {
+      fc.property(fc.oneof(value, changed), (text) => {
         expect({ text, ...(check.get(text) as object) }).toEqual({ text, ...expected(text) });
       }),
-      { numRuns: 3000 },
+      { numRuns: 5000 },
     );
   });
 });
