@@ -435,3 +435,55 @@ describe('rows paired by content under the same key', () => {
     ]);
   });
 });
+
+describe('a cycle of foreign keys, under rows paired by content', () => {
+  // Teams have a captain, players a team: one of the two keys is filled in after both tables
+  // are merged. New rows pointing at rows that were paired (and set aside) must get them.
+  const tmp = tempDir('hesap-cycle');
+  const local = path.join(tmp.dir, 'league.db');
+  let pg: TestDatabase;
+  beforeAll(async () => {
+    pg = await createTestDatabase('cycle');
+    localExec(
+      local,
+      `PRAGMA foreign_keys = OFF;
+       CREATE TABLE teams (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, captain_id INTEGER REFERENCES players (id));
+       CREATE TABLE players (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, team_id INTEGER REFERENCES teams (id));
+       INSERT INTO teams (id, name, captain_id) VALUES (1, 'Kartallar', 1);
+       INSERT INTO players (id, name, team_id) VALUES (1, 'Arda', 1), (2, 'Barış', 1);`,
+    );
+  });
+  afterAll(async () => {
+    await pg.drop();
+    tmp.cleanup();
+  });
+
+  it('fills the deferred key with the paired row, and with a new row', async () => {
+    await push({ local, remote: pg.url, sourceId: 'laptop' });
+    localExec(
+      local,
+      `PRAGMA foreign_keys = OFF;
+       INSERT INTO teams (id, name, captain_id) VALUES (2, 'Aslanlar', 1);
+       INSERT INTO players (id, name, team_id) VALUES (3, 'Cem', 2), (4, 'Deniz', 1);`,
+    );
+    const result = await push({ local, remote: pg.url, sourceId: 'desktop' });
+    const byTable = Object.fromEntries(result.tables.map((t) => [t.table, [t.inserted, t.unchanged, t.skipped.length]]));
+    expect(byTable).toEqual({ teams: [1, 1, 0], players: [2, 2, 0] });
+    const teams = await pg.query<{ name: string; captain: string | null }>(
+      `SELECT t.name, p.name AS captain FROM teams t LEFT JOIN players p ON p.id = t.captain_id ORDER BY t.id`,
+    );
+    expect(teams).toEqual([
+      { name: 'Kartallar', captain: 'Arda' },
+      { name: 'Aslanlar', captain: 'Arda' },
+    ]);
+    const players = await pg.query<{ name: string; team: string | null }>(
+      `SELECT p.name, t.name AS team FROM players p LEFT JOIN teams t ON t.id = p.team_id ORDER BY p.id`,
+    );
+    expect(players).toEqual([
+      { name: 'Arda', team: 'Kartallar' },
+      { name: 'Barış', team: 'Kartallar' },
+      { name: 'Cem', team: 'Aslanlar' },
+      { name: 'Deniz', team: 'Kartallar' },
+    ]);
+  });
+});
