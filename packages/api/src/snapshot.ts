@@ -56,7 +56,7 @@ export interface SnapshotCreateOptions extends CommonOptions, SnapshotDirOption 
   /** The new snapshot's own folder (must not exist). Default: a new name in `dir`. */
   out?: string;
   policies?: Partial<DataPolicies>;
-  /** gzip level, 1 (fast) to 9 (small). Default 6. */
+  /** gzip level, 1 (fast, the default) to 9 (small). */
   compressionLevel?: number;
 }
 
