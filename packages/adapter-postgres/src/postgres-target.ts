@@ -130,7 +130,9 @@ export class PostgresTarget implements TargetSession {
     for (const t of plan.tables) {
       if (t.create) {
         for (const sql of createTableStatements(this.schema, t.target, plan.notes)) {
-          await this.run(sql, { table: t.target.name, doing: `Creating table "${t.target.name}"` });
+          await this.run(sql, { table: t.target.name, doing: `Creating table "${t.target.name}"` }).catch((error: unknown) => {
+            throw createdMeanwhile(error, t.target.name) ?? error;
+          });
         }
       } else if (t.action === 'load') {
         const r = await this.run(`SELECT 1 FROM ${quoteQualified(this.schema, t.target.name)} LIMIT 1`, { table: t.target.name });
@@ -350,4 +352,21 @@ export class PostgresTarget implements TargetSession {
     await this.abort(new Error('closed'));
     await this.pool.end().catch(() => undefined);
   }
+}
+
+/**
+ * The table did not exist when the push was planned and does now: another session (a second
+ * push started at the same moment) created it and committed while this CREATE waited for it.
+ * Nothing of this push was written; trying again plans against the table as it now is.
+ */
+function createdMeanwhile(error: unknown, table: string): HesapError | undefined {
+  // 42P07: relation exists; 23505 on the catalog's own unique index when both CREATEs race.
+  if (!(error instanceof HesapError) || (error.sqlstate !== '42P07' && error.sqlstate !== '23505')) return undefined;
+  return new HesapError('TARGET_CHANGED', `Table "${table}" was created in the target by another session while this push was starting; nothing was written.`, {
+    cause: error,
+    sqlstate: error.sqlstate,
+    table,
+    retriable: true,
+    hints: ['Another push into the same database ran at the same time. Run the command again: it will see the table.'],
+  });
 }

@@ -198,6 +198,21 @@ describe('failures leave the target as it was', () => {
     expect((await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM users'))[0]!.n).toBe('2');
   });
 
+  it('pushes started at the same moment into an empty database all succeed: a table created meanwhile is planned again', async () => {
+    const file = localDb('race.db', `CREATE TABLE parents (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id));`, (db) => {
+      for (let i = 1; i <= 200; i++) db.prepare('INSERT INTO parents VALUES (?, ?)').run(i, `p${i}`);
+      for (let i = 1; i <= 400; i++) db.prepare('INSERT INTO children VALUES (?, ?)').run(i, (i % 200) + 1);
+    });
+    // Four at once: the ones that lose the race to create the tables wait for the winner's
+    // commit, fail with TARGET_CHANGED (retriable) and succeed on their next attempt.
+    const results = await Promise.all([1, 2, 3, 4].map(() => push({ local: file, remote: pg.url, mode: 'replace' })));
+    for (const r of results) expect(r.tables.map((t) => [t.table, t.received])).toEqual([['parents', 200], ['children', 400]]);
+    const retried = results.flatMap((r) => r.retries.map((x) => x.code));
+    expect(retried.every((code) => code === 'TARGET_CHANGED')).toBe(true);
+    const [counts] = await pg.query<{ p: string; c: string }>(`SELECT (SELECT count(*) FROM parents)::text AS p, (SELECT count(*) FROM children)::text AS c`);
+    expect(counts).toEqual({ p: '200', c: '400' });
+  });
+
   it('create mode refuses a table that already holds rows', async () => {
     const file = localDb('again.db', 'CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, \'x\');');
     await push({ local: file, remote: pg.url });
