@@ -478,8 +478,9 @@ export class TableMerge {
     // Parents set aside as identical to the target keep their key: the value goes in as it is.
     if (parent.kept > 0) {
       await this.run(
-      `UPDATE ${this.name} t SET ${fk.columns.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${s} s` +
-        ` WHERE ${equal(cols('t', this.pk), this.targetKey('s'))} AND ${inserted} AND ${allNotNull(child)} AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(parent.sourceKey('p'), child)})`,
+        `UPDATE ${this.name} t SET ${fk.columns.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${s} s` +
+          ` WHERE ${equal(cols('t', this.pk), this.targetKey('s'))} AND ${inserted} AND ${allNotNull(child)}` +
+          ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(parent.sourceKey('p'), child)})`,
       );
     }
   }

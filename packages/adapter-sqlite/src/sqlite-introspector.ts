@@ -387,10 +387,13 @@ export class SqliteIntrospector {
     if (lo === null || hi === null || hi - lo < BigInt(PARALLEL_MIN_ROWS)) return whole().map((v) => v ?? 0n);
     const ranges = splitRange(lo, hi, this.helpers.size + 1);
     const sql = `${from} WHERE ${r} BETWEEN ? AND ?`;
-    const helped = ranges.slice(1).map(([a, b], k) => this.helpers!.query(k, sql, [a, b]));
+    // A helper that fails (a thread that died) leaves the whole scan to this thread.
+    const helped = Promise.all(ranges.slice(1).map(([a, b], k) => this.helpers!.query(k, sql, [a, b]))).catch(() => undefined);
     // This thread takes the first range while the helpers run theirs.
     const own = this.db.prepare(sql).raw(true).safeIntegers(true).get(ranges[0]![0], ranges[0]![1]) as unknown[];
-    const rows = [own, ...(await Promise.all(helped))];
+    const others = await helped;
+    if (!others) return whole().map((v) => v ?? 0n);
+    const rows = [own, ...others];
     return parts.map((_, k) => rows.reduce<bigint>((sum, row) => sum + BigInt((row[k] as bigint | number | null) ?? 0), 0n));
   }
 
