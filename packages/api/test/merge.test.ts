@@ -102,6 +102,25 @@ function localExec(file: string, sql: string): void {
 const table = (r: PushResult, name: string) => r.tables.find((t) => t.table === name)!;
 const totals = (r: PushResult) => r.tables.map((t) => [t.table, t.inserted, t.updated, t.skipped.length]);
 
+/**
+ * A local file made from `sql` and an empty test database, for one describe block: set up
+ * before its tests, removed after them.
+ */
+function localAndTarget(name: string, sql: string): { local: string; target: () => TestDatabase } {
+  const tmp = tempDir(`hesap-${name}`);
+  const local = path.join(tmp.dir, `${name}.db`);
+  let pg: TestDatabase | undefined;
+  beforeAll(async () => {
+    pg = await createTestDatabase(name);
+    localExec(local, sql);
+  });
+  afterAll(async () => {
+    await pg?.drop();
+    tmp.cleanup();
+  });
+  return { local, target: () => pg! };
+}
+
 /** All rows of all tables, to prove that something did not change. */
 async function contentOf(pg: TestDatabase): Promise<string> {
   const parts: string[] = [];
@@ -381,24 +400,15 @@ describe('rows paired by content under the same key', () => {
   // Tables with only a surrogate key, pushed from a source the target has no memory of: the
   // rows identical to the target's are paired (and set aside), and new children, a
   // self-reference included, must still find those parents.
-  const tmp = tempDir('hesap-kept');
-  const local = path.join(tmp.dir, 'shop.db');
-  let pg: TestDatabase;
   const SHOP = `
     CREATE TABLE categories (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, parent_id INTEGER REFERENCES categories (id));
     CREATE TABLE products (id INTEGER PRIMARY KEY AUTOINCREMENT, category_id INTEGER NOT NULL REFERENCES categories (id), title TEXT NOT NULL);
     INSERT INTO categories (id, name, parent_id) VALUES (1, 'Yemek', NULL), (2, 'Tatlı', 1), (3, 'Baklava', 2);
     INSERT INTO products (id, category_id, title) VALUES (1, 3, 'Fıstıklı'), (2, 2, 'Sütlaç');`;
-  beforeAll(async () => {
-    pg = await createTestDatabase('kept');
-    localExec(local, SHOP);
-  });
-  afterAll(async () => {
-    await pg.drop();
-    tmp.cleanup();
-  });
+  const { local, target } = localAndTarget('kept', SHOP);
 
   it('pairs them, and new rows under them keep pointing at them', async () => {
+    const pg = target();
     await push({ local, remote: pg.url, sourceId: 'laptop' });
     localExec(
       local,
@@ -439,26 +449,17 @@ describe('rows paired by content under the same key', () => {
 describe('a cycle of foreign keys, under rows paired by content', () => {
   // Teams have a captain, players a team: one of the two keys is filled in after both tables
   // are merged. New rows pointing at rows that were paired (and set aside) must get them.
-  const tmp = tempDir('hesap-cycle');
-  const local = path.join(tmp.dir, 'league.db');
-  let pg: TestDatabase;
-  beforeAll(async () => {
-    pg = await createTestDatabase('cycle');
-    localExec(
-      local,
-      `PRAGMA foreign_keys = OFF;
+  const { local, target } = localAndTarget(
+    'cycle',
+    `PRAGMA foreign_keys = OFF;
        CREATE TABLE teams (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, captain_id INTEGER REFERENCES players (id));
        CREATE TABLE players (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, team_id INTEGER REFERENCES teams (id));
        INSERT INTO teams (id, name, captain_id) VALUES (1, 'Kartallar', 1);
        INSERT INTO players (id, name, team_id) VALUES (1, 'Arda', 1), (2, 'Barış', 1);`,
-    );
-  });
-  afterAll(async () => {
-    await pg.drop();
-    tmp.cleanup();
-  });
+  );
 
   it('fills the deferred key with the paired row, and with a new row', async () => {
+    const pg = target();
     await push({ local, remote: pg.url, sourceId: 'laptop' });
     localExec(
       local,
