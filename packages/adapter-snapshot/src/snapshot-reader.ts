@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { CONTENT_CHECKSUM_VERSION, ContentChecksum, CsvParser, HesapError, type CsvRow, type RowCounting, type Table } from '@hesap/core';
+import { CONTENT_CHECKSUM_VERSIONS, ContentChecksum, CsvParser, HesapError, type CsvRow, type RowCounting, type Table } from '@hesap/core';
 import { SnapshotInvalidError } from './snapshot-errors';
 import { DEFAULT_MAX_TABLE_BYTES, openPlainFile, type SnapshotLimits, type SnapshotTableEntry } from './snapshot-manifest';
 
@@ -20,8 +20,9 @@ export interface TableDataOptions extends SnapshotLimits {
   /** The columns to hand out, in this order, when not all of `table`'s own. */
   columns?: readonly string[];
   /**
-   * The canonical form the manifest's content checksum was made in. Another version than
-   * this hesap's cannot be compared: the SHA-256 and the row count still are.
+   * The canonical form the manifest's content checksum was made in; it is recomputed in that
+   * version. A version this hesap does not know cannot be compared: the SHA-256 and the row
+   * count still are.
    */
   checksumVersion?: number;
 }
@@ -87,6 +88,8 @@ class TableDataCheck extends Transform implements RowCounting {
   private readonly sum: ContentChecksum;
   private readonly parser: CsvParser;
   private readonly output: boolean;
+  /** The manifest's checksum is of a version this hesap computes. */
+  private readonly comparable: boolean;
   /** Positions of the wanted columns, when they are not all columns in order. */
   private readonly projection?: number[];
   private projected = '';
@@ -96,11 +99,15 @@ class TableDataCheck extends Transform implements RowCounting {
     private readonly table: Table,
     private readonly hash: Hash,
     private readonly limit: number,
-    private readonly options: TableDataOptions,
+    options: TableDataOptions,
   ) {
     super();
     this.output = options.output ?? true;
-    this.sum = new ContentChecksum(table.columns.map((c) => c.type));
+    this.comparable = CONTENT_CHECKSUM_VERSIONS.includes(options.checksumVersion ?? -1);
+    this.sum = new ContentChecksum(
+      table.columns.map((c) => c.type),
+      this.comparable ? options.checksumVersion : undefined,
+    );
     const names = table.columns.map((c) => c.name);
     if (options.columns && options.columns.join('\u0000') !== names.join('\u0000')) {
       this.projection = options.columns.map((n) => {
@@ -156,7 +163,7 @@ class TableDataCheck extends Transform implements RowCounting {
     if (sha256 !== e.sha256) problem = 'does not match its SHA-256 in the manifest: it was changed or damaged';
     else if (this.bytes !== e.bytes) problem = `inflates to ${this.bytes} bytes, but the manifest says ${e.bytes}`;
     else if (this.sum.rows !== e.rows) problem = `holds ${this.sum.rows} rows, but the manifest says ${e.rows}`;
-    else if (this.options.checksumVersion === CONTENT_CHECKSUM_VERSION && this.sum.digest() !== e.checksum) {
+    else if (this.comparable && this.sum.digest() !== e.checksum) {
       problem = 'holds rows whose content checksum differs from the manifest';
     }
     if (problem) {

@@ -236,17 +236,38 @@ describe('the snapshot adapter', () => {
     ]);
   });
 
-  it('records the checksum version, and a snapshot of another version is checked by SHA-256 and counts only', async () => {
+  it('records the checksum version, and a snapshot of an unknown version is checked by SHA-256 and counts only', async () => {
     expect(manifest.checksumVersion).toBe(CONTENT_CHECKSUM_VERSION);
-    const older = path.join(base, 'older-version');
+    const other = path.join(base, 'other-version');
+    fs.cpSync(good, other, { recursive: true });
+    const doc = readManifest(other);
+    // A canonical form this hesap does not know gives other checksums: they must not read as damage.
+    const rewritten = { ...doc, checksumVersion: CONTENT_CHECKSUM_VERSION + 1, tables: doc.tables.map((t) => ({ ...t, checksum: `${t.rows}:${'0'.repeat(32)}` })) };
+    fs.writeFileSync(path.join(other, MANIFEST_FILE), encodeManifest(rewritten), { mode: 0o600 });
+    expect((await verifySnapshot(other)).ok).toBe(true);
+    // With the current version, the same wrong checksums are damage.
+    fs.writeFileSync(path.join(other, MANIFEST_FILE), encodeManifest({ ...rewritten, checksumVersion: CONTENT_CHECKSUM_VERSION }), { mode: 0o600 });
+    const check = await verifySnapshot(other);
+    expect(check.ok).toBe(false);
+    expect(check.problems.map((p) => p.message).join(' ')).toMatch(/content checksum/);
+  });
+
+  it('checks the content of a snapshot made by an older hesap (checksum version 2) in its own version', async () => {
+    const older = path.join(base, 'version-2');
     fs.cpSync(good, older, { recursive: true });
     const doc = readManifest(older);
-    // Another canonical form gives other checksums: they must not read as damage.
-    const rewritten = { ...doc, checksumVersion: CONTENT_CHECKSUM_VERSION - 1, tables: doc.tables.map((t) => ({ ...t, checksum: `${t.rows}:${'0'.repeat(32)}` })) };
-    fs.writeFileSync(path.join(older, MANIFEST_FILE), encodeManifest(rewritten), { mode: 0o600 });
+    const v2 = (entry: { table: string; file: string }): string => {
+      const sum = new ContentChecksum(schema.tables.find((t) => t.name === entry.table)!.columns.map((c) => c.type), 2);
+      for (const row of parseCsv(zlib.gunzipSync(fs.readFileSync(path.join(older, entry.file))))) sum.add(row);
+      return sum.digest();
+    };
+    const tables = doc.tables.map((t) => ({ ...t, checksum: v2(t) }));
+    expect(tables.filter((t) => t.rows > 0).every((t, i) => t.checksum !== doc.tables.filter((d) => d.rows > 0)[i]!.checksum)).toBe(true);
+    fs.writeFileSync(path.join(older, MANIFEST_FILE), encodeManifest({ ...doc, checksumVersion: 2, tables }), { mode: 0o600 });
     expect((await verifySnapshot(older)).ok).toBe(true);
-    // With the current version, the same wrong checksums are damage.
-    fs.writeFileSync(path.join(older, MANIFEST_FILE), encodeManifest({ ...rewritten, checksumVersion: CONTENT_CHECKSUM_VERSION }), { mode: 0o600 });
+    // One changed lane in a version-2 checksum is damage, not another version's difference.
+    const forged = tables.map((t) => (t.rows > 0 ? { ...t, checksum: t.checksum.replace(/.$/, (d) => (d === '0' ? '1' : '0')) } : t));
+    fs.writeFileSync(path.join(older, MANIFEST_FILE), encodeManifest({ ...doc, checksumVersion: 2, tables: forged }), { mode: 0o600 });
     const check = await verifySnapshot(older);
     expect(check.ok).toBe(false);
     expect(check.problems.map((p) => p.message).join(' ')).toMatch(/content checksum/);

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import {
-  CONTENT_CHECKSUM_VERSION,
+  CONTENT_CHECKSUM_VERSIONS,
   ContentChecksum,
   HesapError,
   findTable,
@@ -355,11 +355,14 @@ async function readBack(
         tables.push({ ...base, status: 'missing' });
         continue;
       }
-      const sum = new ContentChecksum(stored.columns.map((c) => c.type));
+      // The manifest's own canonical form when this hesap knows it; else only the row count decides.
+      const comparable = CONTENT_CHECKSUM_VERSIONS.includes(manifest.checksumVersion ?? -1);
+      const sum = new ContentChecksum(
+        stored.columns.map((c) => c.type),
+        comparable ? manifest.checksumVersion : undefined,
+      );
       await consumeCsv(session.readTable(restored), (row) => sum.add(row));
       const merged = report.action !== 'create' && report.action !== 'replace' && report.action !== 'load';
-      // A checksum from another canonical form cannot be compared: then the row count decides.
-      const comparable = manifest.checksumVersion === CONTENT_CHECKSUM_VERSION;
       const status = merged ? 'merged' : (comparable ? sum.digest() === entry.checksum : sum.rows === entry.rows) ? 'same' : 'different';
       tables.push({ ...base, status, rows: sum.rows, checksum: sum.digest() });
     }

@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { canonicalField, canonicalRow, ContentChecksum, rowDigest } from './checksum';
+import { canonicalField, canonicalRow, ContentChecksum, isPlainDecimal, rowDigest } from './checksum';
 import type { CsvRow } from './csv/csv-parser';
 import type { NeutralType } from './schema';
 
@@ -90,6 +90,25 @@ describe('canonicalField', () => {
       expect(canonicalField(a, 'decimal')).not.toBe(canonicalField(b, 'decimal'));
     });
 
+    it('takes the shortcut only for texts already in canonical form', () => {
+      const decimalish = fc.string({ unit: fc.constantFrom('0', '1', '9', '.', '-', '+', 'e', ' '), maxLength: 8 });
+      fc.assert(
+        fc.property(decimalish, (t) => {
+          if (isPlainDecimal(t)) expect(canonicalField(t, 'decimal')).toBe(t);
+        }),
+        { numRuns: 20_000 },
+      );
+      // and it is taken for the canonical form of ordinary values
+      fc.assert(
+        fc.property(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 4 }), (n, scale) => {
+          const canonical = canonicalField((n / 10 ** scale).toFixed(scale), 'decimal');
+          expect(isPlainDecimal(canonical)).toBe(true);
+        }),
+      );
+      for (const t of ['-0', '-0.0', '00', '01', '1.', '.5', '1.50', '', '-', '+1', '1e2', ' 1']) expect(isPlainDecimal(t)).toBe(false);
+      for (const t of ['0', '-0.5', '10', '10.01', '-7.1']) expect(isPlainDecimal(t)).toBe(true);
+    });
+
     it('gives the plain digits for a plain decimal', () => {
       expect(canonicalField('002.50', 'decimal')).toBe('2.5');
       expect(canonicalField('-0.50', 'decimal')).toBe('-0.5');
@@ -151,6 +170,22 @@ describe('canonicalField', () => {
       expect(canonicalField('0', 'integer')).toBe('0');
     });
 
+    it('skips the regular expression only where it could not match', () => {
+      fc.assert(
+        fc.property(fc.string({ unit: fc.constantFrom('0', '1', '+', '-', ' '), maxLength: 5 }), (t) => {
+          let expected = t;
+          try {
+            expected = /^[+-]?0\d|^\+/.test(t) ? BigInt(t).toString() : t;
+          } catch {
+            expect(() => canonicalField(t, 'integer')).toThrow();
+            return;
+          }
+          expect(canonicalField(t, 'integer')).toBe(expected);
+        }),
+        { numRuns: 5_000 },
+      );
+    });
+
     it('keeps big integers exact', () => {
       expect(canonicalField('9223372036854775807', 'integer')).toBe('9223372036854775807');
       expect(canonicalField('9223372036854775807', 'integer')).not.toBe(canonicalField('9223372036854775806', 'integer'));
@@ -194,9 +229,48 @@ describe('ContentChecksum', () => {
     expect(lanesOf(sum.digest())).not.toBe(lanesOf(digestOf([['a']], ['text'])));
   });
 
-  it('addCanonical returns the MD5 of the canonical text', () => {
+  it('version 2 (older snapshots) sums the MD5 of each canonical row, read as little-endian words', () => {
+    const sum = new ContentChecksum(['text'], 2);
+    sum.addCanonical('abc'); // MD5 900150983cd24fb0d6963f7d28e17f72
+    expect(sum.digest()).toBe('1:98500190b04fd23c7d3f96d6727fe128');
+    const again = new ContentChecksum(['text'], 2);
+    again.add(['abc']);
+    expect(again.digest()).toBe(sum.digest());
+  });
+
+  it('version 3 sums the MurmurHash3 of each canonical row', () => {
     const sum = new ContentChecksum(['text']);
-    expect(sum.addCanonical('abc').toString('hex')).toBe('900150983cd24fb0d6963f7d28e17f72');
+    expect(sum.version).toBe(3);
+    sum.add(['The quick brown fox jumps over the lazy dog']);
+    // The reference's 16 output bytes c383152f 672ceeec ... as little-endian words.
+    expect(sum.digest()).toBe('1:2f1583c3ecee2c675d7bf66ce5e91d2c');
+  });
+
+  it('refuses a version it cannot compute', () => {
+    expect(() => new ContentChecksum(['text'], 1)).toThrow(/version 1/);
+  });
+
+  it('hashes a row field by field exactly as its joined canonical text', () => {
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 8 }), (rows) => {
+        const byField = new ContentChecksum(TYPES);
+        const joined = new ContentChecksum(TYPES);
+        for (const r of rows) {
+          byField.add(r);
+          joined.addCanonical(canonicalRow(r, TYPES));
+        }
+        expect(byField.digest()).toBe(joined.digest());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('gives different digests in versions 2 and 3 (they are never compared)', () => {
+    expect(digestOf([['a']], ['text'])).not.toBe((() => {
+      const v2 = new ContentChecksum(['text'], 2);
+      v2.add(['a']);
+      return v2.digest();
+    })());
   });
 
   it('gives the same digest for the same multiset of rows in any order', () => {
