@@ -2,7 +2,18 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { CONTENT_CHECKSUM_VERSIONS, ContentChecksum, CsvParser, HesapError, type CsvRow, type RowCounting, type Table } from '@hesap/core';
+import {
+  CONTENT_CHECKSUM_VERSIONS,
+  ContentChecksum,
+  CsvChecksumFailure,
+  CsvParser,
+  HesapError,
+  checksumCsv,
+  type CsvChecksumJob,
+  type CsvChecksumResult,
+  type RowCounting,
+  type Table,
+} from '@hesap/core';
 import { SnapshotInvalidError } from './snapshot-errors';
 import { DEFAULT_MAX_TABLE_BYTES, openPlainFile, type SnapshotLimits, type SnapshotTableEntry } from './snapshot-manifest';
 
@@ -82,16 +93,22 @@ function damaged(entry: SnapshotTableEntry, what: string, cause?: unknown): Snap
   return new SnapshotInvalidError(entry.file, `Snapshot file ${entry.file} (table "${entry.table}") ${what}.`, { table: entry.table, cause });
 }
 
-/** Counts, parses and checksums the inflated CSV; checks everything against the manifest at the end. */
+/**
+ * Counts and checksums the inflated CSV (on the checksum thread for a big table, see
+ * `checksumCsv`); checks everything against the manifest at the end. When only some
+ * columns are wanted, the rows are parsed here to write those columns.
+ */
 class TableDataCheck extends Transform implements RowCounting {
   private bytes = 0;
-  private readonly sum: ContentChecksum;
-  private readonly parser: CsvParser;
   private readonly output: boolean;
   /** The manifest's checksum is of a version this hesap computes. */
   private readonly comparable: boolean;
-  /** Positions of the wanted columns, when they are not all columns in order. */
+  /** The whole CSV's checksum, when every column is handed out as it is. */
+  private readonly checksum?: CsvChecksumJob;
+  /** Positions of the wanted columns, when they are not all columns in order; then rows are parsed here. */
   private readonly projection?: number[];
+  private readonly sum?: ContentChecksum;
+  private readonly parser?: CsvParser;
   private projected = '';
 
   constructor(
@@ -104,10 +121,8 @@ class TableDataCheck extends Transform implements RowCounting {
     super();
     this.output = options.output ?? true;
     this.comparable = CONTENT_CHECKSUM_VERSIONS.includes(options.checksumVersion ?? -1);
-    this.sum = new ContentChecksum(
-      table.columns.map((c) => c.type),
-      this.comparable ? options.checksumVersion : undefined,
-    );
+    const types = table.columns.map((c) => c.type);
+    const version = this.comparable ? options.checksumVersion : undefined;
     const names = table.columns.map((c) => c.name);
     if (options.columns && options.columns.join('\u0000') !== names.join('\u0000')) {
       this.projection = options.columns.map((n) => {
@@ -115,20 +130,28 @@ class TableDataCheck extends Transform implements RowCounting {
         if (i < 0) throw new HesapError('TABLE_MISSING', `Table "${table.name}" has no column "${n}" in the snapshot.`, { table: table.name, column: n });
         return i;
       });
+      const sum = new ContentChecksum(types, version);
+      this.sum = sum;
+      this.parser = new CsvParser((row) => {
+        if (row.length !== types.length) throw new CsvChecksumFailure('', 'fields', sum.rows + 1, row.length);
+        sum.add(row);
+        if (this.output) this.projected += this.projection!.map((i) => csvField(row[i] ?? null)).join(',') + '\n';
+      });
+    } else {
+      this.checksum = checksumCsv({ types, version, expectedBytes: entry.bytes });
     }
-    this.parser = new CsvParser((row) => this.onRow(row));
   }
 
   get rowCount(): number {
-    return this.sum.rows;
+    return this.checksum ? this.checksum.rows : this.sum!.rows;
   }
 
-  private onRow(row: CsvRow): void {
-    if (row.length !== this.table.columns.length) {
-      throw damaged(this.entry, `has ${row.length} fields in row ${this.sum.rows + 1} for ${this.table.columns.length} columns`);
+  private explain(error: unknown): Error {
+    if (error instanceof HesapError && error.code === 'SNAPSHOT_INVALID') return error;
+    if (error instanceof CsvChecksumFailure && error.kind === 'fields') {
+      return damaged(this.entry, `has ${error.fields} fields in row ${error.row} for ${this.table.columns.length} columns`);
     }
-    this.sum.add(row);
-    if (this.projection && this.output) this.projected += this.projection.map((i) => csvField(row[i] ?? null)).join(',') + '\n';
+    return damaged(this.entry, `is not valid CSV (${(error as Error).message})`, error);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -137,42 +160,55 @@ class TableDataCheck extends Transform implements RowCounting {
       callback(damaged(this.entry, `inflates past ${this.limit} bytes, more than the manifest declares (${this.entry.bytes})`));
       return;
     }
-    try {
-      this.parser.write(chunk);
-    } catch (error) {
-      callback(error instanceof HesapError && error.code === 'SNAPSHOT_INVALID' ? error : damaged(this.entry, `is not valid CSV (${(error as Error).message})`, error));
+    if (this.checksum) {
+      const room = this.checksum.write(chunk);
+      if (this.output) this.push(chunk);
+      if (room) callback();
+      else this.checksum.drained().then(() => callback(), callback);
       return;
     }
-    if (!this.output) return callback();
-    if (!this.projection) return callback(null, chunk);
+    try {
+      this.parser!.write(chunk);
+    } catch (error) {
+      callback(this.explain(error));
+      return;
+    }
     const text = this.projected;
     this.projected = '';
     callback(null, text.length > 0 ? Buffer.from(text, 'utf8') : undefined);
   }
 
   override _flush(callback: TransformCallback): void {
-    try {
-      this.parser.end();
-    } catch (error) {
-      callback(error instanceof HesapError && error.code === 'SNAPSHOT_INVALID' ? error : damaged(this.entry, `is not valid CSV (${(error as Error).message})`, error));
-      return;
-    }
-    const sha256 = this.hash.digest('hex');
-    const e = this.entry;
-    let problem: string | undefined;
-    if (sha256 !== e.sha256) problem = 'does not match its SHA-256 in the manifest: it was changed or damaged';
-    else if (this.bytes !== e.bytes) problem = `inflates to ${this.bytes} bytes, but the manifest says ${e.bytes}`;
-    else if (this.sum.rows !== e.rows) problem = `holds ${this.sum.rows} rows, but the manifest says ${e.rows}`;
-    else if (this.comparable && this.sum.digest() !== e.checksum) {
-      problem = 'holds rows whose content checksum differs from the manifest';
-    }
-    if (problem) {
-      callback(damaged(e, problem));
-      return;
-    }
-    const rest = this.projected;
-    this.projected = '';
-    callback(null, this.output && rest.length > 0 ? Buffer.from(rest, 'utf8') : undefined);
+    const counted: Promise<CsvChecksumResult> = this.checksum
+      ? this.checksum.end()
+      : Promise.resolve().then(() => {
+          this.parser!.end();
+          return { rows: this.sum!.rows, digest: this.sum!.digest() };
+        });
+    counted.then(
+      (result) => {
+        const sha256 = this.hash.digest('hex');
+        const e = this.entry;
+        let problem: string | undefined;
+        if (sha256 !== e.sha256) problem = 'does not match its SHA-256 in the manifest: it was changed or damaged';
+        else if (this.bytes !== e.bytes) problem = `inflates to ${this.bytes} bytes, but the manifest says ${e.bytes}`;
+        else if (result.rows !== e.rows) problem = `holds ${result.rows} rows, but the manifest says ${e.rows}`;
+        else if (this.comparable && result.digest !== e.checksum) problem = 'holds rows whose content checksum differs from the manifest';
+        if (problem) {
+          callback(damaged(e, problem));
+          return;
+        }
+        const rest = this.projected;
+        this.projected = '';
+        callback(null, this.output && rest.length > 0 ? Buffer.from(rest, 'utf8') : undefined);
+      },
+      (error: unknown) => callback(this.explain(error)),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.checksum?.abort();
+    callback(error);
   }
 }
 

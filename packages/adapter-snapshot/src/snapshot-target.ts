@@ -6,11 +6,12 @@ import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import {
   CONTENT_CHECKSUM_VERSION,
-  ContentChecksum,
-  CsvParser,
+  CsvChecksumFailure,
   HesapError,
+  checksumCsv,
   redactUrl,
-  type CsvRow,
+  type CsvChecksumJob,
+  type CsvChecksumResult,
   type IntrospectOptions,
   type LoadPlan,
   type Note,
@@ -109,7 +110,7 @@ export class SnapshotTarget implements TargetSession {
     if (!this.plan || !this.temp) throw new Error('begin() must come before writeTable()');
     const index = this.plan.tables.findIndex((t) => t.source.name === table.source.name);
     const file = dataFileName(index, table.source.name);
-    const writer = new SnapshotTableWriter(path.join(this.temp, file), table.source, this.options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL);
+    const writer = new SnapshotTableWriter(path.join(this.temp, file), table.source, this.options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL, table.rowCount);
     return {
       stream: writer,
       complete: async (): Promise<TableWriteResult> => {
@@ -194,28 +195,28 @@ export function packageVersion(): string {
 
 /**
  * One table's data file: the CSV is gzipped into `<file>.part` while its SHA-256 (of the
- * gzip bytes), size, row count and content checksum are computed on the way; at the end
- * the file is synced and renamed to `file`.
+ * gzip bytes), size, row count and content checksum are computed on the way (the checksum
+ * on the checksum thread for a big table); at the end the file is synced and renamed to `file`.
  */
 class SnapshotTableWriter extends Writable implements RowCounting {
   private readonly gzip: zlib.Gzip;
   private readonly hash = createHash('sha256');
-  private readonly sum: ContentChecksum;
-  private readonly parser: CsvParser;
+  private readonly checksum: CsvChecksumJob;
   private readonly written: Promise<void>;
   private readonly part: string;
   private bytes = 0;
   private compressedBytes = 0;
+  private result?: CsvChecksumResult;
   private sha256?: string;
 
   constructor(
     private readonly file: string,
     private readonly table: Table,
     level: number,
+    expectedRows: number | undefined,
   ) {
     super();
-    this.sum = new ContentChecksum(table.columns.map((c) => c.type));
-    this.parser = new CsvParser((row) => this.onRow(row));
+    this.checksum = checksumCsv({ types: table.columns.map((c) => c.type), expectedRows });
     this.gzip = zlib.createGzip({ level });
     this.part = `${file}.part`;
     const out = fs.createWriteStream(this.part, { flags: 'wx', mode: FILE_MODE });
@@ -231,50 +232,56 @@ class SnapshotTableWriter extends Writable implements RowCounting {
   }
 
   get rowCount(): number {
-    return this.sum.rows;
-  }
-
-  private onRow(row: CsvRow): void {
-    if (row.length !== this.table.columns.length) {
-      throw new HesapError('INTERNAL', `Table "${this.table.name}", row ${this.sum.rows + 1}: ${row.length} fields for ${this.table.columns.length} columns.`, {
-        table: this.table.name,
-      });
-    }
-    this.sum.add(row);
+    return this.checksum.rows;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    try {
-      this.parser.write(chunk);
-    } catch (error) {
-      callback(error as Error);
+    const room = this.checksum.write(chunk);
+    this.bytes += chunk.length;
+    const gzipRoom = this.gzip.write(chunk);
+    if (room && gzipRoom) {
+      callback();
       return;
     }
-    this.bytes += chunk.length;
-    if (this.gzip.write(chunk)) callback();
-    else this.gzip.once('drain', () => callback());
+    const waits: Promise<unknown>[] = [];
+    if (!room) waits.push(this.checksum.drained());
+    if (!gzipRoom) waits.push(new Promise((resolve) => this.gzip.once('drain', resolve)));
+    Promise.all(waits).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    try {
-      this.parser.end();
-    } catch (error) {
-      callback(error as Error);
-      return;
+    this.checksum.end().then(
+      (result) => {
+        this.result = result;
+        this.gzip.end();
+        this.written.then(() => {
+          try {
+            syncFile(this.part);
+            fs.renameSync(this.part, this.file);
+            callback();
+          } catch (error) {
+            callback(error as Error);
+          }
+        }, callback);
+      },
+      (error: unknown) => callback(this.explain(error)),
+    );
+  }
+
+  private explain(error: unknown): Error {
+    if (error instanceof CsvChecksumFailure && error.kind === 'fields') {
+      return new HesapError('INTERNAL', `Table "${this.table.name}", row ${error.row}: ${error.fields} fields for ${this.table.columns.length} columns.`, {
+        table: this.table.name,
+      });
     }
-    this.gzip.end();
-    this.written.then(() => {
-      try {
-        syncFile(this.part);
-        fs.renameSync(this.part, this.file);
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
-    }, callback);
+    if (error instanceof CsvChecksumFailure) {
+      return new HesapError('INVALID_TEXT', `Table "${this.table.name}", row ${error.row}: ${error.message}`, { table: this.table.name });
+    }
+    return error as Error;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.checksum.abort();
     this.gzip.destroy();
     callback(error);
   }
@@ -282,14 +289,15 @@ class SnapshotTableWriter extends Writable implements RowCounting {
   /** What the manifest says about this file; only once the stream has finished. */
   entry(file: string): SnapshotTableEntry {
     this.sha256 ??= this.hash.digest('hex');
+    const result = this.result!;
     return {
       table: this.table.name,
       file,
-      rows: this.sum.rows,
+      rows: result.rows,
       bytes: this.bytes,
       compressedBytes: this.compressedBytes,
       sha256: this.sha256,
-      checksum: this.sum.digest(),
+      checksum: result.digest,
     };
   }
 }

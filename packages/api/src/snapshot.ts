@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import {
   CONTENT_CHECKSUM_VERSIONS,
-  ContentChecksum,
   HesapError,
+  checksumStream,
   findTable,
   resolvePolicies,
   transfer,
@@ -34,7 +34,6 @@ import {
 import { copy, type CopyResult } from './copy';
 import type { CommonOptions, LogFunction } from './options';
 import { defaultRegistry } from './registry';
-import { consume as consumeCsv } from './verify';
 
 export type { SnapshotInfo, SnapshotProblem, SnapshotTableCheck } from '@hesap/adapter-snapshot';
 
@@ -357,14 +356,14 @@ async function readBack(
       }
       // The manifest's own canonical form when this hesap knows it; else only the row count decides.
       const comparable = CONTENT_CHECKSUM_VERSIONS.includes(manifest.checksumVersion ?? -1);
-      const sum = new ContentChecksum(
-        stored.columns.map((c) => c.type),
-        comparable ? manifest.checksumVersion : undefined,
-      );
-      await consumeCsv(session.readTable(restored), (row) => sum.add(row));
+      const sum = await checksumStream(session.readTable(restored), {
+        types: stored.columns.map((c) => c.type),
+        version: comparable ? manifest.checksumVersion : undefined,
+        expectedBytes: entry.bytes,
+      });
       const merged = report.action !== 'create' && report.action !== 'replace' && report.action !== 'load';
-      const status = merged ? 'merged' : (comparable ? sum.digest() === entry.checksum : sum.rows === entry.rows) ? 'same' : 'different';
-      tables.push({ ...base, status, rows: sum.rows, checksum: sum.digest() });
+      const status = merged ? 'merged' : (comparable ? sum.digest === entry.checksum : sum.rows === entry.rows) ? 'same' : 'different';
+      tables.push({ ...base, status, rows: sum.rows, checksum: sum.digest });
     }
     return { ok: tables.every((t) => t.status === 'same' || t.status === 'merged'), tables };
   } finally {

@@ -47,7 +47,8 @@ export function canonicalField(text: string | null, type: NeutralType): string {
     case 'boolean':
       return /^(t|true|1|y|yes|on)$/i.test(text.trim()) ? 't' : 'f';
     case 'bytes':
-      return text.toLowerCase();
+      // Hex digits: only ASCII letters change (as the byte-reading checksum does it).
+      return /[A-Z]/.test(text) ? text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) : text;
     case 'integer': {
       // Only a text starting with `+`, `0` or `-0` can be spelled otherwise.
       const first = text.charCodeAt(0);
@@ -93,6 +94,19 @@ export function isPlainDecimal(text: string): boolean {
     const c = text.charCodeAt(i);
     if (c < ZERO || c > NINE) return false;
   }
+  return true;
+}
+
+/** `isPlainDecimal` on the bytes `t[0..n)` (the byte-reading checksum); tested to agree with it. */
+export function plainDecimalBytes(t: Uint8Array, n: number): boolean {
+  let i = t[0] === MINUS ? 1 : 0;
+  const first = i;
+  while (i < n && t[i]! >= ZERO && t[i]! <= NINE) i++;
+  const whole = i - first;
+  if (whole === 0 || (whole > 1 && t[first] === ZERO)) return false;
+  if (i === n) return !(first === 1 && whole === 1 && t[1] === ZERO);
+  if (t[i] !== POINT || i + 1 === n || t[n - 1] === ZERO) return false;
+  for (i++; i < n; i++) if (t[i]! < ZERO || t[i]! > NINE) return false;
   return true;
 }
 
@@ -175,6 +189,13 @@ export class ContentChecksum {
       }
     }
     h.finish(this.lanes, true);
+    this.rows++;
+  }
+
+  /** Adds the row whose canonical bytes `hasher` holds (version 3), and starts the hasher over. */
+  addHashed(hasher: Murmur3Utf8): void {
+    if (!this.murmur) throw new HesapError('INTERNAL', `addHashed needs checksum version 3, not ${this.version}.`);
+    hasher.finish(this.lanes, true);
     this.rows++;
   }
 

@@ -12,6 +12,7 @@ export * from './csv/csv-values';
 export * from './planner';
 export * from './engine';
 export * from './checksum';
+export * from './checksum-stream';
 export * from './redact';
 export * from './registry';
 export * from './retry';

@@ -41,15 +41,64 @@ function tailWord(b: Uint8Array, start: number, count: number): number {
   return k;
 }
 
-/** Appends UTF-8 bytes (of strings, or single bytes); hashes what was appended, then starts over. */
+/** Bytes kept before the whole 16-byte blocks among them are hashed: a value of any size takes this much memory. */
+const PENDING_BYTES = 64 * 1024;
+
+/**
+ * Appends UTF-8 bytes (of strings, of byte ranges, or single bytes); `finish` hashes what
+ * was appended and starts over. Whole blocks are hashed as the bytes pile up, so memory
+ * stays small whatever the length.
+ */
 export class Murmur3Utf8 {
-  private bytes = new Uint8Array(1024);
+  private bytes = new Uint8Array(PENDING_BYTES + 4096);
   private length = 0;
+  /** Bytes already hashed (whole blocks) of the current input. */
+  private hashed = 0;
+  private h1 = 0;
+  private h2 = 0;
+  private h3 = 0;
+  private h4 = 0;
 
   /** Appends one byte (0-255). */
   byte(b: number): void {
-    if (this.length === this.bytes.length) this.grow(1);
+    if (this.length === this.bytes.length) this.room(1);
     this.bytes[this.length++] = b;
+  }
+
+  /** Appends `src[start..end)`. */
+  range(src: Uint8Array, start: number, end: number): void {
+    if (end - start < 32) {
+      // A short value: a loop costs less than a view and a copy.
+      if (this.length + (end - start) > this.bytes.length) this.room(end - start);
+      const b = this.bytes;
+      let p = this.length;
+      for (let i = start; i < end; i++) b[p++] = src[i]!;
+      this.length = p;
+      return;
+    }
+    while (end - start > PENDING_BYTES) {
+      this.range(src, start, start + PENDING_BYTES);
+      start += PENDING_BYTES;
+    }
+    if (this.length + (end - start) > this.bytes.length) this.room(end - start);
+    this.bytes.set(src.subarray(start, end), this.length);
+    this.length += end - start;
+  }
+
+  /** Appends `src[start..end)` with ASCII capitals made small (a `bytes` value's hex digits). */
+  lowerRange(src: Uint8Array, start: number, end: number): void {
+    while (end - start > PENDING_BYTES) {
+      this.lowerRange(src, start, start + PENDING_BYTES);
+      start += PENDING_BYTES;
+    }
+    if (this.length + (end - start) > this.bytes.length) this.room(end - start);
+    const b = this.bytes;
+    let p = this.length;
+    for (let i = start; i < end; i++) {
+      const c = src[i]!;
+      b[p++] = c >= 0x41 && c <= 0x5a ? c + 32 : c;
+    }
+    this.length = p;
   }
 
   /**
@@ -58,7 +107,17 @@ export class Murmur3Utf8 {
    */
   text(s: string): void {
     const n = s.length;
-    if (this.length + n * 3 > this.bytes.length) this.grow(n * 3);
+    if (n > PENDING_BYTES / 3) {
+      // In pieces that fit, never splitting a surrogate pair.
+      for (let i = 0; i < n; ) {
+        let end = Math.min(n, i + PENDING_BYTES / 4);
+        if (end < n && s.charCodeAt(end - 1) >= 0xd800 && s.charCodeAt(end - 1) <= 0xdbff) end++;
+        this.text(s.slice(i, end));
+        i = end;
+      }
+      return;
+    }
+    if (this.length + n * 3 > this.bytes.length) this.room(n * 3);
     const b = this.bytes;
     let p = this.length;
     for (let i = 0; i < n; i++) {
@@ -91,10 +150,39 @@ export class Murmur3Utf8 {
     this.length = p;
   }
 
-  private grow(more: number): void {
-    const next = new Uint8Array(Math.max(this.bytes.length * 2, this.length + more));
-    next.set(this.bytes.subarray(0, this.length));
-    this.bytes = next;
+  /** Makes room for `more` bytes: hashes the whole blocks piled up, keeps the rest (under 16 bytes). */
+  private room(more: number): void {
+    if (this.length >= 16) {
+      const whole = this.length - (this.length & 15);
+      this.blocks(whole);
+      this.bytes.copyWithin(0, whole, this.length);
+      this.length -= whole;
+      this.hashed += whole;
+    }
+    if (this.length + more > this.bytes.length) {
+      const next = new Uint8Array(this.length + more + PENDING_BYTES);
+      next.set(this.bytes.subarray(0, this.length));
+      this.bytes = next;
+    }
+  }
+
+  /** Hashes the whole blocks in `bytes[0..end)` (`end` a multiple of 16) into the state. */
+  private blocks(end: number): void {
+    const b = this.bytes;
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let h3 = this.h3;
+    let h4 = this.h4;
+    for (let i = 0; i < end; i += 16) {
+      h1 = (Math.imul(rotl(h1 ^ mixK(word(b, i), C1, 15, C2), 19) + h2, 5) + 0x561ccd1b) | 0;
+      h2 = (Math.imul(rotl(h2 ^ mixK(word(b, i + 4), C2, 16, C3), 17) + h3, 5) + 0x0bcaa747) | 0;
+      h3 = (Math.imul(rotl(h3 ^ mixK(word(b, i + 8), C3, 17, C4), 15) + h4, 5) + 0x96cd1c35) | 0;
+      h4 = (Math.imul(rotl(h4 ^ mixK(word(b, i + 12), C4, 18, C1), 13) + h1, 5) + 0x32ac3b17) | 0;
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+    this.h3 = h3;
+    this.h4 = h4;
   }
 
   /**
@@ -104,26 +192,24 @@ export class Murmur3Utf8 {
    */
   finish(out: Uint32Array, add = false): void {
     const b = this.bytes;
-    const len = this.length;
+    const length = this.length;
+    const len = this.hashed + length;
+    const i = length - (length & 15);
+    this.blocks(i);
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let h3 = this.h3;
+    let h4 = this.h4;
+    this.h1 = this.h2 = this.h3 = this.h4 = 0;
     this.length = 0;
-    let h1 = 0;
-    let h2 = 0;
-    let h3 = 0;
-    let h4 = 0;
-    const blocks = len - (len & 15);
-    let i = 0;
-    for (; i < blocks; i += 16) {
-      h1 = (Math.imul(rotl(h1 ^ mixK(word(b, i), C1, 15, C2), 19) + h2, 5) + 0x561ccd1b) | 0;
-      h2 = (Math.imul(rotl(h2 ^ mixK(word(b, i + 4), C2, 16, C3), 17) + h3, 5) + 0x0bcaa747) | 0;
-      h3 = (Math.imul(rotl(h3 ^ mixK(word(b, i + 8), C3, 17, C4), 15) + h4, 5) + 0x96cd1c35) | 0;
-      h4 = (Math.imul(rotl(h4 ^ mixK(word(b, i + 12), C4, 18, C1), 13) + h1, 5) + 0x32ac3b17) | 0;
-    }
+    this.hashed = 0;
     // The last 1-15 bytes: each word only mixed into its lane.
-    const tail = len & 15;
+    const tail = length & 15;
     if (tail > 12) h4 ^= mixK(tailWord(b, i + 12, tail - 12), C4, 18, C1);
     if (tail > 8) h3 ^= mixK(tailWord(b, i + 8, Math.min(tail - 8, 4)), C3, 17, C4);
     if (tail > 4) h2 ^= mixK(tailWord(b, i + 4, Math.min(tail - 4, 4)), C2, 16, C3);
     if (tail > 0) h1 ^= mixK(tailWord(b, i, Math.min(tail, 4)), C1, 15, C2);
+    // The length modulo 2^32, as the reference's 32-bit length.
     h1 ^= len;
     h2 ^= len;
     h3 ^= len;

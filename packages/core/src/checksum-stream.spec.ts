@@ -1,0 +1,146 @@
+import * as fc from 'fast-check';
+import { ContentChecksum } from './checksum';
+import { CsvChecksumFailure, CsvChecksummer, checksumCsv, type CsvChecksumResult } from './checksum-stream';
+import { parseCsv, type CsvRow } from './csv/csv-parser';
+import type { NeutralType } from './schema';
+
+const TYPES: NeutralType[] = ['integer', 'text', 'decimal', 'boolean', 'bytes', 'json', 'timestamp', 'float'];
+
+/** Values of each type in the spellings sources write, and some they do not (`+5`, `2.50`, `TRUE`, `\xAB`). */
+const text = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 12 }),
+  fc.string({ unit: fc.constantFrom('"', ',', '\n', '\r', 'a', 'ş', '😀', ' ', '\\'), maxLength: 10 }),
+);
+const valueOf: Record<string, fc.Arbitrary<string>> = {
+  integer: fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String), fc.constantFrom('+5', '007', '-0', '0')),
+  text,
+  decimal: fc.oneof(fc.integer({ min: -1e7, max: 1e7 }).map((n) => (n / 100).toFixed(2)), fc.constantFrom('2.50', '-0.0', '1e2', '.5')),
+  boolean: fc.constantFrom('t', 'f', 'true', 'FALSE'),
+  bytes: fc.uint8Array({ maxLength: 8 }).chain((b) => fc.constantFrom('\\x' + Buffer.from(b).toString('hex'), '\\x' + Buffer.from(b).toString('hex').toUpperCase())),
+  json: text.map((t) => JSON.stringify({ t })),
+  timestamp: fc.constantFrom('2024-01-01 10:00:00', '2024-01-01 10:00:00.500', '2024-01-01 10:00:00.5', '1999-12-31 23:59:59.123456'),
+  float: fc.oneof(fc.double().map((d) => String(d)), fc.constantFrom('1.50', '-0', 'Infinity', 'NaN', '1e+30')),
+};
+
+const row = fc.tuple(...TYPES.map((t) => fc.option(valueOf[t]!, { nil: null }))) as unknown as fc.Arbitrary<CsvRow>;
+
+/** PostgreSQL CSV: NULL empty, text quoted (or, where nothing needs quotes, sometimes not), LF or CRLF line ends. */
+function encode(rows: CsvRow[], quoteAll: boolean, crlf: boolean): string {
+  const field = (v: string | null): string => {
+    if (v === null) return '';
+    if (!quoteAll && v !== '' && !/[",\r\n]/.test(v)) return v;
+    return `"${v.replace(/"/g, '""')}"`;
+  };
+  return rows.map((r) => r.map(field).join(',') + (crlf ? '\r\n' : '\n')).join('');
+}
+
+function byStrings(rows: readonly CsvRow[], types = TYPES): CsvChecksumResult {
+  const sum = new ContentChecksum(types);
+  for (const r of rows) sum.add(r);
+  return { rows: sum.rows, digest: sum.digest() };
+}
+
+function byBytes(bytes: Buffer, cuts: number[], types = TYPES, version?: number): CsvChecksumResult {
+  const c = new CsvChecksummer(types, version);
+  let at = 0;
+  for (const cut of [...cuts.map((x) => x % (bytes.length + 1))].sort((a, b) => a - b)) {
+    c.write(bytes.subarray(at, cut));
+    at = cut;
+  }
+  c.write(bytes.subarray(at));
+  return c.end();
+}
+
+describe('CsvChecksummer', () => {
+  it('gives the digest of the parsed rows, however the bytes are cut into chunks', () => {
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 8 }), fc.boolean(), fc.boolean(), fc.array(fc.nat(), { maxLength: 6 }), (rows, quoteAll, crlf, cuts) => {
+        const bytes = Buffer.from(encode(rows, quoteAll, crlf), 'utf8');
+        const parsed = parseCsv(bytes);
+        expect(byBytes(bytes, cuts)).toEqual(byStrings(parsed));
+        expect(byBytes(bytes, cuts, TYPES, 2)).toEqual((() => {
+          const sum = new ContentChecksum(TYPES, 2);
+          for (const r of parsed) sum.add(r);
+          return { rows: sum.rows, digest: sum.digest() };
+        })());
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('keeps a CR at the end of a chunk waiting for its LF across empty chunks', () => {
+    const types: NeutralType[] = ['text'];
+    expect(byBytes(Buffer.from('"a"\r\n"b"\r\n'), [4, 4, 4], types)).toEqual(byStrings([['a'], ['b']], types));
+  });
+
+  it('reads a last row without a line end, and an empty line as one NULL field', () => {
+    expect(byBytes(Buffer.from('1,"a"\n2,"b"'), [3, 7], ['integer', 'text'])).toEqual(byStrings([['1', 'a'], ['2', 'b']], ['integer', 'text']));
+    expect(byBytes(Buffer.from('\n"x"\r\n'), [1, 2], ['text'])).toEqual(byStrings([[null], ['x']], ['text']));
+    expect(byBytes(Buffer.from(''), [], ['text'])).toEqual(byStrings([], ['text']));
+  });
+
+  it('hashes a value of many megabytes in small memory, as the string path does', () => {
+    const big = 'ab"c,ş\n'.repeat(300_000);
+    const bytes = Buffer.from(`1,"${big.replace(/"/g, '""')}"\n`, 'utf8');
+    expect(byBytes(bytes, [5, 100_000, 1_000_001], ['integer', 'text'])).toEqual(byStrings([['1', big]], ['integer', 'text']));
+    const c = new CsvChecksummer(['integer', 'text']);
+    c.write(bytes);
+    // The hasher's buffer never grew past its first size (64 KiB and a little).
+    expect((c as unknown as { hash: { bytes: Uint8Array } }).hash.bytes.length).toBeLessThanOrEqual(64 * 1024 + 4096);
+    expect(c.end().rows).toBe(1);
+  });
+
+  it('names the row whose field count is wrong, and a quote left open', () => {
+    const types: NeutralType[] = ['integer', 'text'];
+    const fields = () => byBytes(Buffer.from('1,"a"\n2,"b",3\n'), [8], types);
+    expect(fields).toThrow(CsvChecksumFailure);
+    expect(fields).toThrow('row 2 has 3 fields for 2 columns');
+    try {
+      fields();
+    } catch (error) {
+      expect(error).toMatchObject({ kind: 'fields', row: 2, fields: 3 });
+    }
+    expect(() => byBytes(Buffer.from('1,"a\n'), [], types)).toThrow(/ends inside a quoted field \(row 1\)/);
+  });
+});
+
+describe('checksumCsv', () => {
+  const rowsOf = (n: number): string => Array.from({ length: n }, (_, i) => `${i},"name ${i} ""q""",${(i / 4).toFixed(2)}\n`).join('');
+  const types: NeutralType[] = ['integer', 'text', 'decimal'];
+
+  /** Chunks of changing sizes (small, 64 KiB, bigger), as gunzip, SQLite and COPY hand them out. */
+  async function run(csv: Buffer, how: 'thread' | 'inline'): Promise<CsvChecksumResult & { threaded: boolean }> {
+    const job = checksumCsv({ types, run: how });
+    const sizes = [16384, 65536, 1000, 200_000, 7];
+    for (let at = 0, k = 0; at < csv.length; k++) {
+      const size = sizes[k % sizes.length]!;
+      if (!job.write(csv.subarray(at, at + size))) await job.drained();
+      at += size;
+    }
+    return { ...(await job.end()), threaded: job.threaded };
+  }
+
+  it('gives the same result on the checksum thread as inline', async () => {
+    const csv = Buffer.from(rowsOf(120_000));
+    const [thread, inline] = await Promise.all([run(csv, 'thread'), run(csv, 'inline')]);
+    expect(thread.threaded).toBe(true);
+    expect(inline.threaded).toBe(false);
+    expect({ ...thread, threaded: 0 }).toEqual({ ...inline, threaded: 0 });
+    expect(thread.rows).toBe(120_000);
+    expect(thread).toMatchObject(byStrings(parseCsv(csv), types));
+  });
+
+  it('reports a bad row from the thread with its row number, and goes on serving other tables', async () => {
+    const csv = Buffer.from(rowsOf(1000) + '5,"x"\n' + rowsOf(10));
+    await expect(run(csv, 'thread')).rejects.toMatchObject({ kind: 'fields', row: 1001, fields: 2 });
+    await expect(run(Buffer.from(rowsOf(10)), 'thread')).resolves.toMatchObject({ rows: 10 });
+  });
+
+  it('chooses the thread by the expected size', () => {
+    const small = checksumCsv({ types, expectedBytes: 1000 });
+    const big = checksumCsv({ types, expectedRows: 1_000_000 });
+    expect([small.threaded, big.threaded]).toEqual([false, true]);
+    small.abort();
+    big.abort();
+  });
+});
