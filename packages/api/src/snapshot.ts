@@ -342,7 +342,11 @@ async function readBack(
   });
   try {
     const names = result.tables.map((t) => t.targetName ?? t.table);
-    const schema = await session.introspect({ profile: true, tables: names });
+    // Tables this restore created hold only values hesap wrote for their declared types: no
+    // need to profile them (the whole database scanned once more). Tables that existed may hold
+    // anything, so then the tables are profiled as any source is.
+    const created = result.tables.every((t) => t.action === 'create');
+    const schema = await session.introspect({ profile: !created, tables: names });
     const tables: RestoredTableCheck[] = [];
     for (const report of result.tables) {
       const entry = manifest.tables.find((e) => e.table === report.table)!;
