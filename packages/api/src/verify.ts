@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import {
-  ContentChecksum,
   CsvParser,
+  checksumStream,
   canonicalField,
   canonicalRow,
   DEFAULT_POLICIES,
@@ -9,6 +9,7 @@ import {
   fitIdentifiers,
   resolvePolicies,
   type AdapterCapabilities,
+  type CsvChecksumResult,
   type Column,
   type NeutralType,
   type SourceSession,
@@ -50,10 +51,9 @@ export async function consume(stream: Readable, onRow: (row: (string | null)[]) 
   parser.end();
 }
 
-async function checksum(session: SourceSession, table: Table, types: NeutralType[]): Promise<ContentChecksum> {
-  const sum = new ContentChecksum(types);
-  await consume(session.readTable(table), (row) => sum.add(row));
-  return sum;
+/** One side's checksum; every table is read whole, so the checksum thread is worth its start. */
+async function checksum(session: SourceSession, table: Table, types: NeutralType[]): Promise<CsvChecksumResult> {
+  return checksumStream(session.readTable(table), { types, run: 'thread' });
 }
 
 interface KeyedRow {
@@ -152,14 +152,15 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       const types = common.map((n) => r.columns.find((c) => c.name === remoteColumn(n))!.type);
       const lt = subset(l, common);
       const rt = subset(r, common.map(remoteColumn));
-      const [ls, rs] = [await checksum(local, lt, types), await checksum(remote, rt, types)];
+      // Both sides at once: the server reads while this process reads the file.
+      const [ls, rs] = await Promise.all([checksum(local, lt, types), checksum(remote, rt, types)]);
       const entry: TableVerification = {
         table: name,
-        status: ls.digest() === rs.digest() ? 'same' : 'different',
+        status: ls.digest === rs.digest ? 'same' : 'different',
         localRows: ls.rows,
         remoteRows: rs.rows,
-        localChecksum: ls.digest(),
-        remoteChecksum: rs.digest(),
+        localChecksum: ls.digest,
+        remoteChecksum: rs.digest,
         differences: [],
         ...(unmatched.length > 0 ? { unmatchedColumns: [...new Set(unmatched)] } : {}),
       };
