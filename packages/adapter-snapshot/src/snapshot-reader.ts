@@ -46,7 +46,8 @@ export function openTableData(dir: string, entry: SnapshotTableEntry, table: Tab
   const fd = openWithSize(dir, entry);
   const hash = createHash('sha256');
   const file = fs.createReadStream('', { fd, autoClose: true, highWaterMark: 256 * 1024 });
-  const gunzip = zlib.createGunzip();
+  // 64 KiB chunks (zlib's default is 16 KiB): a quarter of the calls through every stream after it.
+  const gunzip = zlib.createGunzip({ chunkSize: 64 * 1024 });
   const limit = Math.min(entry.bytes, options.maxTableBytes ?? DEFAULT_MAX_TABLE_BYTES);
   const check = new TableDataCheck(entry, table, hash, limit, options);
   file.on('data', (chunk) => hash.update(chunk as Buffer));

@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
-import { ContentChecksum } from './checksum';
-import { CsvChecksumFailure, CsvChecksummer, checksumCsv, type CsvChecksumResult } from './checksum-stream';
+import { ContentChecksum, canonicalField } from './checksum';
+import { CsvChecksumFailure, CsvChecksummer, canonicalBytesInto, checksumCsv, type CsvChecksumResult } from './checksum-stream';
+import { Murmur3Utf8 } from './murmur3';
 import { parseCsv, type CsvRow } from './csv/csv-parser';
 import type { NeutralType } from './schema';
 
@@ -50,6 +51,41 @@ function byBytes(bytes: Buffer, cuts: number[], types = TYPES, version?: number)
   c.write(bytes.subarray(at));
   return c.end();
 }
+
+describe('canonicalBytesInto', () => {
+  const spelled: Array<[NeutralType, string[]]> = [
+    ['decimal', ['0', '1', '9', '.', '-', '+', 'e', ' ']],
+    ['integer', ['0', '1', '-', '+', ' ']],
+    ['timestamp', ['0', '5', '.', ':', '-', '+', 'Z', ' ']],
+    ['boolean', ['t', 'f', 'r', 'T']],
+  ];
+  it.each(spelled)('writes what canonicalField gives a %s, or nothing and false, whatever follows the value in the buffer', (type, letters) => {
+    const hashOf = (feed: (h: Murmur3Utf8) => void): string => {
+      const h = new Murmur3Utf8();
+      const out = new Uint32Array(4);
+      feed(h);
+      h.finish(out);
+      return out.join(',');
+    };
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...letters), maxLength: 9 }), fc.string({ unit: fc.constantFrom(...letters), maxLength: 4 }), (text, after) => {
+        // A reused buffer: stale bytes after the value must not count.
+        const bytes = Buffer.from(text + after);
+        const h = new Murmur3Utf8();
+        if (canonicalBytesInto(bytes, text.length, type, h)) {
+          const out = new Uint32Array(4);
+          h.finish(out);
+          expect(out.join(',')).toBe(hashOf((x) => x.text(canonicalField(text, type))));
+        } else {
+          const out = new Uint32Array(4);
+          h.finish(out);
+          expect(out.join(',')).toBe(hashOf(() => undefined));
+        }
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+});
 
 describe('CsvChecksummer', () => {
   it('gives the digest of the parsed rows, however the bytes are cut into chunks', () => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ContentChecksum, CONTENT_CHECKSUM_VERSION, canonicalField, plainDecimalBytes } from './checksum';
+import { ContentChecksum, CONTENT_CHECKSUM_VERSION, canonicalField } from './checksum';
 import { Murmur3Utf8 } from './murmur3';
 import { CsvParser } from './csv/csv-parser';
 import type { NeutralType } from './schema';
@@ -94,31 +94,78 @@ const MINUS = 0x2d;
 const POINT = 0x2e;
 const ZERO = 0x30;
 
+const isDigit = (c: number): boolean => c >= ZERO && c <= 0x39;
+
 /**
- * The common spellings whose canonical form is themselves, checked on the bytes (the same
- * tests `canonicalField` makes on text): an integer not starting with `+`, `0` or `-0` (or
- * `0` itself), a plain decimal (`isPlainDecimal`), `t`/`f`, a time without a fraction.
+ * Writes the canonical form of a value to `h` straight from its bytes `t[0..n)`, for the
+ * common spellings (the same result `canonicalField` gives their text, property-tested):
+ * integers not starting with `+`, `0` or `-0`; decimals of plain digits (leading zeros,
+ * trailing zeros of the fraction and the sign of zero dropped here); `t`/`f`; times whose
+ * fraction is already trimmed. False, with nothing written: the text goes through
+ * `canonicalField`.
  */
-function alreadyCanonical(t: Uint8Array, n: number, type: NeutralType): boolean {
+export function canonicalBytesInto(t: Uint8Array, n: number, type: NeutralType, h: Murmur3Utf8): boolean {
   if (n === 0) return false;
   const first = t[0]!;
   switch (type) {
     case 'integer':
-      if (first === PLUS) return false;
-      if (first === ZERO) return n === 1;
-      return !(first === MINUS && t[1] === ZERO);
+      if (first === PLUS || (first === ZERO && n > 1) || (first === MINUS && t[1] === ZERO)) return false;
+      break;
     case 'decimal':
-      return plainDecimalBytes(t, n);
+      return decimalInto(t, n, h);
     case 'boolean':
-      return n === 1 && (first === 0x74 || first === 0x66);
+      if (n !== 1 || (first !== 0x74 && first !== 0x66)) return false;
+      break;
     case 'time':
     case 'timestamp':
-    case 'timestamptz':
-      for (let i = 0; i < n; i++) if (t[i] === POINT) return false;
-      return true;
+    case 'timestamptz': {
+      let point = 0;
+      while (point < n && t[point] !== POINT) point++;
+      if (point < n) {
+        let j = point + 1;
+        while (j < n && isDigit(t[j]!)) j++;
+        const zoneOrEnd = j === n || t[j] === PLUS || t[j] === MINUS || t[j] === 0x5a;
+        // `.500`, `.` before the zone or the end are trimmed by canonicalField; the rest is kept.
+        if (!zoneOrEnd || j === point + 1 || t[j - 1] === ZERO) return false;
+        // A second point: left to canonicalField.
+        for (let k = j; k < n; k++) if (t[k] === POINT) return false;
+      }
+      break;
+    }
     default:
       return false;
   }
+  h.range(t, 0, n);
+  return true;
+}
+
+/** A decimal of plain digits (`[+-]digits[.digits]`) in canonical form; false for anything else (exponents, NaN, spaces). */
+function decimalInto(t: Uint8Array, n: number, h: Murmur3Utf8): boolean {
+  let i = t[0] === MINUS || t[0] === PLUS ? 1 : 0;
+  const negative = t[0] === MINUS;
+  let wholeStart = i;
+  while (i < n && isDigit(t[i]!)) i++;
+  const wholeEnd = i;
+  let fractionStart = i;
+  let fractionEnd = i;
+  if (i < n) {
+    if (t[i] !== POINT) return false;
+    fractionStart = ++i;
+    while (i < n && isDigit(t[i]!)) i++;
+    fractionEnd = i;
+    if (i !== n) return false;
+  }
+  if (wholeEnd === wholeStart && fractionEnd === fractionStart) return false;
+  while (wholeStart < wholeEnd && t[wholeStart] === ZERO) wholeStart++;
+  while (fractionEnd > fractionStart && t[fractionEnd - 1] === ZERO) fractionEnd--;
+  if (negative && (wholeStart < wholeEnd || fractionEnd > fractionStart)) h.byte(MINUS);
+  if (wholeStart === wholeEnd) h.byte(ZERO);
+  else h.range(t, wholeStart, wholeEnd);
+  if (fractionEnd > fractionStart) {
+    h.byte(POINT);
+    h.range(t, fractionStart, fractionEnd);
+  }
+  return true;
 }
 
 /**
@@ -284,8 +331,7 @@ export class CsvChecksummer {
       const type = this.types[this.field]!;
       const t = this.scratch;
       const n = this.scratchLength;
-      if (alreadyCanonical(t, n, type)) this.hash.range(t, 0, n);
-      else this.hash.text(canonicalField(t.toString('utf8', 0, n), type));
+      if (!canonicalBytesInto(t, n, type, this.hash)) this.hash.text(canonicalField(t.toString('utf8', 0, n), type));
     }
     this.scratchLength = 0;
     this.some = false;
@@ -414,6 +460,9 @@ interface HelperReply {
 
 interface ActiveJob {
   inFlight: number;
+  /** Chunks copied and not yet sent. */
+  batch?: Uint8Array;
+  batchLength: number;
   rows: number;
   waiters: Array<() => void>;
   finished?: { resolve: (r: CsvChecksumResult) => void; reject: (e: unknown) => void };
@@ -457,7 +506,7 @@ class ChecksumHelper {
 
   start(types: readonly NeutralType[], version: number): CsvChecksumJob {
     const id = ++this.next;
-    const job: ActiveJob = { inFlight: 0, rows: 0, waiters: [] };
+    const job: ActiveJob = { inFlight: 0, batchLength: 0, rows: 0, waiters: [] };
     this.jobs.set(id, job);
     if (this.jobs.size === 1) this.worker.ref();
     this.worker.postMessage({ job: id, types, version });
@@ -469,11 +518,13 @@ class ChecksumHelper {
       write: (chunk) => {
         if (!this.jobs.has(id) || job.outcome) return true;
         job.inFlight += chunk.length;
-        // A copy, moved to the helper: the caller goes on using its buffer (it is also gzipped,
-        // or written). The helper sends the memory back with its reply, for the next chunk.
-        const copy = this.buffer(chunk.length);
-        copy.set(chunk);
-        this.worker.postMessage({ job: id, chunk: copy }, [copy.buffer as ArrayBuffer]);
+        // Copied, so the caller goes on using its buffer (it is also gzipped, or written); small
+        // chunks (gunzip hands out 16 KiB) are gathered into one message of 64 KiB or more.
+        if (job.batch && job.batchLength + chunk.length > job.batch.byteLength) this.send(id, job);
+        job.batch ??= new Uint8Array(this.memory(chunk.length));
+        job.batch.set(chunk, job.batchLength);
+        job.batchLength += chunk.length;
+        if (job.batchLength >= SPARE_BYTES) this.send(id, job);
         return job.inFlight < IN_FLIGHT_BYTES;
       },
       drained: () => (job.inFlight < IN_FLIGHT_BYTES || job.outcome ? Promise.resolve() : new Promise<void>((resolve) => job.waiters.push(resolve))),
@@ -485,9 +536,11 @@ class ChecksumHelper {
             return;
           }
           job.finished = { resolve, reject };
+          this.send(id, job);
           this.worker.postMessage({ job: id, end: true });
         }),
       abort: () => {
+        job.batch = undefined;
         if (!this.jobs.has(id)) return;
         this.worker.postMessage({ job: id, abort: true });
         this.settle(id, { error: new Error('aborted') });
@@ -495,11 +548,20 @@ class ChecksumHelper {
     };
   }
 
-  /** A buffer of exactly `size` bytes over memory that went to the helper before, when there is some big enough. */
-  private buffer(size: number): Uint8Array {
+  /** Memory of at least `size` bytes (and SPARE_BYTES): given back by the helper before, when there is some big enough. */
+  private memory(size: number): ArrayBuffer {
     const i = this.spare.findIndex((b) => b.byteLength >= size);
-    const memory = i < 0 ? new ArrayBuffer(Math.max(size, SPARE_BYTES)) : this.spare.splice(i, 1)[0]!;
-    return new Uint8Array(memory, 0, size);
+    return i < 0 ? new ArrayBuffer(Math.max(size, SPARE_BYTES)) : this.spare.splice(i, 1)[0]!;
+  }
+
+  /** Moves the job's gathered chunks to the helper (the helper sends the memory back with its reply). */
+  private send(id: number, job: ActiveJob): void {
+    const batch = job.batch;
+    if (!batch) return;
+    job.batch = undefined;
+    const chunk = new Uint8Array(batch.buffer, 0, job.batchLength);
+    job.batchLength = 0;
+    this.worker.postMessage({ job: id, chunk }, [batch.buffer as ArrayBuffer]);
   }
 
   private reply(m: HelperReply): void {

@@ -97,19 +97,6 @@ export function isPlainDecimal(text: string): boolean {
   return true;
 }
 
-/** `isPlainDecimal` on the bytes `t[0..n)` (the byte-reading checksum); tested to agree with it. */
-export function plainDecimalBytes(t: Uint8Array, n: number): boolean {
-  let i = t[0] === MINUS ? 1 : 0;
-  const first = i;
-  while (i < n && t[i]! >= ZERO && t[i]! <= NINE) i++;
-  const whole = i - first;
-  if (whole === 0 || (whole > 1 && t[first] === ZERO)) return false;
-  if (i === n) return !(first === 1 && whole === 1 && t[1] === ZERO);
-  if (t[i] !== POINT || i + 1 === n || t[n - 1] === ZERO) return false;
-  for (i++; i < n; i++) if (t[i]! < ZERO || t[i]! > NINE) return false;
-  return true;
-}
-
 /**
  * A decimal in plain digits, exactly: `1.5e-07` and `0.00000015` are the same value,
  * `2.50` and `2.5` too; no digit is ever rounded (no conversion to a double).

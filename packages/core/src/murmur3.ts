@@ -41,6 +41,8 @@ function tailWord(b: Uint8Array, start: number, count: number): number {
   return k;
 }
 
+const CAPITALS = /[A-Z]/;
+
 /** Bytes kept before the whole 16-byte blocks among them are hashed: a value of any size takes this much memory. */
 const PENDING_BYTES = 64 * 1024;
 
@@ -87,6 +89,11 @@ export class Murmur3Utf8 {
 
   /** Appends `src[start..end)` with ASCII capitals made small (a `bytes` value's hex digits). */
   lowerRange(src: Uint8Array, start: number, end: number): void {
+    // Hex from PostgreSQL and hesap is already small: found by a native scan, then copied whole.
+    if (!CAPITALS.test(Buffer.from(src.buffer, src.byteOffset + start, end - start).toString('latin1'))) {
+      this.range(src, start, end);
+      return;
+    }
     while (end - start > PENDING_BYTES) {
       this.lowerRange(src, start, start + PENDING_BYTES);
       start += PENDING_BYTES;
