@@ -172,6 +172,14 @@ describe('checksumCsv', () => {
     await expect(run(Buffer.from(rowsOf(10)), 'thread')).resolves.toMatchObject({ rows: 10 });
   });
 
+  it('takes a value of megabytes in a number-typed column (made into one string) on the thread too', async () => {
+    const huge = '0'.repeat(6_000_000) + '1.50';
+    const csv = Buffer.from(`1,"x",${huge}\n2,"y",\n`);
+    const [thread, inline] = await Promise.all([run(csv, 'thread'), run(csv, 'inline')]);
+    expect({ ...thread, threaded: 0 }).toEqual({ ...inline, threaded: 0 });
+    expect(thread).toMatchObject(byStrings([['1', 'x', '1.5'], ['2', 'y', null]], types));
+  });
+
   it('chooses the thread by the expected size', () => {
     const small = checksumCsv({ types, expectedBytes: 1000 });
     const big = checksumCsv({ types, expectedRows: 1_000_000 });

@@ -487,7 +487,10 @@ class ChecksumHelper {
         ChecksumHelper.unavailable = true;
         return undefined;
       }
-      ChecksumHelper.current = new ChecksumHelper(new Worker(file, { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16, stackSizeMb: 1 } }));
+      // A small young generation: the helper makes little garbage (text is hashed from the
+      // bytes). The old generation is left unbounded: a huge number-typed value is still made
+      // into one string for canonicalField.
+      ChecksumHelper.current = new ChecksumHelper(new Worker(file, { resourceLimits: { maxYoungGenerationSizeMb: 2, stackSizeMb: 1 } }));
     }
     return ChecksumHelper.current;
   }
