@@ -6,9 +6,10 @@ import {
   CONTENT_CHECKSUM_VERSIONS,
   ContentChecksum,
   CsvChecksumFailure,
-  CsvParser,
+  type CsvParser,
   HesapError,
   checksumCsv,
+  countedRows,
   type CsvChecksumJob,
   type CsvChecksumResult,
   type RowCounting,
@@ -131,11 +132,8 @@ class TableDataCheck extends Transform implements RowCounting {
         if (i < 0) throw new HesapError('TABLE_MISSING', `Table "${table.name}" has no column "${n}" in the snapshot.`, { table: table.name, column: n });
         return i;
       });
-      const sum = new ContentChecksum(types, version);
-      this.sum = sum;
-      this.parser = new CsvParser((row) => {
-        if (row.length !== types.length) throw new CsvChecksumFailure('', 'fields', sum.rows + 1, row.length);
-        sum.add(row);
+      this.sum = new ContentChecksum(types, version);
+      this.parser = countedRows(this.sum, (row) => {
         if (this.output) this.projected += this.projection!.map((i) => csvField(row[i] ?? null)).join(',') + '\n';
       });
     } else {

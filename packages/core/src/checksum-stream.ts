@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ContentChecksum, CONTENT_CHECKSUM_VERSION, canonicalField } from './checksum';
 import { Murmur3Utf8 } from './murmur3';
-import { CsvParser } from './csv/csv-parser';
+import { CsvParser, type CsvRow } from './csv/csv-parser';
 import type { NeutralType } from './schema';
 
 /**
@@ -181,15 +181,17 @@ export class CsvChecksummer {
   private readonly ways: Way[];
   /** Fields begun in the current row. */
   private field = 0;
-  /** Within a field: 0 not begun, 1 begun (unquoted text or a closed quote), 2 inside quotes, 3 a quote inside quotes seen last. */
+  /**
+   * Within a field: 0 not begun (so far NULL), 1 begun (text, or a closed quote), 2 inside
+   * quotes, 3 a quote inside quotes seen last.
+   */
   private state = 0;
-  /** The field held bytes, or was quoted (so it is not NULL). */
-  private some = false;
   private crLast = false;
   /** A Canonical field's bytes. */
   private scratch = Buffer.allocUnsafeSlow(64);
   private scratchLength = 0;
-  private fallback?: ContentChecksum;
+  /** Version 2 only: rows parsed into strings, as that version hashed them. */
+  private parser?: CsvParser;
 
   constructor(
     private readonly types: readonly NeutralType[],
@@ -201,13 +203,13 @@ export class CsvChecksummer {
 
   /** Rows checksummed so far. */
   get rows(): number {
-    return this.fallback ? this.fallback.rows : this.sum.rows;
+    return this.sum.rows;
   }
 
   write(chunk: Buffer | Uint8Array): void {
     const b = chunk instanceof Buffer ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.version !== 3) {
-      this.legacy();
+      this.parser ??= countedRows(this.sum);
       this.guard(() => this.parser!.write(b));
       return;
     }
@@ -216,7 +218,7 @@ export class CsvChecksummer {
     let i = 0;
     if (this.crLast) {
       this.crLast = false;
-      if (n > 0 && b[0] === LF) i = 1;
+      if (b[0] === LF) i = 1;
     }
     while (i < n) {
       if (this.state === 2) {
@@ -258,7 +260,6 @@ export class CsvChecksummer {
       if (j === n) return;
       if (c === QUOTE) {
         this.begin();
-        this.some = true;
         this.state = 2;
       } else if (c === COMMA) {
         this.endField();
@@ -275,9 +276,9 @@ export class CsvChecksummer {
 
   end(): CsvChecksumResult {
     if (this.version !== 3) {
-      const legacy = this.legacy();
+      this.parser ??= countedRows(this.sum);
       this.guard(() => this.parser!.end());
-      return { rows: legacy.rows, digest: legacy.digest() };
+      return { rows: this.sum.rows, digest: this.sum.digest() };
     }
     if (this.state === 2) {
       throw new CsvChecksumFailure(`CSV data ends inside a quoted field (row ${this.sum.rows + 1}).`, 'csv', this.sum.rows + 1);
@@ -297,7 +298,6 @@ export class CsvChecksummer {
   }
 
   private take(b: Buffer, start: number, end: number): void {
-    this.some = true;
     const way = this.ways[this.field];
     if (way === Way.Bytes || way === undefined) this.hash.range(b, start, end);
     else if (way === Way.Lower) this.hash.lowerRange(b, start, end);
@@ -318,13 +318,7 @@ export class CsvChecksummer {
   private endField(): void {
     if (this.state === 0) {
       // Nothing at all: NULL.
-      if (this.field > 0) {
-        this.hash.byte(0);
-        this.hash.byte(COMMA);
-      }
-      this.hash.byte(0);
-      this.hash.byte(NULL_LETTER);
-    } else if (!this.some) {
+      this.begin();
       this.hash.byte(0);
       this.hash.byte(NULL_LETTER);
     } else if (this.ways[this.field] === Way.Canonical) {
@@ -334,7 +328,6 @@ export class CsvChecksummer {
       if (!canonicalBytesInto(t, n, type, this.hash)) this.hash.text(canonicalField(t.toString('utf8', 0, n), type));
     }
     this.scratchLength = 0;
-    this.some = false;
     this.state = 0;
     this.field++;
   }
@@ -349,24 +342,6 @@ export class CsvChecksummer {
     this.field = 0;
   }
 
-  private parser?: CsvParser;
-
-  /** Version 2 (older snapshots): rows parsed into strings and hashed as before. */
-  private legacy(): ContentChecksum {
-    if (!this.fallback) {
-      const sum = new ContentChecksum(this.types, this.version);
-      const fields = this.types.length;
-      this.fallback = sum;
-      this.parser = new CsvParser((row) => {
-        if (row.length !== fields) {
-          throw new CsvChecksumFailure(`row ${sum.rows + 1} has ${row.length} fields for ${fields} columns`, 'fields', sum.rows + 1, row.length);
-        }
-        sum.add(row);
-      });
-    }
-    return this.fallback;
-  }
-
   private guard(step: () => void): void {
     try {
       step();
@@ -377,6 +352,21 @@ export class CsvChecksummer {
   }
 }
 
+/**
+ * A string parser that adds each row to `sum` (and hands it to `onRow`), failing with
+ * `CsvChecksumFailure` on a row with another number of fields than `sum`'s columns.
+ */
+export function countedRows(sum: ContentChecksum, onRow?: (row: CsvRow) => void): CsvParser {
+  const fields = sum.columns;
+  return new CsvParser((row) => {
+    if (row.length !== fields) {
+      throw new CsvChecksumFailure(`row ${sum.rows + 1} has ${row.length} fields for ${fields} columns`, 'fields', sum.rows + 1, row.length);
+    }
+    sum.add(row);
+    onRow?.(row);
+  });
+}
+
 /** One table's checksum in progress. */
 export interface CsvChecksumJob {
   /** Whether the rows are checksummed on the helper thread. */
@@ -384,7 +374,7 @@ export interface CsvChecksumJob {
   /** Rows checksummed so far (on the helper: as of its last reply), for progress. */
   readonly rows: number;
   /** Hands on a chunk (the caller may reuse it afterwards). False: wait for `drained()` before the next. */
-  write(chunk: Buffer): boolean;
+  write(chunk: Uint8Array): boolean;
   /** Resolves once fewer chunks are in flight (at once inline). */
   drained(): Promise<void>;
   /** The result once every chunk is checksummed; rejects with `CsvChecksumFailure` (or a helper's failure). */
@@ -411,8 +401,7 @@ export async function checksumStream(stream: AsyncIterable<Buffer | Uint8Array>,
   const job = checksumCsv(options);
   try {
     for await (const chunk of stream) {
-      const b = chunk instanceof Buffer ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      if (!job.write(b)) await job.drained();
+      if (!job.write(chunk)) await job.drained();
     }
   } catch (error) {
     job.abort();

@@ -48,7 +48,7 @@ export function canonicalField(text: string | null, type: NeutralType): string {
       return /^(t|true|1|y|yes|on)$/i.test(text.trim()) ? 't' : 'f';
     case 'bytes':
       // Hex digits: only ASCII letters change (as the byte-reading checksum does it).
-      return /[A-Z]/.test(text) ? text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) : text;
+      return text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
     case 'integer': {
       // Only a text starting with `+`, `0` or `-0` can be spelled otherwise.
       const first = text.charCodeAt(0);
@@ -196,6 +196,11 @@ export class ContentChecksum {
       for (let i = 0; i < 4; i++) this.lanes[i] = this.lanes[i]! + digest.readUInt32LE(i * 4);
     }
     this.rows++;
+  }
+
+  /** How many fields each row has. */
+  get columns(): number {
+    return this.types.length;
   }
 
   /** `rows:hex`, comparable across databases (for checksums of one version). */
