@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { HesapError, quoteIdent, quoteQualified, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
 import { explainDriverError, mapQueryError } from './postgres-errors';
 import { PostgresIntrospector } from './postgres-introspector';
+import { copyOut } from './copy-out';
 
 /**
  * Reads PostgreSQL tables with `COPY ... TO STDOUT (FORMAT csv)`, all inside one
@@ -58,7 +58,7 @@ export class PostgresSource implements SourceSession {
   readTable(table: Table): Readable {
     if (this.failed) throw mapQueryError(this.failed, { table: table.name });
     const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
-    const stream = this.client.query(copyTo(`COPY ${quoteQualified(this.schema, table.name)} (${columns}) TO STDOUT (FORMAT csv)`));
+    const stream = this.client.query(copyOut(`COPY ${quoteQualified(this.schema, table.name)} (${columns}) TO STDOUT (FORMAT csv)`));
     let ended = false;
     stream.on('end', () => (ended = true));
     // A COPY cut short leaves the connection mid-protocol: it must be discarded, not reused.

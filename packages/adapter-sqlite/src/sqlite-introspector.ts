@@ -383,7 +383,10 @@ export class SqliteIntrospector {
     const r = this.info.get(tableName)!.rowidName;
     const whole = () => this.db.prepare(from).raw(true).safeIntegers(true).get() as Array<bigint | null>;
     if (!this.helpers || !r) return whole().map((v) => v ?? 0n);
-    const [lo, hi] = this.db.prepare(`SELECT min(${r}), max(${r}) FROM ${quoteIdent(tableName)}`).raw(true).safeIntegers(true).get() as [bigint | null, bigint | null];
+    // Two subqueries: SQLite reads a lone min() or max() of the rowid off the b-tree's edge,
+    // but min() and max() in one SELECT scan the whole table.
+    const t = quoteIdent(tableName);
+    const [lo, hi] = this.db.prepare(`SELECT (SELECT min(${r}) FROM ${t}), (SELECT max(${r}) FROM ${t})`).raw(true).safeIntegers(true).get() as [bigint | null, bigint | null];
     if (lo === null || hi === null || hi - lo < BigInt(PARALLEL_MIN_ROWS)) return whole().map((v) => v ?? 0n);
     const ranges = splitRange(lo, hi, this.helpers.size + 1);
     const sql = `${from} WHERE ${r} BETWEEN ? AND ?`;
