@@ -83,8 +83,10 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** 1234567 -> "1,234,567" (toLocaleString would load ICU's number data: 20 ms of a status). */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  if (!Number.isSafeInteger(n)) return String(n);
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 export { redactUrl };

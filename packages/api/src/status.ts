@@ -48,6 +48,9 @@ async function side(adapter: Adapter, location: string | undefined, options: Sta
     const tables: Record<string, number> = {};
     for (const table of selectTables(schema, undefined, undefined).filter((t) => wanted(t.name, options))) {
       tables[table.name] = await session.countRows(table);
+      // SQLite counts on this thread: between tables, the other side's replies get read
+      // and its next query sent, so the server counts while SQLite does.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return { configured: true, location: shown, reachable: true, latencyMs, serverVersion: session.server?.version, tls: session.server?.tls, tables };
   } catch (error) {
@@ -74,9 +77,11 @@ function wanted(name: string, options: StatusOptions): boolean {
 export async function status(options: StatusOptions): Promise<StatusResult> {
   const localAdapter = options.local ? defaultRegistry.forLocation(options.local) : undefined;
   const remoteAdapter = options.remote ? defaultRegistry.forLocation(options.remote) : undefined;
-  const [local, remote] = await Promise.all([
+  // The remote first: its connection is on its way while the local file is read.
+  const remotePending = remoteAdapter ? side(remoteAdapter, options.remote, options) : Promise.resolve<SideStatus>({ configured: false, reachable: false });
+  const [remote, local] = await Promise.all([
+    remotePending,
     localAdapter ? side(localAdapter, options.local, options) : Promise.resolve<SideStatus>({ configured: false, reachable: false }),
-    remoteAdapter ? side(remoteAdapter, options.remote, options) : Promise.resolve<SideStatus>({ configured: false, reachable: false }),
   ]);
   const names = [...new Set([...Object.keys(local.tables ?? {}), ...Object.keys(remote.tables ?? {})])].sort();
   const tables = names.map((table) => {
