@@ -6,6 +6,7 @@ import {
   buildLoadDatabase,
   createDatabaseOn,
   createTestDatabase,
+  dumpSqlite,
   generateTestCertificates,
   jsonOf,
   pgFingerprint,
@@ -96,6 +97,11 @@ describe('TLS and sslmode', () => {
     const run = await runHesap(['db', 'push', '--local', local, '--remote', urlWith(base, { sslmode: 'verify-full', sslrootcert: certs.ca }), '--mode', 'replace', '--yes', '--json']);
     expect(run.code).toBe(0);
     expect((await pgFingerprint(db)).children!.rows).toBe(400);
+    // And back: the pull reads COPY TO off the TLS socket.
+    const back = path.join(tmp.dir, 'back.db');
+    const pulled = await runHesap(['db', 'pull', '--local', back, '--remote', urlWith(base, { sslmode: 'verify-full', sslrootcert: certs.ca }), '--yes', '--json']);
+    expect(pulled.code).toBe(0);
+    expect(dumpSqlite(back).tables).toEqual(dumpSqlite(local).tables);
   });
 
   it.each([
