@@ -38,10 +38,7 @@ function decodeAll(chunks: Buffer[]): { data: Buffer; rest: Buffer; failed: bool
   const rest: Buffer[] = [];
   let failed = false;
   for (const chunk of chunks) {
-    if (decoder.done) {
-      rest.push(chunk);
-      continue;
-    }
+    // Chunks after the end come back whole as rest.
     const r = decoder.decode(chunk);
     data.push(Buffer.from(r.data));
     if (r.rest) rest.push(r.rest);
