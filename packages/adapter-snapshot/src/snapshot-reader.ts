@@ -81,14 +81,25 @@ function openWithSize(dir: string, entry: SnapshotTableEntry): number {
 export async function checkTableFile(dir: string, entry: SnapshotTableEntry): Promise<void> {
   const fd = openWithSize(dir, entry);
   const hash = createHash('sha256');
+  // One buffer read into again and again: a read stream's new buffer per chunk is memory
+  // that waits for a collection (hundreds of MB for a big snapshot).
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
   try {
-    for await (const chunk of fs.createReadStream('', { fd, autoClose: false, highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+    for (;;) {
+      const n = await readInto(fd, buffer);
+      if (n === 0) break;
+      hash.update(buffer.subarray(0, n));
+    }
   } catch (error) {
     throw damaged(entry, `cannot be read (${(error as Error).message})`, error);
   } finally {
     fs.closeSync(fd);
   }
   if (hash.digest('hex') !== entry.sha256) throw damaged(entry, 'does not match its SHA-256 in the manifest: it was changed or damaged');
+}
+
+function readInto(fd: number, buffer: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, buffer, 0, buffer.length, null, (error, n) => (error ? reject(error) : resolve(n))));
 }
 
 function damaged(entry: SnapshotTableEntry, what: string, cause?: unknown): SnapshotInvalidError {

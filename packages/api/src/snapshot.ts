@@ -334,18 +334,20 @@ async function readBack(
   result: CopyResult,
   registry: AdapterRegistry,
 ): Promise<SnapshotRestoreResult['check']> {
+  // Tables this restore created hold only values hesap wrote for their declared types: no
+  // need to profile them (the whole database scanned once more), nor to start the adapter's
+  // helpers for a profile. Tables that existed may hold anything, so then the tables are
+  // profiled as any source is.
+  const created = result.tables.every((t) => t.action === 'create');
   const adapter = registry.forLocation(options.to);
   const session = await adapter.openSource(options.to, {
     connectTimeoutSeconds: options.connectTimeoutSeconds,
     log: options.log,
     policies: resolvePolicies({ typeMismatch: 'text', invalidText: 'replace' }),
+    profile: !created,
   });
   try {
     const names = result.tables.map((t) => t.targetName ?? t.table);
-    // Tables this restore created hold only values hesap wrote for their declared types: no
-    // need to profile them (the whole database scanned once more). Tables that existed may hold
-    // anything, so then the tables are profiled as any source is.
-    const created = result.tables.every((t) => t.action === 'create');
     const schema = await session.introspect({ profile: !created, tables: names });
     const tables: RestoredTableCheck[] = [];
     for (const report of result.tables) {

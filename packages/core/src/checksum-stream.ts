@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ContentChecksum, CONTENT_CHECKSUM_VERSION, canonicalField } from './checksum';
+import { chunksPassed } from './chunk-memory';
 import { Murmur3Utf8 } from './murmur3';
 import { CsvParser, type CsvRow } from './csv/csv-parser';
 import type { NeutralType } from './schema';
@@ -401,7 +402,9 @@ export async function checksumStream(stream: AsyncIterable<Buffer | Uint8Array>,
   const job = checksumCsv(options);
   try {
     for await (const chunk of stream) {
-      if (!job.write(chunk)) await job.drained();
+      const more = job.write(chunk);
+      chunksPassed(chunk.length);
+      if (!more) await job.drained();
     }
   } catch (error) {
     job.abort();

@@ -12,6 +12,7 @@ import type {
   TargetSession,
 } from './contract';
 import { resolvePolicies } from './contract';
+import { chunksPassed } from './chunk-memory';
 import { connectionStalled, HesapError, withTable } from './errors';
 import { planLoad, selectTables } from './planner';
 import type { Note } from './schema';
@@ -89,6 +90,7 @@ class ProgressTap extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
+    chunksPassed(chunk.length);
     const now = Date.now();
     this.lastActivity = now;
     if (now - this.last >= this.intervalMs) {

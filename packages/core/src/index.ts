@@ -13,6 +13,7 @@ export * from './planner';
 export * from './engine';
 export * from './checksum';
 export * from './checksum-stream';
+export * from './chunk-memory';
 export * from './redact';
 export * from './registry';
 export * from './retry';
