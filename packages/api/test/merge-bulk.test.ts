@@ -177,4 +177,38 @@ describe('merge: a bulk insert checks foreign keys once, and puts them back as t
       await reader.end();
     }
   });
+
+  /** Tables of the target with column statistics (what ANALYZE leaves for the planner). */
+  async function analysed(): Promise<string[]> {
+    const rows = await pg.query<{ t: string }>(`SELECT DISTINCT tablename AS t FROM pg_stats WHERE schemaname = 'public' ORDER BY 1`);
+    return rows.map((r) => r.t);
+  }
+
+  it('a target table without statistics is analysed before its merge (the planner would guess)', async () => {
+    // Ten rows each: far below autovacuum's threshold, so nothing has analysed them.
+    expect(await analysed()).toEqual([]);
+    localFile(big, ORDERS);
+    await push({ local: big, remote: pg.url, sourceId: 'app' });
+    expect(await analysed()).toEqual(['orders', 'users']);
+  });
+
+  it('a table another session holds for its own ANALYZE does not hold the push up: it merges without statistics', async () => {
+    localFile(big, ORDERS);
+    const other = new Client({ connectionString: pg.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('LOCK TABLE orders IN SHARE UPDATE EXCLUSIVE MODE');
+      const result = await push({ local: big, remote: pg.url, sourceId: 'app' });
+      const orders = result.tables.find((t) => t.table === 'orders')!;
+      expect([orders.inserted, orders.unchanged, orders.skipped.length]).toEqual([ORDERS - 10, 10, 0]);
+      await other.query('COMMIT');
+      // users was free and got its statistics; orders went on without.
+      expect(await analysed()).toEqual(['users']);
+      const [n] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM orders');
+      expect(n!.n).toBe(String(ORDERS));
+    } finally {
+      await other.end();
+    }
+  });
 });
