@@ -156,26 +156,34 @@ describe('merge: a bulk insert checks foreign keys once, and puts them back as t
     expect(after.map((k) => k.oid)).not.toEqual(before.map((k) => k.oid));
   });
 
-  it('a parent table in use (a reader holds a lock on it) does not hold the push up: the rows go in checked one by one', async () => {
+  /**
+   * Pushes `big` while another session, in an open transaction, holds `lock`; checks the
+   * orders went in (10 were there already) and returns once the other session has committed.
+   */
+  async function pushWhileLocked(lock: string): Promise<void> {
     localFile(big, ORDERS);
-    const keys = await ordersKeys(pg);
-    const reader = new Client({ connectionString: pg.url });
-    await reader.connect();
+    const other = new Client({ connectionString: pg.url });
+    await other.connect();
     try {
-      // A long report reading users: dropping a foreign key that points at users would have to wait for it.
-      await reader.query('BEGIN');
-      await reader.query('LOCK TABLE users IN ACCESS SHARE MODE');
+      await other.query('BEGIN');
+      await other.query(lock);
       const result = await push({ local: big, remote: pg.url, sourceId: 'app' });
       const orders = result.tables.find((t) => t.table === 'orders')!;
       expect([orders.inserted, orders.unchanged, orders.skipped.length]).toEqual([ORDERS - 10, 10, 0]);
-      await reader.query('COMMIT');
-      // The same constraints as before, never dropped.
-      expect(await ordersKeys(pg)).toEqual(keys);
-      const [n] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM orders');
-      expect(n!.n).toBe(String(ORDERS));
+      await other.query('COMMIT');
     } finally {
-      await reader.end();
+      await other.end();
     }
+    const [n] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM orders');
+    expect(n!.n).toBe(String(ORDERS));
+  }
+
+  it('a parent table in use (a reader holds a lock on it) does not hold the push up: the rows go in checked one by one', async () => {
+    const keys = await ordersKeys(pg);
+    // A long report reading users: dropping a foreign key that points at users would have to wait for it.
+    await pushWhileLocked('LOCK TABLE users IN ACCESS SHARE MODE');
+    // The same constraints as before, never dropped.
+    expect(await ordersKeys(pg)).toEqual(keys);
   });
 
   /** Tables of the target with column statistics (what ANALYZE leaves for the planner). */
@@ -193,22 +201,8 @@ describe('merge: a bulk insert checks foreign keys once, and puts them back as t
   });
 
   it('a table another session holds for its own ANALYZE does not hold the push up: it merges without statistics', async () => {
-    localFile(big, ORDERS);
-    const other = new Client({ connectionString: pg.url });
-    await other.connect();
-    try {
-      await other.query('BEGIN');
-      await other.query('LOCK TABLE orders IN SHARE UPDATE EXCLUSIVE MODE');
-      const result = await push({ local: big, remote: pg.url, sourceId: 'app' });
-      const orders = result.tables.find((t) => t.table === 'orders')!;
-      expect([orders.inserted, orders.unchanged, orders.skipped.length]).toEqual([ORDERS - 10, 10, 0]);
-      await other.query('COMMIT');
-      // users was free and got its statistics; orders went on without.
-      expect(await analysed()).toEqual(['users']);
-      const [n] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM orders');
-      expect(n!.n).toBe(String(ORDERS));
-    } finally {
-      await other.end();
-    }
+    await pushWhileLocked('LOCK TABLE orders IN SHARE UPDATE EXCLUSIVE MODE');
+    // users was free and got its statistics; orders went on without.
+    expect(await analysed()).toEqual(['users']);
   });
 });
