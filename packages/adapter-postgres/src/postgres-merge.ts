@@ -220,13 +220,22 @@ export class TableMerge {
   private async analyzeIfNoStatistics(): Promise<void> {
     const known = await this.run(`SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = $1 AND tablename = $2) AS any`, [this.schema, this.plan.target.name]);
     if (known.rows[0]?.any) return;
+    await this.withShortLockWait('hesap_analyze', () => this.run(`ANALYZE ${this.name}`));
+  }
+
+  /**
+   * Runs `work` in a savepoint with a lock wait of SET_ASIDE_LOCK_WAIT_MS; undefined (and
+   * nothing done) when a lock was not to be had in that time (55P03). The push's own lock
+   * timeout applies again afterwards (a released savepoint would keep the short one).
+   */
+  private async withShortLockWait<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
     const before = (await this.run(`SELECT current_setting('lock_timeout') AS v`)).rows[0].v as string;
-    const done = await inSavepoint((sql) => this.run(sql), 'hesap_analyze', '55P03', async () => {
+    const done = await inSavepoint((sql) => this.run(sql), name, '55P03', async () => {
       await this.run(`SELECT set_config('lock_timeout', $1, true)`, [`${SET_ASIDE_LOCK_WAIT_MS}ms`]);
-      await this.run(`ANALYZE ${this.name}`);
+      return work();
     });
-    // A released savepoint keeps its settings: the push's own lock timeout again.
     if (done) await this.run(`SELECT set_config('lock_timeout', $1, true)`, [before]);
+    return done;
   }
 
   /** Source key columns of a staged row (before any rewrite). */
@@ -464,15 +473,9 @@ export class TableMerge {
     if (rows * 4 < Number(size.rows[0]?.n ?? 0)) return [];
     const keys = await foreignKeysOf((sql, values) => this.run(sql, values), this.schema, [this.plan.target.name]);
     if (keys.length === 0) return [];
-    const before = (await this.run(`SELECT current_setting('lock_timeout') AS v`)).rows[0].v as string;
-    // Busy (55P03: someone holds a lock on the table or a parent): keep the keys; the rows go in checked one by one.
-    const dropped = await inSavepoint((sql) => this.run(sql), 'hesap_set_aside', '55P03', async () => {
-      await this.run(`SELECT set_config('lock_timeout', $1, true)`, [`${SET_ASIDE_LOCK_WAIT_MS}ms`]);
-      return dropConstraints((sql) => this.run(sql), this.schema, keys);
-    });
-    if (!dropped) return [];
-    await this.run(`SELECT set_config('lock_timeout', $1, true)`, [before]);
-    return dropped.value;
+    // Busy (someone holds a lock on the table or a parent): keep the keys; the rows go in checked one by one.
+    const dropped = await this.withShortLockWait('hesap_set_aside', () => dropConstraints((sql) => this.run(sql), this.schema, keys));
+    return dropped?.value ?? [];
   }
 
   /**
