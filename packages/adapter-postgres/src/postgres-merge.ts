@@ -67,8 +67,9 @@ export interface StageInfo {
   remapped: number;
   /**
    * SQL, given the child's columns, that is true when no parent row with that source key is
-   * part of the push and not skipped: neither in the stage nor set aside from it. Two NOT
-   * EXISTS, so that PostgreSQL joins each table once (anti-joins) rather than probing per row.
+   * part of the push and not skipped: neither in the stage nor set aside from it. One
+   * anti-join, or a range test when the keys are every whole number from the lowest to the
+   * highest (see `TableMerge.keyRange`).
    */
   absent: (child: readonly string[]) => string;
   /** Rows set aside from the stage as identical to the target row of the same key. */
@@ -111,6 +112,15 @@ function equal(a: readonly string[], b: readonly string[]): string {
   return a.map((x, i) => `${x} = ${b[i]}`).join(' AND ');
 }
 
+const WHOLE = /^-?\d+$/;
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+
+/** SQL: `value` (not NULL) lies outside the key range. */
+function outside(value: string, range: { min: string; max: string }): string {
+  return `(${value} < ${quoteLiteral(range.min)}::bigint OR ${value} > ${quoteLiteral(range.max)}::bigint)`;
+}
+
 function allNotNull(parts: readonly string[]): string {
   return parts.map((p) => `${p} IS NOT NULL`).join(' AND ');
 }
@@ -134,6 +144,10 @@ export class TableMerge {
    */
   private readonly kept: string;
   private keptRows = 0;
+  /** The stage's source key index is unique (source keys should be; a stage that breaks this gets a plain index). */
+  private uniqueKeys = false;
+  /** Set at the end of the merge: the pushed rows' keys are every whole number in `[min, max]`. */
+  private keyRange?: { min: string; max: string };
   private baseline?: { key: string | undefined };
   /** The target keys already taken, for content pairing. */
   private readonly claimed: string;
@@ -264,7 +278,7 @@ export class TableMerge {
       sourceKey: (a) => this.sourceKey(a),
       targetKey: (a) => this.targetKey(a),
       remapped,
-      absent: (child) => this.absent(child),
+      absent: (child) => (this.keyRange ? outside(child[0]!, this.keyRange) : this.absent(child)),
       kept: this.keptRows,
     };
   }
@@ -280,6 +294,28 @@ export class TableMerge {
       `NOT EXISTS (SELECT 1 FROM (SELECT ${this.sourceKey('p')[0]} AS k FROM ${this.stage} p WHERE p.${quoteIdent(H.skip)} IS NULL` +
       ` UNION ALL SELECT k.k FROM ${this.kept} k) u WHERE u.k = ${child[0]})`
     );
+  }
+
+  /**
+   * For a single whole-number key, when no row was skipped: the lowest and highest source
+   * key of the pushed rows (stage and set aside), if the rows hold every key between them.
+   * Then a child's parent is absent exactly when its value lies outside that range, a test
+   * on the child's rows alone: the benchmark's 2 million bills against a million orders took
+   * about 1.5 s as an anti-join. Keys are distinct (unique index; set-aside rows left the
+   * stage), so `keyed` distinct keys from min to max fill it when max - min + 1 = keyed.
+   */
+  private async wholeKeyRange(keyed: number): Promise<{ min: string; max: string } | undefined> {
+    const key = this.table.columns.find((c) => c.name === this.pk[0]);
+    if (this.pk.length !== 1 || key?.type !== 'integer' || !this.uniqueKeys) return undefined;
+    const count = BigInt(keyed) + BigInt(this.keptRows);
+    if (count === 0n) return undefined;
+    const sk = this.sourceKey('s')[0]!;
+    const kept = this.keptRows > 0 ? ` UNION ALL SELECT min(k.k), max(k.k) FROM ${this.kept} k` : '';
+    const r = await this.run(`SELECT min(lo)::text AS min, max(hi)::text AS max FROM (SELECT min(${sk}) AS lo, max(${sk}) AS hi FROM ${this.stage} s${kept}) b`);
+    const { min, max } = r.rows[0] as { min: string | null; max: string | null };
+    if (min === null || max === null || !WHOLE.test(min) || !WHOLE.test(max)) return undefined;
+    if (BigInt(min) < INT8_MIN || BigInt(max) > INT8_MAX || BigInt(max) - BigInt(min) + 1n !== count) return undefined;
+    return { min, max };
   }
 
   /**
@@ -306,7 +342,13 @@ export class TableMerge {
       await this.run(`UPDATE ${s} SET ${this.keptKeys.map((c, i) => `${quoteIdent(H.key(i))} = ${quoteIdent(c)}`).join(', ')}`);
     }
     // Children (and self-references) look rows up by their source key: index it.
-    if (this.pk.length > 0) await this.run(`CREATE INDEX ON ${s} (${this.sourceKeyColumns().join(', ')})`);
+    if (this.pk.length > 0) {
+      const keyColumns = this.sourceKeyColumns().join(', ');
+      // Unique, as source keys are: then a count tells whether the keys leave gaps (keyRange).
+      const unique = await inSavepoint((sql) => this.run(sql), 'hesap_stage_key', '23505', () => this.run(`CREATE UNIQUE INDEX ON ${s} (${keyColumns})`));
+      this.uniqueKeys = unique !== undefined;
+      if (!this.uniqueKeys) await this.run(`CREATE INDEX ON ${s} (${keyColumns})`);
+    }
     await this.analyze(s);
 
     // 1. Foreign keys: check, then rewrite through the parents' maps.
@@ -404,9 +446,10 @@ export class TableMerge {
             ` count(*) FILTER (WHERE ${compared})::int AS compared, count(*) FILTER (WHERE s.${skip} IS NOT NULL)::int AS skipped,` +
             ` count(*) FILTER (WHERE ${this.inserting('s')} AND s.${how} = 'insert-remapped')::int AS new_ids,` +
             (this.surrogate ? ` count(*) FILTER (WHERE ${matched} AND s.${tgt} <> s.${quoteIdent(this.pk[0]!)})::int AS moved` : ' 0 AS moved') +
+            `, ${this.pk.length === 1 ? `count(${this.sourceKey('s')[0]})` : '0'}::int AS keyed` +
             ` FROM ${s} s`,
         )
-      ).rows[0] as { planned: number; matched: number; compared: number; skipped: number; new_ids: number; moved: number };
+      ).rows[0] as { planned: number; matched: number; compared: number; skipped: number; new_ids: number; moved: number; keyed: number };
     let counts = await tally();
     const restore = await this.setAsideForeignKeys(counts.planned);
     const insert = (tail: string) =>
@@ -455,6 +498,7 @@ export class TableMerge {
       skipped,
     };
     if (differing > 0) result.differing = differing;
+    if (counts.skipped === 0) this.keyRange = await this.wholeKeyRange(counts.keyed);
     return { result, info: this.info(newIds + moved), pendingCycles };
   }
 
