@@ -100,6 +100,19 @@ describe('the types hashed byte for byte', () => {
     fc.assert(fc.property(fc.string({ maxLength: 20 }), (text) => expect(canonicalField(text, 'bytes')).toBe(text.replace(/[A-Z]/g, (c) => c.toLowerCase()))), { numRuns: 500 });
   });
 
+  it('a bytes value gets the same checksum by bytes as by strings: any case, any length, non-ASCII too', () => {
+    const chars = fc.constantFrom('A', 'F', 'a', 'f', '0', '9', 'Z', '\\', 'x', 'À', 'Þ', 'ş', '😀', '"', ',');
+    // Lengths past 32 bytes (the short-value loop) and past 64 KiB (the hasher's pending bytes).
+    const long = fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 5000 })).map(([b, n]) => '\\x' + Buffer.from(b).toString('hex').toUpperCase().repeat(n));
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: chars, maxLength: 80 }), long), fc.array(fc.nat(), { maxLength: 3 }), (value, cuts) => {
+        const csv = Buffer.from(`"${value.replace(/"/g, '""')}"\n`, 'utf8');
+        expect(byBytes(csv, cuts, ['bytes'])).toEqual(byStrings([[value]], ['bytes']));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('the byte path and the string path agree on every type', () => {
     for (const type of NEUTRAL_TYPES) {
       const text = type === 'bytes' ? '\\xAbCd' : 'Ab 1.50 +07 t';

