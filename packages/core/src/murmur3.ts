@@ -95,7 +95,7 @@ export class Murmur3Utf8 {
       this.lowerRange(src, start, start + PENDING_BYTES);
       start += PENDING_BYTES;
     }
-    // Hex from PostgreSQL and hesap is already small: found by a native scan, then copied whole.
+    // Hex from PostgreSQL and from hesap's CSV encoder is already small: found by a native scan, then copied whole.
     const text = Buffer.from(src.buffer, src.byteOffset + start, end - start).toString('latin1');
     if (!CAPITALS.test(text)) {
       this.range(src, start, end);
