@@ -115,7 +115,7 @@ async function main() {
   };
   for (const d of Object.values(datasets)) d.title = d.id === 'orders' ? `orders table (${d.rows.toLocaleString('en')} rows)` : `whole database (${d.tables.length} tables, ${d.rows.toLocaleString('en')} rows)`;
   const db = (ds, role) => `hesap_bench_${ds}_${role}`;
-  const HALF = 'hesap_bench_half';
+  const halfOf = (ds) => `hesap_bench_half_${ds.id}`;
   const url = (name) => databaseUrl(pgUrl, name);
   const created = new Set();
   const createDb = async (name, template) => {
@@ -208,11 +208,13 @@ async function main() {
     log(`merge: ${support.merge.ok ? 'yes' : support.merge.reason}; snapshot: ${support.snapshot.ok ? 'yes' : support.snapshot.reason}`);
   }
   const wanted = (id) => !o.only || o.only.some((f) => id.includes(f));
-  if (support.merge.ok && selectedDatasets.some((ds) => wanted(`${ds.id}.push.merge`))) {
+  const mergeSets = support.merge.ok ? selectedDatasets.filter((ds) => wanted(`${ds.id}.push.merge`)) : [];
+  if (mergeSets.length > 0) {
     // A target holding half the rows: the first half of the orders with their items and
     // bills, half the memberships, every user and group (the parents of the rest). Made
-    // in SQLite and pushed by hesap, so its tables are the ones hesap makes.
-    log(`preparing ${HALF} (half the rows, untimed)`);
+    // in SQLite and pushed by hesap, so its tables are the ones hesap makes. Each data set
+    // gets the same tables its replace target has: for the orders alone, the orders table
+    // alone (no users or groups, so no foreign keys), as the replace target was made.
     const halfFile = path.join(tmpDir, 'half.db');
     fs.copyFileSync(file, halfFile);
     const h = new Database(halfFile);
@@ -224,11 +226,14 @@ async function main() {
         `DELETE FROM orders WHERE id > ${half}; DELETE FROM group_members WHERE group_id % 2 = 0;`,
     );
     h.close();
-    // Pushed with --mode merge (the default), as a user's earlier push would have been, so
-    // the target remembers which rows came from this source (hesap's identity map).
-    await createDb(HALF);
-    const r = hesapResult(await measure({ ...hesap(['db', 'push', '--mode', 'merge', '--yes', '--local', halfFile, '--remote', url(HALF), '--json']), cwd: tmpDir, tmpDir }));
-    if (r.error) throw new Error(`pushing the half database failed: ${r.error}`);
+    for (const ds of mergeSets) {
+      log(`preparing ${halfOf(ds)} (half the rows, untimed)`);
+      // Pushed with --mode merge (the default), as a user's earlier push would have been, so
+      // the target remembers which rows came from this source (hesap's identity map).
+      await createDb(halfOf(ds));
+      const r = hesapResult(await measure({ ...hesap(['db', 'push', '--mode', 'merge', '--yes', '--local', halfFile, '--remote', url(halfOf(ds)), '--json', ...tablesFlag(ds)]), cwd: tmpDir, tmpDir }));
+      if (r.error) throw new Error(`pushing the half database failed: ${r.error}`);
+    }
     fs.rmSync(halfFile, { force: true });
   }
   const snapshots = {};
@@ -288,7 +293,7 @@ async function main() {
       label: 'hesap db push --mode merge (target holds half)',
       kind: 'hesap',
       unavailable: support.merge.ok ? undefined : support.merge.reason,
-      setup: () => createDb(db(ds.id, 'merge'), HALF),
+      setup: () => createDb(db(ds.id, 'merge'), halfOf(ds)),
       command: () => hesap(['db', 'push', '--mode', 'merge', '--yes', '--json', '--local', file, '--remote', url(db(ds.id, 'merge')), ...tablesFlag(ds)]),
       check: () => checkPg(ds, db(ds.id, 'merge')),
     });

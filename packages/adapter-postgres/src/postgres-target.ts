@@ -161,8 +161,13 @@ export class PostgresTarget implements TargetSession {
   writeTable(table: TablePlan): TableWrite {
     if (!this.client) throw new Error('begin() must come before writeTable()');
     const client = this.client;
-    if (table.action === 'merge' || table.action === 'upsert' || table.action === 'append') {
-      const merge = new TableMerge(client, this.schema, table, this.plan!.merge ?? { sourceId: 'default', update: false, strict: false }, this.stages, this.stages.size, this.loaded);
+    if (isStaged(table)) {
+      const plan = this.plan!;
+      const merge = new TableMerge(client, this.schema, table, plan.merge ?? { sourceId: 'default', update: false, strict: false }, this.stages, this.stages.size, {
+        loaded: this.loaded,
+        referenced: plan.tables.some((t) => isStaged(t) && t.target.foreignKeys.some((fk) => fk.references.table === table.target.name)),
+        leftOut: table.target.foreignKeys.filter((fk) => this.foreignKeyProblem(table.target, fk)),
+      });
       // Queued on the connection ahead of the COPY; its error, if any, is reported by complete().
       const staged = client.query(merge.createStageSql()).then(
         () => undefined,
@@ -369,4 +374,9 @@ function createdMeanwhile(error: unknown, table: string): HesapError | undefined
     retriable: true,
     hints: ['Another push into the same database ran at the same time. Run the command again: it will see the table.'],
   });
+}
+
+/** Tables whose rows go through a staging table (see TableMerge) rather than straight in by COPY. */
+function isStaged(table: TablePlan): boolean {
+  return table.action === 'merge' || table.action === 'upsert' || table.action === 'append';
 }

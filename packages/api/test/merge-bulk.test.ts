@@ -156,6 +156,26 @@ describe('merge: a bulk insert checks foreign keys once, and puts them back as t
     expect(after.map((k) => k.oid)).not.toEqual(before.map((k) => k.oid));
   });
 
+  it('the same collision in a small push, with the keys left in place: the first of the two goes in', async () => {
+    await pg.query('CREATE UNIQUE INDEX orders_ref ON orders (ref)');
+    localFile(small, 14, `UPDATE orders SET ref = 'R-2' WHERE id IN (12, 13);`);
+    const before = await ordersKeys(pg);
+
+    const result = await push({ local: small, remote: pg.url, sourceId: 'app' });
+
+    const orders = result.tables.find((t) => t.table === 'orders')!;
+    expect([orders.inserted, orders.unchanged, orders.skipped.length]).toEqual([3, 10, 1]);
+    expect(orders.skipped[0]).toMatchObject({ sourceKey: 'id=13', reason: 'it conflicts with a row that exists in the target' });
+    const rows = await pg.query<{ id: number; ref: string | null }>(`SELECT id::int AS id, ref FROM orders WHERE id > 10 ORDER BY id`);
+    expect(rows).toEqual([
+      { id: 11, ref: null },
+      { id: 12, ref: 'R-2' },
+      { id: 14, ref: null },
+    ]);
+    // Too few rows for the bulk path: the keys were never dropped.
+    expect(await ordersKeys(pg)).toEqual(before);
+  });
+
   /**
    * Pushes `big` while another session, in an open transaction, holds `lock`; checks the
    * orders went in (10 were there already) and returns once the other session has committed.

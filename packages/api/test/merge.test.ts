@@ -488,3 +488,27 @@ describe('a cycle of foreign keys, under rows paired by content', () => {
     ]);
   });
 });
+
+describe('a table merged into a new target without its parents', () => {
+  const { local, target } = localAndTarget('merge-orphan-table', SCHEMA + SEED + LOCAL_CHANGES);
+
+  it('is created without the foreign keys it cannot have, as --mode create does, and takes every row', async () => {
+    // orders points at users and groups; neither is pushed nor in the target.
+    const first = await push({ local, remote: target().url, tables: ['orders'] });
+    expect(totals(first)).toEqual([['orders', 3, 0, 0]]);
+    const leftOut = first.notes.filter((n) => n.code === 'FOREIGN_KEY_SKIPPED' && n.table === 'orders').map((n) => n.message);
+    expect(leftOut).toHaveLength(2);
+    expect(leftOut).toEqual(expect.arrayContaining([expect.stringContaining('points at "groups"'), expect.stringContaining('points at "users"')]));
+    expect(await target().query(`SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'f'`)).toEqual([{ n: 0 }]);
+    const rows = await target().query<{ id: number; group_id: number; creator_id: number }>(`SELECT id, group_id, creator_id FROM orders ORDER BY id`);
+    expect(rows.map((r) => [Number(r.id), Number(r.group_id), Number(r.creator_id)])).toEqual([
+      [1, 1, 1],
+      [2, 2, 5],
+      [3, 1, 1],
+    ]);
+    // The table exists now, still without those keys: the next push merges into it and finds every row there.
+    const again = await push({ local, remote: target().url, tables: ['orders'] });
+    expect(totals(again)).toEqual([['orders', 0, 0, 0]]);
+    expect(table(again, 'orders').unchanged).toBe(3);
+  });
+});
