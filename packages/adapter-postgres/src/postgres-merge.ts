@@ -163,6 +163,8 @@ export class TableMerge {
    */
   private readonly kept: string;
   private keptRows = 0;
+  /** The lowest and highest key among the rows set aside (whole numbers: surrogate keys only). */
+  private keptBounds?: { min: bigint; max: bigint };
   /** The stage's source key index is unique (source keys should be; a stage that breaks this gets a plain index). */
   private uniqueKeys = false;
   /** Set at the end of the merge: the pushed rows' keys are every whole number in `[min, max]`. */
@@ -321,19 +323,21 @@ export class TableMerge {
    * on the child's rows alone: the benchmark's 2 million bills against a million orders took
    * about 1.5 s as an anti-join. Keys are distinct (unique index; set-aside rows left the
    * stage), so `keyed` distinct keys from min to max fill it when max - min + 1 = keyed.
+   * The bounds come from the tally (stage) and from setting rows aside: no scan of its own.
    */
-  private async wholeKeyRange(keyed: number): Promise<{ min: string; max: string } | undefined> {
+  private wholeKeyRange(keyed: number, stageMin: string | null, stageMax: string | null): { min: string; max: string } | undefined {
     const key = this.table.columns.find((c) => c.name === this.pk[0]);
     if (this.pk.length !== 1 || key?.type !== 'integer' || !this.uniqueKeys) return undefined;
     const count = BigInt(keyed) + BigInt(this.keptRows);
     if (count === 0n) return undefined;
-    const sk = this.sourceKey('s')[0]!;
-    const kept = this.keptRows > 0 ? ` UNION ALL SELECT min(k.k), max(k.k) FROM ${this.kept} k` : '';
-    const r = await this.run(`SELECT min(lo)::text AS min, max(hi)::text AS max FROM (SELECT min(${sk}) AS lo, max(${sk}) AS hi FROM ${this.stage} s${kept}) b`);
-    const { min, max } = r.rows[0] as { min: string | null; max: string | null };
-    if (min === null || max === null || !WHOLE.test(min) || !WHOLE.test(max)) return undefined;
-    if (BigInt(min) < INT8_MIN || BigInt(max) > INT8_MAX || BigInt(max) - BigInt(min) + 1n !== count) return undefined;
-    return { min, max };
+    const bounds = [stageMin, stageMax].every((v) => v !== null && WHOLE.test(v)) ? [BigInt(stageMin!), BigInt(stageMax!)] : keyed > 0 ? undefined : [];
+    if (!bounds) return undefined;
+    if (this.keptBounds) bounds.push(this.keptBounds.min, this.keptBounds.max);
+    if (bounds.length === 0) return undefined;
+    const min = bounds.reduce((a, b) => (b < a ? b : a));
+    const max = bounds.reduce((a, b) => (b > a ? b : a));
+    if (min < INT8_MIN || max > INT8_MAX || max - min + 1n !== count) return undefined;
+    return { min: String(min), max: String(max) };
   }
 
   /**
@@ -469,9 +473,23 @@ export class TableMerge {
             ` count(*) FILTER (WHERE ${this.inserting('s')} AND s.${how} = 'insert-remapped')::int AS new_ids,` +
             (this.surrogate ? ` count(*) FILTER (WHERE ${matched} AND s.${tgt} <> s.${quoteIdent(this.pk[0]!)})::int AS moved` : ' 0 AS moved') +
             `, ${this.pk.length === 1 ? `count(${this.sourceKey('s')[0]})` : '0'}::int AS keyed` +
+            // The bounds of the source keys (for keyRange), and the highest key that stays the same (for the identity baseline).
+            (this.pk.length === 1 ? `, min(${this.sourceKey('s')[0]})::text AS key_min, max(${this.sourceKey('s')[0]})::text AS key_max` : ', NULL AS key_min, NULL AS key_max') +
+            (this.surrogate ? `, max(s.${quoteIdent(this.pk[0]!)}) FILTER (WHERE ${this.targetKey('s')[0]} = s.${quoteIdent(this.pk[0]!)} AND s.${skip} IS NULL)::text AS same_max` : ', NULL AS same_max') +
             ` FROM ${s} s`,
         )
-      ).rows[0] as { planned: number; matched: number; compared: number; skipped: number; new_ids: number; moved: number; keyed: number };
+      ).rows[0] as {
+        planned: number;
+        matched: number;
+        compared: number;
+        skipped: number;
+        new_ids: number;
+        moved: number;
+        keyed: number;
+        key_min: string | null;
+        key_max: string | null;
+        same_max: string | null;
+      };
     let counts = await tally();
     const restore = await this.setAsideForeignKeys(counts.planned);
     // Every new row was checked against the target's keys above, so a plain INSERT (no sort, no
@@ -511,7 +529,7 @@ export class TableMerge {
     const { new_ids: newIds, moved } = counts;
     const matchedCount = counts.matched + this.keptRows;
     const skipped = counts.skipped > 0 ? await this.skippedRows() : [];
-    if (this.surrogate && mode === 'merge') await this.remember(newIds + moved > 0);
+    if (this.surrogate && mode === 'merge') await this.remember(newIds + moved > 0, counts.same_max);
     const result: TableWriteResult = {
       table: this.plan.source.name,
       received,
@@ -522,7 +540,8 @@ export class TableMerge {
       skipped,
     };
     if (differing > 0) result.differing = differing;
-    if (counts.skipped === 0) this.keyRange = await this.wholeKeyRange(counts.keyed);
+    // Only children use the range (see info().absent).
+    if (counts.skipped === 0 && this.context.referenced) this.keyRange = this.wholeKeyRange(counts.keyed, counts.key_min, counts.key_max);
     return { result, info: this.info(newIds + moved), pendingCycles };
   }
 
@@ -718,14 +737,20 @@ export class TableMerge {
     if (this.keptRows === 0) {
       await this.run(`CREATE TEMP TABLE IF NOT EXISTS ${this.kept} ON COMMIT DROP AS SELECT s.${pk} AS k FROM ${s} s WITH NO DATA`);
     }
+    // Their count and bounds come back with them (for the range test and the identity baseline).
     const moved = await this.run(
       `WITH same AS (DELETE FROM ${s} s USING ${this.name} t` +
-        ` WHERE ${this.open()} AND t.${pk} = s.${pk}${condition} AND ${this.sameValues('t', 's', valueCols)} RETURNING s.${pk} AS k)` +
-        ` INSERT INTO ${this.kept} (k) SELECT k FROM same`,
+        ` WHERE ${this.open()} AND t.${pk} = s.${pk}${condition} AND ${this.sameValues('t', 's', valueCols)} RETURNING s.${pk} AS k),` +
+        ` moved AS (INSERT INTO ${this.kept} (k) SELECT k FROM same)` +
+        ` SELECT count(*)::int AS n, min(k)::text AS lo, max(k)::text AS hi FROM same`,
       values,
     );
-    const n = moved.rowCount ?? 0;
+    const { n, lo, hi } = moved.rows[0] as { n: number; lo: string | null; hi: string | null };
     this.keptRows += n;
+    if (lo !== null && hi !== null) {
+      const [min, max] = [BigInt(lo), BigInt(hi)];
+      this.keptBounds = this.keptBounds ? { min: min < this.keptBounds.min ? min : this.keptBounds.min, max: max > this.keptBounds.max ? max : this.keptBounds.max } : { min, max };
+    }
     if (n > 0 && this.context.referenced) {
       // Children look their parents up here: indexed, with statistics for the planner.
       await this.run(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`hesap_kept_${this.index}_k`)} ON ${this.kept} (k)`);
@@ -869,7 +894,7 @@ export class TableMerge {
   }
 
   /** Writes the identity map: entries where the key changed, and the baseline below which it did not. */
-  private async remember(changedKeys: boolean): Promise<void> {
+  private async remember(changedKeys: boolean, stageSameMax: string | null): Promise<void> {
     const s = this.stage;
     const pk = quoteIdent(this.pk[0]!);
     const target = this.targetKey('s')[0]!;
@@ -887,10 +912,13 @@ export class TableMerge {
       `(SELECT s.${pk} AS k FROM ${s} s WHERE ${target} = s.${pk} AND s.${quoteIdent(H.skip)} IS NULL` +
       (this.keptRows > 0 ? ` UNION ALL SELECT k.k FROM ${this.kept} k)` : ')');
     await this.run(`DELETE FROM ${MAP} m USING ${sameKey} x WHERE m.source_id = $1 AND m.table_name = $2 AND m.source_key = x.k::text`, values);
+    // The highest of them: counted with the rows (tally) and as they were set aside.
+    const highest = [stageSameMax === null ? undefined : BigInt(stageSameMax), this.keptBounds?.max].filter((v): v is bigint => v !== undefined);
+    if (highest.length === 0) return;
     await this.run(
-      `INSERT INTO ${BASELINE} (source_id, table_name, max_key) SELECT $1, $2, max(x.k) FROM ${sameKey} x HAVING max(x.k) IS NOT NULL` +
+      `INSERT INTO ${BASELINE} (source_id, table_name, max_key) VALUES ($1, $2, $3::numeric)` +
         ` ON CONFLICT (source_id, table_name) DO UPDATE SET max_key = GREATEST(${BASELINE}.max_key, EXCLUDED.max_key), updated_at = now()`,
-      values,
+      [...values, String(highest.reduce((a, b) => (b > a ? b : a)))],
     );
   }
 }
