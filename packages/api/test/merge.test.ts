@@ -263,6 +263,10 @@ describe('merge: a push carries meaning, not ids', () => {
       `SELECT o.total::text AS total, o.delivery::text AS delivery, u.email FROM orders o JOIN users u ON u.id = o.creator_id WHERE o.restaurant = 'Balıkçı Sabahattin'`,
     );
     expect(order).toEqual({ total: '1300.00', delivery: '50.00', email: 'emre@example.com' });
+    // Found through the identity map (local id 2 is production's Dürüm 34 order): that order is untouched.
+    const byName = await pg.query<{ restaurant: string; total: string }>(`SELECT restaurant, total::text AS total FROM orders ORDER BY restaurant`);
+    expect(byName.filter((o) => o.restaurant === 'Balıkçı Sabahattin')).toHaveLength(1);
+    expect(byName.filter((o) => o.restaurant === 'Dürüm 34')).toEqual([{ restaurant: 'Dürüm 34', total: '95.00' }]);
   });
 
   it('reports a row that collides on another unique key, and one whose parent is missing, with both keys', async () => {
