@@ -163,6 +163,12 @@ export class TableMerge {
    */
   private readonly kept: string;
   private keptRows = 0;
+  /**
+   * Of those, the rows whose keys went into `kept` (all of them, except where nothing reads
+   * them: a table no other table points at, set aside below the identity baseline).
+   */
+  private keptStored = 0;
+  private keptTable = false;
   /** The lowest and highest key among the rows set aside (whole numbers: surrogate keys only). */
   private keptBounds?: { min: bigint; max: bigint };
   /** The stage's source key index is unique (source keys should be; a stage that breaks this gets a plain index). */
@@ -306,7 +312,7 @@ export class TableMerge {
   /** No row of this table with source key `child` is in the push (or it was skipped). */
   private absent(child: readonly string[]): string {
     const staged = `NOT EXISTS (SELECT 1 FROM ${this.stage} p WHERE ${equal(this.sourceKey('p'), child)} AND p.${quoteIdent(H.skip)} IS NULL)`;
-    if (this.keptRows === 0) return staged;
+    if (this.keptStored === 0) return staged;
     // Rows set aside as identical are in `kept` (single keys only, see setAsideIdentical): one
     // anti-join against both. As two NOT EXISTS the planner misjudged the first one's result
     // and probed the stage's index once per child row (a million probes, 0.6 s).
@@ -720,7 +726,9 @@ export class TableMerge {
       ` AND s.${pk} <= ${quoteLiteral(maxKey)}` +
       (mapped ? ` AND NOT EXISTS (SELECT 1 FROM ${MAP} m WHERE m.source_id = $1 AND m.table_name = $2 AND m.source_key = s.${pk}::text)` : '') +
       ` AND $1::text IS NOT NULL AND $2::text IS NOT NULL`;
-    const identical = await this.setAsideIdentical(below, values);
+    // Below the baseline no row has an entry in the map, and content pairing (the only other
+    // reader) looks above it: the keys are needed only when children look parents up.
+    const identical = await this.setAsideIdentical(below, values, this.context.referenced);
     const baseline = await this.run(`UPDATE ${s} s SET ${how} = 'remembered', ${tgt} = t.${pk} FROM ${this.name} t WHERE ${this.open()} AND t.${pk} = s.${pk}${below}`, values);
     return explicit + identical + (baseline.rowCount ?? 0);
   }
@@ -736,30 +744,33 @@ export class TableMerge {
 
   /**
    * Open rows whose target row (the same key) holds identical values, and that meet
-   * `condition`, leave the stage for the `kept` table. Returns how many.
+   * `condition`, leave the stage; their keys go into the `kept` table when `store` is set.
+   * Returns how many.
    */
-  private async setAsideIdentical(condition: string, values: unknown[]): Promise<number> {
+  private async setAsideIdentical(condition: string, values: unknown[], store: boolean): Promise<number> {
     const s = this.stage;
     const pk = quoteIdent(this.pk[0]!);
     const valueCols = this.columns.filter((c) => !this.pk.includes(c));
-    if (this.keptRows === 0) {
+    if (store && !this.keptTable) {
       await this.run(`CREATE TEMP TABLE IF NOT EXISTS ${this.kept} ON COMMIT DROP AS SELECT s.${pk} AS k FROM ${s} s WITH NO DATA`);
+      this.keptTable = true;
     }
     // Their count and bounds come back with them (for the range test and the identity baseline).
     const moved = await this.run(
       `WITH same AS (DELETE FROM ${s} s USING ${this.name} t` +
-        ` WHERE ${this.open()} AND t.${pk} = s.${pk}${condition} AND ${this.sameValues('t', 's', valueCols)} RETURNING s.${pk} AS k),` +
-        ` moved AS (INSERT INTO ${this.kept} (k) SELECT k FROM same)` +
+        ` WHERE ${this.open()} AND t.${pk} = s.${pk}${condition} AND ${this.sameValues('t', 's', valueCols)} RETURNING s.${pk} AS k)` +
+        (store ? `, moved AS (INSERT INTO ${this.kept} (k) SELECT k FROM same)` : '') +
         ` SELECT count(*)::int AS n, min(k)::text AS lo, max(k)::text AS hi FROM same`,
       values,
     );
     const { n, lo, hi } = moved.rows[0] as { n: number; lo: string | null; hi: string | null };
     this.keptRows += n;
+    if (store) this.keptStored += n;
     if (lo !== null && hi !== null) {
       const [min, max] = [BigInt(lo), BigInt(hi)];
       this.keptBounds = this.keptBounds ? { min: min < this.keptBounds.min ? min : this.keptBounds.min, max: max > this.keptBounds.max ? max : this.keptBounds.max } : { min, max };
     }
-    if (n > 0 && this.context.referenced) {
+    if (store && n > 0 && this.context.referenced) {
       // Children look their parents up here: indexed, with statistics for the planner.
       await this.run(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`hesap_kept_${this.index}_k`)} ON ${this.kept} (k)`);
       await this.analyze(this.kept);
@@ -800,7 +811,7 @@ export class TableMerge {
       const made = await this.run(
         `CREATE TEMP TABLE ${claimed} ON COMMIT DROP AS SELECT DISTINCT id FROM (` +
           (anyMatched ? `SELECT s.${quoteIdent(H.tgt)} AS id FROM ${s} s WHERE s.${quoteIdent(H.tgt)} IS NOT NULL UNION ALL ` : '') +
-          (this.keptRows > 0 ? `SELECT k.k AS id FROM ${this.kept} k UNION ALL ` : '') +
+          (this.keptStored > 0 ? `SELECT k.k AS id FROM ${this.kept} k UNION ALL ` : '') +
           `SELECT t.${pk} AS id FROM ${MAP} m JOIN ${this.name} t ON t.${pk}::text = m.target_key WHERE m.source_id = $1 AND m.table_name = $2) x`,
         values,
       );
@@ -826,7 +837,7 @@ export class TableMerge {
       // under the same id. One index join settles it before any general pairing.
       // Those rows leave the stage (see `kept`). Source keys are unique, so each pair took one
       // target row of those counted.
-      const pairs = await this.setAsideIdentical(unclaimed(), values);
+      const pairs = await this.setAsideIdentical(unclaimed(), values, true);
       unpaired -= pairs;
       if (unpaired <= 0) return;
       const rest = await this.run(`SELECT EXISTS (SELECT 1 FROM ${s} s WHERE ${this.open()}) AS any`);
@@ -918,7 +929,7 @@ export class TableMerge {
     // Rows that kept their key, in the stage or set aside from it.
     const sameKey =
       `(SELECT s.${pk} AS k FROM ${s} s WHERE ${target} = s.${pk} AND s.${quoteIdent(H.skip)} IS NULL` +
-      (this.keptRows > 0 ? ` UNION ALL SELECT k.k FROM ${this.kept} k)` : ')');
+      (this.keptStored > 0 ? ` UNION ALL SELECT k.k FROM ${this.kept} k)` : ')');
     await this.run(`DELETE FROM ${MAP} m USING ${sameKey} x WHERE m.source_id = $1 AND m.table_name = $2 AND m.source_key = x.k::text`, values);
     // The highest of them: counted with the rows (tally) and as they were set aside.
     const highest = [stageSameMax === null ? undefined : BigInt(stageSameMax), this.keptBounds?.max].filter((v): v is bigint => v !== undefined);
