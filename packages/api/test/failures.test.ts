@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HesapError } from '@hesap/core';
-import { createTestDatabase, openSqlite, tempDir, terminateHesapSessionsSync, type TestDatabase } from '@hesap/test-support';
+import { databasePerTest, openSqlite, tempDir, terminateHesapSessionsSync, type TestDatabase } from '@hesap/test-support';
 import { pull, push } from '@hesap/api';
 
 const failure = (p: Promise<unknown>) =>
@@ -19,13 +19,7 @@ async function publicTables(pg: TestDatabase): Promise<string[]> {
 
 describe('failures leave the target as it was', () => {
   const tmp = tempDir('hesap-fail');
-  let pg: TestDatabase;
-  beforeEach(async () => {
-    pg = await createTestDatabase('fail');
-  });
-  afterEach(async () => {
-    await pg.drop();
-  });
+  const pg = databasePerTest('fail');
   afterAll(() => tmp.cleanup());
 
   function localExec(file: string, sql: string): void {

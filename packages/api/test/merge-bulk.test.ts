@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { HesapError } from '@hesap/core';
-import { createTestDatabase, pgFingerprint, tempDir, writeSqlite, type TestDatabase } from '@hesap/test-support';
+import { databasePerTest, pgFingerprint, tempDir, writeSqlite, type TestDatabase } from '@hesap/test-support';
 import { push } from '@hesap/api';
 
 /**
@@ -57,18 +57,14 @@ const shapes = (keys: KeyState[]) => keys.map((k) => [k.name, k.def, k.validated
 
 describe('merge: a bulk insert checks foreign keys once, and puts them back as they were', () => {
   const tmp = tempDir('hesap-merge-bulk');
-  let pg: TestDatabase;
+  const pg = databasePerTest('merge_bulk');
   const small = path.join(tmp.dir, 'small.db');
   const big = path.join(tmp.dir, 'big.db');
 
   beforeEach(async () => {
-    pg = await createTestDatabase('merge_bulk');
     // Production starts from a small copy of the same file (so the identity map knows its rows).
     localFile(small, 10);
     await push({ local: small, remote: pg.url, sourceId: 'app' });
-  });
-  afterEach(async () => {
-    await pg.drop();
   });
   afterAll(() => tmp.cleanup());
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { createTestDatabase, tempDir, writeSqlite, type TestDatabase } from '@hesap/test-support';
+import { databasePerTest, tempDir, writeSqlite, type TestDatabase } from '@hesap/test-support';
 import { push, type PushResult } from '@hesap/api';
 
 /**
@@ -42,14 +42,7 @@ async function childParents(pg: TestDatabase): Promise<Array<string | null>> {
 describe('merge: a child whose parent is not pushed', () => {
   const tmp = tempDir('hesap-merge-parent-keys');
   const local = path.join(tmp.dir, 'app.db');
-  let pg: TestDatabase;
-
-  beforeEach(async () => {
-    pg = await createTestDatabase('merge_parent_keys');
-  });
-  afterEach(async () => {
-    await pg.drop();
-  });
+  const pg = databasePerTest('merge_parent_keys');
   afterAll(() => tmp.cleanup());
 
   const missing = (k: number) => `parent_id=${k}: its parent row in "parents" does not exist in the source`;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { HesapError } from '@hesap/core';
-import { createTestDatabase, openSqlite, tempDir, type TestDatabase } from '@hesap/test-support';
+import { createTestDatabase, databasePerTest, openSqlite, tempDir, type TestDatabase } from '@hesap/test-support';
 import { push, snapshot, type PushResult } from '@hesap/api';
 
 /**
@@ -307,16 +307,14 @@ describe('merge: a push carries meaning, not ids', () => {
 
 describe('upsert, append and replace', () => {
   const tmp = tempDir('hesap-modes');
-  let pg: TestDatabase;
+  const pg = databasePerTest('modes');
   const local = path.join(tmp.dir, 'modes.db');
   beforeEach(async () => {
-    pg = await createTestDatabase('modes');
     localExec(local, `DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS users;` + SCHEMA.split('CREATE TABLE groups')[0] + SEED.split('INSERT INTO groups')[0]);
     await push({ local, remote: pg.url, mode: 'replace', tables: ['users'] });
     await pg.query(`UPDATE users SET phone = 'changed in production' WHERE id = 1; INSERT INTO users (first_name, email, created_at) VALUES ('Prod', 'prod@example.com', '2026-05-01 00:00:00')`);
     localExec(local, `UPDATE users SET bonus_points = 7 WHERE id = 2; INSERT INTO users (id, first_name, email, created_at) VALUES (10, 'Ten', 'ten@example.com', '2026-05-02 00:00:00')`);
   });
-  afterEach(async () => pg.drop());
   afterAll(() => tmp.cleanup());
 
   const usersNow = async () =>

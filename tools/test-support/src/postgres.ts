@@ -56,3 +56,33 @@ export async function adminQuery(url: string, sql: string, values?: unknown[]): 
     await client.end();
   }
 }
+
+/**
+ * For a describe block whose every test needs an empty database of its own: made before each
+ * test and dropped after it. The object stands for the current test's database.
+ */
+export function databasePerTest(label: string): TestDatabase {
+  let current: TestDatabase | undefined;
+  const now = (): TestDatabase => {
+    if (!current) throw new Error(`databasePerTest(${label}): the database exists only while a test runs`);
+    return current;
+  };
+  beforeEach(async () => {
+    current = await createTestDatabase(label);
+  });
+  afterEach(async () => {
+    const done = current;
+    current = undefined;
+    await done?.drop();
+  });
+  return {
+    get url() {
+      return now().url;
+    },
+    get name() {
+      return now().name;
+    },
+    query: <T extends Record<string, unknown>>(sql: string, values?: unknown[]) => now().query<T>(sql, values),
+    drop: () => now().drop(),
+  };
+}

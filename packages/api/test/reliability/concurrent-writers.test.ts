@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { HesapError } from '@hesap/core';
-import { createTestDatabase, holdSqliteLock, openSqlite, pgFingerprint, rejectionOf, startSqliteWriter, tempDir, type TestDatabase } from '@hesap/test-support';
+import { createTestDatabase, databasePerTest, holdSqliteLock, openSqlite, pgFingerprint, rejectionOf, startSqliteWriter, tempDir } from '@hesap/test-support';
 import { pull, push } from '@hesap/api';
 
 /**
@@ -14,13 +14,7 @@ import { pull, push } from '@hesap/api';
 
 describe('a second writer during the transfer', () => {
   const tmp = tempDir('hesap-writers');
-  let pg: TestDatabase;
-  beforeEach(async () => {
-    pg = await createTestDatabase('writers');
-  });
-  afterEach(async () => {
-    await pg.drop();
-  });
+  const pg = databasePerTest('writers');
   afterAll(() => tmp.cleanup());
 
   /** parents, children (three per parent) and totals counting them, in the given journal mode. */

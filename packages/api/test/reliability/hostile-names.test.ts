@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HesapError } from '@hesap/core';
-import { createTestDatabase, dumpSqlite, hesapTempFiles, pgFingerprint, rejectionOf, tempDir, writeSqlite, type TestDatabase } from '@hesap/test-support';
+import { databasePerTest, dumpSqlite, hesapTempFiles, pgFingerprint, rejectionOf, tempDir, writeSqlite } from '@hesap/test-support';
 import { pull, push, verify } from '@hesap/api';
 
 /**
@@ -14,13 +14,7 @@ import { pull, push, verify } from '@hesap/api';
 
 describe('hostile names', () => {
   const tmp = tempDir('hesap-names');
-  let pg: TestDatabase;
-  beforeEach(async () => {
-    pg = await createTestDatabase('names');
-  });
-  afterEach(async () => {
-    await pg.drop();
-  });
+  const pg = databasePerTest('names');
   afterAll(() => tmp.cleanup());
 
   const localDb = (name: string, sql: string, fill?: Parameters<typeof writeSqlite>[2]) => writeSqlite(path.join(tmp.dir, name), sql, fill);

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { HesapError } from '@hesap/core';
-import { createTestDatabase, dumpSqlite, openSqlite, pgFingerprint, rejectionOf, tempDir, writeSqlite, type TestDatabase } from '@hesap/test-support';
+import { databasePerTest, dumpSqlite, openSqlite, pgFingerprint, rejectionOf, tempDir, writeSqlite } from '@hesap/test-support';
 import { pull, push, verify } from '@hesap/api';
 
 /**
@@ -12,13 +12,7 @@ import { pull, push, verify } from '@hesap/api';
 
 describe('hostile values', () => {
   const tmp = tempDir('hesap-values');
-  let pg: TestDatabase;
-  beforeEach(async () => {
-    pg = await createTestDatabase('values');
-  });
-  afterEach(async () => {
-    await pg.drop();
-  });
+  const pg = databasePerTest('values');
   afterAll(() => tmp.cleanup());
 
   /** A SQLite file: `sql` runs first, then `fill` with the open database. */
