@@ -113,10 +113,15 @@ function targetShape(plan: TablePlan): Table {
   return plan.existing ?? plan.target;
 }
 
-/** True when the table has one generated key column: ids belong to each database. */
+/**
+ * True when the table has one generated key column: ids belong to each database. A key that
+ * is also a foreign key (a profile keyed by its user's id) is not one: its value is the
+ * parent's, rewritten with the parent's, and matched as a plain key.
+ */
 export function isSurrogate(table: Table): boolean {
   const pk = table.primaryKey?.columns ?? [];
-  return pk.length === 1 && table.sequence?.column === pk[0] && table.columns.find((c) => c.name === pk[0])?.type === 'integer';
+  if (pk.length !== 1 || table.foreignKeys.some((fk) => fk.columns.includes(pk[0]!))) return false;
+  return table.sequence?.column === pk[0] && table.columns.find((c) => c.name === pk[0])?.type === 'integer';
 }
 
 function cols(alias: string, names: readonly string[]): string[] {
@@ -201,10 +206,11 @@ export class TableMerge {
     this.claimed = quoteQualified('pg_temp', `hesap_claimed_${index}`);
     this.kept = quoteQualified('pg_temp', `hesap_kept_${index}`);
     this.pk = this.table.primaryKey?.columns ?? plan.target.primaryKey?.columns ?? [];
-    this.surrogate = isSurrogate(this.table) || (plan.create && isSurrogate(plan.target));
     this.columns = plan.target.columns.map((c) => c.name);
     const fkColumns = new Set(plan.target.foreignKeys.flatMap((fk) => fk.columns));
     this.keptKeys = this.pk.filter((c) => fkColumns.has(c));
+    // The pushed foreign keys count too: the target's table may lack one the push follows.
+    this.surrogate = (isSurrogate(this.table) || (plan.create && isSurrogate(plan.target))) && this.keptKeys.length === 0;
   }
 
   /** Creates the staging table; the COPY goes into it (columns in `columns()` order). */
@@ -477,7 +483,12 @@ export class TableMerge {
           `SELECT count(*) FILTER (WHERE ${this.inserting('s')})::int AS planned, count(*) FILTER (WHERE ${matched})::int AS matched,` +
             ` count(*) FILTER (WHERE ${compared})::int AS compared, count(*) FILTER (WHERE s.${skip} IS NOT NULL)::int AS skipped,` +
             ` count(*) FILTER (WHERE ${this.inserting('s')} AND s.${how} = 'insert-remapped')::int AS new_ids,` +
-            (this.surrogate ? ` count(*) FILTER (WHERE ${matched} AND s.${tgt} <> s.${quoteIdent(this.pk[0]!)})::int AS moved` : ' 0 AS moved') +
+            (this.surrogate
+              ? ` count(*) FILTER (WHERE ${matched} AND s.${tgt} <> s.${quoteIdent(this.pk[0]!)})::int AS moved`
+              : this.keptKeys.length > 0
+                ? // A key that is a foreign key moved with its parent.
+                  ` count(*) FILTER (WHERE s.${skip} IS NULL AND (${this.keptKeys.map((c, i) => `s.${quoteIdent(H.key(i))} IS DISTINCT FROM s.${quoteIdent(c)}`).join(' OR ')}))::int AS moved`
+                : ' 0 AS moved') +
             `, ${this.pk.length === 1 ? `count(${this.sourceKey('s')[0]})` : '0'}::int AS keyed` +
             // The bounds of the source keys (for keyRange), and the highest key that stays the same (for the identity baseline).
             (this.pk.length === 1 ? `, min(${this.sourceKey('s')[0]})::text AS key_min, max(${this.sourceKey('s')[0]})::text AS key_max` : ', NULL AS key_min, NULL AS key_max') +
