@@ -163,8 +163,9 @@ export class TableMerge {
   readonly stage: string;
   /**
    * Rows paired with the target row of the same key and identical content leave the stage
-   * (a DELETE marks a row; an UPDATE would write the whole wide row again) and their keys
-   * are kept here, for the counts, the identity map and the children's checks.
+   * (a DELETE marks a row; an UPDATE would write the whole wide row again); their keys are
+   * kept here where something reads them (children's checks, the identity map, content
+   * pairing: see setAsideIdentical), and their count and bounds in the fields below.
    */
   private readonly kept: string;
   private keptRows = 0;
@@ -173,7 +174,6 @@ export class TableMerge {
    * them: a table no other table points at, set aside below the identity baseline).
    */
   private keptStored = 0;
-  private keptTable = false;
   /** The lowest and highest key among the rows set aside (whole numbers: surrogate keys only). */
   private keptBounds?: { min: bigint; max: bigint };
   /** The stage's source key index is unique (source keys should be; a stage that breaks this gets a plain index). */
@@ -342,9 +342,9 @@ export class TableMerge {
     if (this.pk.length !== 1 || key?.type !== 'integer' || !this.uniqueKeys) return undefined;
     const count = BigInt(keyed) + BigInt(this.keptRows);
     if (count === 0n) return undefined;
-    const bounds = [stageMin, stageMax].every((v) => v !== null && WHOLE.test(v)) ? [BigInt(stageMin!), BigInt(stageMax!)] : keyed > 0 ? undefined : [];
-    if (!bounds) return undefined;
-    if (this.keptBounds) bounds.push(this.keptBounds.min, this.keptBounds.max);
+    const staged = stageMin !== null && stageMax !== null && WHOLE.test(stageMin) && WHOLE.test(stageMax) ? [BigInt(stageMin), BigInt(stageMax)] : [];
+    if (keyed > 0 && staged.length === 0) return undefined;
+    const bounds = this.keptBounds ? [...staged, this.keptBounds.min, this.keptBounds.max] : staged;
     if (bounds.length === 0) return undefined;
     const min = bounds.reduce((a, b) => (b < a ? b : a));
     const max = bounds.reduce((a, b) => (b > a ? b : a));
@@ -762,9 +762,8 @@ export class TableMerge {
     const s = this.stage;
     const pk = quoteIdent(this.pk[0]!);
     const valueCols = this.columns.filter((c) => !this.pk.includes(c));
-    if (store && !this.keptTable) {
+    if (store && this.keptStored === 0) {
       await this.run(`CREATE TEMP TABLE IF NOT EXISTS ${this.kept} ON COMMIT DROP AS SELECT s.${pk} AS k FROM ${s} s WITH NO DATA`);
-      this.keptTable = true;
     }
     // Their count and bounds come back with them (for the range test and the identity baseline).
     const moved = await this.run(
