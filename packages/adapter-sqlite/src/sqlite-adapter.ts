@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import {
   AdapterBase,
@@ -22,7 +21,7 @@ export interface SqliteOpenOptions extends OpenOptions {
   profileHelpers?: ProfileHelperOptions;
   /** Target only: start from an empty file instead of a copy of the current one. Default true. */
   fresh?: boolean;
-  /** Milliseconds to wait for a lock held by another connection. Default 5000. */
+  /** Milliseconds to wait for a lock held by another connection. Default: a source 5000; a target the lock timeout (10 s). */
   busyTimeoutMs?: number;
 }
 
@@ -48,7 +47,7 @@ const CAPABILITIES: AdapterCapabilities = Object.freeze({
   reservedPrefixes: Object.freeze(['sqlite_']),
 });
 
-/** SQLite files through better-sqlite3: read in one snapshot, written to a temporary file and renamed. */
+/** SQLite files through better-sqlite3: read in one snapshot; written to a temporary file, then installed in one transaction (or renamed into place when new). */
 export class SqliteAdapter extends AdapterBase {
   readonly name = 'sqlite';
   readonly schemes = ['sqlite', 'sqlite3', 'file'] as const;
@@ -94,7 +93,8 @@ export class SqliteAdapter extends AdapterBase {
   }
 
   override async openTarget(location: string, options: SqliteOpenOptions = {}): Promise<SqliteTarget> {
-    return new SqliteTarget(path.resolve(sqlitePath(location)), { fresh: options.fresh ?? true });
+    const busyTimeoutMs = options.busyTimeoutMs ?? (options.lockTimeoutSeconds ?? 10) * 1000;
+    return new SqliteTarget(sqlitePath(location), { fresh: options.fresh ?? true, busyTimeoutMs, log: options.log });
   }
 
   private openFile(location: string, options: SqliteOpenOptions) {

@@ -7,6 +7,8 @@ export type HesapErrorCode =
   | 'CONFIG_INVALID'
   | 'USAGE'
   | 'LOCAL_FILE_MISSING'
+  /** The local path exists but is not a SQLite database (a text file, a folder). */
+  | 'NOT_A_DATABASE'
   | 'CONNECTION_REFUSED'
   | 'CONNECTION_LOST'
   | 'CONNECTION_TIMEOUT'
@@ -26,6 +28,10 @@ export type HesapErrorCode =
   | 'TARGET_NOT_EMPTY'
   | 'TARGET_CHANGED'
   | 'LOCK_TIMEOUT'
+  /** The file system is full (ENOSPC, SQLITE_FULL). */
+  | 'DISK_FULL'
+  /** No permission to write, or a read-only file system. */
+  | 'PERMISSION_DENIED'
   | 'INTERRUPTED'
   | 'COMMIT_UNKNOWN'
   | 'SNAPSHOT_INVALID'
