@@ -21,7 +21,10 @@ const ACTIONS: Record<string, ForeignKeyAction> = {
 
 interface RelationRow {
   oid: number;
+  schema: string;
+  /** The table's name in the neutral model: bare in the location's schema, `schema.table` elsewhere. */
   name: string;
+  relname: string;
   kind: string;
   comment: string | null;
   definition: string | null;
@@ -61,12 +64,29 @@ interface IndexRow {
   partial: boolean;
 }
 
+/** Schemas that hold the server's own catalogs and hesap's bookkeeping, never user tables. */
+const SYSTEM_SCHEMAS = `n.nspname NOT IN ('information_schema', '_hesap') AND n.nspname NOT LIKE 'pg\\_%'`;
+
+/** A table's place in the database. */
+export interface Relation {
+  schema: string;
+  name: string;
+}
+
 /**
  * Reads a PostgreSQL schema from the catalogs into the neutral model. Columns that
  * hesap created from SQLite carry their original declaration in a comment, which is
  * read back as the column's origin.
+ *
+ * Tables of the location's schema (`public` unless the URL says otherwise) keep their
+ * names; a table of another schema is named `schema.table` and is read only when asked
+ * for by that name (`--tables other.t`) or with `allSchemas`; otherwise a note lists it
+ * as left out, so no table is passed over without a word.
  */
 export class PostgresIntrospector {
+  /** Where each table of the last introspection lives, by its neutral name. */
+  readonly relations = new Map<string, Relation>();
+
   constructor(
     private readonly client: pg.ClientBase,
     private readonly schema: string,
@@ -76,17 +96,32 @@ export class PostgresIntrospector {
     const notes: Note[] = [];
     const relations = (
       await this.client.query<RelationRow>(
-        `SELECT c.oid::int AS oid, c.relname AS name, c.relkind AS kind, obj_description(c.oid, 'pg_class') AS comment,
+        `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname,
+                CASE WHEN n.nspname = $1 THEN c.relname ELSE n.nspname || '.' || c.relname END AS name,
+                c.relkind AS kind, obj_description(c.oid, 'pg_class') AS comment,
                 CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
-          ORDER BY c.relname`,
+          WHERE ${SYSTEM_SCHEMAS} AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
+            AND (n.nspname = $1 OR c.relkind IN ('r', 'p'))
+          ORDER BY n.nspname <> $1, n.nspname, c.relname`,
         [this.schema],
       )
     ).rows;
     const wanted = options.tables ? new Set(options.tables) : undefined;
-    const tableRows = relations.filter((r) => (r.kind === 'r' || r.kind === 'p') && (!wanted || wanted.has(r.name)));
-    const views: View[] = relations.filter((r) => r.kind === 'v' || r.kind === 'm').map((r) => ({ name: r.name, sql: r.definition ?? undefined }));
+    const own = (r: RelationRow) => r.schema === this.schema;
+    const isTable = (r: RelationRow) => r.kind === 'r' || r.kind === 'p';
+    // A table of the own schema literally named `other.t` keeps that name; the other schema's `t` gives way.
+    const ownNames = new Set(relations.filter(own).map((r) => r.name));
+    const elsewhere = relations.filter((r) => !own(r) && isTable(r) && !ownNames.has(r.name));
+    const tableRows = [
+      ...relations.filter((r) => own(r) && isTable(r) && (!wanted || wanted.has(r.name))),
+      ...elsewhere.filter((r) => (wanted ? wanted.has(r.name) : options.allSchemas === true)),
+    ];
+    this.relations.clear();
+    for (const r of tableRows) this.relations.set(r.name, { schema: r.schema, name: r.relname });
+    const views: View[] = relations.filter((r) => own(r) && !isTable(r)).map((r) => ({ name: r.name, sql: r.definition ?? undefined }));
+    const leftOut = elsewhere.filter((r) => !tableRows.includes(r)).map((r) => r.name);
+    if (leftOut.length > 0 && !wanted) notes.push(leftOutNote(leftOut));
     const oids = tableRows.map((r) => r.oid);
     if (oids.length === 0) return { dialect: 'postgres', tables: [], views, notes };
 
@@ -172,7 +207,7 @@ export class PostgresIntrospector {
         if (column.generated) {
           const last = await this.client.query<{ last: string | null }>(
             'SELECT pg_sequence_last_value(pg_get_serial_sequence($1, $2)::regclass)::text AS last',
-            [quoteQualified(this.schema, rel.name), c.name],
+            [quoteQualified(rel.schema, rel.relname), c.name],
           );
           const value = last.rows[0]?.last;
           table.sequence = { column: c.name, lastValue: value === null || value === undefined ? null : BigInt(value), strict: remembered?.strict };
@@ -210,7 +245,25 @@ export class PostgresIntrospector {
   }
 
   private async relationName(oid: number): Promise<string> {
-    const r = await this.client.query<{ name: string }>('SELECT relname AS name FROM pg_class WHERE oid = $1', [oid]);
+    const r = await this.client.query<{ name: string }>(
+      `SELECT CASE WHEN n.nspname = $2 THEN c.relname ELSE n.nspname || '.' || c.relname END AS name
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1`,
+      [oid, this.schema],
+    );
     return r.rows[0]?.name ?? String(oid);
   }
+}
+
+const LISTED = 20;
+
+/** The tables of other schemas that this run leaves out, named, with the flag that brings them. */
+function leftOutNote(names: readonly string[]): Note {
+  const shown = names.slice(0, LISTED).join(', ') + (names.length > LISTED ? ` and ${names.length - LISTED} more` : '');
+  return {
+    level: 'warning',
+    code: 'OTHER_SCHEMAS_LEFT_OUT',
+    message:
+      `${names.length} table(s) in other schemas are left out: ${shown}. ` +
+      `Name them with --tables (for example --tables ${names[0]}) to include them; they keep the name schema.table.`,
+  };
 }

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { HesapError, quoteIdent, quoteQualified, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
 import { explainDriverError, mapQueryError } from './postgres-errors';
-import { PostgresIntrospector } from './postgres-introspector';
+import { PostgresIntrospector, type Relation } from './postgres-introspector';
 import { copyOut } from './copy-out';
 
 /**
@@ -13,6 +13,8 @@ import { copyOut } from './copy-out';
 export class PostgresSource implements SourceSession {
   private closed = false;
   private failed?: Error;
+  /** Where the introspected tables live: tables of other schemas are named `schema.table`. */
+  private relations = new Map<string, Relation>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -40,7 +42,10 @@ export class PostgresSource implements SourceSession {
 
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     try {
-      return await new PostgresIntrospector(this.client, this.schema).introspect(options);
+      const introspector = new PostgresIntrospector(this.client, this.schema);
+      const schema = await introspector.introspect(options);
+      this.relations = introspector.relations;
+      return schema;
     } catch (error) {
       throw mapQueryError(error, { doing: 'Reading the schema' });
     }
@@ -48,7 +53,7 @@ export class PostgresSource implements SourceSession {
 
   async countRows(table: Table): Promise<number> {
     try {
-      const r = await this.client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteQualified(this.schema, table.name)}`);
+      const r = await this.client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${this.relation(table.name)}`);
       return Number(r.rows[0]!.n);
     } catch (error) {
       throw mapQueryError(error, { table: table.name, doing: 'Counting rows' });
@@ -58,7 +63,7 @@ export class PostgresSource implements SourceSession {
   readTable(table: Table): Readable {
     if (this.failed) throw mapQueryError(this.failed, { table: table.name });
     const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
-    const stream = this.client.query(copyOut(`COPY ${quoteQualified(this.schema, table.name)} (${columns}) TO STDOUT (FORMAT csv)`));
+    const stream = this.client.query(copyOut(`COPY ${this.relation(table.name)} (${columns}) TO STDOUT (FORMAT csv)`));
     let ended = false;
     stream.on('end', () => (ended = true));
     // A COPY cut short leaves the connection mid-protocol: it must be discarded, not reused.
@@ -66,6 +71,12 @@ export class PostgresSource implements SourceSession {
       if (!ended) this.failed ??= new Error(`The read of "${table.name}" was interrupted.`);
     });
     return stream;
+  }
+
+  /** The table's qualified SQL name. */
+  private relation(name: string): string {
+    const r = this.relations.get(name);
+    return r ? quoteQualified(r.schema, r.name) : quoteQualified(this.schema, name);
   }
 
   explain(error: unknown): HesapError | undefined {

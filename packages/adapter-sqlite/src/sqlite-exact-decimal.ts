@@ -2,8 +2,8 @@
  * Whether a decimal value (PostgreSQL `numeric` text) survives a SQLite column of numeric
  * affinity, which stores it as a 64-bit INTEGER or an IEEE double. SQLite converts such
  * text keeping 15 significant digits, so `numeric(20,2)` 99999999999999.99 would become
- * 100000000000000.0: hesap binds the value itself (an integer, or the double whose
- * shortest form is the value), and a value neither holds exactly is refused.
+ * 100000000000000.0: hesap binds the value itself (an integer, or the double SQLite
+ * prints back as the value), and a value neither holds exactly is refused.
  */
 
 const INT64_MIN = -(2n ** 63n);
@@ -43,13 +43,16 @@ export function shortDecimal(text: string): boolean {
   return text.length <= 16 && /^-?\d+(\.\d+)?$/.test(text);
 }
 
+/** SQLite's own text for a double (`CAST(x AS TEXT)`): what a push or `db verify` reads back. */
+export type RealPrinter = (value: number) => string;
+
 /**
  * The number to bind for `text` so a column stores exactly that value: a bigint within 64
- * bits (not for REAL affinity, which would turn it into a double), or the double whose
- * shortest form is the value; undefined when neither holds it, or when `text` is not a
- * decimal number at all (`NaN`, `Infinity`).
+ * bits (not for REAL affinity, which would turn it into a double), or a double that SQLite
+ * prints back as the same number; undefined when neither holds it, or when `text` is not
+ * a decimal number at all (`NaN`, `Infinity`).
  */
-export function exactNumber(text: string, affinity: 'INTEGER' | 'NUMERIC' | 'REAL' | 'BLOB'): bigint | number | undefined {
+export function exactNumber(text: string, affinity: 'INTEGER' | 'NUMERIC' | 'REAL' | 'BLOB', printReal: RealPrinter): bigint | number | undefined {
   const p = parts(text);
   if (!p) return undefined;
   if (p.digits === '') return 0;
@@ -57,6 +60,8 @@ export function exactNumber(text: string, affinity: 'INTEGER' | 'NUMERIC' | 'REA
     const n = BigInt(p.digits + '0'.repeat(p.exponent)) * (p.negative ? -1n : 1n);
     if (n >= INT64_MIN && n <= INT64_MAX) return n;
   }
+  // SQLite prints 15 significant digits when they read back to the same double, else 17:
+  // 0.1234567890123456 is one double, but it comes back as 0.12345678901234559.
   const double = Number(text);
-  return Number.isFinite(double) && sameDecimal(String(double), text) ? double : undefined;
+  return Number.isFinite(double) && sameDecimal(printReal(double), text) ? double : undefined;
 }

@@ -40,13 +40,14 @@ export function installTables(file: string, complete: string, tables: readonly s
     throw fileSystemError(error, 'opening', { file, shown: options.shown });
   }
   try {
-    // The schema is read under the app's locks: the foreign keys between dropped and new tables are hesap's concern.
-    db.pragma('foreign_keys = OFF');
-    db.prepare(`ATTACH DATABASE ? AS ${NEW}`).run(complete);
     const seconds = Math.round(options.busyTimeoutMs / 100) / 10;
     options.log?.('info', `Installing ${tables.length} table(s) into ${options.shown} in one transaction; waiting up to ${seconds} s for the app's lock.`);
     const started = Date.now();
     try {
+      // Dropping tables that others reference is hesap's business here; the app's connections keep their own setting.
+      db.pragma('foreign_keys = OFF');
+      // ATTACH reads the file's schema, so it already waits for an app's exclusive lock.
+      db.prepare(`ATTACH DATABASE ? AS ${NEW}`).run(complete);
       db.exec('BEGIN IMMEDIATE');
     } catch (error) {
       throw lockError(error, options) ?? error;
@@ -121,12 +122,11 @@ function replaceTables(db: Database.Database, tables: readonly string[]): Note[]
 }
 
 /** BUSY after the busy timeout: the app held its lock too long. The transaction is rolled back, the file untouched. */
-function lockError(error: unknown, options: InstallOptions): HesapError | undefined {
+export function lockError(error: unknown, options: Pick<InstallOptions, 'busyTimeoutMs' | 'shown'>): HesapError | undefined {
   if (!/^SQLITE_(BUSY|LOCKED)/.test((error as { code?: string })?.code ?? '')) return undefined;
   const seconds = Math.round(options.busyTimeoutMs / 100) / 10;
   return new HesapError('LOCK_TIMEOUT', `${options.shown} stayed locked by another connection (your app's transaction) for ${seconds} s; the file was left as it was.`, {
     cause: error,
-    retriable: true,
     hints: ['Run the command again when the app is idle, or wait longer with --lock-timeout.'],
   });
 }

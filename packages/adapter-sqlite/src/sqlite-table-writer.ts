@@ -15,15 +15,19 @@ import {
 } from '@hesap/core';
 import { affinityOf, type SqliteAffinity } from './sqlite-declared-type';
 import { sqliteDeclaredType } from './sqlite-ddl';
-import { exactNumber, shortDecimal } from './sqlite-exact-decimal';
+import { fileSystemError } from './sqlite-destination';
+import { exactNumber, shortDecimal, type RealPrinter } from './sqlite-exact-decimal';
 
 type Decoder = (text: string) => unknown;
 
 const ONE = 1n;
 const ZERO = 0n;
 
-/** How CSV text becomes a value for a column of the given neutral type and SQLite affinity. */
-export function decoderFor(column: Column, affinity: SqliteAffinity): Decoder {
+/**
+ * How CSV text becomes a value for a column of the given neutral type and SQLite affinity.
+ * `printReal` is SQLite's own text for a double (long decimals are checked against it).
+ */
+export function decoderFor(column: Column, affinity: SqliteAffinity, printReal: RealPrinter): Decoder {
   const numeric = affinity === 'INTEGER' || affinity === 'NUMERIC' || affinity === 'REAL';
   switch (column.type) {
     case 'integer':
@@ -32,8 +36,8 @@ export function decoderFor(column: Column, affinity: SqliteAffinity): Decoder {
     case 'decimal':
       if (affinity === 'TEXT') return (t) => t;
       // A value no INTEGER or REAL holds: refused under numeric affinity, kept as exact text without one.
-      if (numeric) return (t) => (shortDecimal(t) ? t : (exactNumber(t, affinity) ?? unrepresentableDecimal(t, affinity)));
-      return (t) => (shortDecimal(t) ? (/\./.test(t) ? Number(t) : BigInt(t)) : (exactNumber(t, affinity) ?? t));
+      if (numeric) return (t) => (shortDecimal(t) ? t : (exactNumber(t, affinity, printReal) ?? unrepresentableDecimal(t, affinity)));
+      return (t) => (shortDecimal(t) ? (/\./.test(t) ? Number(t) : BigInt(t)) : (exactNumber(t, affinity, printReal) ?? t));
     case 'float':
       return (t) => {
         const n = parseFloatField(t);
@@ -98,7 +102,7 @@ export class SqliteTableWriter extends Writable implements RowCounting {
   private rows: CsvRow[] = [];
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly table: Table,
   ) {
     super({ decodeStrings: true });
@@ -108,7 +112,9 @@ export class SqliteTableWriter extends Writable implements RowCounting {
     this.single = db.prepare(head + tuple);
     this.batchRows = Math.max(1, Math.min(BATCH_ROWS, Math.floor(MAX_PARAMETERS / Math.max(1, cols.length))));
     if (this.batchRows > 1) this.batch = db.prepare(head + Array(this.batchRows).fill(tuple).join(', '));
-    this.decoders = cols.map((c) => decoderFor(c, affinityOf(sqliteDeclaredType(c))));
+    const asText = db.prepare('SELECT CAST(? AS TEXT)').pluck();
+    const printReal = (value: number) => asText.get(value) as string;
+    this.decoders = cols.map((c) => decoderFor(c, affinityOf(sqliteDeclaredType(c)), printReal));
     this.parser = new CsvParser((row) => this.addRow(row));
   }
 
@@ -140,7 +146,9 @@ export class SqliteTableWriter extends Writable implements RowCounting {
     try {
       if (n === this.batchRows && this.batch) this.batch.run(this.values);
       else this.insertSingly(0);
-    } catch {
+    } catch (error) {
+      // A full disk (or an I/O error) ends the whole transaction: no row is at fault.
+      if (/^SQLITE_(FULL|IOERR)/.test((error as { code?: string }).code ?? '')) throw fileSystemError(error, 'writing the new content to', { file: this.db.name });
       // The failed statement changed nothing: find the row at fault.
       this.insertSingly(0);
     }

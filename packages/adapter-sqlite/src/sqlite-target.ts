@@ -20,7 +20,7 @@ import {
 } from '@hesap/core';
 import { createIndexSql, createTableSql } from './sqlite-ddl';
 import { explainFileError, fileSystemError, inspectDestination, type Destination } from './sqlite-destination';
-import { installTables } from './sqlite-install';
+import { installTables, lockError } from './sqlite-install';
 import { SqliteIntrospector } from './sqlite-introspector';
 import { SqliteTableWriter } from './sqlite-table-writer';
 
@@ -100,13 +100,8 @@ export class SqliteTarget implements TargetSession {
       db = new DatabaseConstructor(file, { readonly: true, fileMustExist: true, timeout: this.busyTimeoutMs });
       return read(db);
     } catch (error) {
-      if (/^SQLITE_(BUSY|LOCKED)/.test((error as { code?: string }).code ?? '')) {
-        throw new HesapError('LOCK_TIMEOUT', `${this.destination} stayed locked by another connection (your app's transaction) for ${this.busyTimeoutMs / 1000} s.`, {
-          cause: error,
-          retriable: true,
-          hints: ['Run the command again when the app is idle, or wait longer with --lock-timeout.'],
-        });
-      }
+      const locked = lockError(error, { busyTimeoutMs: this.busyTimeoutMs, shown: this.destination });
+      if (locked) throw locked;
       throw fileSystemError(error, 'reading', { file, shown: this.destination });
     } finally {
       db?.close();

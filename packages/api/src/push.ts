@@ -28,9 +28,11 @@ export async function push(options: PushOptions): Promise<PushResult> {
 }
 
 /**
- * PostgreSQL → local SQLite, as a backup. The file is written under a temporary name and
- * renamed over the old one only when complete. Without `tables` the new file holds
- * exactly the remote tables; with `tables` the other local tables are kept.
+ * PostgreSQL → local SQLite, as a backup. The tables are built complete in a temporary
+ * database, then installed into the file in one SQLite transaction (waiting up to
+ * `lockTimeoutSeconds` for the app's lock), so an app with the file open keeps working;
+ * a new file is the temporary one renamed. Every pulled table is replaced whole (without
+ * `tables`, from the remote's definitions); everything else in the file stays.
  */
 export async function pull(options: PullOptions): Promise<PullResult> {
   const partial = (options.tables?.length ?? 0) > 0;

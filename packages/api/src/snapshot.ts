@@ -273,8 +273,8 @@ async function verify(options: SnapshotVerifyOptions): Promise<SnapshotVerifyRes
 /**
  * Restores a snapshot: checks the manifest and every file as stored first (size and
  * SHA-256: a damaged snapshot is refused before the target is touched), loads it through
- * the transfer engine (one transaction on PostgreSQL; a new file renamed into place on
- * SQLite) while the load recomputes each file's size, row count and content checksum (a
+ * the transfer engine (one transaction on PostgreSQL; on SQLite, installed into the file in
+ * one SQLite transaction) while the load recomputes each file's size, row count and content checksum (a
  * manifest that lies about them rolls the load back), then reads the restored tables back
  * and compares their content checksums with the manifest's.
  *

@@ -124,7 +124,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   try {
     local = await localAdapter.openSource(options.local, open);
     remote = await remoteAdapter.openSource(options.remote, open);
-    const [localSchema, remoteSchema] = [await local.introspect({ profile: true }), await remote.introspect({ profile: false })];
+    // Every schema of the remote: a table left unread is listed, never counted as the same.
+    const [localSchema, remoteSchema] = [await local.introspect({ profile: true }), await remote.introspect({ profile: false, allSchemas: true })];
     const wanted = (name: string) =>
       (!options.tables || options.tables.length === 0 || options.tables.includes(name)) && !(options.exclude ?? []).includes(name);
     // Names as a push gave them to the remote side (long names shortened, deterministically).

@@ -70,6 +70,12 @@ export interface IntrospectOptions {
   profile?: boolean;
   /** Only these tables (by exact name); all when absent. */
   tables?: readonly string[];
+  /**
+   * Databases with schemas: also the tables outside the location's own schema, named
+   * `schema.table` (`db status` and `db verify` look at every table). Otherwise those are
+   * read only when named in `tables`, and a note lists the ones left out.
+   */
+  allSchemas?: boolean;
 }
 
 /** A stream that knows how many rows went through it, for progress reports. */

@@ -8,7 +8,8 @@ import { renderTransfer } from '../../transfer-output';
 export default class DbPull extends HesapCommand<PullResult> {
   static override summary = 'Pull PostgreSQL into the local SQLite file, as a backup.';
   static override description =
-    'Reads every table from one consistent snapshot and writes a new SQLite file next to the old one; the old file is replaced only when the new one is complete.';
+    'Reads every table from one consistent snapshot into a temporary database, then installs it into the local file in one SQLite transaction ' +
+    '(waiting up to --lock-timeout for your app\'s write), so an app that has the file open keeps working. Tables not pulled, views, triggers and user_version stay.';
   static override examples = ['<%= config.bin %> db pull', '<%= config.bin %> db pull --local backup.db --yes'];
   static override flags = { ...connectionFlags };
 

@@ -11,7 +11,7 @@ export default class DbSnapshotRestore extends HesapCommand<SnapshotRestoreResul
   static override summary = 'Restore a snapshot into the local or remote database.';
   static override description =
     'Verifies every file of the snapshot first and refuses a damaged one before touching anything; then loads it like a push or pull ' +
-    '(one transaction on PostgreSQL, a new file renamed into place on SQLite) and reads the restored tables back to compare them with the manifest.';
+    '(one transaction on PostgreSQL; on SQLite, installed into the file in one SQLite transaction, as a pull) and reads the restored tables back to compare them with the manifest.';
   static override examples = [
     '<%= config.bin %> db snapshot restore latest --to local --yes',
     '<%= config.bin %> db snapshot restore 20250101-120000-000-remote-ab12 --to remote --yes --json',
