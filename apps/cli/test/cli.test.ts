@@ -162,11 +162,15 @@ describe('the hesap CLI', () => {
     const replace = hesap(['db', 'push', '--local', local, '--remote', remote, '--mode', 'replace']);
     expect(replace.code).toBe(2);
     expect(replace.stderr).toMatch(/--yes/);
+    // An old SQLite file: pull refuses a file that is not one, even with --yes (pull-local-file).
     const target = path.join(tmp.dir, 'backup.db');
-    fs.writeFileSync(target, 'old');
+    const old = openSqlite(target);
+    old.exec("CREATE TABLE old (v TEXT); INSERT INTO old VALUES ('old')");
+    old.close();
+    const before = fs.readFileSync(target);
     const refused = hesap(['db', 'pull', '--local', target, '--remote', remote]);
     expect(refused.code).toBe(2);
-    expect(fs.readFileSync(target, 'utf8')).toBe('old');
+    expect(fs.readFileSync(target).equals(before)).toBe(true);
     const pulled = hesap(['db', 'pull', '--local', target, '--remote', remote, '--yes', '--json']);
     expect(pulled.code).toBe(0);
     expect(json(pulled).tables.map((t: { table: string }) => t.table)).toEqual(['users', 'orders']);

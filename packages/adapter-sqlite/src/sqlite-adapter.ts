@@ -19,8 +19,14 @@ const SOURCE_CACHE_KIB = -2048;
 export interface SqliteOpenOptions extends OpenOptions {
   /** Source only: helper threads for the profile scans of big files (see ProfileHelpers). */
   profileHelpers?: ProfileHelperOptions;
-  /** Target only: start from an empty file instead of a copy of the current one. Default true. */
+  /**
+   * Target only: the file ends holding the loaded tables from the source's definitions, and
+   * its other tables are dropped (except `keep`). Otherwise tables the file has keep their
+   * declarations and the others stay. Default true.
+   */
   fresh?: boolean;
+  /** Target only, with `fresh`: tables the load leaves out on purpose (`--exclude`); they stay. */
+  keep?: readonly string[];
   /** Milliseconds to wait for a lock held by another connection. Default: a source 5000; a target the lock timeout (10 s). */
   busyTimeoutMs?: number;
 }
@@ -94,7 +100,7 @@ export class SqliteAdapter extends AdapterBase {
 
   override async openTarget(location: string, options: SqliteOpenOptions = {}): Promise<SqliteTarget> {
     const busyTimeoutMs = options.busyTimeoutMs ?? (options.lockTimeoutSeconds ?? 10) * 1000;
-    return new SqliteTarget(sqlitePath(location), { fresh: options.fresh ?? true, busyTimeoutMs, log: options.log });
+    return new SqliteTarget(sqlitePath(location), { fresh: options.fresh ?? true, keep: options.keep, busyTimeoutMs, log: options.log });
   }
 
   private openFile(location: string, options: SqliteOpenOptions) {

@@ -17,6 +17,8 @@ export interface InstallOptions {
   /** The path as the user gave it, for messages. */
   shown: string;
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
+  /** A whole load: the file's tables end as the loaded ones; others are dropped, except `keep`. */
+  dropOthers?: { keep: readonly string[] };
 }
 
 const NEW = 'hesap_new';
@@ -53,6 +55,7 @@ export function installTables(file: string, complete: string, tables: readonly s
       throw lockError(error, options) ?? error;
     }
     options.log?.('debug', `Holding the write lock on ${options.shown} after ${Date.now() - started} ms.`);
+    if (options.dropOthers) dropTablesNotIn(db, [...tables, ...options.dropOthers.keep]);
     const notes = replaceTables(db, tables);
     try {
       db.exec('COMMIT');
@@ -73,6 +76,14 @@ export function installTables(file: string, complete: string, tables: readonly s
   } finally {
     db.close();
   }
+}
+
+/** Drops the file's tables (with their indexes and triggers) not named in `kept`, compared as SQLite compares names. */
+function dropTablesNotIn(db: Database.Database, kept: readonly string[]): void {
+  const fold = (n: string) => n.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  const names = new Set(kept.map(fold));
+  const tables = db.prepare(`SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).pluck().all() as string[];
+  for (const name of tables) if (!names.has(fold(name))) db.exec(`DROP TABLE main.${quoteIdent(name)}`);
 }
 
 /** The transaction's work: drop, recreate, fill, then put back what the app had on these tables. */

@@ -26,10 +26,14 @@ import { SqliteTableWriter } from './sqlite-table-writer';
 
 export interface SqliteTargetOptions {
   /**
-   * Plan as for a file without tables: every table is created from the source's definition
-   * (a whole pull). Otherwise a table the file has keeps its local declaration and indexes.
+   * A whole load (a pull without --tables): every table is created from the source's
+   * definition, and the file's other tables are dropped (except `keep`), so its tables are
+   * the source's. Otherwise a table the file has keeps its local declaration and indexes,
+   * and the others stay.
    */
   fresh: boolean;
+  /** With `fresh`: tables of the file the load leaves out on purpose; every other table it does not bring is dropped. */
+  keep?: readonly string[];
   /** Milliseconds to wait for the app's locks on the file (default 10 000). */
   busyTimeoutMs?: number;
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
@@ -92,13 +96,17 @@ export class SqliteTarget implements TargetSession {
     return this.readLocal((db) => new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ ...options, profile: false }));
   }
 
-  /** Reads the local file under a shared lock, waiting for the app's write as long as the lock timeout. */
-  private readLocal<T>(read: (db: Database.Database) => T): T {
+  /**
+   * Reads the local file, waiting for the app's write as long as the lock timeout. The
+   * connection may write, so SQLite can roll back a hot journal a crashed app left.
+   */
+  private async readLocal<T>(read: (db: Database.Database) => T | Promise<T>): Promise<T> {
     const file = this.checked().file;
     let db: Database.Database | undefined;
     try {
-      db = new DatabaseConstructor(file, { readonly: true, fileMustExist: true, timeout: this.busyTimeoutMs });
-      return read(db);
+      this.options.log?.('info', `Reading the tables of ${this.destination}; waiting up to ${this.busyTimeoutMs / 1000} s for the app's lock.`);
+      db = new DatabaseConstructor(file, { fileMustExist: true, timeout: this.busyTimeoutMs });
+      return await read(db);
     } catch (error) {
       const locked = lockError(error, { busyTimeoutMs: this.busyTimeoutMs, shown: this.destination });
       if (locked) throw locked;
@@ -116,7 +124,7 @@ export class SqliteTarget implements TargetSession {
       if (t.action !== 'load' && t.action !== 'replace') throw new HesapError('UNSUPPORTED', `SQLite targets do not support --mode ${t.action}.`);
     }
     const kept = plan.tables.filter((t) => !t.create);
-    const local = kept.length > 0 ? this.readLocal((db) => localDeclarations(db, kept)) : new Map<string, string[]>();
+    const local = kept.length > 0 ? await this.readLocal((db) => localDeclarations(db, kept)) : new Map<string, string[]>();
     this.tempFile = path.join(path.dirname(dest.file), `.${path.basename(dest.file)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
     try {
       const db = new DatabaseConstructor(this.tempFile);
@@ -185,6 +193,7 @@ export class SqliteTarget implements TargetSession {
         busyTimeoutMs: this.busyTimeoutMs,
         shown: this.destination,
         log: this.options.log,
+        dropOthers: this.options.fresh ? { keep: this.options.keep ?? [] } : undefined,
       });
       fs.rmSync(temp, { force: true });
     }

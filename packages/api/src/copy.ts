@@ -38,13 +38,15 @@ export interface CopyResult extends TransferReport {
 export async function copy(options: CopyOptions, registry = defaultRegistry): Promise<CopyResult> {
   const fromAdapter = registry.forLocation(options.from);
   const toAdapter = registry.forLocation(options.to);
-  const open: OpenOptions & { fresh?: boolean } = {
+  const open: OpenOptions & { fresh?: boolean; keep?: readonly string[] } = {
     policies: options.policies,
     connectTimeoutSeconds: options.connectTimeoutSeconds,
     lockTimeoutSeconds: options.lockTimeoutSeconds,
     idleTimeoutSeconds: options.idleTimeoutSeconds,
     log: options.log,
     fresh: options.fresh,
+    // A whole load into a file drops the tables it does not bring, except those left out on purpose.
+    keep: options.exclude,
   };
   const attempt = async (): Promise<TransferReport> => {
     let source: SourceSession | undefined;

@@ -31,8 +31,9 @@ export async function push(options: PushOptions): Promise<PushResult> {
  * PostgreSQL → local SQLite, as a backup. The tables are built complete in a temporary
  * database, then installed into the file in one SQLite transaction (waiting up to
  * `lockTimeoutSeconds` for the app's lock), so an app with the file open keeps working;
- * a new file is the temporary one renamed. Every pulled table is replaced whole (without
- * `tables`, from the remote's definitions); everything else in the file stays.
+ * a new file is the temporary one renamed. Without `tables` the file's tables become the
+ * remote's (those left out with `exclude` stay); with `tables` the other local tables stay.
+ * Views, triggers and `user_version` stay.
  */
 export async function pull(options: PullOptions): Promise<PullResult> {
   const partial = (options.tables?.length ?? 0) > 0;

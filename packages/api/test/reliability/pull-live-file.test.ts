@@ -83,20 +83,22 @@ describe('pull and restore into a file a running app holds', () => {
     return app;
   };
 
+  // The app's own table stays because the pull names the tables it brings (a whole pull makes
+  // the file's tables the remote's: pull-local-file).
   const operations = [
     {
       name: 'pull',
-      api: (file: string, lockTimeoutSeconds?: number) => pull({ local: file, remote: pg.url, lockTimeoutSeconds, attempts: 1 }),
-      cli: (file: string) => ['db', 'pull', '--local', file, '--remote', pg.url, '--yes'],
+      api: (file: string, lockTimeoutSeconds?: number) => pull({ local: file, remote: pg.url, tables: ['items'], lockTimeoutSeconds, attempts: 1 }),
+      cli: (file: string) => ['db', 'pull', '--local', file, '--remote', pg.url, '--tables', 'items', '--yes'],
     },
     {
       name: 'snapshot restore --to local',
       api: async (file: string, lockTimeoutSeconds?: number) => {
-        const result = await snapshot.restore({ snapshot: snapshotPath, to: file, lockTimeoutSeconds, attempts: 1 });
+        const result = await snapshot.restore({ snapshot: snapshotPath, to: file, tables: ['items'], lockTimeoutSeconds, attempts: 1 });
         expect(result.check.ok).toBe(true);
         return result;
       },
-      cli: (file: string) => ['db', 'snapshot', 'restore', snapshotPath, '--to', 'local', '--local', file, '--yes'],
+      cli: (file: string) => ['db', 'snapshot', 'restore', snapshotPath, '--to', 'local', '--local', file, '--tables', 'items', '--yes'],
     },
   ];
 

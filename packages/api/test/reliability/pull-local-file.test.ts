@@ -98,11 +98,13 @@ describe('the local file a pull or restore writes', () => {
       const link = path.join(tmp.dir, `link-${op.name.length}.db`);
       fs.rmSync(link, { force: true });
       fs.symlinkSync(existing, link);
+      const inode = fs.statSync(existing).ino;
       await op.run(link);
       expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
       expect(fs.readlinkSync(link)).toBe(existing);
       expect(itemCount(existing)).toEqual([{ n: 200n }]);
-      expect(rows(existing, 'SELECT v FROM precious')).toEqual([{ v: 'keep me' }]);
+      // Written in place: the same file, not a new one renamed over it.
+      expect(fs.statSync(existing).ino).toBe(inode);
 
       const dangling = path.join(tmp.dir, `dangling-${op.name.length}.db`);
       fs.rmSync(dangling, { force: true });
@@ -129,6 +131,28 @@ describe('the local file a pull or restore writes', () => {
       expect({ code: error.code, message: error.message }).toEqual({ code: 'NOT_A_DATABASE', message: expect.stringContaining('is a folder') });
       expect(fs.readdirSync(dir)).toEqual([]);
     });
+  });
+
+  it('a whole pull: the file\'s tables become the remote\'s, tables left out with --exclude stay, and so do views and user_version', async () => {
+    await pg.query("CREATE TABLE extra (id int PRIMARY KEY); INSERT INTO extra VALUES (1)");
+    const file = path.join(tmp.dir, 'whole.db');
+    const db = openSqlite(file);
+    db.exec(`CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE extra (id INTEGER PRIMARY KEY, note TEXT);
+      INSERT INTO extra VALUES (7, 'local'); CREATE TABLE mine (v TEXT); CREATE VIEW extras AS SELECT * FROM extra; PRAGMA user_version = 3;`);
+    db.close();
+    try {
+      await pull({ local: file, remote: pg.url, exclude: ['extra'] });
+    } finally {
+      await pg.query('DROP TABLE extra');
+    }
+    expect(rows(file, "SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite%' ORDER BY name")).toEqual([
+      { type: 'table', name: 'extra' },
+      { type: 'view', name: 'extras' },
+      { type: 'table', name: 'items' },
+    ]);
+    expect(rows(file, 'SELECT * FROM extras')).toEqual([{ id: 7n, note: 'local' }]);
+    expect(itemCount(file)).toEqual([{ n: 200n }]);
+    expect(rows(file, 'PRAGMA user_version')).toEqual([{ user_version: 3n }]);
   });
 
   it('the CLI with --yes still refuses a text file, with the reason and exit 1', async () => {
