@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import DatabaseConstructor from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import {
   AdapterBase,
   DEFAULT_CAPABILITIES,
@@ -103,7 +104,7 @@ export class SqliteAdapter extends AdapterBase {
     return new SqliteTarget(sqlitePath(location), { fresh: options.fresh ?? true, keep: options.keep, busyTimeoutMs, log: options.log });
   }
 
-  private openFile(location: string, options: SqliteOpenOptions) {
+  private openFile(location: string, options: SqliteOpenOptions, recovered = false): Database.Database {
     const file = sqlitePath(location);
     if (!fs.existsSync(file)) {
       throw new HesapError('LOCAL_FILE_MISSING', `The local database file does not exist: ${file}`, {
@@ -118,11 +119,30 @@ export class SqliteAdapter extends AdapterBase {
       return db;
     } catch (error) {
       if (isBusy(error)) throw busyError(file, error);
+      // A hot journal (an app, or a pull, killed mid-write): a read-only connection cannot roll
+      // it back. Opening the file for writing once does, as the app's next open would.
+      if (!recovered && (error as { code?: string }).code === 'SQLITE_READONLY_ROLLBACK') {
+        recoverJournal(file, options.busyTimeoutMs ?? 5000);
+        return this.openFile(location, options, true);
+      }
       throw new HesapError('CONFIG_INVALID', `${file} cannot be opened as a SQLite database: ${(error as Error).message}`, {
         cause: error,
         hints: ['Check that --local points at a SQLite database file.'],
       });
     }
+  }
+}
+
+function recoverJournal(file: string, timeout: number): void {
+  try {
+    const db = new DatabaseConstructor(file, { fileMustExist: true, timeout });
+    try {
+      db.prepare('SELECT count(*) FROM sqlite_schema').get();
+    } finally {
+      db.close();
+    }
+  } catch {
+    // The read-only open below reports what is wrong.
   }
 }
 

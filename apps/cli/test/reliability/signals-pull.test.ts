@@ -70,6 +70,19 @@ describe('hesap db pull, interrupted by a signal', () => {
     return r;
   };
 
+  /**
+   * A kill inside the install transaction leaves a hot journal: the next connection that reads
+   * the file (the app's, or hesap's) rolls it back, byte for byte, before anyone sees a page.
+   */
+  function recoverAsTheAppWould(local: string) {
+    const db = openSqlite(local);
+    try {
+      db.prepare('SELECT count(*) FROM sqlite_schema').get();
+    } finally {
+      db.close();
+    }
+  }
+
   /** Starts a pull; resolves when its temporary file exists (the new database is being written). */
   async function pullUntilWriting() {
     const run = spawnHesap(pullArgs());
@@ -100,6 +113,7 @@ describe('hesap db pull, interrupted by a signal', () => {
     run.child.kill('SIGKILL');
     const result = await run.done;
     expect(result.signal).toBe('SIGKILL');
+    recoverAsTheAppWould(file);
     expect(fileSha256(file)).toBe(sha);
     // What the killed process could not clean up: its temporary file, named with its pid.
     const leftovers = hesapTempFiles(tmp.dir);
@@ -131,6 +145,7 @@ describe('hesap db pull, interrupted by a signal', () => {
       await new Promise((r) => setTimeout(r, delay));
       run.child.kill(signal);
       const result = await run.done;
+      recoverAsTheAppWould(file);
       const old = fileSha256(file) === sha;
       if (!old) expect({ signal, delay, same: (await verify({ local: file, remote: pg.url })).same }).toEqual({ signal, delay, same: true });
       if (result.code === 1) expect({ signal, delay, old }).toEqual({ signal, delay, old: true });

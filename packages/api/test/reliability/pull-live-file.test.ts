@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HesapError } from '@hesap/core';
-import { pull, snapshot } from '@hesap/api';
+import { pull, snapshot, verify } from '@hesap/api';
 import {
   createTestDatabase,
   hesapTempFiles,
@@ -120,6 +120,19 @@ describe('pull and restore into a file a running app holds', () => {
     db.close();
     return file;
   }
+
+  it('a hot journal is rolled back before hesap reads the file (verify, push), though it reads without writing', async () => {
+    const file = appFile('hot-journal-read.db', 'delete');
+    const app = await startSqliteApp(file);
+    await app.exec(`PRAGMA cache_size = 2; BEGIN;
+      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000)
+      INSERT INTO app_log (msg) SELECT 'uncommitted ' || i || hex(randomblob(50)) FROM s;`);
+    await app.send({ kill: true });
+    expect(fs.statSync(`${file}-journal`).size).toBeGreaterThan(0);
+    const result = await verify({ local: file, remote: pg.url });
+    expect(result.tables.find((t) => t.table === 'app_log')).toMatchObject({ status: 'only-local', localRows: 1 });
+    expect(stateOf(file)).toEqual({ integrity: 'ok', items: OLD_ITEMS, log: ['seeded'], ...APP_PARTS });
+  });
 
   describe.each(operations)('$name', (op) => {
     it('a WAL left by an app killed after a commit, before a checkpoint: recovered into the file, then the remote tables installed', async () => {
