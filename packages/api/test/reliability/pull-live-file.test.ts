@@ -121,14 +121,19 @@ describe('pull and restore into a file a running app holds', () => {
     return file;
   }
 
-  it('a hot journal is rolled back before hesap reads the file (verify, push), though it reads without writing', async () => {
-    const file = appFile('hot-journal-read.db', 'delete');
+  /** The app dies inside a write transaction whose pages already spilled into the file (a tiny page cache): a hot journal. */
+  async function killInsideTransaction(file: string): Promise<void> {
     const app = await startSqliteApp(file);
     await app.exec(`PRAGMA cache_size = 2; BEGIN;
       WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000)
       INSERT INTO app_log (msg) SELECT 'uncommitted ' || i || hex(randomblob(50)) FROM s;`);
     await app.send({ kill: true });
     expect(fs.statSync(`${file}-journal`).size).toBeGreaterThan(0);
+  }
+
+  it('a hot journal is rolled back before hesap reads the file (verify, push), though it reads without writing', async () => {
+    const file = appFile('hot-journal-read.db', 'delete');
+    await killInsideTransaction(file);
     const result = await verify({ local: file, remote: pg.url });
     expect(result.tables.find((t) => t.table === 'app_log')).toMatchObject({ status: 'only-local', localRows: 1 });
     expect(stateOf(file)).toEqual({ integrity: 'ok', items: OLD_ITEMS, log: ['seeded'], ...APP_PARTS });
@@ -171,13 +176,7 @@ describe('pull and restore into a file a running app holds', () => {
 
     it('an app killed inside a write transaction (a hot journal): SQLite rolls it back first, then the remote tables go in', async () => {
       const file = appFile('hot-journal.db', 'delete');
-      const app = await startSqliteApp(file);
-      // A tiny page cache spills the uncommitted pages into the file itself.
-      await app.exec(`PRAGMA cache_size = 2; BEGIN;
-        WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000)
-        INSERT INTO app_log (msg) SELECT 'uncommitted ' || i || hex(randomblob(50)) FROM s;`);
-      await app.send({ kill: true });
-      expect(fs.statSync(`${file}-journal`).size).toBeGreaterThan(0);
+      await killInsideTransaction(file);
 
       await op.api(file);
       expect(stateOf(file)).toEqual({ integrity: 'ok', items: REMOTE_ITEMS, log: ['seeded'], ...APP_PARTS });
