@@ -15,6 +15,7 @@ export * from './checksum';
 export * from './checksum-stream';
 export * from './chunk-memory';
 export * from './redact';
+export * from './conninfo';
 export * from './registry';
 export * from './retry';
 export * from './durable-files';
