@@ -74,16 +74,20 @@ describe('parseConnectionText: keyword strings', () => {
     expect(values(`password=p\\ w dbname=''`)).toEqual({ password: 'p w', dbname: '' });
   });
 
-  it('refuses a key without a value and an unclosed quote, without echoing the text', () => {
-    expect(() => parseConnectionText('host=db password')).toThrow(/"password" has no value/);
-    let message = '';
-    try {
-      parseConnectionText("host=db password='hunter2");
-    } catch (error) {
-      message = (error as Error).message;
-    }
-    expect(message).toMatch(/no closing quote/);
-    expect(message).not.toContain('hunter2');
+  it('reports a key without a value and an unclosed quote, without the value', () => {
+    expect(parseConnectionText('host=db password')!.problems).toEqual(['"password" has no value (expected password=...)']);
+    const unclosed = parseConnectionText("host=db password='hunter2");
+    expect(unclosed!.problems).toEqual(['the value of "password" has no closing quote']);
+    expect(unclosed!.problems.join(' ')).not.toContain('hunter2');
+  });
+});
+
+describe('parseConnectionText: malformed URLs', () => {
+  it('reports a malformed percent-encoding and a host with a space, naming the part only', () => {
+    expect(parseConnectionText('postgres://u:ab%21%zz@h/db')!.problems).toEqual(['the password has a malformed percent-encoding']);
+    expect(parseConnectionText('postgres://u:pw@ho st/db')!.problems).toEqual(['the host has a space in it']);
+    expect(parseConnectionText('postgres://u:pw@h:notaport/db')!.problems).toEqual(['the host or port is not valid']);
+    expect(parseConnectionText('postgres://u:pw@h:5432/db')!.problems).toEqual([]);
   });
 });
 
@@ -101,7 +105,8 @@ describe('maskConnectionText', () => {
     expect(maskConnectionText("host=h password='a b c' sslpassword=k")).toBe('host=h password=*** sslpassword=***');
   });
 
-  it('masks a keyword string that does not parse after each secret keyword', () => {
+  it('masks a malformed text as far as it was read', () => {
+    expect(maskConnectionText('postgres://u:ab%21%zz@ho st/db')).toBe('postgres://u:***@ho st/db');
     expect(maskConnectionText("host=h password='never closed")).toBe('host=h password=***');
   });
 

@@ -1,5 +1,3 @@
-import { HesapError } from './errors';
-
 /**
  * Connection texts as people write them, split by their structure: URLs
  * (`scheme://user:password@host:port/db?k=v`, with a password percent-encoded or raw where
@@ -31,6 +29,8 @@ export interface ParsedConnection {
   params: ConnectionParam[];
   /** The text from the host on, without user and password (URLs only). */
   rest?: string;
+  /** What makes the text malformed, when something does (parts named, values never shown). The params are still given, for masking. */
+  problems: string[];
 }
 
 const URL_HEAD = /^([a-z][a-z0-9+.-]*):\/\//i;
@@ -53,16 +53,26 @@ export function isKeywordText(text: string): boolean {
 }
 
 /**
- * Percent-decoding when the text is percent-encoded; the text as it is when it cannot be (a
- * bare `%`, or bytes that are not UTF-8): such a password was written raw.
+ * Percent-decoding when the text is percent-encoded; the text as it is when it is plainly
+ * raw (a bare `%` and no `%XX`). Both at once, or `%XX` that is not UTF-8, is a malformed
+ * encoding: `problems` says so, naming the part, never its value.
  */
-function decodeIfEncoded(text: string): string {
-  if (/%(?![0-9a-f]{2})/i.test(text)) return text;
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
+function decoder(problems: string[]) {
+  return (text: string, part: string): string => {
+    const bare = /%(?![0-9a-f]{2})/i.test(text);
+    const encoded = /%[0-9a-f]{2}/i.test(text);
+    if (!encoded) return text;
+    if (bare) {
+      problems.push(`the ${part} has a malformed percent-encoding`);
+      return text;
+    }
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      problems.push(`the ${part} has a malformed percent-encoding`);
+      return text;
+    }
+  };
 }
 
 /**
@@ -103,6 +113,8 @@ function parseUrl(text: string): ParsedConnection {
   const head = URL_HEAD.exec(text)!;
   const start = head[0].length;
   const params: ConnectionParam[] = [];
+  const problems: string[] = [];
+  const decodeIfEncoded = decoder(problems);
   const after = text.slice(start);
   const at = userinfoEnd(after) ?? lastAtBeforeQuery(after);
   let restStart = start;
@@ -110,17 +122,19 @@ function parseUrl(text: string): ParsedConnection {
     const userinfo = after.slice(0, at);
     const colon = userinfo.indexOf(':');
     const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
-    if (user !== '') params.push({ key: 'user', value: decodeIfEncoded(user), span: [start, start + user.length] });
+    if (user !== '') params.push({ key: 'user', value: decodeIfEncoded(user, 'user name'), span: [start, start + user.length] });
     if (colon >= 0) {
-      params.push({ key: 'password', value: decodeIfEncoded(userinfo.slice(colon + 1)), span: [start + colon + 1, start + at] });
+      params.push({ key: 'password', value: decodeIfEncoded(userinfo.slice(colon + 1), 'password'), span: [start + colon + 1, start + at] });
     }
     restStart = start + at + 1;
   }
   const rest = text.slice(restStart);
-  const host = AFTER_AT.exec(rest)?.[0] ?? '';
+  const matched = AFTER_AT.exec(rest);
+  if (!matched) problems.push(/^[^/?#]*\s/.test(rest) ? 'the host has a space in it' : 'the host or port is not valid');
+  const host = matched?.[0] ?? '';
   const port = /:(\d*)$/.exec(host);
   const hostName = port ? host.slice(0, host.length - port[0].length) : host;
-  if (hostName !== '') params.push({ key: 'host', value: decodeIfEncoded(hostName.replace(/^\[|\]$/g, '')), span: [restStart, restStart + hostName.length] });
+  if (hostName !== '') params.push({ key: 'host', value: decodeIfEncoded(hostName.replace(/^\[|\]$/g, ''), 'host'), span: [restStart, restStart + hostName.length] });
   if (port && port[1] !== '') params.push({ key: 'port', value: port[1]!, span: [restStart + hostName.length + 1, restStart + host.length] });
   const tail = rest.slice(host.length);
   const queryAt = tail.indexOf('?');
@@ -129,7 +143,7 @@ function parseUrl(text: string): ParsedConnection {
   const path = tail.slice(0, fragment >= 0 && fragment < pathEnd ? fragment : pathEnd);
   if (path.length > 1) {
     const from = restStart + host.length + 1;
-    params.push({ key: 'dbname', value: decodeIfEncoded(path.slice(1)), span: [from, from + path.length - 1] });
+    params.push({ key: 'dbname', value: decodeIfEncoded(path.slice(1), 'database name'), span: [from, from + path.length - 1] });
   }
   if (queryAt >= 0) {
     let offset = restStart + host.length + queryAt + 1;
@@ -138,35 +152,34 @@ function parseUrl(text: string): ParsedConnection {
     for (const pair of (hash < 0 ? query : query.slice(0, hash)).split('&')) {
       const eq = pair.indexOf('=');
       if (pair !== '' && eq !== 0) {
-        const key = decodeIfEncoded((eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, ' '));
+        const key = decodeIfEncoded((eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, ' '), 'query');
         const raw = eq < 0 ? '' : pair.slice(eq + 1);
         const valueStart = eq < 0 ? offset + pair.length : offset + eq + 1;
-        params.push({ key, value: decodeIfEncoded(raw.replace(/\+/g, ' ')), span: [valueStart, valueStart + raw.length] });
+        params.push({ key, value: decodeIfEncoded(raw.replace(/\+/g, ' '), `value of "${key}"`), span: [valueStart, valueStart + raw.length] });
       }
       offset += pair.length + 1;
     }
   }
-  return { kind: 'url', scheme: head[1]!.toLowerCase(), params, rest };
+  return { kind: 'url', scheme: head[1]!.toLowerCase(), params, rest, problems };
 }
 
-/** libpq's rules: `key = value`, values quoted with `'` where they hold spaces, `\` escapes. */
+/** libpq's rules: `key = value`, values quoted with `'` where they hold spaces, `\\` escapes. */
 function parseKeywords(text: string): ParsedConnection {
   const params: ConnectionParam[] = [];
+  const problems: string[] = [];
   let i = 0;
-  const fail = (why: string): never => {
-    throw new HesapError('CONFIG_INVALID', `The connection string is not valid: ${why}.`, {
-      hints: ["Write it as key=value pairs separated by spaces, quoting values that hold spaces: host=db.example.com dbname=app password='a b'."],
-    });
-  };
   const space = () => {
     while (i < text.length && /\s/.test(text[i]!)) i++;
   };
-  for (space(); i < text.length; space()) {
+  for (space(); i < text.length && problems.length === 0; space()) {
     const keyStart = i;
     while (i < text.length && text[i] !== '=' && !/\s/.test(text[i]!)) i++;
     const key = text.slice(keyStart, i);
     space();
-    if (text[i] !== '=') fail(`"${key}" has no value (expected ${key}=...)`);
+    if (text[i] !== '=') {
+      problems.push(`"${key}" has no value (expected ${key}=...)`);
+      break;
+    }
     i++;
     space();
     const valueStart = i;
@@ -174,7 +187,10 @@ function parseKeywords(text: string): ParsedConnection {
     if (text[i] === "'") {
       i++;
       for (;;) {
-        if (i >= text.length) fail(`the value of "${key}" has no closing quote`);
+        if (i >= text.length) {
+          problems.push(`the value of "${key}" has no closing quote`);
+          break;
+        }
         const c = text[i++]!;
         if (c === "'") break;
         value += c === '\\' && i < text.length ? text[i++] : c;
@@ -187,7 +203,7 @@ function parseKeywords(text: string): ParsedConnection {
     }
     params.push({ key, value, span: [valueStart, i] });
   }
-  return { kind: 'keywords', params };
+  return { kind: 'keywords', params, problems };
 }
 
 /** Splits a URL or a keyword string; undefined for anything else (a file path). */
@@ -207,15 +223,11 @@ export function paramValue(parsed: ParsedConnection, key: string): string | unde
 /**
  * The text with every secret value replaced by `***` where it stands: the URL's password,
  * `password=` (and the like) in a query or a keyword string. Anything else is returned as it
- * is. A keyword string that does not parse is masked after every secret keyword's `=`.
+ * is. A malformed text is masked as far as it was read: a secret whose value runs to the end
+ * (an unclosed quote) is masked to the end.
  */
 export function maskConnectionText(text: string): string {
-  let parsed: ParsedConnection | undefined;
-  try {
-    parsed = parseConnectionText(text);
-  } catch {
-    return text.replace(/((?:^|\s)(?:password|sslpassword)\s*=\s*)('(?:[^'\\]|\\.)*'?|\S*)/gi, `$1${MASK}`);
-  }
+  const parsed = parseConnectionText(text);
   if (!parsed) return text;
   const spans = parsed.params.filter((p) => SECRET_KEYS.test(p.key) && p.span[1] > p.span[0]).map((p) => p.span);
   let out = parsed.kind === 'url' ? text.trim() : text;
