@@ -17,6 +17,7 @@ export * from './csv-checksummer';
 export type { CsvChecksumJob } from './csv-checksum-job';
 export * from './chunk-memory';
 export * from './redact';
+export * from './conninfo';
 export * from './registry';
 export * from './retry';
 export * from './durable-files';
