@@ -1,4 +1,4 @@
-import type { Column, ColumnDefault, ColumnOrigin, Note, Table } from '@hesap/core';
+import { formPattern, parseFormPattern, type Column, type ColumnDefault, type ColumnOrigin, type Note, type Table } from '@hesap/core';
 
 /**
  * Types and defaults between PostgreSQL and the neutral model, and the one function
@@ -30,11 +30,11 @@ export function postgresType(column: Column): string {
     case 'date':
       return 'date';
     case 'time':
-      return 'time without time zone';
+      return column.precision !== undefined ? `time(${column.precision}) without time zone` : 'time without time zone';
     case 'timestamp':
       return column.precision !== undefined ? `timestamp(${column.precision}) without time zone` : 'timestamp without time zone';
     case 'timestamptz':
-      return 'timestamp with time zone';
+      return column.precision !== undefined ? `timestamp(${column.precision}) with time zone` : 'timestamp with time zone';
     case 'json':
       return 'json';
     case 'uuid':
@@ -181,6 +181,8 @@ interface ColumnComment {
   strict?: boolean;
   /** Fraction digits of the text form (see Column.fractionDigits). */
   fraction?: number;
+  /** The text form as a pattern (see Column.textForm and `formPattern`). */
+  form?: string;
 }
 
 interface TableComment {
@@ -194,7 +196,14 @@ export function columnComment(column: Column, table: Table): string | undefined 
   const body: ColumnComment = { origin: column.origin };
   if (table.sequence?.column === column.name && table.sequence.strict) body.strict = true;
   if (column.fractionDigits !== undefined) body.fraction = column.fractionDigits;
+  if (column.textForm) body.form = formPattern(column.textForm);
   return PREFIX + JSON.stringify(body);
+}
+
+/** The text form a column comment records, as the neutral column holds it. */
+export function rememberedForm(comment: ColumnComment | undefined): Pick<Column, 'fractionDigits' | 'textForm'> {
+  const textForm = comment?.form === undefined ? undefined : parseFormPattern(comment.form);
+  return { ...(comment?.fraction !== undefined ? { fractionDigits: comment.fraction } : {}), ...(textForm ? { textForm } : {}) };
 }
 
 export function tableComment(table: Table): string | undefined {

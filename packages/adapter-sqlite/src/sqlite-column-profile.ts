@@ -23,6 +23,28 @@ export interface ColumnStats {
   dates: number;
   /** For `timestamp` intent: values with exactly three fraction digits (`...:09.000`, TypeORM's form). */
   millis: number;
+  /** For `timestamp` and `time` intents, when the values are not all in PostgreSQL's form: how they are spelled. */
+  form?: FormStats;
+}
+
+/**
+ * How the text values of a date-time column are spelled (see {@link formQuery}), to find the
+ * one form they share (datetime-text.ts).
+ */
+export interface FormStats {
+  texts: number;
+  /** Values PostgreSQL reads as exactly what they spell, in any form. */
+  valid: number;
+  /** Smallest and largest separator, zone and fraction digit count over the valid values. */
+  separators: [string, string];
+  zones: [string, string];
+  digits: [number, number];
+  /** Values whose fraction ends in 0 (`.500`). */
+  trailingZero: number;
+  /** Values whose fraction is all zeros (`.000000`). */
+  zeroFraction: number;
+  /** Values with 1 to 5 fraction digits. */
+  someDigits: number;
 }
 
 const D = '[0-9]';
@@ -89,8 +111,63 @@ export function dateCheck(q: string): string {
   return `CASE WHEN length(${q}) = 10 THEN ${validClock(q, false)} ELSE 0 END`;
 }
 
+/** A time of day in PostgreSQL's form (up to 6 fraction digits, no trailing zero). */
 function timeCheck(q: string): string {
-  return `${q} GLOB '${TIME_GLOB}' AND time(${q}) = ${q}`;
+  return (
+    `CASE WHEN length(${q}) = 8 THEN ${q} GLOB '${TIME_GLOB}' AND time(${q}) = ${q}` +
+    ` WHEN length(${q}) BETWEEN 10 AND 15 AND substr(${q}, 9, 1) = '.' AND substr(${q}, 10) NOT GLOB '*[^0-9]*' AND ${q} NOT GLOB '*0'` +
+    ` THEN substr(${q}, 1, 8) GLOB '${TIME_GLOB}' AND time(substr(${q}, 1, 8)) = substr(${q}, 1, 8) ELSE 0 END`
+  );
+}
+
+/**
+ * One scan that tells how a date-time column's text is spelled: for each value whether
+ * PostgreSQL reads it as what it spells (a date that exists, `T` or a space, hours 0-23, up to
+ * six fraction digits, a zone of `Z` or `+HH[[:]MM]` up to 15:59, one space before it allowed),
+ * and the range of its separators, zones and fraction lengths. Columns whose values are all in
+ * PostgreSQL's own form never need it.
+ */
+export function formQuery(table: string, column: string, kind: 'timestamp' | 'time'): string {
+  const q = quoteIdent(column);
+  const head = kind === 'timestamp' ? 19 : 8;
+  const clock =
+    kind === 'timestamp'
+      ? `substr(v, 11, 1) IN (' ', 'T') AND datetime(substr(v, 1, 10) || ' ' || substr(v, 12, 8)) IS substr(v, 1, 10) || ' ' || substr(v, 12, 8)` +
+        ` AND substr(v, 1, 4) <> '0000' AND substr(v, 12, 2) <= '23'`
+      : `substr(v, 1, 8) GLOB '${TIME_GLOB}' AND time(substr(v, 1, 8)) IS substr(v, 1, 8)`;
+  const z = `CASE WHEN substr(zone, 1, 1) = ' ' THEN substr(zone, 2) ELSE zone END`;
+  const zoneOk =
+    kind === 'time'
+      ? `zone = ''`
+      : `(zone = '' OR ${z} = 'Z' OR ((${z} GLOB '[+-][0-9][0-9]' OR ${z} GLOB '[+-][0-9][0-9][0-9][0-9]' OR ${z} GLOB '[+-][0-9][0-9]:[0-9][0-9]')` +
+        ` AND substr(${z}, 2, 2) <= '15' AND (length(${z}) = 3 OR substr(${z}, -2) <= '59')))`;
+  const valid = `(${clock} AND (frac IS NULL OR k BETWEEN 1 AND 6) AND ${zoneOk})`;
+  const rest = `SELECT ${q} AS v, substr(${q}, ${head + 1}) AS rest FROM ${quoteIdent(table)} WHERE typeof(${q}) = 'text'`;
+  const split = `SELECT v, rest, CASE WHEN substr(rest, 1, 1) = '.' THEN substr(rest, 2) END AS frac FROM (${rest})`;
+  const zone = `SELECT v, frac, CASE WHEN frac IS NULL THEN rest ELSE ltrim(frac, '0123456789') END AS zone FROM (${split})`;
+  const digits = `SELECT v, frac, zone, CASE WHEN frac IS NULL THEN 0 ELSE length(frac) - length(zone) END AS k FROM (${zone})`;
+  const marked = `SELECT ${valid} AS ok, ${kind === 'timestamp' ? 'substr(v, 11, 1)' : "' '"} AS sep, zone, k, frac FROM (${digits})`;
+  return (
+    `SELECT count(*), sum(ok), min(CASE WHEN ok THEN sep END), max(CASE WHEN ok THEN sep END), min(CASE WHEN ok THEN zone END), max(CASE WHEN ok THEN zone END),` +
+    ` min(CASE WHEN ok THEN k END), max(CASE WHEN ok THEN k END), sum(ok AND k > 0 AND substr(frac, k, 1) = '0'),` +
+    ` sum(ok AND k > 0 AND substr(frac, 1, k) NOT GLOB '*[1-9]*'), sum(ok AND k BETWEEN 1 AND 5) FROM (${marked})`
+  );
+}
+
+/** Reads the row of {@link formQuery}. */
+export function readFormStats(row: readonly unknown[]): FormStats {
+  const n = (v: unknown) => Number(v ?? 0);
+  const t = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+  return {
+    texts: n(row[0]),
+    valid: n(row[1]),
+    separators: [t(row[2]), t(row[3])],
+    zones: [t(row[4]), t(row[5])],
+    digits: [n(row[6]), n(row[7])],
+    trailingZero: n(row[8]),
+    zeroFraction: n(row[9]),
+    someDigits: n(row[10]),
+  };
 }
 
 function fitSql(q: string, declared: DeclaredType): string | undefined {

@@ -283,3 +283,70 @@ describe('timestamps written with milliseconds', () => {
     expect(decide('datetime', { texts: 4, fitting: 2, millis: 2 }).type).toBe('text');
   });
 });
+
+describe('date-time text in an ORM form', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+  const { formQuery, readFormStats } = require('./sqlite-column-profile') as typeof import('./sqlite-column-profile');
+
+  /** The decision for a column holding `values`, through the form scan of a real SQLite table. */
+  function decideValues(declared: string, values: string[]) {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE t (c ${declared})`);
+    for (const v of values) db.prepare('INSERT INTO t (c) VALUES (?)').run(v);
+    const kind = parseDeclaredType(declared).intent === 'time' ? 'time' : 'timestamp';
+    const form = readFormStats(db.prepare(formQuery('t', 'c', kind)).raw(true).get() as unknown[]);
+    db.close();
+    return decide(declared, { texts: values.length, form });
+  }
+
+  it.each<[string, string[], object]>([
+    ['SQLAlchemy and Rails: six digits', ['2024-01-02 03:04:05.678900', '2024-01-02 03:04:05.000000'], { type: 'timestamp', precision: 6, fractionDigits: 6 }],
+    [
+      "Python's isoformat(): T, no fraction when zero",
+      ['2024-01-02T03:04:05.678900', '2024-01-02T03:04:05'],
+      { type: 'timestamp', textForm: { kind: 'timestamp', separator: 'T', fraction: 'python', zone: '' } },
+    ],
+    [
+      'Sequelize: three digits, a space and the offset',
+      ['2024-01-02 03:04:05.678 +00:00', '2024-01-02 03:04:05.000 +00:00'],
+      { type: 'timestamptz', precision: 3, textForm: { kind: 'timestamp', separator: ' ', fraction: 3, zone: ' +00:00' } },
+    ],
+    [
+      'toISOString()',
+      ['2024-01-02T03:04:05.678Z'],
+      { type: 'timestamptz', precision: 3, textForm: { kind: 'timestamp', separator: 'T', fraction: 3, zone: 'Z' } },
+    ],
+    [
+      'the shortest fraction with T',
+      ['2024-01-02T03:04:05.5', '2024-01-02T03:04:05.25', '2024-01-02T03:04:05'],
+      { type: 'timestamp', textForm: { kind: 'timestamp', separator: 'T', fraction: 'shortest', zone: '' } },
+    ],
+  ])('%s', (_what, values, expected) => {
+    expect(decideValues('DATETIME', values)).toEqual(expected);
+  });
+
+  it('finds the form of times of day', () => {
+    expect(decideValues('TIME', ['03:04:05.678900', '23:59:59.000000'])).toEqual({
+      type: 'time',
+      precision: 6,
+      textForm: { kind: 'time', separator: ' ', fraction: 6, zone: '' },
+    });
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['different offsets', ['2024-01-02T03:04:05+01:00', '2024-01-02T03:04:05+02:00'], /different time zones/],
+    ['an offset on some values', ['2024-01-02T03:04:05+01:00', '2024-01-02T03:04:05'], /some values have a time zone/],
+    ['both separators', ['2024-01-02T03:04:05', '2024-01-02 03:04:05.5'], /'T' between/],
+    ['fractions of no one form', ['2024-01-02 03:04:05.50', '2024-01-02 03:04:05.5'], /fraction digits/],
+    ['a zero fraction written out beside omitted ones', ['2024-01-02 03:04:05.000000', '2024-01-02 03:04:05'], /fraction digits/],
+    ['seven digits (PostgreSQL rounds them)', ['2024-01-02 03:04:05.1234567'], /reads as written/],
+    ['a day that does not exist', ['2023-02-29T00:00:00'], /reads as written/],
+    ['an offset past 15:59', ['2024-01-02T03:04:05+16:00'], /reads as written/],
+    ['hour 24', ['2024-01-02T24:00:00'], /reads as written/],
+  ])('keeps text with %s', (_what, values, why) => {
+    const decision = decideValues('DATETIME', values);
+    expect(decision.type).toBe('text');
+    expect(decision.note).toMatch(why);
+  });
+});

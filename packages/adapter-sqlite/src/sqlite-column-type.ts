@@ -1,5 +1,5 @@
-import type { DataPolicies, NeutralType } from '@hesap/core';
-import { wholeReal, type ColumnStats } from './sqlite-column-profile';
+import { type DataPolicies, type DateTimeTextForm, type NeutralType } from '@hesap/core';
+import { wholeReal, type ColumnStats, type FormStats } from './sqlite-column-profile';
 import { isNumericIntent, type DeclaredType } from './sqlite-declared-type';
 
 /**
@@ -21,6 +21,8 @@ export interface ColumnDecision {
   scale?: number;
   /** Timestamps written with exactly this many fraction digits. */
   fractionDigits?: number;
+  /** Date-time text in a form `fractionDigits` does not describe (`T`, a zone, Python's fraction). */
+  textForm?: DateTimeTextForm;
   /** Why the type differs from what the declaration suggests, for the report. */
   note?: string;
   problem?: ColumnProblem;
@@ -142,13 +144,21 @@ export function decideColumnType(declared: DeclaredType, s: ColumnStats, policie
     }
     const all = s.fitting === s.texts;
     switch (intent) {
-      case 'timestamp':
+      case 'timestamp': {
         if (all) return { type: 'timestamp' };
         if (s.millis === s.texts) return { type: 'timestamp', precision: 3, fractionDigits: 3 };
         if (s.dates === s.texts) return { type: 'date' };
-        return { type: 'text', ...repair, note: `${typed}: not every value is in one form PostgreSQL reproduces; stored as text.` };
+        const form = s.form && sharedForm(s.form, 'timestamp');
+        if (typeof form === 'object') return timestampDecision(form);
+        return { type: 'text', ...repair, note: `${typed}: ${form ?? 'not every value is in one form PostgreSQL reproduces'}; stored as text.` };
+      }
+      case 'time': {
+        if (all) return { type: 'time' };
+        const form = s.form && sharedForm(s.form, 'time');
+        if (typeof form === 'object') return { type: 'time', ...(typeof form.fraction === 'number' ? { precision: form.fraction } : {}), textForm: form };
+        return { type: 'text', ...repair, note: `${typed}: ${form ?? 'not every value is valid time'}; stored as text.` };
+      }
       case 'date':
-      case 'time':
       case 'json':
       case 'uuid':
         if (all) return { type: intent };
@@ -202,4 +212,32 @@ export function decideColumnType(declared: DeclaredType, s: ColumnStats, policie
     type: 'decimal',
     note: intent === 'decimal' ? undefined : `${typed} holds both INTEGER and REAL values; stored as numeric, exactly.`,
   };
+}
+
+/**
+ * The one form every value of a date-time column is written in, or why there is none. Mixes
+ * are taken only where a known writer makes them: Python leaves out a zero fraction.
+ */
+export function sharedForm(f: FormStats, kind: 'timestamp' | 'time'): DateTimeTextForm | string {
+  if (f.valid !== f.texts) return 'not every value is a date and time PostgreSQL reads as written';
+  if (f.separators[0] !== f.separators[1]) return "some values have a 'T' between date and time and some a space";
+  if (f.zones[0] !== f.zones[1]) {
+    return f.zones[0] === ''
+      ? 'some values have a time zone and some do not'
+      : 'the values have different time zones (PostgreSQL keeps the instant, not the offset it was written with)';
+  }
+  const [fewest, most] = f.digits;
+  let fraction: DateTimeTextForm['fraction'];
+  if (fewest === most) fraction = most;
+  else if (f.trailingZero === 0) fraction = 'shortest';
+  else if (fewest === 0 && most === 6 && f.someDigits === 0 && f.zeroFraction === 0) fraction = 'python';
+  else return 'the values have different numbers of fraction digits';
+  return { kind, separator: kind === 'time' ? ' ' : (f.separators[0] as ' ' | 'T'), fraction, zone: f.zones[0] };
+}
+
+function timestampDecision(form: DateTimeTextForm): ColumnDecision {
+  const precision = typeof form.fraction === 'number' ? { precision: form.fraction } : {};
+  // The form fractionDigits already says (TypeORM's) is recorded as it always was.
+  if (form.separator === ' ' && form.zone === '' && typeof form.fraction === 'number') return { type: 'timestamp', ...precision, fractionDigits: form.fraction };
+  return { type: form.zone === '' ? 'timestamp' : 'timestamptz', ...precision, textForm: form };
 }

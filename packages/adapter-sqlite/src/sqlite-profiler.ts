@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type Database from 'better-sqlite3';
 import { HesapError, quoteIdent, type Column, type DataPolicies, type Note, type Table } from '@hesap/core';
-import { needsTextCheck, profileParts, quickPlan, readProfile, readQuick, type ColumnStats } from './sqlite-column-profile';
+import { formQuery, needsTextCheck, profileParts, quickPlan, readFormStats, readProfile, readQuick, type ColumnStats } from './sqlite-column-profile';
 import { decideColumnType, type ColumnDecision } from './sqlite-column-type';
 import { isQuotedText } from './sqlite-csv-sql';
 import { parseDeclaredType, type DeclaredType } from './sqlite-declared-type';
@@ -69,6 +69,7 @@ export class SqliteProfiler {
     // Tables read in batches have their text checked as it streams: no text test here.
     const checkText = layout.rowid === undefined;
     const { stats, rows } = await this.measure(table.name, layout, declared, checkText);
+    declared.forEach(({ name, declared: d }, i) => this.measureForm(table.name, name, d, stats[i]!));
     table.columns.forEach((column, i) => {
       const decision = decideColumnType(declared[i]!.declared, stats[i]!, this.policies);
       if (decision.problem) this.fail(table, layout, column, decision);
@@ -144,6 +145,17 @@ export class SqliteProfiler {
       readProfile(row, slice.length).forEach((s, k) => (stats[slice[k]!.i] = s));
     }
     return { stats: stats as ColumnStats[], rows };
+  }
+
+  /**
+   * Date-time text not all in PostgreSQL's form (nor TypeORM's, nor plain dates): one more scan
+   * of the column finds the form its values share, if they share one (an ORM's).
+   */
+  private measureForm(tableName: string, column: string, declared: DeclaredType, s: ColumnStats): void {
+    const kind = declared.intent === 'timestamp' ? 'timestamp' : declared.intent === 'time' ? 'time' : undefined;
+    if (!kind || s.texts === 0 || s.texts !== s.integers + s.reals + s.texts + s.blobs || s.fitting === s.texts) return;
+    if (kind === 'timestamp' && (s.millis === s.texts || s.dates === s.texts)) return;
+    s.form = readFormStats(this.db.prepare(formQuery(tableName, column, kind)).raw(true).get() as unknown[]);
   }
 
   /**
@@ -228,12 +240,14 @@ function applyDecision(column: Column, decision: ColumnDecision): void {
   delete column.precision;
   delete column.scale;
   delete column.fractionDigits;
+  delete column.textForm;
   if (decision.type === 'decimal' && decision.precision !== undefined) {
     column.precision = decision.precision;
     column.scale = decision.scale ?? 0;
   }
-  if (decision.type === 'timestamp' && decision.fractionDigits !== undefined) {
-    column.precision = decision.precision;
-    column.fractionDigits = decision.fractionDigits;
+  if (decision.type === 'timestamp' || decision.type === 'timestamptz' || decision.type === 'time') {
+    if (decision.precision !== undefined) column.precision = decision.precision;
+    if (decision.fractionDigits !== undefined) column.fractionDigits = decision.fractionDigits;
+    if (decision.textForm) column.textForm = decision.textForm;
   }
 }

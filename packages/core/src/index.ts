@@ -5,6 +5,7 @@
 export * from './errors';
 export * from './identifiers';
 export * from './schema';
+export * from './datetime-text';
 export * from './contract';
 export * from './csv/csv-encoder';
 export * from './csv/csv-parser';
