@@ -42,15 +42,21 @@ export function postgresType(column: Column): string {
   }
 }
 
+/** What the neutral model keeps of a PostgreSQL type: the type, and the limits values must fit. */
+export type NeutralFacts = Pick<Column, 'type' | 'precision' | 'scale' | 'maxLength' | 'fixedLength' | 'byteSize' | 'jsonParsed'>;
+
 /** The neutral type of a PostgreSQL column, from its base type name and modifier. */
-export function neutralType(typname: string, typmod: number): Pick<Column, 'type' | 'precision' | 'scale'> {
+export function neutralType(typname: string, typmod: number): NeutralFacts {
   switch (typname) {
     case 'int2':
+      return { type: 'integer', byteSize: 2 };
     case 'int4':
+      return { type: 'integer', byteSize: 4 };
     case 'int8':
     case 'oid':
       return { type: 'integer' };
     case 'float4':
+      return { type: 'float', byteSize: 4 };
     case 'float8':
       return { type: 'float' };
     case 'numeric':
@@ -66,18 +72,23 @@ export function neutralType(typname: string, typmod: number): Pick<Column, 'type
     case 'date':
       return { type: 'date' };
     case 'time':
-      return { type: 'time' };
+      return typmod >= 0 ? { type: 'time', precision: typmod } : { type: 'time' };
     case 'timestamp':
       return typmod >= 0 ? { type: 'timestamp', precision: typmod } : { type: 'timestamp' };
     case 'timestamptz':
-      return { type: 'timestamptz' };
+      return typmod >= 0 ? { type: 'timestamptz', precision: typmod } : { type: 'timestamptz' };
     case 'json':
-    case 'jsonb':
       return { type: 'json' };
+    case 'jsonb':
+      return { type: 'json', jsonParsed: true };
     case 'uuid':
       return { type: 'uuid' };
+    case 'varchar':
+      return typmod >= 4 ? { type: 'text', maxLength: typmod - 4 } : { type: 'text' };
+    case 'bpchar':
+      return typmod >= 4 ? { type: 'text', maxLength: typmod - 4, fixedLength: true } : { type: 'text' };
     default:
-      // text, varchar, char, citext, enums, arrays, intervals, network types: their text form.
+      // text, citext, enums, arrays, intervals, network types: their text form.
       return { type: 'text' };
   }
 }

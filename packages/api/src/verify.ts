@@ -3,13 +3,15 @@ import {
   CsvParser,
   checksumStream,
   canonicalField,
-  canonicalRow,
+  ContentChecksum,
   DEFAULT_POLICIES,
   findTable,
   fitIdentifiers,
+  readJsonText,
   resolvePolicies,
   type AdapterCapabilities,
   type CsvChecksumResult,
+  type CsvRow,
   type Column,
   type NeutralType,
   type SourceSession,
@@ -22,6 +24,8 @@ export interface RowDifference {
   /** The row's key as `col=value` pairs (or its whole content when the table has no key). */
   key: string;
   kind: 'only-local' | 'only-remote' | 'changed';
+  /** For `changed`: the columns whose values differ. */
+  columns?: string[];
 }
 
 export interface TableVerification {
@@ -51,23 +55,48 @@ export async function consume(stream: Readable, onRow: (row: (string | null)[]) 
   parser.end();
 }
 
-/** One side's checksum; every table is read whole, so the checksum thread is worth its start. */
-async function checksum(session: SourceSession, table: Table, types: NeutralType[]): Promise<CsvChecksumResult> {
-  return checksumStream(session.readTable(table), { types, run: 'thread' });
+/**
+ * What a value means, where the remote column spells it its own way beyond what the checksum's
+ * canonical form covers: `jsonb` prints its own spacing and key order. Undefined for columns
+ * compared as the checksum compares them.
+ */
+type Meaning = ((text: string) => string) | undefined;
+
+const jsonMeaning = (text: string) => readJsonText(text)?.canonical ?? text;
+
+function meaningsOf(remote: Table): Meaning[] {
+  return remote.columns.map((c) => (c.jsonParsed ? jsonMeaning : undefined));
+}
+
+function byMeaning(row: CsvRow, meanings: readonly Meaning[]): CsvRow {
+  return meanings.some((m) => m) ? row.map((v, i) => (v === null || !meanings[i] ? v : meanings[i]!(v))) : row;
+}
+
+/**
+ * One side's checksum; every table is read whole, so the checksum thread is worth its start.
+ * Tables with columns compared by meaning are hashed here, each value made canonical first.
+ */
+async function checksum(session: SourceSession, table: Table, types: NeutralType[], meanings: readonly Meaning[]): Promise<CsvChecksumResult> {
+  if (!meanings.some((m) => m)) return checksumStream(session.readTable(table), { types, run: 'thread' });
+  const sum = new ContentChecksum(types);
+  await consume(session.readTable(table), (row) => sum.add(byMeaning(row, meanings)));
+  return { digest: sum.digest(), rows: sum.rows };
 }
 
 interface KeyedRow {
-  content: string;
+  /** Each value in canonical form. */
+  fields: string[];
   label: string;
   count: number;
 }
 
-/** Every row of one side by its key (canonical text), with its canonical content. */
-async function rowsByKey(session: SourceSession, table: Table, types: NeutralType[], key: number[]): Promise<Map<string, KeyedRow>> {
+/** Every row of one side by its key (canonical text), with its canonical values. */
+async function rowsByKey(session: SourceSession, table: Table, types: NeutralType[], key: number[], meanings: readonly Meaning[]): Promise<Map<string, KeyedRow>> {
   const out = new Map<string, KeyedRow>();
-  await consume(session.readTable(table), (row) => {
-    const content = canonicalRow(row, types);
-    const keyText = key.length > 0 ? key.map((i) => canonicalField(row[i] ?? null, types[i]!)).join('\u0000') : content;
+  await consume(session.readTable(table), (raw) => {
+    const row = byMeaning(raw, meanings);
+    const fields = types.map((type, i) => canonicalField(row[i] ?? null, type));
+    const keyText = key.length > 0 ? key.map((i) => fields[i]!).join('\u0000') : fields.join('\u0000,');
     const seen = out.get(keyText);
     if (seen) {
       seen.count++;
@@ -75,9 +104,9 @@ async function rowsByKey(session: SourceSession, table: Table, types: NeutralTyp
     }
     const label =
       key.length > 0
-        ? key.map((i) => `${table.columns[i]!.name}=${row[i] ?? 'NULL'}`).join(', ')
-        : `(${row.map((v) => (v === null ? 'NULL' : v.length > 40 ? `${v.slice(0, 37)}...` : v)).join(', ')})`;
-    out.set(keyText, { content, label, count: 1 });
+        ? key.map((i) => `${table.columns[i]!.name}=${raw[i] ?? 'NULL'}`).join(', ')
+        : `(${raw.map((v) => (v === null ? 'NULL' : v.length > 40 ? `${v.slice(0, 37)}...` : v)).join(', ')})`;
+    out.set(keyText, { fields, label, count: 1 });
   });
   return out;
 }
@@ -153,7 +182,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       const lt = subset(l, common);
       const rt = subset(r, common.map(remoteColumn));
       // Both sides at once: the server reads while this process reads the file.
-      const [ls, rs] = await Promise.all([checksum(local, lt, types), checksum(remote, rt, types)]);
+      const meanings = meaningsOf(rt);
+      const [ls, rs] = await Promise.all([checksum(local, lt, types, meanings), checksum(remote, rt, types, meanings)]);
       const entry: TableVerification = {
         table: name,
         status: ls.digest === rs.digest ? 'same' : 'different',
@@ -167,12 +197,17 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       if (entry.status === 'different' && max > 0) {
         const keyColumns = r.primaryKey?.columns ?? l.primaryKey?.columns ?? [];
         const key = keyColumns.map((c) => common.indexOf(c)).filter((i) => i >= 0);
-        const [lm, rm] = [await rowsByKey(local, lt, types, key), await rowsByKey(remote, rt, types, key)];
+        const [lm, rm] = [await rowsByKey(local, lt, types, key, meanings), await rowsByKey(remote, rt, types, key, meanings)];
         for (const [k, mine] of lm) {
           if (entry.differences.length >= max) break;
           const theirs = rm.get(k);
-          if (!theirs) entry.differences.push({ key: mine.label, kind: 'only-local' });
-          else if (theirs.content !== mine.content || theirs.count !== mine.count) entry.differences.push({ key: mine.label, kind: 'changed' });
+          if (!theirs) {
+            entry.differences.push({ key: mine.label, kind: 'only-local' });
+            continue;
+          }
+          const columns = common.filter((_, i) => theirs.fields[i] !== mine.fields[i]);
+          if (columns.length > 0) entry.differences.push({ key: mine.label, kind: 'changed', columns });
+          else if (theirs.count !== mine.count) entry.differences.push({ key: mine.label, kind: 'changed' });
         }
         for (const [k, theirs] of rm) {
           if (entry.differences.length >= max) break;

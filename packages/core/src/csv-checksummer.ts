@@ -48,6 +48,7 @@ function wayOf(type: NeutralType | undefined): Way {
     case 'time':
     case 'timestamp':
     case 'timestamptz':
+    case 'uuid':
       return Way.Canonical;
     default:
       return Way.Bytes;
@@ -81,9 +82,17 @@ export function canonicalBytesInto(t: Uint8Array, n: number, type: NeutralType, 
     case 'boolean':
       if (n !== 1 || (first !== 0x74 && first !== 0x66)) return false;
       break;
+    case 'uuid':
+      // PostgreSQL's spelling (36 characters, small letters) is the canonical one.
+      if (n !== 36) return false;
+      for (let k = 0; k < n; k++) if (t[k]! >= 0x41 && t[k]! <= 0x5a) return false;
+      break;
     case 'time':
     case 'timestamp':
     case 'timestamptz': {
+      // `T` between date and time, or a timestamptz not printed in UTC as PostgreSQL prints it: canonicalField.
+      if (type !== 'time' && n > 10 && t[10] !== 0x20) return false;
+      if (type === 'timestamptz' && !(n > 3 && t[n - 3] === PLUS && t[n - 2] === ZERO && t[n - 1] === ZERO)) return false;
       let point = 0;
       while (point < n && t[point] !== POINT) point++;
       if (point < n) {

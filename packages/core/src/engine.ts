@@ -15,6 +15,7 @@ import { resolvePolicies } from './contract';
 import { chunksPassed } from './chunk-memory';
 import { connectionStalled, HesapError, withTable } from './errors';
 import { planLoad, selectTables } from './planner';
+import { checkTargetValues, targetValueTests } from './target-values';
 import type { Note } from './schema';
 
 /** Progress of one table. Emitted at most every `progressIntervalMs`, and once at the start and end of each table. */
@@ -180,6 +181,12 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   });
   const selectedNames = new Set(selected.map((t) => t.name));
   const notes: Note[] = schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table));
+
+  // Values that must fit narrower columns of existing tables are tested before anything is written.
+  for (const tablePlan of plan.tables) {
+    signal?.throwIfAborted();
+    await checkTargetValues((t) => source.readTable(t), tablePlan.source, targetValueTests(tablePlan));
+  }
 
   const reports: TableReport[] = [];
   let current: string | undefined;

@@ -6,6 +6,8 @@ export * from './errors';
 export * from './identifiers';
 export * from './schema';
 export * from './datetime-text';
+export * from './json-text';
+export * from './target-values';
 export * from './contract';
 export * from './csv/csv-encoder';
 export * from './csv/csv-parser';

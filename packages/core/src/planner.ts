@@ -263,18 +263,22 @@ function renameTable(t: Table, tables: Map<string, string>, columnMaps: Map<stri
   };
 }
 
-/** Source types a target column of each type can take without changing a value. */
+/**
+ * Source types a target column of each type can take. Where the target's column is narrower
+ * (0/1 into boolean, text into dates, JSON or UUID, numbers into numeric(p,s)), each value is
+ * tested before anything is written (target-values.ts).
+ */
 const ACCEPTS: Record<NeutralType, readonly NeutralType[]> = {
   integer: ['integer', 'boolean'],
-  float: ['float', 'integer'],
+  float: ['float', 'integer', 'decimal'],
   decimal: ['decimal', 'integer', 'float'],
-  boolean: ['boolean'],
+  boolean: ['boolean', 'integer'],
   text: ['text', 'json', 'uuid', 'date', 'time', 'timestamp', 'timestamptz', 'integer', 'decimal'],
   bytes: ['bytes'],
   date: ['date', 'text'],
   time: ['time', 'text'],
   timestamp: ['timestamp', 'text', 'date'],
-  timestamptz: ['timestamptz', 'timestamp', 'text'],
+  timestamptz: ['timestamptz', 'timestamp', 'text', 'date'],
   json: ['json', 'text'],
   uuid: ['uuid', 'text'],
 };
@@ -328,6 +332,18 @@ export function checkCompatible(source: Table, target: Table): Note[] {
     });
   }
   return notes;
+}
+
+/**
+ * The source table as it is read for an existing target: a boolean going into an integer
+ * column is read as its 0 or 1 (the CSV of a boolean is `t`/`f`, which an integer does not take).
+ */
+function readAs(source: Table, target: Table, existing: Table): Table {
+  const columns = source.columns.map((column, i) => {
+    const into = existing.columns.find((c) => c.name === target.columns[i]!.name);
+    return column.type === 'boolean' && into?.type === 'integer' ? { ...column, type: 'integer' as const } : column;
+  });
+  return columns.some((c, i) => c !== source.columns[i]) ? { ...source, columns } : source;
 }
 
 export function describeType(column: Column): string {
@@ -404,7 +420,7 @@ export function planLoad(options: {
     }
     notes.push(...checkCompatible(target, existing));
     const action: TablePlan['action'] = options.mode === 'create' ? 'load' : (options.mode as TablePlan['action']);
-    return { ...base, create: false, action, existing, naturalKey };
+    return { ...base, source: readAs(source, target, existing), create: false, action, existing, naturalKey };
   });
   return { mode: options.mode, tables: plans, dryRun: options.dryRun ?? false, notes, merge: options.merge };
 }
