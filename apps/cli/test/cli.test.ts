@@ -114,7 +114,7 @@ describe('the hesap CLI', () => {
     const users = doc.tables.find((t: { table: string }) => t.table === 'users');
     expect(users.status).toBe('different');
     expect(users.differences).toEqual([
-      { key: 'id=1', kind: 'changed' },
+      { key: 'id=1', kind: 'changed', columns: ['name'] },
       { key: 'id=3', kind: 'only-local' },
     ]);
     expect(doc.tables.find((t: { table: string }) => t.table === 'orders').status).toBe('same');
