@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { HesapError } from './errors';
+import type { TableMergePlan } from './merge-plan';
 import type { ForeignKey, Note, Schema, Table } from './schema';
 
 /**
@@ -121,6 +122,8 @@ export interface TablePlan {
   naturalKey?: string[];
   /** Foreign keys to the table itself or to a table loaded later (cycles): filled in after the rows are in. */
   deferredForeignKeys: ForeignKey[];
+  /** How its rows meet the target's, decided once by the planner (every plan `planLoad` makes has one). */
+  merge?: TableMergePlan;
 }
 
 /** How a merge treats rows, for the whole load. */
