@@ -147,8 +147,9 @@ export class PostgresTarget implements TargetSession {
   writeTable(table: TablePlan): TableWrite {
     if (!this.client) throw new Error('begin() must come before writeTable()');
     const client = this.client;
-    if (mergePlanOf(table).staged) {
-      const stage = openStage(table, this.schema, this.stages.size);
+    const merge = mergePlanOf(table);
+    if (merge.staged) {
+      const stage = openStage(table, merge, this.schema, this.stages.size);
       const parents = new Map<string, Stage>();
       for (const { foreignKey } of stage.merge.foreignKeys.followed) {
         const parent = this.stages.get(foreignKey.references.table);

@@ -1,4 +1,4 @@
-import { HesapError, quoteIdent, quoteQualified, type Table, type TableMergePlan, type TablePlan } from '@hesap/core';
+import { quoteIdent, quoteQualified, type Table, type TableMergePlan, type TablePlan } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { analyzeSql, cols, equal, quoteLiteral } from './sql';
 
@@ -73,10 +73,8 @@ export const q = {
   skipTarget: quoteIdent(H.skipTarget),
 };
 
-/** The stage of the `index`th table staged in this push. */
-export function openStage(plan: TablePlan, schema: string, index: number): Stage {
-  const merge = plan.merge;
-  if (!merge) throw new HesapError('INTERNAL', `Table "${plan.target.name}" has no merge plan: plan the load with planLoad.`, { table: plan.target.name });
+/** The stage of the `index`th table staged in this push, whose merge plan is `merge`. */
+export function openStage(plan: TablePlan, merge: TableMergePlan, schema: string, index: number): Stage {
   return {
     plan,
     merge,
