@@ -13,6 +13,8 @@ export * from './planner';
 export * from './engine';
 export * from './checksum';
 export * from './checksum-stream';
+export * from './csv-checksummer';
+export type { CsvChecksumJob } from './csv-checksum-job';
 export * from './chunk-memory';
 export * from './redact';
 export * from './conninfo';
