@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { Command, Flags } from '@oclif/core';
 import { HesapError, type HesapErrorCode } from '@hesap/core';
-import { readDotEnv, REMOTE_VARIABLES } from './config';
+import { loadAdapterPlugins, readDotEnv, REMOTE_VARIABLES } from '@hesap/api';
 import { Output } from './output';
-import { loadAdapterPlugins } from './plugins';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 

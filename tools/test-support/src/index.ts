@@ -1,5 +1,6 @@
 /** Test helpers shared by every package: real databases, never mocks. */
 export * from './postgres';
+export * from './mysql';
 export * from './sqlite-files';
 export * from './edge-values';
 export * from './peer-data';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Flags } from '@oclif/core';
 import { redactUrl } from '@hesap/core';
-import { resolveRemote } from '../config';
+import { resolveRemote } from '@hesap/api';
 
 /**
  * The whole job in one command: a sample database of the bill-splitting app (TypeORM

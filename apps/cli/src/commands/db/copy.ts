@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { copy, type CopyResult } from '@hesap/api';
 import type { PushMode } from '@hesap/core';
 import { connectionFlags, HesapCommand, list } from '../../base-command';
-import { naturalKeys } from '../../config';
+import { naturalKeys } from '@hesap/api';
 import { policiesFrom, policyFlags, renderTransfer } from '../../transfer-output';
 import { runTransfer } from '../../transfer-run';
 

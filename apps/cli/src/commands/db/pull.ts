@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { pull, type PullResult } from '@hesap/api';
 import { connectionFlags, HesapCommand, list } from '../../base-command';
-import { requireLocal, requireRemote } from '../../config';
+import { requireLocal, requireRemote } from '@hesap/api';
 import { ProgressDisplay } from '../../progress';
 import { renderTransfer } from '../../transfer-output';
 

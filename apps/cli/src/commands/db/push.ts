@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { push, type PushResult } from '@hesap/api';
 import type { PushMode } from '@hesap/core';
 import { connectionFlags, HesapCommand, list } from '../../base-command';
-import { naturalKeys, requireLocal, requireRemote } from '../../config';
+import { naturalKeys, requireLocal, requireRemote } from '@hesap/api';
 import { policyFlags, policiesFrom, renderTransfer } from '../../transfer-output';
 import { ProgressDisplay } from '../../progress';
 

@@ -1,6 +1,6 @@
 import { status, type SideStatus, type StatusResult } from '@hesap/api';
 import { connectionFlags, EXIT, HesapCommand, list } from '../../base-command';
-import { resolveLocal, resolveRemote } from '../../config';
+import { resolveLocal, resolveRemote } from '@hesap/api';
 import { formatCount } from '../../output';
 
 export default class DbStatus extends HesapCommand<StatusResult> {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { verify, type VerifyResult } from '@hesap/api';
 import { connectionFlags, EXIT, HesapCommand, list } from '../../base-command';
-import { requireLocal, requireRemote } from '../../config';
+import { requireLocal, requireRemote } from '@hesap/api';
 
 export default class DbVerify extends HesapCommand<VerifyResult> {
   static override summary = 'Compare the content of every table on both sides.';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { snapshot, type SnapshotCreateResult } from '@hesap/api';
 import { connectionFlags, HesapCommand, list } from '../../../base-command';
-import { requireLocal, requireRemote } from '../../../config';
+import { requireLocal, requireRemote } from '@hesap/api';
 import { formatCount, formatDuration } from '../../../output';
 import { ProgressDisplay } from '../../../progress';
 import { describeSource, formatBytes, interruptible, snapshotDirFlag } from '../../../snapshot-output';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { snapshot, type SnapshotRestoreResult } from '@hesap/api';
 import { connectionFlags, EXIT, HesapCommand, list } from '../../../base-command';
-import { requireLocal, requireRemote } from '../../../config';
+import { requireLocal, requireRemote } from '@hesap/api';
 import { ProgressDisplay } from '../../../progress';
 import { interruptible, snapshotDirFlag } from '../../../snapshot-output';
 import { policiesFrom, policyFlags, renderTransfer } from '../../../transfer-output';
