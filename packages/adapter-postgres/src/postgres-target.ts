@@ -10,6 +10,7 @@ import {
   type IntrospectOptions,
   type LoadPlan,
   type Note,
+  type OpenOptions,
   type Schema,
   type Table,
   type TablePlan,
@@ -23,15 +24,12 @@ import { dropConstraints, keysTouching } from './postgres-keys';
 import { identityMapSql, isSurrogate, rememberKeptIds, TableMerge, type StageInfo } from './postgres-merge';
 import { PostgresIntrospector } from './postgres-introspector';
 
-export interface PostgresTargetOptions {
+/**
+ * The target's settings, as the caller resolved them (absent: no limit). The idle timeout
+ * bounds short statements (reading the schema, BEGIN, COMMIT); long steps (merges, key builds) have none.
+ */
+export interface PostgresTargetOptions extends Pick<OpenOptions, 'lockTimeoutSeconds' | 'idleTimeoutSeconds'> {
   schema: string;
-  /** Seconds to wait for a table lock before failing (default 10). */
-  lockTimeoutSeconds?: number;
-  /**
-   * Seconds a short statement (reading the schema, BEGIN, COMMIT) may go unanswered before
-   * the connection counts as stalled (default 60). Long steps (merges, key builds) have none.
-   */
-  idleTimeoutSeconds?: number;
 }
 
 /**
@@ -81,7 +79,8 @@ export class PostgresTarget implements TargetSession {
    * would otherwise wait for ever. The stalled statement is left to abort(), which ends its session.
    */
   private async answered<T>(doing: string, work: () => Promise<T>): Promise<T> {
-    const seconds = this.options.idleTimeoutSeconds ?? 60;
+    const seconds = this.options.idleTimeoutSeconds;
+    if (seconds === undefined) return work();
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(connectionStalled(`No answer from the server for ${seconds} s while ${doing}`)), seconds * 1000);
@@ -115,7 +114,8 @@ export class PostgresTarget implements TargetSession {
   async begin(plan: LoadPlan): Promise<void> {
     this.plan = plan;
     this.loaded = new Set(plan.tables.filter((t) => t.action === 'load' || t.action === 'replace').map((t) => t.target.name));
-    const lockMs = Math.round((this.options.lockTimeoutSeconds ?? 10) * 1000);
+    // 0 is PostgreSQL's "wait as long as it takes", for a caller that set no limit.
+    const lockMs = this.options.lockTimeoutSeconds === undefined ? 0 : Math.round(this.options.lockTimeoutSeconds * 1000);
     await this.answered('starting the transaction', () => this.run('BEGIN'));
     await this.run(`SET LOCAL lock_timeout = ${lockMs}`);
     await this.run('SET CONSTRAINTS ALL DEFERRED');
@@ -163,7 +163,7 @@ export class PostgresTarget implements TargetSession {
     const client = this.client;
     if (isStaged(table)) {
       const plan = this.plan!;
-      const merge = new TableMerge(client, this.schema, table, plan.merge ?? { sourceId: 'default', update: false, strict: false }, this.stages, this.stages.size, {
+      const merge = new TableMerge(client, this.schema, table, plan.merge!, this.stages, this.stages.size, {
         loaded: this.loaded,
         referenced: plan.tables.some((t) => isStaged(t) && t.target.foreignKeys.some((fk) => fk.references.table === table.target.name)),
         leftOut: table.target.foreignKeys.filter((fk) => this.foreignKeyProblem(table.target, fk)),

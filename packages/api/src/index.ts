@@ -5,7 +5,8 @@
  * a thin shell over these functions.
  */
 export { push, pull, type PushResult, type PullResult } from './push';
-export { copy, defaultSourceId, type CopyResult } from './copy';
+export { copy, type CopyResult } from './copy';
+export { DEFAULTS, DEFAULT_MODES, defaultSourceId } from './settings';
 export { defaultRegistry, listAdapters, type AdapterInfo } from './registry';
 export { loadAdapterPlugins, adapterFromModule } from './plugins';
 export {
@@ -22,7 +23,7 @@ export {
   type ResolvedSetting,
 } from './project-config';
 export { readState, type SyncState, type SyncRecord } from './state';
-export type { CommonOptions, CopyOptions, PushOptions, MergeOptions, PullOptions, StatusOptions, VerifyOptions, LogFunction } from './options';
+export type { CommonOptions, TransferRunOptions, AttemptOptions, CopyOptions, PushOptions, MergeOptions, PullOptions, StatusOptions, VerifyOptions, LogFunction } from './options';
 export { status, type StatusResult, type SideStatus, type TableComparison } from './status';
 export { verify, type VerifyResult, type TableVerification, type RowDifference } from './verify';
 export { snapshot, snapshotDir, parseDuration } from './snapshot';
