@@ -9,3 +9,4 @@ export * from './tls-certs';
 export * from './hesap-cli';
 export * from './fault-checks';
 export * from './secret-check';
+export * from './imports';

@@ -11,8 +11,7 @@ export default class AdaptersList extends HesapCommand<AdaptersListResult> {
   static override examples = ['<%= config.bin %> adapters list', '<%= config.bin %> adapters list --json'];
 
   protected async execute(): Promise<AdaptersListResult> {
-    const { flags } = await this.parse(AdaptersList);
-    this.setupLogging(flags);
+    await this.parseFlags(AdaptersList);
     return { adapters: listAdapters() };
   }
 
