@@ -10,6 +10,7 @@ import {
   type LoadPlan,
   type MergeSettings,
   type Note,
+  type OpenOptions,
   type Schema,
   type TableMergePlan,
   type TablePlan,
@@ -27,15 +28,12 @@ import { prepareIdentityMap, rememberKeptIds } from './merge/identity-map';
 import { openStage, type Stage } from './merge/stage';
 import { writeStaged } from './merge/table-merge';
 
-export interface PostgresTargetOptions {
+/**
+ * The target's settings, as the caller resolved them (absent: no limit). The idle timeout
+ * bounds short statements (reading the schema, BEGIN, COMMIT); long steps (merges, key builds) have none.
+ */
+export interface PostgresTargetOptions extends Pick<OpenOptions, 'lockTimeoutSeconds' | 'idleTimeoutSeconds'> {
   schema: string;
-  /** Seconds to wait for a table lock before failing (default 10). */
-  lockTimeoutSeconds?: number;
-  /**
-   * Seconds a short statement (reading the schema, BEGIN, COMMIT) may go unanswered before
-   * the connection counts as stalled (default 60). Long steps (merges, key builds) have none.
-   */
-  idleTimeoutSeconds?: number;
 }
 
 /**
@@ -81,7 +79,8 @@ export class PostgresTarget implements TargetSession {
    * would otherwise wait for ever. The stalled statement is left to abort(), which ends its session.
    */
   private async answered<T>(doing: string, work: () => Promise<T>): Promise<T> {
-    const seconds = this.options.idleTimeoutSeconds ?? 60;
+    const seconds = this.options.idleTimeoutSeconds;
+    if (seconds === undefined) return work();
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(connectionStalled(`No answer from the server for ${seconds} s while ${doing}`)), seconds * 1000);
@@ -113,7 +112,8 @@ export class PostgresTarget implements TargetSession {
 
   async begin(plan: LoadPlan): Promise<void> {
     this.plan = plan;
-    const lockMs = Math.round((this.options.lockTimeoutSeconds ?? 10) * 1000);
+    // 0 is PostgreSQL's "wait as long as it takes", for a caller that set no limit.
+    const lockMs = this.options.lockTimeoutSeconds === undefined ? 0 : Math.round(this.options.lockTimeoutSeconds * 1000);
     await this.answered('starting the transaction', () => this.run('BEGIN'));
     await this.run(`SET LOCAL lock_timeout = ${lockMs}`);
     await this.run('SET CONSTRAINTS ALL DEFERRED');
