@@ -10,6 +10,7 @@ module.exports = {
     '<rootDir>/packages/adapter-mysql',
     '<rootDir>/packages/api',
     '<rootDir>/apps/cli',
+    '<rootDir>/apps/demo',
     '<rootDir>/tools/generators',
   ],
 };

@@ -1,47 +1,27 @@
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
-import { Command, Flags } from '@oclif/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
 import { HesapError, type HesapErrorCode } from '@hesap/core';
-import { readDotEnv, REMOTE_VARIABLES } from './config';
+import { loadAdapterPlugins, readDotEnv, REMOTE_VARIABLES } from '@hesap/api';
 import { Output } from './output';
-import { loadAdapterPlugins } from './plugins';
+import { runTransfer, type TransferHooks } from './transfer-run';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** Parsed flags or arguments by name (oclif's FlagOutput and ArgOutput, which it does not export). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ParsedValues = { [name: string]: any };
 
 /** Exit codes: 0 success, 1 the operation failed (or verify found a difference), 2 usage or configuration. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 const USAGE_CODES: readonly HesapErrorCode[] = ['USAGE', 'CONFIG_MISSING', 'CONFIG_INVALID', 'LOCAL_FILE_MISSING'];
 
-/** Splits `a,b , c` into names. */
-export function list(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const names = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  return names.length > 0 ? names : undefined;
-}
-
-/** Flags of every command that talks to the databases. */
-export const connectionFlags = {
-  local: Flags.string({ description: 'Local SQLite file (default: HESAP_LOCAL_DB from the environment or .env).', helpValue: '<file>' }),
-  remote: Flags.string({
-    description: 'PostgreSQL URL (default: RENDER_DATABASE_URL, then DATABASE_URL, from the environment or .env).',
-    helpValue: '<url>',
-  }),
-  tables: Flags.string({ description: 'Only these tables, comma-separated.', helpValue: 'a,b' }),
-  exclude: Flags.string({ description: 'Leave these tables out, comma-separated.', helpValue: 'c' }),
-  'connect-timeout': Flags.integer({ description: 'Seconds to wait for a PostgreSQL connection.', default: 30, min: 1 }),
-  'lock-timeout': Flags.integer({ description: 'Seconds to wait for a table lock before failing.', default: 10, min: 1 }),
-  'idle-timeout': Flags.integer({ description: 'Seconds without a byte moving before a transfer counts as stalled (it is then retried).', default: 60, min: 1 }),
-};
-
 /**
  * The shell of every hesap command: shared flags, one JSON document with --json, errors
  * as a one-line message with a remedy (a stack trace only with --log-level debug),
  * exit codes, confirmation for destructive work, and secrets kept out of all output.
- * A command implements `execute` (parse flags, call one API function, return its
+ * A command implements `execute` (flags → options → one API function, returning its
  * result) and `render` (the human form of that result).
  */
 export abstract class HesapCommand<T> extends Command {
@@ -92,8 +72,28 @@ export abstract class HesapCommand<T> extends Command {
     }
   }
 
+  /** Parses the flags and arguments, and sets up logging as they say. */
+  protected async parseFlags<F extends ParsedValues, B extends ParsedValues, A extends ParsedValues>(
+    options: Interfaces.Input<F, B, A>,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await this.parse(options);
+    this.setupLogging(parsed.flags as unknown as { 'log-level': LogLevel; 'log-file'?: string });
+    return parsed;
+  }
+
+  /** Runs one transfer with progress on a terminal and SIGINT/SIGTERM as an abort (the API rolls the target back). */
+  protected transfer<R>(run: (hooks: TransferHooks) => Promise<R>): Promise<R> {
+    return runTransfer(this.out.json, run);
+  }
+
+  /** The URL, its secrets kept out of every line of output from now on. */
+  protected secret(url: string): string {
+    this.out.protect(url);
+    return url;
+  }
+
   /** Sets up logging once flags are parsed. Logs go to stderr or --log-file, never stdout. */
-  protected setupLogging(flags: { 'log-level': LogLevel; 'log-file'?: string }): void {
+  private setupLogging(flags: { 'log-level': LogLevel; 'log-file'?: string }): void {
     this.logLevel = flags['log-level'];
     // pino is loaded only here, after the flags said what to log.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

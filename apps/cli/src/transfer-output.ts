@@ -1,30 +1,5 @@
-import { Flags } from '@oclif/core';
 import type { CopyResult } from '@hesap/api';
-import type { DataPolicies } from '@hesap/core';
 import { formatCount, formatDuration, type Output } from './output';
-
-/** Opt-in policies for data a target cannot hold as it is. */
-export const policyFlags = {
-  'on-type-mismatch': Flags.option({
-    options: ['error', 'text'] as const,
-    default: 'error' as const,
-    description: 'A value whose type contradicts its column (text in an INTEGER column): fail, or load the column as text.',
-  })(),
-  'on-invalid-text': Flags.option({
-    options: ['error', 'replace'] as const,
-    default: 'error' as const,
-    description: 'Text that is not valid UTF-8 or holds NUL: fail, or replace the bad bytes with U+FFFD.',
-  })(),
-  'long-names': Flags.option({
-    options: ['error', 'shorten'] as const,
-    default: 'error' as const,
-    description: 'Names longer than PostgreSQL keeps (63 bytes): fail, or give them deterministic short names.',
-  })(),
-};
-
-export function policiesFrom(flags: { 'on-type-mismatch': 'error' | 'text'; 'on-invalid-text': 'error' | 'replace'; 'long-names': 'error' | 'shorten' }): DataPolicies {
-  return { typeMismatch: flags['on-type-mismatch'], invalidText: flags['on-invalid-text'], longNames: flags['long-names'] };
-}
 
 /** The per-table report of a push, pull or copy. */
 export function renderTransfer(o: Output, result: CopyResult, verb: string): void {

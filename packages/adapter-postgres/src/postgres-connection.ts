@@ -160,18 +160,19 @@ interface Attempt {
 
 /**
  * One connection start, TCP, TLS, authentication and the first query, within `deadline`
- * (a server that accepts and then never answers, or stalls in the password exchange,
- * fails at the deadline: node-postgres' own timeout covers less of it).
+ * when there is one (a server that accepts and then never answers, or stalls in the
+ * password exchange, fails at the deadline: node-postgres' own timeout covers less of it).
  */
-async function attempt(location: PostgresLocation, ssl: false | ConnectionOptions, options: OpenOptions, deadline: number): Promise<Attempt> {
-  const timeoutMs = Math.max(1, deadline - Date.now());
+async function attempt(location: PostgresLocation, ssl: false | ConnectionOptions, options: OpenOptions, deadline: number | undefined): Promise<Attempt> {
+  // 0 is node-postgres's "no limit".
+  const timeoutMs = deadline === undefined ? 0 : Math.max(1, deadline - Date.now());
   const config = poolConfig(location, ssl, options, timeoutMs);
   const pool = new pg.Pool(config);
   pool.on('error', () => undefined); // idle client errors surface on the next query
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('connection timeout expired')), timeoutMs);
+    if (timeoutMs > 0) timer = setTimeout(() => reject(new Error('connection timeout expired')), timeoutMs);
   });
   const work = (async () => {
     const client = await pool.connect();
@@ -209,7 +210,9 @@ function refusedWithoutTls(error: unknown): boolean {
  */
 export async function connectPool(text: string, options: OpenOptions = {}): Promise<{ pool: pg.Pool; settings: ConnectionSettings; serverVersion: number; latencyMs: number }> {
   const location = parsePostgresLocation(text);
-  const deadline = Date.now() + (options.connectTimeoutSeconds ?? location.connectTimeoutSeconds ?? 30) * 1000;
+  // The tighter of the caller's limit and the location's own connect_timeout; none given, none set.
+  const limits = [options.connectTimeoutSeconds, location.connectTimeoutSeconds].filter((s): s is number => s !== undefined && s > 0);
+  const deadline = limits.length > 0 ? Date.now() + Math.min(...limits) * 1000 : undefined;
   const mode = location.sslmode;
   const ca = mode === 'disable' || mode === 'allow' || mode === 'prefer' ? undefined : rootCertificates(location);
   const first = tlsOptions(mode === 'allow' ? 'disable' : mode, ca);

@@ -1,6 +1,8 @@
-import { HesapError, selectTables, type Adapter, type SourceSession } from '@hesap/core';
+import { HesapError, selectTables, type Adapter } from '@hesap/core';
 import type { StatusOptions } from './options';
 import { defaultRegistry } from './registry';
+import { withSessions } from './sessions';
+import { sessionSettings, type SessionSettings } from './settings';
 import { readState, type SyncRecord } from './state';
 
 export interface SideStatus {
@@ -35,29 +37,27 @@ export interface StatusResult {
   lastPull?: SyncRecord;
 }
 
-async function side(adapter: Adapter, location: string | undefined, options: StatusOptions): Promise<SideStatus> {
+async function side(adapter: Adapter, location: string | undefined, options: StatusOptions, settings: SessionSettings): Promise<SideStatus> {
   if (!location) return { configured: false, reachable: false };
   const shown = adapter.describe(location);
-  const open = { connectTimeoutSeconds: options.connectTimeoutSeconds, log: options.log, profile: false };
   const started = Date.now();
-  let session: SourceSession | undefined;
   try {
-    session = await adapter.openSource(location, open);
-    const latencyMs = Date.now() - started;
-    const schema = await session.introspect({ profile: false });
-    const tables: Record<string, number> = {};
-    for (const table of selectTables(schema, undefined, undefined).filter((t) => wanted(t.name, options))) {
-      tables[table.name] = await session.countRows(table);
-      // SQLite counts on this thread: between tables, the other side's replies get read
-      // and its next query sent, so the server counts while SQLite does.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return { configured: true, location: shown, reachable: true, latencyMs, serverVersion: session.server?.version, tls: session.server?.tls, tables };
+    return await withSessions(settings, async (open) => {
+      const session = await open.source(adapter, location, { profile: false });
+      const latencyMs = Date.now() - started;
+      const schema = await session.introspect({ profile: false });
+      const tables: Record<string, number> = {};
+      for (const table of selectTables(schema, undefined, undefined).filter((t) => wanted(t.name, options))) {
+        tables[table.name] = await session.countRows(table);
+        // SQLite counts on this thread: between tables, the other side's replies get read
+        // and its next query sent, so the server counts while SQLite does.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return { configured: true, location: shown, reachable: true, latencyMs, serverVersion: session.server?.version, tls: session.server?.tls, tables };
+    });
   } catch (error) {
     const e = error instanceof HesapError ? error : new HesapError('INTERNAL', String((error as Error)?.message ?? error), { cause: error });
     return { configured: true, location: shown, reachable: false, error: { code: e.code, message: e.message, hints: e.hints } };
-  } finally {
-    await session?.close().catch(() => undefined);
   }
 }
 
@@ -75,13 +75,14 @@ function wanted(name: string, options: StatusOptions): boolean {
  * for (const t of s.tables) if (t.differs) console.log(t.table, t.local, t.remote);
  */
 export async function status(options: StatusOptions): Promise<StatusResult> {
+  const settings = sessionSettings(options);
   const localAdapter = options.local ? defaultRegistry.forLocation(options.local) : undefined;
   const remoteAdapter = options.remote ? defaultRegistry.forLocation(options.remote) : undefined;
   // The remote first: its connection is on its way while the local file is read.
-  const remotePending = remoteAdapter ? side(remoteAdapter, options.remote, options) : Promise.resolve<SideStatus>({ configured: false, reachable: false });
+  const remotePending = remoteAdapter ? side(remoteAdapter, options.remote, options, settings) : Promise.resolve<SideStatus>({ configured: false, reachable: false });
   const [remote, local] = await Promise.all([
     remotePending,
-    localAdapter ? side(localAdapter, options.local, options) : Promise.resolve<SideStatus>({ configured: false, reachable: false }),
+    localAdapter ? side(localAdapter, options.local, options, settings) : Promise.resolve<SideStatus>({ configured: false, reachable: false }),
   ]);
   const names = [...new Set([...Object.keys(local.tables ?? {}), ...Object.keys(remote.tables ?? {})])].sort();
   const tables = names.map((table) => {

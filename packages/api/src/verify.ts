@@ -8,7 +8,6 @@ import {
   findTable,
   fitIdentifiers,
   readJsonText,
-  resolvePolicies,
   type AdapterCapabilities,
   type CsvChecksumResult,
   type CsvRow,
@@ -19,6 +18,8 @@ import {
 } from '@hesap/core';
 import type { VerifyOptions } from './options';
 import { defaultRegistry } from './registry';
+import { withSessions } from './sessions';
+import { DEFAULTS, READ_BACK_POLICIES, sessionSettings } from './settings';
 
 export interface RowDifference {
   /** The row's key as `col=value` pairs (or its whole content when the table has no key). */
@@ -146,13 +147,10 @@ function subset(table: Table, names: string[]): Table {
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const localAdapter = defaultRegistry.forLocation(options.local);
   const remoteAdapter = defaultRegistry.forLocation(options.remote);
-  const open = { connectTimeoutSeconds: options.connectTimeoutSeconds, log: options.log, policies: resolvePolicies({ typeMismatch: 'text', invalidText: 'replace' }) };
-  const max = options.maxDifferences ?? 10;
-  let local: SourceSession | undefined;
-  let remote: SourceSession | undefined;
-  try {
-    local = await localAdapter.openSource(options.local, open);
-    remote = await remoteAdapter.openSource(options.remote, open);
+  const max = options.maxDifferences ?? DEFAULTS.maxDifferences;
+  return withSessions(sessionSettings(options, READ_BACK_POLICIES), async (open) => {
+    const local = await open.source(localAdapter, options.local);
+    const remote = await open.source(remoteAdapter, options.remote);
     const [localSchema, remoteSchema] = [await local.introspect({ profile: true }), await remote.introspect({ profile: false })];
     const wanted = (name: string) =>
       (!options.tables || options.tables.length === 0 || options.tables.includes(name)) && !(options.exclude ?? []).includes(name);
@@ -222,8 +220,5 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       same: tables.every((t) => t.status === 'same'),
       tables,
     };
-  } finally {
-    await remote?.close().catch(() => undefined);
-    await local?.close().catch(() => undefined);
-  }
+  });
 }

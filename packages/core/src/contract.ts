@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { HesapError } from './errors';
+import type { TableMergePlan } from './merge-plan';
 import type { ForeignKey, Note, Schema, Table } from './schema';
 
 /**
@@ -121,16 +122,16 @@ export interface TablePlan {
   naturalKey?: string[];
   /** Foreign keys to the table itself or to a table loaded later (cycles): filled in after the rows are in. */
   deferredForeignKeys: ForeignKey[];
+  /** How its rows meet the target's, decided once by the planner (every plan `planLoad` makes has one). */
+  merge?: TableMergePlan;
 }
 
-/** How a merge treats rows, for the whole load. */
+/** How a merge treats rows, for the whole load (whether a skipped row fails the load is the engine's to enforce). */
 export interface MergeSettings {
   /** Who is pushing: the identity map remembers source rows per source. */
   sourceId: string;
   /** Update matched rows whose other columns differ (otherwise they are left as they are). */
   update: boolean;
-  /** Any skipped row fails the whole push. */
-  strict: boolean;
 }
 
 export interface LoadPlan {
@@ -198,6 +199,12 @@ export interface ProbeResult {
   error?: HesapError;
 }
 
+/**
+ * How a session is opened. The caller resolves every value (hesap's API does so in one
+ * place, `packages/api/src/settings.ts`); an adapter applies what it is given and keeps
+ * no defaults of its own: a limit that is absent is no limit of hesap's, only whatever
+ * the driver does by itself.
+ */
 export interface OpenOptions {
   policies?: Partial<DataPolicies>;
   /** Seconds to wait for a connection. */

@@ -4,6 +4,7 @@ import type {
   AdapterCapabilities,
   DataPolicies,
   LoadPlan,
+  MergeMode,
   MergeSettings,
   PushMode,
   RowCounting,
@@ -11,7 +12,6 @@ import type {
   TableWriteResult,
   TargetSession,
 } from './contract';
-import { resolvePolicies } from './contract';
 import { chunksPassed } from './chunk-memory';
 import { connectionStalled, HesapError, withTable } from './errors';
 import { planLoad, selectTables } from './planner';
@@ -32,6 +32,10 @@ export interface ProgressEvent {
   count: number;
 }
 
+/**
+ * A transfer, every value decided by the caller (hesap's API resolves its defaults in
+ * one place, `packages/api/src/settings.ts`): the engine keeps no defaults of its own.
+ */
 export interface TransferOptions {
   source: SourceSession;
   target: TargetSession;
@@ -39,22 +43,28 @@ export interface TransferOptions {
   /** Only these tables; all when absent or empty. */
   tables?: readonly string[];
   exclude?: readonly string[];
-  mode?: PushMode;
-  policies?: Partial<DataPolicies>;
-  dryRun?: boolean;
-  /** For merge modes: who is pushing, whether to update matched rows, whether a skipped row fails the load. */
-  merge?: Partial<MergeSettings>;
+  mode: PushMode;
+  policies: DataPolicies;
+  dryRun: boolean;
+  /**
+   * Who is pushing and whether matched rows are updated. Needed by the merge modes; with
+   * it, a target that keeps an identity map also remembers the ids a load or replace kept.
+   */
+  merge?: MergeSettings;
+  /** A skipped row fails the whole load (the engine checks each table's result). */
+  strict: boolean;
   /** Natural keys for merge, by table (`{ users: ['email'] }`); otherwise each table's first unique constraint. */
   keys?: Readonly<Record<string, readonly string[]>>;
   onProgress?: (event: ProgressEvent) => void;
-  progressIntervalMs?: number;
+  /** Least milliseconds between two progress events of a table. */
+  progressIntervalMs: number;
   /** Aborting cancels the table in flight and rolls the target back. */
   signal?: AbortSignal;
   /**
-   * Milliseconds without a byte moving before a table's transfer is given up as stalled
-   * (a connection that stays open but carries nothing). Default 60 000.
+   * Seconds without a byte moving before a table's transfer is given up as stalled (a
+   * connection that stays open but carries nothing).
    */
-  idleTimeoutMs?: number;
+  idleTimeoutSeconds: number;
 }
 
 export interface TableReport extends TableWriteResult {
@@ -74,6 +84,8 @@ export interface TransferReport {
   notes: Note[];
   durationMs: number;
 }
+
+const MERGE_MODES: readonly PushMode[] = ['merge', 'upsert', 'append'] satisfies MergeMode[];
 
 /** Counts bytes passing through and reports progress without holding anything back. */
 class ProgressTap extends Transform {
@@ -153,13 +165,18 @@ function rowCountOf(...streams: unknown[]): number {
  * finishes the target. Any failure aborts the target, which leaves it as it was.
  *
  * @example
- * const report = await transfer({ source, target, targetCapabilities: postgres.capabilities, mode: 'replace' });
+ * const report = await transfer({
+ *   source, target, targetCapabilities: postgres.capabilities, mode: 'replace', policies: DEFAULT_POLICIES,
+ *   dryRun: false, strict: false, progressIntervalMs: 200, idleTimeoutSeconds: 60,
+ * });
  */
 export async function transfer(options: TransferOptions): Promise<TransferReport> {
   const started = Date.now();
   const { source, target, signal } = options;
-  const mode = options.mode ?? 'create';
-  const policies = resolvePolicies(options.policies);
+  const { mode, policies } = options;
+  if (MERGE_MODES.includes(mode) && !options.merge) {
+    throw new HesapError('INTERNAL', `A ${mode} needs its merge settings (who is pushing), and none were given.`);
+  }
   const include = options.tables && options.tables.length > 0 ? options.tables : undefined;
 
   const schema = await source.introspect({ profile: true, tables: include });
@@ -177,7 +194,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     dryRun: options.dryRun,
     rowCounts: counts,
     keys: options.keys,
-    merge: { sourceId: options.merge?.sourceId ?? 'default', update: options.merge?.update ?? false, strict: options.merge?.strict ?? false },
+    merge: options.merge,
   });
   const selectedNames = new Set(selected.map((t) => t.name));
   const notes: Note[] = schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table));
@@ -193,7 +210,6 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   try {
     signal?.throwIfAborted();
     await target.begin(plan);
-    const interval = options.progressIntervalMs ?? 200;
     for (const [index, tablePlan] of plan.tables.entries()) {
       signal?.throwIfAborted();
       const name = tablePlan.source.name;
@@ -205,11 +221,11 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       progress('start', 0, 0);
       const read = source.readTable(tablePlan.source);
       const write = target.writeTable(tablePlan);
-      const tap = new ProgressTap((bytes) => progress('rows', rowCountOf(read, write.stream), bytes), interval);
-      await moveTable(read, tap, write.stream, name, options.idleTimeoutMs ?? 60_000, signal);
+      const tap = new ProgressTap((bytes) => progress('rows', rowCountOf(read, write.stream), bytes), options.progressIntervalMs);
+      await moveTable(read, tap, write.stream, name, options.idleTimeoutSeconds * 1000, signal);
       // The work after the stream (a merge's set statements) can be long: an abort must not wait for it.
       const result = await untilAborted(write.complete(), signal);
-      if (plan.merge?.strict && result.skipped.length > 0) {
+      if (options.strict && result.skipped.length > 0) {
         const first = result.skipped[0]!;
         throw new HesapError(
           'CONSTRAINT_VIOLATION',

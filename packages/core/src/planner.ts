@@ -1,6 +1,7 @@
 import type { AdapterCapabilities, DataPolicies, LoadPlan, MergeSettings, PushMode, TablePlan } from './contract';
 import { HesapError } from './errors';
 import { identifierBytes, shortenIdentifier, truncateIdentifier } from './identifiers';
+import { isStaged, planMerges } from './merge-plan';
 import type { Column, ForeignKey, NeutralType, Note, Schema, Table } from './schema';
 import { findTable } from './schema';
 
@@ -401,7 +402,7 @@ export function planLoad(options: {
   const { order, cyclic } = orderTables(options.tables);
   const fitted = fitIdentifiers(order, options.capabilities, options.policies);
   const notes: Note[] = [...fitted.notes];
-  const merging = options.mode === 'merge' || options.mode === 'upsert' || options.mode === 'append';
+  const merging = isStaged(options.mode);
   const plans: TablePlan[] = order.map((source, i) => {
     const target = fitted.tables[i]!;
     const deferredForeignKeys = cyclic
@@ -422,5 +423,7 @@ export function planLoad(options: {
     const action: TablePlan['action'] = options.mode === 'create' ? 'load' : (options.mode as TablePlan['action']);
     return { ...base, source: readAs(source, target, existing), create: false, action, existing, naturalKey };
   });
-  return { mode: options.mode, tables: plans, dryRun: options.dryRun ?? false, notes, merge: options.merge };
+  const merges = planMerges(plans, options.target, options.merge);
+  const tables = plans.map((plan, i) => ({ ...plan, merge: merges[i] }));
+  return { mode: options.mode, tables, dryRun: options.dryRun ?? false, notes, merge: options.merge };
 }

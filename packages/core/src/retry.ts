@@ -10,8 +10,8 @@ export interface RetryRecord {
 }
 
 export interface RetryOptions {
-  /** Attempts in all, the first included (default 4). */
-  attempts?: number;
+  /** Attempts in all, the first included (at least 1). */
+  attempts: number;
   /** Wait before the first retry; doubles each time, with jitter (default 500 ms). */
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -45,10 +45,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * unit of work: a COPY is never resumed in the middle.
  *
  * @example
- * const report = await withRetries((attempt) => pushOnce(attempt), { onRetry: (r) => log(r.reason) });
+ * const report = await withRetries((attempt) => pushOnce(attempt), { attempts: 4, onRetry: (r) => log(r.reason) });
  */
-export async function withRetries<T>(work: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<{ value: T; retries: RetryRecord[] }> {
-  const attempts = Math.max(1, options.attempts ?? 4);
+export async function withRetries<T>(work: (attempt: number) => Promise<T>, options: RetryOptions): Promise<{ value: T; retries: RetryRecord[] }> {
+  const attempts = Math.max(1, options.attempts);
   const base = options.baseDelayMs ?? 500;
   const max = options.maxDelayMs ?? 10_000;
   const retries: RetryRecord[] = [];

@@ -1,5 +1,6 @@
 /** Test helpers shared by every package: real databases, never mocks. */
 export * from './postgres';
+export * from './mysql';
 export * from './sqlite-files';
 export * from './edge-values';
 export * from './peer-data';
@@ -8,3 +9,4 @@ export * from './tls-certs';
 export * from './hesap-cli';
 export * from './fault-checks';
 export * from './secret-check';
+export * from './imports';

@@ -6,7 +6,6 @@ import DbPull from './db/pull';
 import DbPush from './db/push';
 import DbStatus from './db/status';
 import DbVerify from './db/verify';
-import Demo from './demo';
 import DbSnapshotCreate from './db/snapshot/create';
 import DbSnapshotList from './db/snapshot/list';
 import DbSnapshotPrune from './db/snapshot/prune';
@@ -20,7 +19,6 @@ export const commands = {
   'db:copy': DbCopy,
   'adapters:list': AdaptersList,
   'db:verify': DbVerify,
-  demo: Demo,
   'db:snapshot:create': DbSnapshotCreate,
   'db:snapshot:list': DbSnapshotList,
   'db:snapshot:verify': DbSnapshotVerify,

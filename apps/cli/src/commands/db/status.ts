@@ -1,30 +1,17 @@
-import { status, type SideStatus, type StatusResult } from '@hesap/api';
-import { connectionFlags, EXIT, HesapCommand, list } from '../../base-command';
-import { resolveLocal, resolveRemote } from '../../config';
+import { resolveLocal, resolveRemote, status, type SideStatus, type StatusResult } from '@hesap/api';
+import { EXIT, HesapCommand } from '../../base-command';
+import { connectTimeoutFlag, locationFlags, tableFlags, tablesFrom } from '../../flags';
 import { formatCount } from '../../output';
 
 export default class DbStatus extends HesapCommand<StatusResult> {
   static override summary = 'Show both sides: configured, reachable, and row counts side by side.';
   static override examples = ['<%= config.bin %> db status', '<%= config.bin %> db status --local app.db --remote postgresql://localhost/app --json'];
-  static override flags = {
-    local: connectionFlags.local,
-    remote: connectionFlags.remote,
-    tables: connectionFlags.tables,
-    exclude: connectionFlags.exclude,
-    'connect-timeout': connectionFlags['connect-timeout'],
-  };
+  static override flags = { ...locationFlags, ...tableFlags, ...connectTimeoutFlag };
 
   protected async execute(): Promise<StatusResult> {
-    const { flags } = await this.parse(DbStatus);
-    this.setupLogging(flags);
-    return status({
-      local: resolveLocal(flags.local).value,
-      remote: resolveRemote(flags.remote).value,
-      tables: list(flags.tables),
-      exclude: list(flags.exclude),
-      connectTimeoutSeconds: flags['connect-timeout'],
-      log: this.logTo,
-    });
+    const { flags } = await this.parseFlags(DbStatus);
+    const [local, remote] = [resolveLocal(flags.local).value, resolveRemote(flags.remote).value];
+    return status({ local, remote, ...tablesFrom(flags), connectTimeoutSeconds: flags['connect-timeout'], log: this.logTo });
   }
 
   protected override exitCodeFor(result: StatusResult): number {

@@ -3,8 +3,10 @@ import * as path from 'node:path';
 import { HesapError } from '@hesap/core';
 
 /**
- * Where the local file and the remote URL come from: flags first, then the
- * environment, then `.env` in the current directory (read, never written).
+ * A project's own settings, read the same way for the CLI and for a Node program: the
+ * local file and the remote URL (a flag first, then the environment, then `.env` in the
+ * current directory, read and never written), and hesap.config.json (natural keys,
+ * adapter plugins).
  */
 
 /** Reads `.env` (KEY=VALUE lines, `export` prefix, quotes and comments). Missing file: empty. */
@@ -61,34 +63,40 @@ export function resolveRemote(flag?: string): ResolvedSetting {
   return lookup(flag, '--remote', REMOTE_VARIABLES);
 }
 
-export function requireLocal(flag?: string): string {
-  const local = resolveLocal(flag);
-  if (!local.value) {
-    throw new HesapError('CONFIG_MISSING', 'No local database is configured.', {
-      hints: [
-        `Looked at --local, then ${LOCAL_VARIABLES.join(', ')} in the environment and in ${path.join(process.cwd(), '.env')}.`,
-        'Pass --local ./app.db, or add HESAP_LOCAL_DB=./app.db to .env.',
-      ],
-    });
-  }
-  return local.value;
+/** The setting's value, or CONFIG_MISSING saying where hesap looked and how to set it. */
+function required(setting: ResolvedSetting, missing: string, flagName: string, variables: readonly string[], remedy: string): string {
+  if (setting.value) return setting.value;
+  throw new HesapError('CONFIG_MISSING', missing, {
+    hints: [`Looked at ${flagName}, then ${variables.join(', ')} in the environment and in ${path.join(process.cwd(), '.env')}.`, remedy],
+  });
 }
 
+/** The local SQLite file: `flag`, else HESAP_LOCAL_DB from the environment or `.env`; CONFIG_MISSING without one. */
+export function requireLocal(flag?: string): string {
+  return required(resolveLocal(flag), 'No local database is configured.', '--local', LOCAL_VARIABLES, 'Pass --local ./app.db, or add HESAP_LOCAL_DB=./app.db to .env.');
+}
+
+/** The remote URL: `flag`, else RENDER_DATABASE_URL, then DATABASE_URL, from the environment or `.env`; CONFIG_MISSING without one. */
 export function requireRemote(flag?: string): string {
-  const remote = resolveRemote(flag);
-  if (!remote.value) {
-    throw new HesapError('CONFIG_MISSING', 'No remote database URL is configured.', {
-      hints: [
-        `Looked at --remote, then ${REMOTE_VARIABLES.join(', ')} in the environment and in ${path.join(process.cwd(), '.env')}.`,
-        'Pass --remote postgresql://user:password@host:5432/db, or add DATABASE_URL=... to .env.',
-      ],
-    });
-  }
-  return remote.value;
+  return required(
+    resolveRemote(flag),
+    'No remote database URL is configured.',
+    '--remote',
+    REMOTE_VARIABLES,
+    'Pass --remote postgresql://user:password@host:5432/db, or add DATABASE_URL=... to .env.',
+  );
+}
+
+/** What hesap.config.json (or the `"hesap"` field of package.json) may hold. */
+export interface ProjectConfig {
+  /** Natural keys for merge, by table: `{ "users": ["email"] }`. */
+  keys?: Record<string, string[]>;
+  /** Adapter packages to load (see `loadAdapterPlugins`). */
+  adapters?: string[];
 }
 
 /** `hesap.config.json` in the current directory, or the `"hesap"` field of package.json. */
-export function readProjectConfig(dir = process.cwd()): { keys?: Record<string, string[]>; adapters?: string[] } {
+export function readProjectConfig(dir = process.cwd()): ProjectConfig {
   for (const [file, field] of [
     ['hesap.config.json', undefined],
     ['package.json', 'hesap'],
@@ -96,7 +104,7 @@ export function readProjectConfig(dir = process.cwd()): { keys?: Record<string, 
     try {
       const parsed = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
       const config = (field ? parsed[field] : parsed) as Record<string, unknown> | undefined;
-      if (config && typeof config === 'object') return config as { keys?: Record<string, string[]> };
+      if (config && typeof config === 'object') return config as ProjectConfig;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && file === 'hesap.config.json') {
         throw new HesapError('CONFIG_INVALID', `hesap.config.json cannot be read: ${(error as Error).message}`);

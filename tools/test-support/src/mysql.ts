@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 
 /**
  * The MariaDB/MySQL server for the tests: HESAP_TEST_MYSQL_URL if set, else the local
@@ -41,7 +41,9 @@ export interface MysqlTestDatabase {
 async function admin<T>(work: (connection: mysql.Connection) => Promise<T>, database?: string): Promise<T> {
   const url = new URL(mysqlServerUrl());
   if (database) url.pathname = `/${database}`;
-  const connection = await mysql.createConnection({ uri: url.toString(), supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+  // Required here, not at the top: most test files load these helpers without needing MySQL.
+  const { createConnection } = require('mysql2/promise') as typeof mysql;
+  const connection = await createConnection({ uri: url.toString(), supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
   try {
     return await work(connection);
   } finally {

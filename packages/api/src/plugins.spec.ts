@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AdapterBase, AdapterRegistry } from '@hesap/core';
-import { adapterFromModule, loadAdapterPlugins, pluginSources } from './plugins';
+import { adapterFromModule, loadAdapterPlugins } from './plugins';
+import { pluginSources } from './registry';
 
 class SampleAdapter extends AdapterBase {
   readonly name = 'sample';

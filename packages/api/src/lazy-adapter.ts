@@ -1,9 +1,9 @@
 import { AdapterBase, DEFAULT_CAPABILITIES, redactUrl, type Adapter, type AdapterCapabilities, type OpenOptions, type ProbeResult, type SourceSession, type TargetSession } from '@hesap/core';
 
 /**
- * Adapters that ship with the CLI but are loaded only when a location needs them: the
- * MySQL driver costs more start-up time than `hesap db status` may spend, so its
- * package is required on the first use of a `mysql://` or `mariadb://` URL.
+ * A bundled adapter whose package is loaded only when a location needs it: the MySQL
+ * driver costs more start-up time than `hesap db status` may spend, so its package is
+ * required on the first use of a `mysql://` or `mariadb://` URL.
  */
 export class LazyAdapter extends AdapterBase {
   private real?: Adapter;
@@ -41,10 +41,4 @@ export class LazyAdapter extends AdapterBase {
   override openTarget(location: string, options?: OpenOptions): Promise<TargetSession> {
     return this.resolve().openTarget(location, options);
   }
-}
-
-export function bundledAdapters(): LazyAdapter[] {
-  return [
-    new LazyAdapter('mysql', ['mysql', 'mariadb'], () => (require('@hesap/adapter-mysql') as { mysqlAdapter: Adapter }).mysqlAdapter),
-  ];
 }

@@ -1,9 +1,8 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HesapError, type Adapter, type AdapterRegistry } from '@hesap/core';
-import { defaultRegistry } from '@hesap/api';
-import { bundledAdapters } from './bundled-adapters';
-import { readProjectConfig } from './config';
+import { readProjectConfig } from './project-config';
+import { defaultRegistry, pluginSources } from './registry';
 
 /**
  * Adapter plugins: packages named in `"adapters"` of hesap.config.json (or the `"hesap"`
@@ -13,14 +12,10 @@ import { readProjectConfig } from './config';
  *
  * @example
  * // hesap.config.json
- * { "adapters": ["@hesap/adapter-mysql"] }
+ * { "adapters": ["hesap-adapter-oracle"] }
  */
 
-/** Which package each plugin adapter came from, by adapter name. */
-export const pluginSources = new Map<string, string>();
-
 const loaded = new Set<string>();
-const bundledRegistered = new WeakSet<AdapterRegistry>();
 
 function isAdapter(value: unknown): value is Adapter {
   const a = value as Partial<Adapter> | undefined;
@@ -53,7 +48,7 @@ export function adapterFromModule(module: Record<string, unknown>, name: string)
 async function importPackage(name: string, dir: string): Promise<Record<string, unknown>> {
   let resolved: string;
   try {
-    // The project's own node_modules first, then the CLI's (plugins installed next to a global hesap).
+    // The project's own node_modules first, then hesap's (plugins installed next to a global hesap).
     resolved = require.resolve(name, { paths: [dir, __dirname] });
   } catch (error) {
     throw new HesapError('CONFIG_INVALID', `The adapter package "${name}" named in the configuration cannot be found.`, {
@@ -77,12 +72,11 @@ async function importPackage(name: string, dir: string): Promise<Record<string, 
 /**
  * Registers the adapter packages the configuration in `dir` names. Each package is
  * loaded once per process. Returns the adapters registered by this call.
+ *
+ * @example
+ * await loadAdapterPlugins(); // hesap.config.json of the current directory, into defaultRegistry
  */
 export async function loadAdapterPlugins(registry: AdapterRegistry = defaultRegistry, dir = process.cwd()): Promise<Adapter[]> {
-  if (!bundledRegistered.has(registry)) {
-    bundledRegistered.add(registry);
-    for (const adapter of bundledAdapters()) if (!registry.get(adapter.name)) registry.register(adapter);
-  }
   const names = readProjectConfig(dir).adapters ?? [];
   if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
     throw new HesapError('CONFIG_INVALID', '"adapters" in the hesap configuration must be a list of package names.');

@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { adminQuery, openSqlite, repoRoot, tempDir, testServerUrl } from '@hesap/test-support';
+import { createDemoDatabase } from '../src/demo-database';
+
+/**
+ * The demo app as `npm start` runs it (the built bin/demo.js, which runs the built hesap
+ * CLI), against the test PostgreSQL server instead of an embedded one.
+ */
+
+const BIN = path.join(repoRoot(), 'apps', 'demo', 'bin', 'demo.js');
+
+async function databaseExists(name: string): Promise<boolean> {
+  return (await adminQuery(testServerUrl(), 'SELECT 1 FROM pg_database WHERE datname = $1', [name])).length > 0;
+}
+
+function demo(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    for (const key of ['DATABASE_URL', 'RENDER_DATABASE_URL', 'HESAP_LOCAL_DB']) delete env[key];
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject).on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the demo', () => {
+  const tmp = tempDir('hesap-demo');
+  afterAll(() => tmp.cleanup());
+
+  it('makes its own database on a server, whatever its name, and drops it', async () => {
+    const name = `hesap demo "${randomBytes(3).toString('hex')}"`;
+    const database = await createDemoDatabase(testServerUrl(), name);
+    try {
+      expect(await databaseExists(name)).toBe(true);
+      expect(decodeURIComponent(new URL(database.url).pathname.slice(1))).toBe(name);
+      expect(await adminQuery(database.url, 'SELECT current_database() AS name')).toEqual([{ name }]);
+    } finally {
+      await database.drop();
+    }
+    expect(await databaseExists(name)).toBe(false);
+  });
+
+  it('creates the sample database, pushes and verifies it with the hesap CLI, and leaves the server as it was', async () => {
+    const dir = path.join(tmp.dir, 'sample');
+    const run = await demo(['--remote', testServerUrl(), '--dir', dir], tmp.dir);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const steps = [...run.stdout.matchAll(/^▶ (hesap db \w+)$/gm)].map((m) => m[1]);
+    expect(steps).toEqual(['hesap db status', 'hesap db push', 'hesap db verify', 'hesap db status']);
+    expect(run.stdout).toMatch(/Both sides hold the same content\./);
+    expect(run.stdout).toMatch(/▶ Done: every table pushed and verified\./);
+    const db = openSqlite(path.join(dir, 'hesap-paylas.db'));
+    try {
+      expect(db.prepare('SELECT count(*) AS n FROM users').get()).toEqual({ n: 60 });
+    } finally {
+      db.close();
+    }
+    const name = /remote: \S+\/(hesap_demo_\w+)/.exec(run.stdout)?.[1];
+    expect(name).toBeDefined();
+    expect(await databaseExists(name!)).toBe(false);
+  });
+});

@@ -1,0 +1,126 @@
+import { HesapError, quoteIdent, quoteQualified, type FollowedForeignKey, type ForeignKey } from '@hesap/core';
+import type { MergeExecutor } from './executor';
+import { allNotNull, cols, equal, keyText, quoteLiteral, sameColumns, tuple } from './sql';
+import { absent, inserting, q, sourceKey, targetKey, type Stage } from './stage';
+
+/**
+ * Foreign keys, followed before the rows are matched: a row whose parent is missing (or was
+ * skipped) is skipped, and in a merge a child's value becomes its parent's target key (the
+ * parents' stages are the maps). `parents`: the stages of the parents this table follows.
+ */
+export function followForeignKeys(exec: MergeExecutor, s: Stage, parents: ReadonlyMap<string, Stage>): void {
+  for (const followed of s.merge.foreignKeys.followed) {
+    const parent = parents.get(followed.foreignKey.references.table);
+    if (followed.throughParent && parent) followThroughParent(exec, s, followed.foreignKey, parent);
+    else checkValues(exec, s, followed, followed.parentStaged ? parent : undefined);
+  }
+}
+
+function skipSet(s: Stage, fk: ForeignKey, reason: string): string {
+  const name = fk.name ?? `${s.table}(${fk.columns.join(', ')})`;
+  return `${q.skip} = ${reason}, ${q.skipConstraint} = ${quoteLiteral(name)}, ${q.skipTarget} = ${keyText('s', fk.columns)}`;
+}
+
+/** The parent's rows are staged and the key is their primary key: look them up by source key, take their target key. */
+function followThroughParent(exec: MergeExecutor, s: Stage, fk: ForeignKey, parent: Stage): void {
+  const child = cols('s', fk.columns);
+  const pSource = sourceKey(parent, 'p');
+  const table = quoteLiteral(fk.references.table);
+  exec.send(
+    `UPDATE ${s.stage} s SET ${skipSet(
+      s,
+      fk,
+      `CASE WHEN EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(pSource, child)}) THEN 'its parent row in "' || ${table} || '" was skipped' ELSE 'its parent row in "' || ${table} || '" does not exist in the source' END`,
+    )} WHERE s.${q.skip} IS NULL AND ${allNotNull(child)}` + ` AND ${absent(parent, child)}`,
+  );
+  if (parent.remapped > 0 || !parent.surrogate) {
+    const pTarget = targetKey(parent, 'p');
+    exec.send(
+      `UPDATE ${s.stage} s SET ${fk.columns.map((c, i) => `${quoteIdent(c)} = ${pTarget[i]}`).join(', ')} FROM ${parent.stage} p` +
+        ` WHERE ${equal(pSource, child)} AND s.${q.skip} IS NULL AND ${tuple(pSource)} IS DISTINCT FROM ${tuple(pTarget)}`,
+    );
+  }
+}
+
+/**
+ * The parent is not part of this push (or the key is not its primary key): the values must
+ * exist in the target as they are, or among the parent's pushed rows (`parent`, when staged).
+ */
+function checkValues(exec: MergeExecutor, s: Stage, followed: FollowedForeignKey, parent: Stage | undefined): void {
+  const fk = followed.foreignKey;
+  const child = cols('s', fk.columns);
+  const parentTable = quoteQualified(s.schema, fk.references.table);
+  // A parent loaded by this push holds exactly the source's rows: a value missing there is missing in the source.
+  const where = followed.parentLoaded ? 'the source' : 'the target';
+  exec.send(
+    `UPDATE ${s.stage} s SET ${skipSet(s, fk, `'its parent row in "' || ${quoteLiteral(fk.references.table)} || '" does not exist in ${where}'`)}` +
+      ` WHERE s.${q.skip} IS NULL AND ${allNotNull(child)}` +
+      ` AND NOT EXISTS (SELECT 1 FROM ${parentTable} p WHERE ${equal(cols('p', fk.references.columns), child)})` +
+      (parent ? ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(cols('p', fk.references.columns), child)} AND p.${q.skip} IS NULL)` : ''),
+  );
+}
+
+/** Self-references follow the rows of this very table, once every row's key is known. */
+export async function followSelfReferences(exec: MergeExecutor, s: Stage): Promise<void> {
+  for (const fk of s.merge.foreignKeys.selfReferences) {
+    const child = cols('s', fk.columns);
+    const name = fk.name ?? `${s.table}(${fk.columns.join(', ')})`;
+    // A skipped row takes its descendants with it; repeat until nothing changes.
+    for (let round = 0; round < 64; round++) {
+      const r = await exec.ask(
+        `UPDATE ${s.stage} s SET ${q.skip} = 'its parent row in the same table was skipped or does not exist',` +
+          ` ${q.skipConstraint} = ${quoteLiteral(name)}, ${q.skipTarget} = ${keyText('s', fk.columns)}` +
+          ` WHERE ${inserting('s')} AND ${allNotNull(child)} AND ${absent(s, child)}`,
+      );
+      if ((r.rowCount ?? 0) === 0) break;
+    }
+    if (s.plan.action !== 'merge') continue;
+    const pSource = sourceKey(s, 'p');
+    const pTarget = targetKey(s, 'p');
+    exec.send(
+      `UPDATE ${s.stage} s SET ${fk.columns.map((c, i) => `${quoteIdent(c)} = ${pTarget[i]}`).join(', ')} FROM ${s.stage} p` +
+        ` WHERE ${equal(pSource, child)} AND ${tuple(pSource)} IS DISTINCT FROM ${tuple(pTarget)}`,
+    );
+  }
+}
+
+/**
+ * A foreign key to a table merged later (a cycle): the new rows went in with NULL there;
+ * now that the parent's keys are known, fill them in. A missing parent fails the push.
+ */
+export async function fillCycle(exec: MergeExecutor, s: Stage, fk: ForeignKey, parent: Stage | undefined): Promise<void> {
+  if (!parent || !sameColumns(fk.references.columns, parent.pk) || s.pk.length === 0) {
+    throw new HesapError('UNSUPPORTED', `Table "${s.table}": the foreign key to "${fk.references.table}" closes a cycle that merge cannot fill in.`, {
+      table: s.table,
+      hints: ['Push the tables of the cycle with --mode replace, or break the cycle with a nullable column.'],
+    });
+  }
+  const child = cols('s', fk.columns);
+  const inserted = inserting('s');
+  const orphan = await exec.ask(
+    `SELECT ${sourceKey(s, 's')
+      .map((k) => `${k}::text`)
+      .join(` || ', ' || `)} AS k FROM ${s.stage} s WHERE ${inserted} AND ${allNotNull(child)}` + ` AND ${absent(parent, child)} LIMIT 1`,
+  );
+  if (orphan.rows.length > 0) {
+    throw new HesapError('CONSTRAINT_VIOLATION', `Table "${s.table}", row ${orphan.rows[0].k}: its parent in "${fk.references.table}" is missing or was skipped.`, {
+      table: s.table,
+      constraint: fk.name,
+    });
+  }
+  const pTarget = targetKey(parent, 'p');
+  const sameRow = equal(cols('t', s.pk), targetKey(s, 's'));
+  exec.send(
+    `UPDATE ${s.target} t SET ${fk.columns.map((c, i) => `${quoteIdent(c)} = ${pTarget[i]}`).join(', ')} FROM ${s.stage} s JOIN ${parent.stage} p ON ${equal(sourceKey(parent, 'p'), child)}` +
+      ` WHERE ${sameRow} AND ${inserted}`,
+  );
+  // Parents set aside as identical to the target keep their key: the value goes in as it is.
+  if (parent.keptRows > 0) {
+    exec.send(
+      `UPDATE ${s.target} t SET ${fk.columns.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${s.stage} s` +
+        ` WHERE ${sameRow} AND ${inserted} AND ${allNotNull(child)}` +
+        ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(sourceKey(parent, 'p'), child)})`,
+    );
+  }
+  await exec.flush();
+}
