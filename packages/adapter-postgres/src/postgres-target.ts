@@ -17,7 +17,8 @@ import {
   type TargetSession,
 } from '@hesap/core';
 import { isTransient } from './postgres-connection';
-import { createTableStatements, foreignKeyStatement, identityColumn, keyStatements } from './postgres-ddl';
+import { createTableStatements, foreignKeyStatement, keyStatements } from './postgres-ddl';
+import { setSequenceSql } from './postgres-sequences';
 import { explainDriverError, mapQueryError } from './postgres-errors';
 import { dropConstraints, keysTouching } from './postgres-keys';
 import { PostgresIntrospector } from './postgres-introspector';
@@ -233,7 +234,6 @@ export class PostgresTarget implements TargetSession {
       }
     }
     for (const t of plan.tables) {
-      await this.setSequence(t);
       // A load that kept every id teaches the identity map that source key k is target key k.
       if (mergePlanOf(t).identity === 'kept-ids') {
         const shape = t.existing ?? t.target;
@@ -244,6 +244,12 @@ export class PostgresTarget implements TargetSession {
     if (plan.dryRun) {
       await this.run('ROLLBACK');
     } else {
+      // The last statements before COMMIT, together (see postgres-sequences.ts); a dry run leaves them out.
+      const sequences = plan.tables.flatMap((t) => {
+        const sequence = mergePlanOf(t).sequence;
+        return sequence ? [setSequenceSql(this.schema, t.target.name, sequence)] : [];
+      });
+      if (sequences.length > 0) await this.run(sequences.join(';\n'), { doing: 'Setting the sequences' });
       this.commitSent = true;
       try {
         await this.answered('committing', () => this.run('COMMIT'));
@@ -270,30 +276,6 @@ export class PostgresTarget implements TargetSession {
     const settings = this.plan?.merge;
     if (!settings) throw new HesapError('INTERNAL', 'The load plan has no merge settings, and a table in it needs them.');
     return settings;
-  }
-
-  /** Sets the table's sequence past every key in it, and past the source's own sequence. */
-  private async setSequence(t: TablePlan): Promise<void> {
-    const table = t.target;
-    const column = t.create ? identityColumn(table) : t.existing?.sequence?.column;
-    if (!column) return;
-    const name = quoteQualified(this.schema, table.name);
-    const r = await this.run(
-      `SELECT pg_get_serial_sequence($1, $2) AS seq, (SELECT max(${quoteIdent(column)})::text FROM ${name}) AS max`,
-      { table: table.name },
-      [name, column],
-    );
-    const seq = r.rows[0]?.seq as string | null;
-    if (!seq) return;
-    const candidates = [r.rows[0]?.max, t.source.sequence?.lastValue, t.existing?.sequence?.lastValue]
-      .filter((v) => v !== null && v !== undefined)
-      .map((v) => BigInt(v as string | bigint));
-    if (candidates.length === 0) {
-      await this.run('SELECT setval($1::regclass, 1, false)', { table: table.name }, [seq]);
-    } else {
-      const top = candidates.reduce((a, b) => (a > b ? a : b));
-      await this.run('SELECT setval($1::regclass, $2::bigint, true)', { table: table.name }, [seq, top.toString()]);
-    }
   }
 
   explain(error: unknown): HesapError | undefined {

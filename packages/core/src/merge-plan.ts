@@ -34,6 +34,16 @@ export interface TableMergePlan {
   collisionKeys: Array<{ name: string; columns: string[] }>;
   /** A new row whose key another target row holds takes a new one from the sequence (merge, surrogate key). */
   newKeys: boolean;
+  /**
+   * With new keys, into a table that exists: the app's own inserts draw from its sequence
+   * while the push runs, and would meet a pushed key the sequence has not handed out yet (the
+   * app's INSERT would wait for the push, then fail). So a new row keeps its key only where
+   * the sequence has passed it; the others take theirs from the sequence too. A table the
+   * push creates is nobody else's until the commit: its rows keep their keys.
+   */
+  sequenceShared: boolean;
+  /** The sequence behind the table's generated key, set once every row is in (see {@link SequencePlan}). */
+  sequence?: SequencePlan;
   foreignKeys: MergeForeignKeys;
   /** Some staged table of this push (this one included) points at this one: its rows are looked up by source key. */
   referenced: boolean;
@@ -47,6 +57,39 @@ export interface TableMergePlan {
    * the push carries merge settings); `none`.
    */
   identity: 'merge' | 'kept-ids' | 'none';
+}
+
+/**
+ * The sequence behind a generated key, set after the rows are in: past every key in the
+ * table, never backwards.
+ */
+export interface SequencePlan {
+  /** The column it fills. */
+  column: string;
+  /**
+   * The source's own last value (SQLite's `sqlite_sequence`, which never hands a value out
+   * twice), counted where the table's keys are the source's: the push creates the table, or
+   * loads or replaces it whole. A merge into a table that exists keeps the target's numbering.
+   */
+  sourceLastValue?: bigint;
+}
+
+/**
+ * The column a table's sequence fills, when a target can make it an identity: a whole
+ * number (a serial column of another database becomes one; its sequence does not exist here).
+ */
+export function sequenceColumn(table: Table): string | undefined {
+  const seq = table.sequence;
+  if (!seq) return undefined;
+  return table.columns.find((c) => c.name === seq.column)?.type === 'integer' ? seq.column : undefined;
+}
+
+function sequencePlan(table: MergeInput): SequencePlan | undefined {
+  const column = table.create ? sequenceColumn(table.target) : table.existing?.sequence?.column;
+  if (!column) return undefined;
+  const ownKeys = table.create || table.action === 'load' || table.action === 'replace';
+  const last = table.target.sequence?.lastValue;
+  return ownKeys && last !== null && last !== undefined ? { column, sourceLastValue: last } : { column };
 }
 
 export interface MergeForeignKeys {
@@ -160,6 +203,8 @@ function planMerge(table: MergeInput, tables: readonly MergeInput[], earlier: re
     },
     collisionKeys: staged && !table.create ? collisionKeys(shape, primaryKey, merging ? table.naturalKey : undefined) : [],
     newKeys: merging && surrogate,
+    sequenceShared: merging && surrogate && !table.create,
+    sequence: sequencePlan(table),
     foreignKeys: foreignKeyPlan(table, tables, earlier, target, primaryKey),
     referenced,
     keyRange: referenced && keyColumn?.type === 'integer',
