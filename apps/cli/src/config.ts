@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HesapError } from '@hesap/core';
+import { HesapError, type MigrationTablesSetting } from '@hesap/core';
 
 /**
  * Where the local file and the remote URL come from: flags first, then the
@@ -88,7 +88,7 @@ export function requireRemote(flag?: string): string {
 }
 
 /** `hesap.config.json` in the current directory, or the `"hesap"` field of package.json. */
-export function readProjectConfig(dir = process.cwd()): { keys?: Record<string, string[]>; adapters?: string[] } {
+export function readProjectConfig(dir = process.cwd()): { keys?: Record<string, string[]>; adapters?: string[]; migrationTables?: unknown } {
   for (const [file, field] of [
     ['hesap.config.json', undefined],
     ['package.json', 'hesap'],
@@ -115,4 +115,11 @@ export function naturalKeys(flags: readonly string[] | undefined): Record<string
     keys[m[1]!.trim()] = m[2]!.split(',').map((c) => c.trim()).filter(Boolean);
   }
   return Object.keys(keys).length > 0 ? keys : undefined;
+}
+
+/** `"migrationTables"` in hesap.config.json: `include` copies migration bookkeeping like any table; `auto` (default) leaves it home where the target has its own. */
+export function migrationTablesSetting(): MigrationTablesSetting | undefined {
+  const value = readProjectConfig().migrationTables;
+  if (value === undefined || value === 'auto' || value === 'include') return value;
+  throw new HesapError('CONFIG_INVALID', `hesap.config.json: "migrationTables" is ${JSON.stringify(value)}; expected "auto" or "include".`);
 }

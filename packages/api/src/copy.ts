@@ -58,6 +58,7 @@ export async function copy(options: CopyOptions, registry = defaultRegistry): Pr
         targetCapabilities: toAdapter.capabilities,
         tables: options.tables,
         exclude: options.exclude,
+        migrationTables: options.migrationTables,
         mode: options.mode,
         policies: options.policies,
         dryRun: options.dryRun,

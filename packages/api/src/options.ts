@@ -1,4 +1,4 @@
-import type { DataPolicies, ProgressEvent, PushMode } from '@hesap/core';
+import type { DataPolicies, MigrationTablesSetting, ProgressEvent, PushMode } from '@hesap/core';
 
 /** Called for log lines worth keeping (connections, TLS in use, retries). */
 export type LogFunction = (level: 'debug' | 'info' | 'warn', message: string) => void;
@@ -9,6 +9,13 @@ export interface CommonOptions {
   tables?: readonly string[];
   /** Leave these tables out. */
   exclude?: readonly string[];
+  /**
+   * Push, pull, copy: schema-migration bookkeeping (`django_migrations`, `alembic_version`, …).
+   * Default `auto`: left out where the target already has that table (one note says so),
+   * copied where it does not (a first deploy); named in `tables`, always copied.
+   * `include`: copied like any other table.
+   */
+  migrationTables?: MigrationTablesSetting;
   /** Seconds to wait for a PostgreSQL connection (default 30). */
   connectTimeoutSeconds?: number;
   /** Seconds to wait for a table lock in PostgreSQL before failing (default 10). */

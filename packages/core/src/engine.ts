@@ -14,6 +14,7 @@ import type {
 import { resolvePolicies } from './contract';
 import { chunksPassed } from './chunk-memory';
 import { connectionStalled, HesapError, withTable } from './errors';
+import { migrationTablesStayHome, type MigrationTablesSetting } from './migration-tables';
 import { planLoad, selectTables } from './planner';
 import type { Note } from './schema';
 
@@ -43,6 +44,8 @@ export interface TransferOptions {
   dryRun?: boolean;
   /** For merge modes: who is pushing, whether to update matched rows, whether a skipped row fails the load. */
   merge?: Partial<MergeSettings>;
+  /** Migration bookkeeping tables: left home where the target has its own (default), or copied like the rest. */
+  migrationTables?: MigrationTablesSetting;
   /** Natural keys for merge, by table (`{ users: ['email'] }`); otherwise each table's first unique constraint. */
   keys?: Readonly<Record<string, readonly string[]>>;
   onProgress?: (event: ProgressEvent) => void;
@@ -162,8 +165,9 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   const include = options.tables && options.tables.length > 0 ? options.tables : undefined;
 
   const schema = await source.introspect({ profile: true, tables: include });
-  const selected = selectTables(schema, include, options.exclude);
   const targetSchema = await target.introspect({ profile: false });
+  const home = migrationTablesStayHome(selectTables(schema, include, options.exclude), targetSchema, { named: include, setting: options.migrationTables });
+  const selected = home.tables;
   const counts = new Map<string, number>();
   for (const table of selected) counts.set(table.name, await source.countRows(table));
   const plan: LoadPlan = planLoad({
@@ -179,7 +183,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     merge: { sourceId: options.merge?.sourceId ?? 'default', update: options.merge?.update ?? false, strict: options.merge?.strict ?? false },
   });
   const selectedNames = new Set(selected.map((t) => t.name));
-  const notes: Note[] = schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table));
+  const notes: Note[] = [...home.notes, ...schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table))];
 
   const reports: TableReport[] = [];
   let current: string | undefined;

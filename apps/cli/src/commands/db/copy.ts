@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { copy, type CopyResult } from '@hesap/api';
 import type { PushMode } from '@hesap/core';
 import { connectionFlags, HesapCommand, list } from '../../base-command';
-import { naturalKeys } from '../../config';
+import { migrationTablesSetting, naturalKeys } from '../../config';
 import { policiesFrom, policyFlags, renderTransfer } from '../../transfer-output';
 import { runTransfer } from '../../transfer-run';
 
@@ -57,6 +57,7 @@ export default class DbCopy extends HesapCommand<CopyResult> {
         sourceId: flags['source-id'],
         tables: list(flags.tables),
         exclude: list(flags.exclude),
+        migrationTables: migrationTablesSetting(),
         policies: policiesFrom(flags),
         connectTimeoutSeconds: flags['connect-timeout'],
         lockTimeoutSeconds: flags['lock-timeout'],

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { pull, type PullResult } from '@hesap/api';
 import { connectionFlags, HesapCommand, list } from '../../base-command';
-import { requireLocal, requireRemote } from '../../config';
+import { migrationTablesSetting, requireLocal, requireRemote } from '../../config';
 import { ProgressDisplay } from '../../progress';
 import { renderTransfer } from '../../transfer-output';
 
@@ -29,6 +29,7 @@ export default class DbPull extends HesapCommand<PullResult> {
         remote,
         tables: list(flags.tables),
         exclude: list(flags.exclude),
+        migrationTables: migrationTablesSetting(),
         connectTimeoutSeconds: flags['connect-timeout'],
         lockTimeoutSeconds: flags['lock-timeout'],
         idleTimeoutSeconds: flags['idle-timeout'],

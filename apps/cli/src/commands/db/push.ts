@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { push, type PushResult } from '@hesap/api';
 import type { PushMode } from '@hesap/core';
 import { connectionFlags, HesapCommand, list } from '../../base-command';
-import { naturalKeys, requireLocal, requireRemote } from '../../config';
+import { migrationTablesSetting, naturalKeys, requireLocal, requireRemote } from '../../config';
 import { policyFlags, policiesFrom, renderTransfer } from '../../transfer-output';
 import { ProgressDisplay } from '../../progress';
 
@@ -56,6 +56,7 @@ export default class DbPush extends HesapCommand<PushResult> {
         sourceId: flags['source-id'],
         tables: list(flags.tables),
         exclude: list(flags.exclude),
+        migrationTables: migrationTablesSetting(),
         policies: policiesFrom(flags),
         connectTimeoutSeconds: flags['connect-timeout'],
         lockTimeoutSeconds: flags['lock-timeout'],
