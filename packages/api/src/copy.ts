@@ -63,7 +63,12 @@ export async function copy(options: CopyOptions, registry = defaultRegistry): Pr
         policies: options.policies,
         dryRun: options.dryRun,
         keys: options.keys,
-        merge: { sourceId: options.sourceId ?? defaultSourceId(options.from), update: options.update ?? false, strict: options.strict ?? false },
+        merge: {
+          sourceId: options.sourceId ?? defaultSourceId(options.from),
+          update: options.update ?? false,
+          strict: options.strict ?? false,
+          skipOrphans: options.skipOrphans ?? false,
+        },
         onProgress: options.onProgress,
         progressIntervalMs: options.progressIntervalMs,
         signal: options.signal,

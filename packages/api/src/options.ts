@@ -58,6 +58,13 @@ export interface MergeOptions {
   /** A skipped row fails the whole push (default: skip it and report it). */
   strict?: boolean;
   /**
+   * New rows whose parent row exists nowhere (SQLite let them in), going into tables that
+   * exist: leave them out and list them (the result says `complete: false`). Default: the
+   * push is refused, naming every foreign key they break. Tables the push creates take every
+   * row either way, their broken keys made NOT VALID.
+   */
+  skipOrphans?: boolean;
+  /**
    * Who is pushing, for the identity map that remembers which target row each source
    * row became. Default: this machine's host name and the local file's real path.
    */

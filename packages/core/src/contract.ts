@@ -134,6 +134,11 @@ export interface MergeSettings {
   update: boolean;
   /** Any skipped row fails the whole push. */
   strict: boolean;
+  /**
+   * New rows whose parent row exists nowhere, going into a table that exists: left out and
+   * listed. Otherwise (default) the push is refused, naming every key they break.
+   */
+  skipOrphans?: boolean;
 }
 
 export interface LoadPlan {
@@ -154,8 +159,13 @@ export interface SkippedRow {
   constraint?: string;
   /** The source row's key, as `col=value` pairs. */
   sourceKey: string;
-  /** The target row it met, when there was one. */
+  /** The target row it met, when there was one; for a foreign key, the values that point nowhere. */
   targetKey?: string;
+  /**
+   * Left out for a foreign key that does not hold: `parent-missing`, its parent row exists
+   * neither in the push nor in the target; `parent-left-out`, its parent was left out so.
+   */
+  orphan?: 'parent-missing' | 'parent-left-out';
 }
 
 export interface TableWriteResult {

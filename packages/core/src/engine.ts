@@ -15,6 +15,7 @@ import { resolvePolicies } from './contract';
 import { chunksPassed } from './chunk-memory';
 import { connectionStalled, HesapError, withTable } from './errors';
 import { migrationTablesStayHome, type MigrationTablesSetting } from './migration-tables';
+import { groupOrphans, orphansRefused } from './orphans';
 import { planLoad, selectTables } from './planner';
 import type { Note } from './schema';
 
@@ -70,6 +71,10 @@ export interface TableReport extends TableWriteResult {
 export interface TransferReport {
   mode: PushMode;
   dryRun: boolean;
+  /** Every source row of the pushed tables is in the target (none left out). */
+  complete: boolean;
+  /** Source rows left out and listed in their table's `skipped` (0 when complete). */
+  rowsLeftOut: number;
   tables: TableReport[];
   /** Views in the source; they are listed, never copied as tables. */
   views: string[];
@@ -180,7 +185,12 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     dryRun: options.dryRun,
     rowCounts: counts,
     keys: options.keys,
-    merge: { sourceId: options.merge?.sourceId ?? 'default', update: options.merge?.update ?? false, strict: options.merge?.strict ?? false },
+    merge: {
+      sourceId: options.merge?.sourceId ?? 'default',
+      update: options.merge?.update ?? false,
+      strict: options.merge?.strict ?? false,
+      skipOrphans: options.merge?.skipOrphans ?? false,
+    },
   });
   const selectedNames = new Set(selected.map((t) => t.name));
   const notes: Note[] = [...home.notes, ...schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table))];
@@ -231,6 +241,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       });
     }
     current = undefined;
+    if (!plan.merge?.skipOrphans) refuseOrphans(plan, reports);
     signal?.throwIfAborted();
     const finished = await target.finish();
     // Adapters add to the plan's notes while they create tables.
@@ -241,14 +252,34 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     const cause = signal?.aborted && !(explained instanceof HesapError && explained.code !== 'INTERNAL') ? interrupted(signal.reason) : explained;
     throw current ? withTable(cause, current) : cause;
   }
+  const rowsLeftOut = reports.reduce((n, t) => n + t.skipped.length, 0);
   return {
     mode,
     dryRun: plan.dryRun,
+    complete: rowsLeftOut === 0,
+    rowsLeftOut,
     tables: reports,
     views: schema.views.map((v) => v.name),
     notes,
     durationMs: Date.now() - started,
   };
+}
+
+/** Rows left out because their parent exists nowhere, without the user asking: the push is refused, every key named. */
+function refuseOrphans(plan: LoadPlan, reports: readonly TableReport[]): void {
+  const parents = new Map(plan.tables.flatMap((t) => t.target.foreignKeys.map((fk) => [`${t.source.name}\u0000${fk.name ?? ''}`, fk.references.table] as const)));
+  const { groups, below } = groupOrphans(
+    reports.flatMap((r) => r.skipped),
+    (table, constraint) => parents.get(`${table}\u0000${constraint}`),
+  );
+  if (groups.length === 0) return;
+  throw orphansRefused(groups, {
+    below,
+    hints: [
+      'SQLite did not enforce these foreign keys; the target does, for every new row (NOT VALID keys too).',
+      'Add the missing parent rows or fix the values in the local file, or push with --skip-orphans (skipOrphans: true) to leave these rows out and list them.',
+    ],
+  });
 }
 
 function interrupted(reason: unknown): HesapError {

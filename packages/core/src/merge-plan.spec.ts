@@ -58,7 +58,7 @@ describe('planMerges', () => {
     const [plan] = planMerges([input(lonely, 'load', { create: true, existing: undefined })], schema([]));
     expect(plan!.staged).toBe(false);
     expect(plan!.match).toEqual({ naturalKey: undefined, remembered: false, byKey: false, byContent: false });
-    expect(plan!.foreignKeys).toEqual({ followed: [], selfReferences: [], cycles: [], leftOut: [{ foreignKey: lonely.foreignKeys[0], problem: 'no-parent' }] });
+    expect(plan!.foreignKeys).toEqual({ followed: [], selfReferences: [], cycles: [], leftOut: [{ foreignKey: lonely.foreignKeys[0], problem: 'no-parent' }], orphans: 'keep' });
     expect(plan!.differing).toBe('none');
   });
 

@@ -101,6 +101,15 @@ export interface MergeForeignKeys {
   cycles: ForeignKey[];
   /** The target cannot hold them (see {@link LeftOutForeignKey}): not created, and rows are not checked against them. */
   leftOut: LeftOutForeignKey[];
+  /**
+   * A row whose parent is neither in the push nor in the target (SQLite does not enforce
+   * foreign keys unless the app turns them on). `keep`: a table the push creates; the row
+   * lands as it is, and the target makes the key NOT VALID when rows break it. `leave-out`:
+   * a table that exists, whose key (validated or NOT VALID) checks every new row: a new row
+   * that breaks it is left out, and the push is refused unless the user asked to skip them.
+   * A row whose parent was left out by this push is left out in both cases.
+   */
+  orphans: 'keep' | 'leave-out';
 }
 
 export interface FollowedForeignKey {
@@ -228,7 +237,7 @@ function foreignKeyPlan(table: MergeInput, tables: readonly MergeInput[], earlie
     const problem = foreignKeyProblem(foreignKey, tables, target);
     if (problem) leftOut.push({ foreignKey, problem });
   }
-  const plan: MergeForeignKeys = { followed: [], selfReferences: [], cycles: [], leftOut };
+  const plan: MergeForeignKeys = { followed: [], selfReferences: [], cycles: [], leftOut, orphans: table.create ? 'keep' : 'leave-out' };
   if (!isStaged(table.action)) return plan;
   const deferred = new Set(table.deferredForeignKeys);
   // A self-reference to something other than the key is not followed (nothing to rewrite it through).

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { copy, type CopyResult } from '@hesap/api';
 import type { PushMode } from '@hesap/core';
-import { connectionFlags, HesapCommand, list } from '../../base-command';
+import { connectionFlags, EXIT, HesapCommand, list } from '../../base-command';
 import { migrationTablesSetting, naturalKeys } from '../../config';
 import { policiesFrom, policyFlags, renderTransfer } from '../../transfer-output';
 import { runTransfer } from '../../transfer-run';
@@ -26,6 +26,9 @@ export default class DbCopy extends HesapCommand<CopyResult> {
     mode: Flags.option({ options: ['create', 'replace', 'merge', 'upsert', 'append'] as const, default: 'create' as PushMode, description: 'How rows meet the rows already there.' })(),
     key: Flags.string({ description: 'Natural key of a table for merge: table=col[,col]. Repeatable. Also "keys" in hesap.config.json.', multiple: true, helpValue: 'table=col' }),
     update: Flags.boolean({ description: 'Merge: update matched rows whose other columns differ (default: leave them).' }),
+    'skip-orphans': Flags.boolean({
+      description: 'Leave out and list new rows whose parent row exists nowhere (SQLite let them in), instead of refusing the push. Exit code 3 says rows were left out.',
+    }),
     strict: Flags.boolean({ description: 'Fail the whole copy when any row would be skipped.' }),
     'source-id': Flags.string({ description: 'Who is copying, for the identity map of merges (default: the --from location).' }),
     'dry-run': Flags.boolean({ description: 'Do everything inside the transaction, report, then roll back.' }),
@@ -54,6 +57,7 @@ export default class DbCopy extends HesapCommand<CopyResult> {
         keys: naturalKeys(flags.key),
         update: flags.update,
         strict: flags.strict,
+        skipOrphans: flags['skip-orphans'],
         sourceId: flags['source-id'],
         tables: list(flags.tables),
         exclude: list(flags.exclude),
@@ -67,6 +71,10 @@ export default class DbCopy extends HesapCommand<CopyResult> {
         signal,
       }),
     );
+  }
+
+  protected override exitCodeFor(result: CopyResult): number {
+    return result.complete ? EXIT.ok : EXIT.rowsLeftOut;
   }
 
   protected render(result: CopyResult): void {

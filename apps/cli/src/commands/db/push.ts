@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { push, type PushResult } from '@hesap/api';
 import type { PushMode } from '@hesap/core';
-import { connectionFlags, HesapCommand, list } from '../../base-command';
+import { connectionFlags, EXIT, HesapCommand, list } from '../../base-command';
 import { migrationTablesSetting, naturalKeys, requireLocal, requireRemote } from '../../config';
 import { policyFlags, policiesFrom, renderTransfer } from '../../transfer-output';
 import { ProgressDisplay } from '../../progress';
@@ -25,6 +25,9 @@ export default class DbPush extends HesapCommand<PushResult> {
     mode: Flags.option({ options: ['merge', 'upsert', 'append', 'replace', 'create'] as const, default: 'merge' as PushMode, description: 'How rows meet the rows already there.' })(),
     key: Flags.string({ description: 'Natural key of a table for merge: table=col[,col]. Repeatable. Also "keys" in hesap.config.json.', multiple: true, helpValue: 'table=col' }),
     update: Flags.boolean({ description: 'Merge: update matched rows whose other columns differ (default: leave them).' }),
+    'skip-orphans': Flags.boolean({
+      description: 'Leave out and list new rows whose parent row exists nowhere (SQLite let them in), instead of refusing the push. Exit code 3 says rows were left out.',
+    }),
     strict: Flags.boolean({ description: 'Fail the whole push when any row would be skipped.' }),
     'source-id': Flags.string({ description: 'Who is pushing, for the identity map (default: host name and the local file\'s path).' }),
     'dry-run': Flags.boolean({ description: 'Do everything inside the transaction, report, then roll back.' }),
@@ -53,6 +56,7 @@ export default class DbPush extends HesapCommand<PushResult> {
         keys: naturalKeys(flags.key),
         update: flags.update,
         strict: flags.strict,
+        skipOrphans: flags['skip-orphans'],
         sourceId: flags['source-id'],
         tables: list(flags.tables),
         exclude: list(flags.exclude),
@@ -69,6 +73,10 @@ export default class DbPush extends HesapCommand<PushResult> {
       progress.finish();
       process.off('SIGINT', stop).off('SIGTERM', stop);
     }
+  }
+
+  protected override exitCodeFor(result: PushResult): number {
+    return result.complete ? EXIT.ok : EXIT.rowsLeftOut;
   }
 
   protected render(result: PushResult): void {
