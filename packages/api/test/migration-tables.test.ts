@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { databasePerTest, jsonOf, openSqlite, runHesap, tempDir } from '@hesap/test-support';
+import { databasePerTest, jsonOf, openSqlite, runHesap, tempDir, writeSqlite } from '@hesap/test-support';
 import { copy, pull, push } from '@hesap/api';
 
 /**
@@ -19,14 +19,7 @@ describe('migration bookkeeping tables', () => {
     CREATE TABLE migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp BIGINT NOT NULL, name VARCHAR NOT NULL);
     CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE);`;
 
-  function localDb(name: string, rows: string): string {
-    const file = path.join(tmp.dir, name);
-    fs.rmSync(file, { force: true });
-    const db = openSqlite(file);
-    db.exec(SCHEMA + rows);
-    db.close();
-    return file;
-  }
+  const localDb = (name: string, rows: string) => writeSqlite(path.join(tmp.dir, name), SCHEMA + rows);
 
   const LOCAL = `
     INSERT INTO django_migrations (app, name, applied) VALUES ('paylas', '0001_initial', '2024-07-01 08:00:00.000000'), ('paylas', '0002_more', '2024-07-02 08:00:00.000000');

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HesapError } from '@hesap/core';
-import { createTestDatabase, databasePerTest, describePeerData, dumpSqlite, jsonOf, openSqlite, runHesap, tempDir, type TestDatabase } from '@hesap/test-support';
+import { createTestDatabase, databasePerTest, describePeerData, dumpSqlite, jsonOf, openSqlite, runHesap, tempDir, writeSqlite, type TestDatabase } from '@hesap/test-support';
 import { pull, push } from '@hesap/api';
 
 /**
@@ -49,14 +49,7 @@ describe('rows whose foreign keys do not hold', () => {
   const pg = databasePerTest('orphans');
   afterAll(() => tmp.cleanup());
 
-  function localDb(name: string, sql: string): string {
-    const file = path.join(tmp.dir, name);
-    fs.rmSync(file, { force: true });
-    const db = openSqlite(file);
-    db.exec(sql);
-    db.close();
-    return file;
-  }
+  const localDb = (name: string, sql: string) => writeSqlite(path.join(tmp.dir, name), sql);
 
   it('a push that creates the tables takes every row, each broken key NOT VALID and named in a warning, in every mode', async () => {
     const file = localDb('created.db', SCHEMA + ORPHANS);

@@ -1,8 +1,7 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { HesapError } from '@hesap/core';
-import { databasePerTest, openSqlite, tempDir, type TestDatabase } from '@hesap/test-support';
+import { databasePerTest, tempDir, writeSqlite, type TestDatabase } from '@hesap/test-support';
 import { push } from '@hesap/api';
 
 /**
@@ -16,14 +15,7 @@ describe('sequences after a push', () => {
   const pg = databasePerTest('seq');
   afterAll(() => tmp.cleanup());
 
-  function localDb(name: string, sql: string): string {
-    const file = path.join(tmp.dir, name);
-    fs.rmSync(file, { force: true });
-    const db = openSqlite(file);
-    db.exec(sql);
-    db.close();
-    return file;
-  }
+  const localDb = (name: string, sql: string) => writeSqlite(path.join(tmp.dir, name), sql);
 
   /** What the app's own INSERT without an id gets, and the highest id before it. */
   async function nextId(db: TestDatabase, table: string, column = 'email'): Promise<{ next: number; max: number }> {
