@@ -11,7 +11,8 @@ export default class DbPush extends HesapCommand<PushResult> {
   static override description =
     'Creates missing tables with their keys and loads them with COPY, in one transaction: a failure at any point leaves the remote database as it was.\n\n' +
     'merge (default): a local row whose natural key (a unique column such as a user\'s email, or --key) or remembered identity exists remotely is that row; ' +
-    'new rows are added (with a new id if theirs is taken); foreign keys are rewritten so that children follow their parents; rows that cannot go in are skipped and listed.\n' +
+    'new rows are added (with a new id if theirs is taken); foreign keys are rewritten so that children follow their parents; rows that cannot go in are skipped and listed (exit 3). ' +
+    'New rows whose parent row exists nowhere refuse the push, unless --skip-orphans; tables the push creates take them, the key made NOT VALID.\n' +
     'upsert: match on the primary key, insert or update. append: insert rows whose primary key is new. ' +
     'replace: the remote tables end holding exactly the local rows. create: only into missing or empty tables.';
   static override examples = [
