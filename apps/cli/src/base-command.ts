@@ -12,8 +12,11 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ParsedValues = { [name: string]: any };
 
-/** Exit codes: 0 success, 1 the operation failed (or verify found a difference), 2 usage or configuration. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/**
+ * Exit codes: 0 success, 1 the operation failed (or verify found a difference), 2 usage or
+ * configuration, 3 a push or copy committed but left source rows out (listed; `complete: false`).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, rowsLeftOut: 3 } as const;
 
 const USAGE_CODES: readonly HesapErrorCode[] = ['USAGE', 'CONFIG_MISSING', 'CONFIG_INVALID', 'LOCAL_FILE_MISSING'];
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { DEFAULTS, naturalKeys, requireLocal, requireRemote, type CommonOptions, type MergeOptions, type TransferRunOptions } from '@hesap/api';
+import { DEFAULTS, migrationTablesSetting, naturalKeys, requireLocal, requireRemote, type CommonOptions, type MergeOptions, type MigrationTableOptions, type TransferRunOptions } from '@hesap/api';
 import type { DataPolicies } from '@hesap/core';
 
 /**
@@ -42,6 +42,11 @@ export function tablesFrom(flags: { tables?: string; exclude?: string }): Pick<C
   return { tables: list(flags.tables), exclude: list(flags.exclude) };
 }
 
+/** The tables a push, pull or copy moves: the flags, and hesap.config.json's `migrationTables`. */
+export function movedTablesFrom(flags: { tables?: string; exclude?: string }): Pick<CommonOptions, 'tables' | 'exclude'> & MigrationTableOptions {
+  return { ...tablesFrom(flags), migrationTables: migrationTablesSetting() };
+}
+
 export const connectTimeoutFlag = {
   'connect-timeout': Flags.integer({ description: `Seconds to wait for a PostgreSQL connection (default ${DEFAULTS.connectTimeoutSeconds}).`, min: 1 }),
 };
@@ -73,14 +78,24 @@ export function mergeFlags(verb: 'push' | 'copy', sourceIdDefault: string) {
   return {
     key: Flags.string({ description: 'Natural key of a table for merge: table=col[,col]. Repeatable. Also "keys" in hesap.config.json.', multiple: true, helpValue: 'table=col' }),
     update: Flags.boolean({ description: 'Merge: update matched rows whose other columns differ (default: leave them).' }),
+    'skip-orphans': Flags.boolean({
+      description: `Leave out and list new rows whose parent row exists nowhere (SQLite let them in), instead of refusing the ${verb}. Exit code 3 says rows were left out.`,
+    }),
     strict: Flags.boolean({ description: `Fail the whole ${verb} when any row would be skipped.` }),
     'source-id': Flags.string({ description: `Who is ${verb === 'push' ? 'pushing' : 'copying'}, for the identity map${verb === 'push' ? '' : ' of merges'} (default: ${sourceIdDefault}).` }),
     'dry-run': Flags.boolean({ description: 'Do everything inside the transaction, report, then roll back.' }),
   };
 }
 
-export function mergeFrom(flags: { key?: string[]; update: boolean; strict: boolean; 'source-id'?: string; 'dry-run': boolean }): MergeOptions & { dryRun: boolean } {
-  return { keys: naturalKeys(flags.key), update: flags.update, strict: flags.strict, sourceId: flags['source-id'], dryRun: flags['dry-run'] };
+export function mergeFrom(flags: { key?: string[]; update: boolean; 'skip-orphans': boolean; strict: boolean; 'source-id'?: string; 'dry-run': boolean }): MergeOptions & { dryRun: boolean } {
+  return {
+    keys: naturalKeys(flags.key),
+    update: flags.update,
+    skipOrphans: flags['skip-orphans'],
+    strict: flags.strict,
+    sourceId: flags['source-id'],
+    dryRun: flags['dry-run'],
+  };
 }
 
 /** Opt-in policies for data a target cannot hold as it is; each absent flag is the API's `error`. */

@@ -40,6 +40,7 @@ export function renderTransfer(o: Output, result: CopyResult, verb: string): voi
     for (const n of warnings) o.line(`${n.level === 'warning' ? o.yellow('warning') : o.dim('note')}  ${n.table ? `${n.table}${n.column ? `.${n.column}` : ''}: ` : ''}${n.message}`);
   }
   o.line();
+  if (!result.complete) o.line(o.yellow(`${formatCount(result.rowsLeftOut)} source row(s) were left out (listed above): the target does not hold every local row.`));
   const rows = result.tables.reduce((n, t) => n + t.received, 0);
   o.line(`${o.green(verb)} ${formatCount(rows)} rows in ${result.tables.length} tables, ${result.from} → ${result.to}, in ${formatDuration(result.durationMs)}.`);
 }

@@ -2,7 +2,9 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
   connectionStalled,
+  describeOrphans,
   HesapError,
+  orphansRefused,
   quoteIdent,
   quoteQualified,
   type IntrospectOptions,
@@ -11,6 +13,7 @@ import {
   type MergeSettings,
   type Note,
   type OpenOptions,
+  type OrphanGroup,
   type Schema,
   type TableMergePlan,
   type TablePlan,
@@ -18,7 +21,9 @@ import {
   type TargetSession,
 } from '@hesap/core';
 import { isTransient } from './postgres-connection';
-import { createTableStatements, foreignKeyStatement, identityColumn, keyStatements } from './postgres-ddl';
+import { createTableStatements, foreignKeyStatement, keyStatements } from './postgres-ddl';
+import { addForeignKey } from './postgres-orphans';
+import { setSequenceSql } from './postgres-sequences';
 import { explainDriverError, mapQueryError } from './postgres-errors';
 import { dropConstraints, keysTouching } from './postgres-keys';
 import { PostgresIntrospector } from './postgres-introspector';
@@ -121,10 +126,10 @@ export class PostgresTarget implements TargetSession {
     const schemaExists = await this.run('SELECT 1 FROM pg_namespace WHERE nspname = $1', {}, [this.schema]);
     if (schemaExists.rowCount === 0) await this.run(`CREATE SCHEMA ${quoteIdent(this.schema)}`, { doing: 'Creating the schema' });
     const replaced = plan.tables.filter((t) => t.action === 'replace').map((t) => quoteQualified(this.schema, t.target.name));
-    if (replaced.length > 0) {
-      await this.setAsideKeys(plan.tables.filter((t) => t.action === 'replace').map((t) => t.target.name));
-      await this.run(`TRUNCATE ${replaced.join(', ')}`, { doing: 'Emptying the tables to replace' });
-    }
+    // Tables loaded whole (replaced, or empty ones filled) are loaded like new ones; see setAsideKeys.
+    const loaded = plan.tables.filter((t) => t.action === 'replace' || (t.action === 'load' && !t.create)).map((t) => t.target.name);
+    if (loaded.length > 0) await this.setAsideKeys(loaded);
+    if (replaced.length > 0) await this.run(`TRUNCATE ${replaced.join(', ')}`, { doing: 'Emptying the tables to replace' });
     for (const t of plan.tables) {
       if (t.create) {
         for (const sql of createTableStatements(this.schema, t.target, plan.notes)) {
@@ -177,10 +182,12 @@ export class PostgresTarget implements TargetSession {
   }
 
   /**
-   * Replaced tables are loaded like new ones: their keys, indexes and the foreign keys
-   * touching them are dropped inside the transaction (definitions kept, exactly as
-   * PostgreSQL prints them) and rebuilt after the load, once per table instead of once
-   * per row. A failure rolls the drops back with everything else.
+   * Tables loaded whole (replaced, or empty ones filled by --mode create) are loaded like new
+   * ones: their keys, indexes and the foreign keys touching them are dropped inside the
+   * transaction (definitions kept, exactly as PostgreSQL prints them) and rebuilt after the
+   * load, once per table instead of once per row; rows that break a foreign key are then
+   * counted for every key, not only the first row met. A failure rolls the drops back with
+   * everything else.
    */
   private async setAsideKeys(tables: string[]): Promise<void> {
     const constraints = await keysTouching((sql, values) => this.run(sql, { doing: 'Reading the keys of the tables to replace' }, values), this.schema, tables);
@@ -205,7 +212,17 @@ export class PostgresTarget implements TargetSession {
   async finish(): Promise<{ notes: Note[] }> {
     const plan = this.plan!;
     const notes: Note[] = [];
-    for (const sql of this.restore) await this.run(sql, { doing: 'Rebuilding the keys of the replaced tables' });
+    // Keys put back after a replace or load: rows that break a foreign key refuse the push, every key named.
+    const rebuilding = (sql: string, values?: unknown[]) => this.run(sql, { doing: 'Rebuilding the keys of the loaded tables' }, values);
+    const broken: OrphanGroup[] = [];
+    for (const sql of this.restore) {
+      if (/ FOREIGN KEY \(/.test(sql) && !sql.endsWith(' NOT VALID')) {
+        const orphans = await addForeignKey(rebuilding, this.schema, sql);
+        if (orphans) broken.push(orphans);
+      } else {
+        await rebuilding(sql);
+      }
+    }
     for (const t of plan.tables) {
       if (!t.create) continue;
       for (const sql of keyStatements(this.schema, t.target)) {
@@ -221,11 +238,28 @@ export class PostgresTarget implements TargetSession {
           notes.push({ level: 'warning', code: 'FOREIGN_KEY_SKIPPED', table: t.target.name, message: leftOutMessage(t.target.name, problem) });
           continue;
         }
-        await this.run(foreignKeyStatement(this.schema, t.target, fk), {
-          table: t.target.name,
-          doing: `Adding foreign key "${fk.name}" to "${t.target.name}"`,
-        });
+        const adding = (sql: string, values?: unknown[]) => this.run(sql, { table: t.target.name, doing: `Adding foreign key "${fk.name}" to "${t.target.name}"` }, values);
+        // A table this push creates keeps every row: a key its rows break is made NOT VALID, and said.
+        const orphans = await addForeignKey(adding, this.schema, foreignKeyStatement(this.schema, t.target, fk));
+        // --strict: nothing but clean rows, so a key that would be NOT VALID refuses the push.
+        if (orphans && plan.strict) broken.push(orphans);
+        else if (orphans) {
+          notes.push({
+            level: 'warning',
+            code: 'FOREIGN_KEY_NOT_VALID',
+            table: t.target.name,
+            message: `Foreign key ${describeOrphans(orphans)} point at no row there. Every row is kept, and the key is created NOT VALID: PostgreSQL checks new and changed rows against it, not these.`,
+          });
+        }
       }
+    }
+    if (broken.length > 0) {
+      throw orphansRefused(broken, {
+        hints: [
+          'SQLite did not enforce these foreign keys. Add the missing parent rows or fix the values in the local file.',
+          'Tables a push creates take such rows with the key made NOT VALID (not with --strict); --mode merge --skip-orphans leaves them out of tables that exist.',
+        ],
+      });
     }
     for (const stage of this.stages.values()) {
       for (const fk of stage.merge.foreignKeys.cycles) {
@@ -233,7 +267,6 @@ export class PostgresTarget implements TargetSession {
       }
     }
     for (const t of plan.tables) {
-      await this.setSequence(t);
       // A load that kept every id teaches the identity map that source key k is target key k.
       if (mergePlanOf(t).identity === 'kept-ids') {
         const shape = t.existing ?? t.target;
@@ -244,6 +277,12 @@ export class PostgresTarget implements TargetSession {
     if (plan.dryRun) {
       await this.run('ROLLBACK');
     } else {
+      // The last statements before COMMIT, together (see postgres-sequences.ts); a dry run leaves them out.
+      const sequences = plan.tables.flatMap((t) => {
+        const sequence = mergePlanOf(t).sequence;
+        return sequence ? [setSequenceSql(this.schema, t.target.name, sequence)] : [];
+      });
+      if (sequences.length > 0) await this.run(sequences.join(';\n'), { doing: 'Setting the sequences' });
       this.commitSent = true;
       try {
         await this.answered('committing', () => this.run('COMMIT'));
@@ -270,30 +309,6 @@ export class PostgresTarget implements TargetSession {
     const settings = this.plan?.merge;
     if (!settings) throw new HesapError('INTERNAL', 'The load plan has no merge settings, and a table in it needs them.');
     return settings;
-  }
-
-  /** Sets the table's sequence past every key in it, and past the source's own sequence. */
-  private async setSequence(t: TablePlan): Promise<void> {
-    const table = t.target;
-    const column = t.create ? identityColumn(table) : t.existing?.sequence?.column;
-    if (!column) return;
-    const name = quoteQualified(this.schema, table.name);
-    const r = await this.run(
-      `SELECT pg_get_serial_sequence($1, $2) AS seq, (SELECT max(${quoteIdent(column)})::text FROM ${name}) AS max`,
-      { table: table.name },
-      [name, column],
-    );
-    const seq = r.rows[0]?.seq as string | null;
-    if (!seq) return;
-    const candidates = [r.rows[0]?.max, t.source.sequence?.lastValue, t.existing?.sequence?.lastValue]
-      .filter((v) => v !== null && v !== undefined)
-      .map((v) => BigInt(v as string | bigint));
-    if (candidates.length === 0) {
-      await this.run('SELECT setval($1::regclass, 1, false)', { table: table.name }, [seq]);
-    } else {
-      const top = candidates.reduce((a, b) => (a > b ? a : b));
-      await this.run('SELECT setval($1::regclass, $2::bigint, true)', { table: table.name }, [seq, top.toString()]);
-    }
   }
 
   explain(error: unknown): HesapError | undefined {

@@ -79,7 +79,7 @@ export class SqliteTarget implements TargetSession {
     if (this.options.fresh || !fs.existsSync(this.destination)) return { dialect: 'sqlite', tables: [], views: [], notes: [] };
     const db = new DatabaseConstructor(this.destination, { readonly: true, fileMustExist: true });
     try {
-      return new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ ...options, profile: false });
+      return await new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ ...options, profile: false });
     } finally {
       db.close();
     }

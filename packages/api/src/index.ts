@@ -13,6 +13,7 @@ export {
   readDotEnv,
   readProjectConfig,
   naturalKeys,
+  migrationTablesSetting,
   resolveLocal,
   resolveRemote,
   requireLocal,
@@ -23,7 +24,7 @@ export {
   type ResolvedSetting,
 } from './project-config';
 export { readState, type SyncState, type SyncRecord } from './state';
-export type { CommonOptions, TransferRunOptions, AttemptOptions, CopyOptions, PushOptions, MergeOptions, PullOptions, StatusOptions, VerifyOptions, LogFunction } from './options';
+export type { CommonOptions, TransferRunOptions, AttemptOptions, CopyOptions, PushOptions, MergeOptions, MigrationTableOptions, PullOptions, StatusOptions, VerifyOptions, LogFunction } from './options';
 export { status, type StatusResult, type SideStatus, type TableComparison } from './status';
 export { verify, type VerifyResult, type TableVerification, type RowDifference } from './verify';
 export { snapshot, snapshotDir, parseDuration } from './snapshot';

@@ -1,4 +1,4 @@
-import type { DataPolicies, ProgressEvent, PushMode } from '@hesap/core';
+import type { DataPolicies, MigrationTablesSetting, ProgressEvent, PushMode } from '@hesap/core';
 
 /**
  * The options of each operation. Every option here is honoured by each operation that
@@ -55,13 +55,31 @@ export interface MergeOptions {
   /** A skipped row fails the whole push (default: skip it and report it). */
   strict?: boolean;
   /**
+   * New rows whose parent row exists nowhere (SQLite let them in), going into tables that
+   * exist: leave them out and list them (the result says `complete: false`). Default: the
+   * push is refused, naming every foreign key they break. Tables the push creates take every
+   * row either way, their broken keys made NOT VALID.
+   */
+  skipOrphans?: boolean;
+  /**
    * Who is pushing, for the identity map that remembers which target row each source
    * row became. Default: this machine's host name and the local file's real path.
    */
   sourceId?: string;
 }
 
-export interface CopyOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions {
+/** Options of the operations that choose which tables move between a project's databases: copy, push, pull. */
+export interface MigrationTableOptions {
+  /**
+   * Schema-migration bookkeeping (`django_migrations`, `alembic_version`, …). Default `auto`:
+   * left out where the target already has that table (one note says so), copied where it
+   * does not (a first deploy); named in `tables`, always copied. `include`: copied like any
+   * other table.
+   */
+  migrationTables?: MigrationTablesSetting;
+}
+
+export interface CopyOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions, MigrationTableOptions {
   /** Where rows come from: a SQLite path, `sqlite:` or `postgres://` URL. */
   from: string;
   /** Where rows go. */
@@ -74,7 +92,7 @@ export interface CopyOptions extends CommonOptions, TransferRunOptions, AttemptO
   fresh?: boolean;
 }
 
-export interface PushOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions {
+export interface PushOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions, MigrationTableOptions {
   /** The local SQLite file. */
   local: string;
   /** The PostgreSQL URL. */
@@ -92,7 +110,7 @@ export interface PushOptions extends CommonOptions, TransferRunOptions, AttemptO
   dryRun?: boolean;
 }
 
-export interface PullOptions extends CommonOptions, TransferRunOptions, AttemptOptions {
+export interface PullOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MigrationTableOptions {
   remote: string;
   /** The SQLite file to write; replaced atomically when complete. */
   local: string;

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HesapError } from '@hesap/core';
+import { HesapError, type MigrationTablesSetting } from '@hesap/core';
 
 /**
  * A project's own settings, read the same way for the CLI and for a Node program: the
@@ -93,6 +93,8 @@ export interface ProjectConfig {
   keys?: Record<string, string[]>;
   /** Adapter packages to load (see `loadAdapterPlugins`). */
   adapters?: string[];
+  /** Migration bookkeeping: `auto` (default) or `include` (see `migrationTablesSetting`). */
+  migrationTables?: unknown;
 }
 
 /** `hesap.config.json` in the current directory, or the `"hesap"` field of package.json. */
@@ -123,4 +125,11 @@ export function naturalKeys(flags: readonly string[] | undefined): Record<string
     keys[m[1]!.trim()] = m[2]!.split(',').map((c) => c.trim()).filter(Boolean);
   }
   return Object.keys(keys).length > 0 ? keys : undefined;
+}
+
+/** `"migrationTables"` in hesap.config.json: `include` copies migration bookkeeping like any table; `auto` (default) leaves it home where the target has its own. */
+export function migrationTablesSetting(): MigrationTablesSetting | undefined {
+  const value = readProjectConfig().migrationTables;
+  if (value === undefined || value === 'auto' || value === 'include') return value;
+  throw new HesapError('CONFIG_INVALID', `hesap.config.json: "migrationTables" is ${JSON.stringify(value)}; expected "auto" or "include".`);
 }

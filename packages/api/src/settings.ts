@@ -75,7 +75,7 @@ export function sessionSettings(options: CommonOptions & Pick<TransferRunOptions
 export type EngineSettings = Omit<TransferOptions, 'source' | 'target' | 'targetCapabilities'>;
 
 /** What one load does with the rows: decided by the operation, not defaulted by the engine. */
-type LoadChoices = Pick<EngineSettings, 'mode' | 'dryRun' | 'strict' | 'merge' | 'keys'>;
+type LoadChoices = Pick<EngineSettings, 'mode' | 'dryRun' | 'strict' | 'merge' | 'keys' | 'migrationTables'>;
 
 function engineSettings(options: CommonOptions & TransferRunOptions, session: SessionSettings, load: LoadChoices): EngineSettings {
   return {
@@ -118,8 +118,9 @@ export function copySettings(options: CopyOptions, operation: keyof typeof DEFAU
       mode: options.mode ?? DEFAULT_MODES[operation],
       dryRun: options.dryRun ?? false,
       keys: options.keys,
-      merge: { sourceId: options.sourceId ?? defaultSourceId(options.from), update: options.update ?? false },
+      merge: { sourceId: options.sourceId ?? defaultSourceId(options.from), update: options.update ?? false, skipOrphans: options.skipOrphans ?? false },
       strict: options.strict ?? false,
+      migrationTables: options.migrationTables ?? 'auto',
     }),
   };
 }

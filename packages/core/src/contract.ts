@@ -132,6 +132,11 @@ export interface MergeSettings {
   sourceId: string;
   /** Update matched rows whose other columns differ (otherwise they are left as they are). */
   update: boolean;
+  /**
+   * New rows whose parent row exists nowhere, going into a table that exists: left out and
+   * listed. Otherwise (default) the push is refused, naming every key they break.
+   */
+  skipOrphans?: boolean;
 }
 
 export interface LoadPlan {
@@ -140,6 +145,11 @@ export interface LoadPlan {
   tables: TablePlan[];
   /** Dry run: do everything, then roll back. */
   dryRun: boolean;
+  /**
+   * Nothing but clean rows: a skipped row fails the load (the engine checks each table's
+   * result), and so do rows a created table would take under a NOT VALID foreign key.
+   */
+  strict?: boolean;
   merge?: MergeSettings;
   notes: Note[];
 }
@@ -152,8 +162,13 @@ export interface SkippedRow {
   constraint?: string;
   /** The source row's key, as `col=value` pairs. */
   sourceKey: string;
-  /** The target row it met, when there was one. */
+  /** The target row it met, when there was one; for a foreign key, the values that point nowhere. */
   targetKey?: string;
+  /**
+   * Left out for a foreign key that does not hold: `parent-missing`, its parent row exists
+   * neither in the push nor in the target; `parent-left-out`, its parent was left out so.
+   */
+  orphan?: 'parent-missing' | 'parent-left-out';
 }
 
 export interface TableWriteResult {

@@ -14,6 +14,8 @@ import type {
 } from './contract';
 import { chunksPassed } from './chunk-memory';
 import { connectionStalled, HesapError, withTable } from './errors';
+import { migrationTablesStayHome, type MigrationTablesSetting } from './migration-tables';
+import { groupOrphans, orphansRefused } from './orphans';
 import { planLoad, selectTables } from './planner';
 import { checkTargetValues, targetValueTests } from './target-values';
 import type { Note } from './schema';
@@ -53,6 +55,8 @@ export interface TransferOptions {
   merge?: MergeSettings;
   /** A skipped row fails the whole load (the engine checks each table's result). */
   strict: boolean;
+  /** Migration bookkeeping tables: left home where the target has its own (default), or copied like the rest. */
+  migrationTables?: MigrationTablesSetting;
   /** Natural keys for merge, by table (`{ users: ['email'] }`); otherwise each table's first unique constraint. */
   keys?: Readonly<Record<string, readonly string[]>>;
   onProgress?: (event: ProgressEvent) => void;
@@ -78,6 +82,10 @@ export interface TableReport extends TableWriteResult {
 export interface TransferReport {
   mode: PushMode;
   dryRun: boolean;
+  /** Every source row of the pushed tables is in the target (none left out). */
+  complete: boolean;
+  /** Source rows left out and listed in their table's `skipped` (0 when complete). */
+  rowsLeftOut: number;
   tables: TableReport[];
   /** Views in the source; they are listed, never copied as tables. */
   views: string[];
@@ -180,8 +188,9 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   const include = options.tables && options.tables.length > 0 ? options.tables : undefined;
 
   const schema = await source.introspect({ profile: true, tables: include });
-  const selected = selectTables(schema, include, options.exclude);
   const targetSchema = await target.introspect({ profile: false });
+  const home = migrationTablesStayHome(selectTables(schema, include, options.exclude), targetSchema, { named: include, setting: options.migrationTables });
+  const selected = home.tables;
   const counts = new Map<string, number>();
   for (const table of selected) counts.set(table.name, await source.countRows(table));
   const plan: LoadPlan = planLoad({
@@ -195,9 +204,10 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     rowCounts: counts,
     keys: options.keys,
     merge: options.merge,
+    strict: options.strict,
   });
   const selectedNames = new Set(selected.map((t) => t.name));
-  const notes: Note[] = schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table));
+  const notes: Note[] = [...home.notes, ...schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table))];
 
   // Values that must fit narrower columns of existing tables are tested before anything is written.
   for (const tablePlan of plan.tables) {
@@ -250,6 +260,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       });
     }
     current = undefined;
+    if (!plan.merge?.skipOrphans) refuseOrphans(plan, reports);
     signal?.throwIfAborted();
     const finished = await target.finish();
     // Adapters add to the plan's notes while they create tables.
@@ -260,14 +271,34 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     const cause = signal?.aborted && !(explained instanceof HesapError && explained.code !== 'INTERNAL') ? interrupted(signal.reason) : explained;
     throw current ? withTable(cause, current) : cause;
   }
+  const rowsLeftOut = reports.reduce((n, t) => n + t.skipped.length, 0);
   return {
     mode,
     dryRun: plan.dryRun,
+    complete: rowsLeftOut === 0,
+    rowsLeftOut,
     tables: reports,
     views: schema.views.map((v) => v.name),
     notes,
     durationMs: Date.now() - started,
   };
+}
+
+/** Rows left out because their parent exists nowhere, without the user asking: the push is refused, every key named. */
+function refuseOrphans(plan: LoadPlan, reports: readonly TableReport[]): void {
+  const parents = new Map(plan.tables.flatMap((t) => t.target.foreignKeys.map((fk) => [`${t.source.name}\u0000${fk.name ?? ''}`, fk.references.table] as const)));
+  const { groups, below } = groupOrphans(
+    reports.flatMap((r) => r.skipped),
+    (table, constraint) => parents.get(`${table}\u0000${constraint}`),
+  );
+  if (groups.length === 0) return;
+  throw orphansRefused(groups, {
+    below,
+    hints: [
+      'SQLite did not enforce these foreign keys; the target does, for every new row (NOT VALID keys too).',
+      'Add the missing parent rows or fix the values in the local file, or push with --skip-orphans (skipOrphans: true) to leave these rows out and list them.',
+    ],
+  });
 }
 
 function interrupted(reason: unknown): HesapError {

@@ -14,6 +14,8 @@ export * from './csv/csv-parser';
 export * from './csv/csv-values';
 export * from './planner';
 export * from './merge-plan';
+export * from './migration-tables';
+export * from './orphans';
 export * from './engine';
 export * from './checksum';
 export * from './checksum-stream';

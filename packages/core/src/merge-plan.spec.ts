@@ -58,7 +58,7 @@ describe('planMerges', () => {
     const [plan] = planMerges([input(lonely, 'load', { create: true, existing: undefined })], schema([]));
     expect(plan!.staged).toBe(false);
     expect(plan!.match).toEqual({ naturalKey: undefined, remembered: false, byKey: false, byContent: false });
-    expect(plan!.foreignKeys).toEqual({ followed: [], selfReferences: [], cycles: [], leftOut: [{ foreignKey: lonely.foreignKeys[0], problem: 'no-parent' }] });
+    expect(plan!.foreignKeys).toEqual({ followed: [], selfReferences: [], cycles: [], leftOut: [{ foreignKey: lonely.foreignKeys[0], problem: 'no-parent' }], orphans: 'keep' });
     expect(plan!.differing).toBe('none');
   });
 
@@ -114,6 +114,23 @@ describe('planMerges', () => {
     expect(append!.differing).toBe('none');
     expect(append!.match.byKey).toBe(true);
     expect(append!.newKeys).toBe(false);
+  });
+
+  it("counts the source's sequence where the keys are the source's, and shares an existing table's sequence with the app", () => {
+    const counted = { ...users, sequence: { column: 'id', lastValue: 27n } };
+    const [created] = planMerges([input(counted, 'merge', { create: true, existing: undefined })], schema([]));
+    expect(created!.sequence).toEqual({ column: 'id', sourceLastValue: 27n });
+    expect(created!.sequenceShared).toBe(false);
+    expect(planMerges([input(counted, 'replace', { existing: users })], schema([users]))[0]!.sequence).toEqual({ column: 'id', sourceLastValue: 27n });
+    // A merge into a table that exists keeps the target's numbering, and draws its new keys from the sequence the app uses.
+    const [merged] = planMerges([input(counted, 'merge', { existing: users })], schema([users]));
+    expect(merged!.sequence).toEqual({ column: 'id' });
+    expect(merged!.sequenceShared).toBe(true);
+    expect(planMerges([input(counted, 'upsert', { existing: users })], schema([users]))[0]!.sequenceShared).toBe(false);
+    // A serial column of another type cannot be an identity; an existing table without a sequence has none to set.
+    const textKey = { ...counted, columns: [col('id', 'text'), col('email', 'text')] };
+    expect(planMerges([input(textKey, 'load', { create: true, existing: undefined })], schema([]))[0]!.sequence).toBeUndefined();
+    expect(planMerges([input(counted, 'load', { existing: { ...users, sequence: undefined } })], schema([users]))[0]!.sequence).toBeUndefined();
   });
 
   it('keeps the source value of a key that is also a foreign key, and matches it as a plain key', () => {

@@ -34,6 +34,16 @@ export interface TableMergePlan {
   collisionKeys: Array<{ name: string; columns: string[] }>;
   /** A new row whose key another target row holds takes a new one from the sequence (merge, surrogate key). */
   newKeys: boolean;
+  /**
+   * With new keys, into a table that exists: the app's own inserts draw from its sequence
+   * while the push runs, and would meet a pushed key the sequence has not handed out yet (the
+   * app's INSERT would wait for the push, then fail). So a new row keeps its key only where
+   * the sequence has passed it; the others take theirs from the sequence too. A table the
+   * push creates is nobody else's until the commit: its rows keep their keys.
+   */
+  sequenceShared: boolean;
+  /** The sequence behind the table's generated key, set once every row is in (see {@link SequencePlan}). */
+  sequence?: SequencePlan;
   foreignKeys: MergeForeignKeys;
   /** Some staged table of this push (this one included) points at this one: its rows are looked up by source key. */
   referenced: boolean;
@@ -49,6 +59,39 @@ export interface TableMergePlan {
   identity: 'merge' | 'kept-ids' | 'none';
 }
 
+/**
+ * The sequence behind a generated key, set after the rows are in: past every key in the
+ * table, never backwards.
+ */
+export interface SequencePlan {
+  /** The column it fills. */
+  column: string;
+  /**
+   * The source's own last value (SQLite's `sqlite_sequence`, which never hands a value out
+   * twice), counted where the table's keys are the source's: the push creates the table, or
+   * loads or replaces it whole. A merge into a table that exists keeps the target's numbering.
+   */
+  sourceLastValue?: bigint;
+}
+
+/**
+ * The column a table's sequence fills, when a target can make it an identity: a whole
+ * number (a serial column of another database becomes one; its sequence does not exist here).
+ */
+export function sequenceColumn(table: Table): string | undefined {
+  const seq = table.sequence;
+  if (!seq) return undefined;
+  return table.columns.find((c) => c.name === seq.column)?.type === 'integer' ? seq.column : undefined;
+}
+
+function sequencePlan(table: MergeInput): SequencePlan | undefined {
+  const column = table.create ? sequenceColumn(table.target) : table.existing?.sequence?.column;
+  if (!column) return undefined;
+  const ownKeys = table.create || table.action === 'load' || table.action === 'replace';
+  const last = table.target.sequence?.lastValue;
+  return ownKeys && last !== null && last !== undefined ? { column, sourceLastValue: last } : { column };
+}
+
 export interface MergeForeignKeys {
   /** Checked (and, through a staged parent's primary key, rewritten) before the rows are matched, in declaration order. */
   followed: FollowedForeignKey[];
@@ -58,6 +101,15 @@ export interface MergeForeignKeys {
   cycles: ForeignKey[];
   /** The target cannot hold them (see {@link LeftOutForeignKey}): not created, and rows are not checked against them. */
   leftOut: LeftOutForeignKey[];
+  /**
+   * A row whose parent is neither in the push nor in the target (SQLite does not enforce
+   * foreign keys unless the app turns them on). `keep`: a table the push creates; the row
+   * lands as it is, and the target makes the key NOT VALID when rows break it. `leave-out`:
+   * a table that exists, whose key (validated or NOT VALID) checks every new row: a new row
+   * that breaks it is left out, and the push is refused unless the user asked to skip them.
+   * A row whose parent was left out by this push is left out in both cases.
+   */
+  orphans: 'keep' | 'leave-out';
 }
 
 export interface FollowedForeignKey {
@@ -160,6 +212,8 @@ function planMerge(table: MergeInput, tables: readonly MergeInput[], earlier: re
     },
     collisionKeys: staged && !table.create ? collisionKeys(shape, primaryKey, merging ? table.naturalKey : undefined) : [],
     newKeys: merging && surrogate,
+    sequenceShared: merging && surrogate && !table.create,
+    sequence: sequencePlan(table),
     foreignKeys: foreignKeyPlan(table, tables, earlier, target, primaryKey),
     referenced,
     keyRange: referenced && keyColumn?.type === 'integer',
@@ -183,7 +237,7 @@ function foreignKeyPlan(table: MergeInput, tables: readonly MergeInput[], earlie
     const problem = foreignKeyProblem(foreignKey, tables, target);
     if (problem) leftOut.push({ foreignKey, problem });
   }
-  const plan: MergeForeignKeys = { followed: [], selfReferences: [], cycles: [], leftOut };
+  const plan: MergeForeignKeys = { followed: [], selfReferences: [], cycles: [], leftOut, orphans: table.create ? 'keep' : 'leave-out' };
   if (!isStaged(table.action)) return plan;
   const deferred = new Set(table.deferredForeignKeys);
   // A self-reference to something other than the key is not followed (nothing to rewrite it through).

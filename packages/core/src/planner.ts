@@ -386,6 +386,8 @@ export function planLoad(options: {
   dryRun?: boolean;
   rowCounts?: ReadonlyMap<string, number>;
   merge?: MergeSettings;
+  /** Nothing but clean rows (see LoadPlan.strict). */
+  strict?: boolean;
   /** Natural keys given by the user, by source table name. */
   keys?: Readonly<Record<string, readonly string[]>>;
 }): LoadPlan {
@@ -425,5 +427,5 @@ export function planLoad(options: {
   });
   const merges = planMerges(plans, options.target, options.merge);
   const tables = plans.map((plan, i) => ({ ...plan, merge: merges[i] }));
-  return { mode: options.mode, tables, dryRun: options.dryRun ?? false, notes, merge: options.merge };
+  return { mode: options.mode, tables, dryRun: options.dryRun ?? false, strict: options.strict ?? false, notes, merge: options.merge };
 }

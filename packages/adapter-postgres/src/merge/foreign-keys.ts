@@ -1,12 +1,16 @@
 import { HesapError, quoteIdent, quoteQualified, type FollowedForeignKey, type ForeignKey } from '@hesap/core';
 import type { MergeExecutor } from './executor';
-import { allNotNull, cols, equal, keyText, quoteLiteral, sameColumns, tuple } from './sql';
-import { absent, inserting, q, sourceKey, targetKey, type Stage } from './stage';
+import { matchedRows } from './outcome';
+import { allNotNull, cols, equal, keyText, quoteLiteral, sameColumns, sameValues, tuple } from './sql';
+import { absent, inserting, open, q, sourceKey, targetKey, type Stage } from './stage';
 
 /**
- * Foreign keys, followed before the rows are matched: a row whose parent is missing (or was
- * skipped) is skipped, and in a merge a child's value becomes its parent's target key (the
- * parents' stages are the maps). `parents`: the stages of the parents this table follows.
+ * Foreign keys, followed before the rows are matched: in a merge a child's value becomes its
+ * parent's target key (the parents' stages are the maps). A row whose parent was left out is
+ * left out with it. A row whose parent exists nowhere is kept as it is in a table the push
+ * creates (the target makes the key NOT VALID), and in a table that exists is marked, to be
+ * left out once it is known to be written (see leaveOutOrphans): an identical row already
+ * there is no new row. `parents`: the stages of the parents this table follows.
  */
 export function followForeignKeys(exec: MergeExecutor, s: Stage, parents: ReadonlyMap<string, Stage>): void {
   for (const followed of s.merge.foreignKeys.followed) {
@@ -16,23 +20,39 @@ export function followForeignKeys(exec: MergeExecutor, s: Stage, parents: Readon
   }
 }
 
-function skipSet(s: Stage, fk: ForeignKey, reason: string): string {
-  const name = fk.name ?? `${s.table}(${fk.columns.join(', ')})`;
-  return `${q.skip} = ${reason}, ${q.skipConstraint} = ${quoteLiteral(name)}, ${q.skipTarget} = ${keyText('s', fk.columns)}`;
+function constraintName(s: Stage, fk: ForeignKey): string {
+  return fk.name ?? `${s.table}(${fk.columns.join(', ')})`;
 }
+
+function skipSet(s: Stage, fk: ForeignKey, reason: string): string {
+  return `${q.skip} = ${reason}, ${q.skipConstraint} = ${quoteLiteral(constraintName(s, fk))}, ${q.skipTarget} = ${keyText('s', fk.columns)}`;
+}
+
+/** Marks the row as pointing nowhere through `fk` (the first such key is the one named). */
+function pendingSet(s: Stage, fk: ForeignKey, reason: string): string {
+  return `${q.pending} = ${reason}, ${q.skipConstraint} = ${quoteLiteral(constraintName(s, fk))}, ${q.skipTarget} = ${keyText('s', fk.columns)}`;
+}
+
+/** What a row left out because of its parent row `p` is: an orphan's descendant, or a row under another skipped one. */
+const underParent = (p: string) => `CASE WHEN ${p}.${q.orphan} IS NOT NULL THEN 'parent-left-out' END`;
 
 /** The parent's rows are staged and the key is their primary key: look them up by source key, take their target key. */
 function followThroughParent(exec: MergeExecutor, s: Stage, fk: ForeignKey, parent: Stage): void {
   const child = cols('s', fk.columns);
   const pSource = sourceKey(parent, 'p');
   const table = quoteLiteral(fk.references.table);
-  exec.send(
-    `UPDATE ${s.stage} s SET ${skipSet(
-      s,
-      fk,
-      `CASE WHEN EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(pSource, child)}) THEN 'its parent row in "' || ${table} || '" was skipped' ELSE 'its parent row in "' || ${table} || '" does not exist in the source' END`,
-    )} WHERE s.${q.skip} IS NULL AND ${allNotNull(child)}` + ` AND ${absent(parent, child)}`,
-  );
+  if (parent.skippedRows > 0) {
+    exec.send(
+      `UPDATE ${s.stage} s SET ${skipSet(s, fk, `'its parent row in "' || ${table} || '" was skipped'`)}, ${q.orphan} = ${underParent('p')}` +
+        ` FROM ${parent.stage} p WHERE s.${q.skip} IS NULL AND ${equal(pSource, child)} AND p.${q.skip} IS NOT NULL`,
+    );
+  }
+  if (s.merge.foreignKeys.orphans === 'leave-out') {
+    exec.send(
+      `UPDATE ${s.stage} s SET ${pendingSet(s, fk, `'its parent row in "' || ${table} || '" does not exist in the source'`)}` +
+        ` WHERE s.${q.skip} IS NULL AND s.${q.pending} IS NULL AND ${allNotNull(child)} AND ${absent(parent, child)}`,
+    );
+  }
   if (parent.remapped > 0 || !parent.surrogate) {
     const pTarget = targetKey(parent, 'p');
     exec.send(
@@ -45,32 +65,59 @@ function followThroughParent(exec: MergeExecutor, s: Stage, fk: ForeignKey, pare
 /**
  * The parent is not part of this push (or the key is not its primary key): the values must
  * exist in the target as they are, or among the parent's pushed rows (`parent`, when staged).
+ * A table the push creates takes its rows as they are: the target checks the key at the end.
  */
 function checkValues(exec: MergeExecutor, s: Stage, followed: FollowedForeignKey, parent: Stage | undefined): void {
+  if (s.merge.foreignKeys.orphans === 'keep') return;
   const fk = followed.foreignKey;
   const child = cols('s', fk.columns);
   const parentTable = quoteQualified(s.schema, fk.references.table);
   // A parent loaded by this push holds exactly the source's rows: a value missing there is missing in the source.
   const where = followed.parentLoaded ? 'the source' : 'the target';
   exec.send(
-    `UPDATE ${s.stage} s SET ${skipSet(s, fk, `'its parent row in "' || ${quoteLiteral(fk.references.table)} || '" does not exist in ${where}'`)}` +
-      ` WHERE s.${q.skip} IS NULL AND ${allNotNull(child)}` +
+    `UPDATE ${s.stage} s SET ${pendingSet(s, fk, `'its parent row in "' || ${quoteLiteral(fk.references.table)} || '" does not exist in ${where}'`)}` +
+      ` WHERE s.${q.skip} IS NULL AND s.${q.pending} IS NULL AND ${allNotNull(child)}` +
       ` AND NOT EXISTS (SELECT 1 FROM ${parentTable} p WHERE ${equal(cols('p', fk.references.columns), child)})` +
       (parent ? ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(cols('p', fk.references.columns), child)} AND p.${q.skip} IS NULL)` : ''),
   );
 }
 
-/** Self-references follow the rows of this very table, once every row's key is known. */
+/**
+ * Rows marked as pointing nowhere that the merge would write are left out: new rows, and
+ * matched rows an update would give those values (the key checks updated values too). A
+ * matched row that keeps its values in those columns is no new row: a key made NOT VALID by
+ * an earlier push lets it be.
+ */
+export function leaveOutOrphans(exec: MergeExecutor, s: Stage): void {
+  const followed = s.merge.foreignKeys.followed;
+  if (s.merge.foreignKeys.orphans !== 'leave-out' || followed.length === 0) return;
+  const leaveOut = `${q.skip} = s.${q.pending}, ${q.orphan} = 'parent-missing'`;
+  exec.send(`UPDATE ${s.stage} s SET ${leaveOut} WHERE s.${q.pending} IS NOT NULL AND ${open()}`);
+  if (s.merge.differing !== 'update') return;
+  const fkColumns = [...new Set(followed.flatMap((f) => f.foreignKey.columns))];
+  exec.send(
+    `UPDATE ${s.stage} s SET ${leaveOut} FROM ${s.target} t WHERE s.${q.pending} IS NOT NULL AND ${matchedRows()}` +
+      ` AND ${equal(cols('t', s.pk), targetKey(s, 's'))} AND NOT (${sameValues(s.shape, 't', 's', fkColumns)})`,
+  );
+}
+
+/**
+ * Self-references follow the rows of this very table, once every row's key is known. A row
+ * whose parent row was left out goes with it; one whose parent exists nowhere is left out
+ * of a table that exists (and kept in one the push creates: see followForeignKeys).
+ */
 export async function followSelfReferences(exec: MergeExecutor, s: Stage): Promise<void> {
+  const keep = s.merge.foreignKeys.orphans === 'keep';
   for (const fk of s.merge.foreignKeys.selfReferences) {
     const child = cols('s', fk.columns);
-    const name = fk.name ?? `${s.table}(${fk.columns.join(', ')})`;
+    const inStage = (extra = '') => `EXISTS (SELECT 1 FROM ${s.stage} p WHERE ${equal(sourceKey(s, 'p'), child)}${extra})`;
     // A skipped row takes its descendants with it; repeat until nothing changes.
     for (let round = 0; round < 64; round++) {
       const r = await exec.ask(
-        `UPDATE ${s.stage} s SET ${q.skip} = 'its parent row in the same table was skipped or does not exist',` +
-          ` ${q.skipConstraint} = ${quoteLiteral(name)}, ${q.skipTarget} = ${keyText('s', fk.columns)}` +
-          ` WHERE ${inserting('s')} AND ${allNotNull(child)} AND ${absent(s, child)}`,
+        `UPDATE ${s.stage} s SET ${q.skip} = CASE WHEN ${inStage()} THEN 'its parent row in the same table was skipped' ELSE 'its parent row in the same table does not exist' END,` +
+          ` ${q.orphan} = CASE WHEN NOT ${inStage()} THEN 'parent-missing' WHEN ${inStage(` AND p.${q.orphan} IS NOT NULL`)} THEN 'parent-left-out' END,` +
+          ` ${q.skipConstraint} = ${quoteLiteral(constraintName(s, fk))}, ${q.skipTarget} = ${keyText('s', fk.columns)}` +
+          ` WHERE ${inserting('s')} AND ${allNotNull(child)} AND ${absent(s, child)}${keep ? ` AND ${inStage()}` : ''}`,
       );
       if ((r.rowCount ?? 0) === 0) break;
     }

@@ -1,13 +1,16 @@
-import { HesapError, quoteIdent } from '@hesap/core';
+import { HesapError, quoteIdent, quoteQualified } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { keyText, quoteLiteral } from './sql';
-import { open, q, targetKey, type Stage } from './stage';
+import { open, q, type Stage } from './stage';
 
 /**
  * Keys for new rows. Every row still open is new and keeps its key (no status is written
  * for it: on a big push that would rewrite half the staging table). In append, a matched
  * row is skipped instead (append never changes an existing row). In a merge, a surrogate
- * key that another target row already holds is replaced by one from the sequence.
+ * key that another target row already holds is replaced by one from the sequence, and so,
+ * in a table that exists, is one the sequence has not handed out yet (see `sequenceShared`).
+ * Ids are drawn with nextval, which never waits for another session and never gives a value
+ * twice: the app's own inserts during the push take others.
  */
 export async function assignNewKeys(exec: MergeExecutor, s: Stage): Promise<void> {
   if (s.plan.action === 'append') {
@@ -16,24 +19,42 @@ export async function assignNewKeys(exec: MergeExecutor, s: Stage): Promise<void
         ` ${q.skipTarget} = ${s.pk.length > 0 ? keyText('s', s.pk) : "''"} WHERE s.${q.how} IS NOT NULL AND s.${q.skip} IS NULL`,
     );
   }
-  if (!s.merge.newKeys) return;
+  // A table this push creates is empty until its rows go in: no key is taken there.
+  if (!s.merge.newKeys || !s.merge.sequenceShared) return;
   const pk = quoteIdent(s.pk[0]!);
-  const taken = await exec.ask(
-    `UPDATE ${s.stage} s SET ${q.how} = 'insert-remapped' WHERE ${open()} AND s.${pk} <= (SELECT max(${pk}) FROM ${s.target})` +
-      ` AND EXISTS (SELECT 1 FROM ${s.target} t WHERE t.${pk} = s.${pk})`,
+  const taken = `EXISTS (SELECT 1 FROM ${s.target} t WHERE t.${pk} = s.${pk})`;
+  const sequence = await readSequence(exec, s);
+  // Keys the sequence has not handed out yet are the app's next ids: those rows take theirs from it too.
+  const ahead = `s.${pk} > ${quoteLiteral(sequence.passed)}::bigint`;
+  // nextval in the source's key order, rows ahead of the sequence first: where nobody else
+  // draws ids meanwhile, a row ahead gets the key it had, and nothing is written for it.
+  const ids = quoteQualified('pg_temp', `hesap_ids_${s.index}`);
+  const drawn = await exec.ask(
+    `CREATE TEMP TABLE ${ids} ON COMMIT DROP AS SELECT o.r, o.k, nextval(${sequence.regclass}) AS id FROM` +
+      ` (SELECT s.${q.row} AS r, s.${pk} AS k FROM ${s.stage} s WHERE ${open()} AND (${ahead} OR ${taken}) ORDER BY NOT (${ahead}), s.${pk}) o`,
   );
-  const remapped = taken.rowCount ?? 0;
-  if (remapped === 0) return;
-  const seq = await exec.ask(`SELECT pg_get_serial_sequence(${quoteLiteral(s.target)}, ${quoteLiteral(s.pk[0]!)}) AS seq`);
-  const sequence = seq.rows[0]?.seq as string | null;
-  if (!sequence) {
-    throw new HesapError('UNSUPPORTED', `Table "${s.table}": ${remapped} new rows need new ids but "${s.pk[0]}" has no sequence.`, { table: s.table });
+  if ((drawn.rowCount ?? 0) === 0) return;
+  exec.send(`UPDATE ${s.stage} s SET ${q.how} = 'insert-remapped', ${q.tgt} = i.id FROM ${ids} i WHERE s.${q.row} = i.r AND i.id IS DISTINCT FROM i.k`);
+}
+
+/**
+ * The key's sequence, and the highest key it has handed out (`passed`). A sequence behind the
+ * rows already in the table (rows written with explicit keys) would hand out taken keys: it
+ * is moved up to them first, the one setval made before the end of the push (the app's own
+ * next INSERT would have met those rows anyway).
+ */
+async function readSequence(exec: MergeExecutor, s: Stage): Promise<{ regclass: string; passed: string }> {
+  const pk = quoteIdent(s.pk[0]!);
+  const r = await exec.ask(
+    `SELECT q.seq, coalesce(pg_sequence_last_value(q.seq::regclass), p.seqstart - 1)::text AS passed, (SELECT max(${pk}) FROM ${s.target})::text AS max` +
+      ` FROM (SELECT pg_get_serial_sequence(${quoteLiteral(s.target)}, ${quoteLiteral(s.pk[0]!)}) AS seq) q LEFT JOIN pg_sequence p ON p.seqrelid = q.seq::regclass`,
+  );
+  const { seq, passed, max } = r.rows[0] as { seq: string | null; passed: string | null; max: string | null };
+  if (!seq || passed === null) {
+    throw new HesapError('UNSUPPORTED', `Table "${s.table}": new rows need new ids but "${s.pk[0]}" has no sequence.`, { table: s.table });
   }
-  const regclass = `${quoteLiteral(sequence)}::regclass`;
-  // New ids start past every key in the table, every kept key, and what the sequence handed out.
-  exec.send(
-    `SELECT setval(${regclass}, GREATEST((SELECT coalesce(max(${pk}), 0) FROM ${s.target}), (SELECT coalesce(max(${targetKey(s, 's')[0]}), 0) FROM ${s.stage} s WHERE s.${q.skip} IS NULL),` +
-      ` coalesce(pg_sequence_last_value(${regclass}), 0), 1), true)`,
-    `UPDATE ${s.stage} s SET ${q.tgt} = nextval(${regclass}) WHERE s.${q.how} = 'insert-remapped' AND s.${q.skip} IS NULL`,
-  );
+  const regclass = `${quoteLiteral(seq)}::regclass`;
+  if (max === null || BigInt(max) <= BigInt(passed)) return { regclass, passed };
+  exec.send(`SELECT setval(${regclass}, GREATEST(${quoteLiteral(max)}::bigint, coalesce(pg_sequence_last_value(${regclass}), ${quoteLiteral(max)}::bigint)), true)`);
+  return { regclass, passed: max };
 }

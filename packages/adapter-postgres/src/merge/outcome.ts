@@ -80,7 +80,7 @@ function skippedRows(exec: MergeExecutor, s: Stage): () => Promise<SkippedRow[]>
   const r = exec.ask(
     `SELECT ${source.length > 0 ? source.map((k, i) => `${k}::text AS k${i}`).join(', ') + ',' : ''}` +
       ` ${keyCols.map((c, i) => `s.${quoteIdent(c)}::text AS c${i}`).join(', ')}, s.${q.skip} AS reason,` +
-      ` s.${q.skipConstraint} AS constraint_name, s.${q.skipTarget} AS target FROM ${s.stage} s WHERE s.${q.skip} IS NOT NULL ORDER BY s.${q.row}`,
+      ` s.${q.skipConstraint} AS constraint_name, s.${q.skipTarget} AS target, s.${q.orphan} AS orphan FROM ${s.stage} s WHERE s.${q.skip} IS NOT NULL ORDER BY s.${q.row}`,
   );
   return async () =>
     (await r).rows.map((row: Record<string, string | null>) => ({
@@ -89,6 +89,7 @@ function skippedRows(exec: MergeExecutor, s: Stage): () => Promise<SkippedRow[]>
       constraint: row.constraint_name ?? undefined,
       sourceKey: s.pk.length > 0 ? s.pk.map((c, i) => `${c}=${row[`k${i}`] ?? 'NULL'}`).join(', ') : keyCols.map((c, i) => `${c}=${row[`c${i}`] ?? 'NULL'}`).join(', '),
       targetKey: row.target ?? undefined,
+      ...(row.orphan ? { orphan: row.orphan as SkippedRow['orphan'] } : {}),
     }));
 }
 
@@ -107,6 +108,7 @@ export async function report(exec: MergeExecutor, s: Stage, settings: MergeSetti
   const { counts } = written;
   const skipped = counts.skipped > 0 ? skippedRows(exec, s) : async () => [];
   s.remapped = counts.new_ids + counts.moved;
+  s.skippedRows = counts.skipped;
   if (s.merge.identity === 'merge') remember(exec, settings, s, s.remapped > 0, counts.same_max);
   const { updated, differing } = await written.changes();
   const result: TableWriteResult = {

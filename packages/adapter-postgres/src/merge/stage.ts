@@ -51,6 +51,8 @@ export interface Stage {
   baseline?: { key: string | undefined };
   /** Rows whose key changed from source to target (new id, or matched under another id). */
   remapped: number;
+  /** Rows left out, once the merge is done: children of those look for theirs in the stage. */
+  skippedRows: number;
 }
 
 /** The hidden columns of a staging table. */
@@ -61,6 +63,10 @@ export const H = {
   skip: '__hesap_skip',
   skipConstraint: '__hesap_skip_constraint',
   skipTarget: '__hesap_skip_target',
+  /** Why a row is left out for a foreign key that does not hold (`SkippedRow.orphan`). */
+  orphan: '__hesap_orphan',
+  /** A row whose parent exists nowhere, left out once it is known to be written (see leaveOutOrphans). */
+  pending: '__hesap_pending',
   key: (i: number) => `__hesap_k${i}`,
 };
 
@@ -71,6 +77,8 @@ export const q = {
   skip: quoteIdent(H.skip),
   skipConstraint: quoteIdent(H.skipConstraint),
   skipTarget: quoteIdent(H.skipTarget),
+  orphan: quoteIdent(H.orphan),
+  pending: quoteIdent(H.pending),
 };
 
 /** The stage of the `index`th table staged in this push, whose merge plan is `merge`. */
@@ -94,6 +102,7 @@ export function openStage(plan: TablePlan, merge: TableMergePlan, schema: string
     keptRows: 0,
     keptStored: 0,
     remapped: 0,
+    skippedRows: 0,
   };
 }
 
@@ -107,6 +116,8 @@ export function createStageSql(s: Stage): string {
     `NULL::text AS ${q.skip}`,
     `NULL::text AS ${q.skipConstraint}`,
     `NULL::text AS ${q.skipTarget}`,
+    `NULL::text AS ${q.orphan}`,
+    `NULL::text AS ${q.pending}`,
   ];
   return (
     `CREATE TEMP TABLE ${s.stage} ON COMMIT DROP AS SELECT ${select.join(', ')} FROM ${s.target} t WITH NO DATA;` +

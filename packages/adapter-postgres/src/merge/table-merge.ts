@@ -3,7 +3,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { MergeSettings, TableWrite, TableWriteResult } from '@hesap/core';
 import { mapQueryError } from '../postgres-errors';
 import { MergeExecutor } from './executor';
-import { followForeignKeys, followSelfReferences } from './foreign-keys';
+import { followForeignKeys, followSelfReferences, leaveOutOrphans } from './foreign-keys';
 import { writeRows } from './insert';
 import { matchRows } from './match';
 import { assignNewKeys } from './new-keys';
@@ -43,6 +43,8 @@ export async function mergeTable(exec: MergeExecutor, s: Stage, settings: MergeS
   await matchRows(exec, s, settings);
   // Rows that would collide on another unique key of the target are skipped.
   skipCollisions(exec, s);
+  // New rows whose parent exists nowhere are left out (the target's key checks every new row).
+  leaveOutOrphans(exec, s);
   await assignNewKeys(exec, s);
   // The steps above rewrote every row's status: fresh statistics for the joins below.
   exec.send(...analyzeSql(s.stage));

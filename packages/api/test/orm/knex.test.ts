@@ -3,10 +3,9 @@ import { knexApp } from './orm-apps';
 
 describeOrmJourney(knexApp, {
   // Issue 19: Knex with better-sqlite3 stores a Date as epoch milliseconds, and the push
-  // refuses integers for production's timestamptz columns; the first table it meets is
-  // Knex's own knex_migrations, which should stay home anyway (migration bookkeeping).
-  // Every later check needs the push.
-  push: 'SCHEMA_INCOMPATIBLE: Table "knex_migrations" cannot be loaded into the existing table: column "migration_time" is timestamptz in the target but integer in the source',
+  // refuses integers for production's timestamptz columns (Knex's own knex_migrations stays
+  // home now: production keeps its record). Every later check needs the push.
+  push: 'SCHEMA_INCOMPATIBLE: Table "users" cannot be loaded into the existing table: column "created_at" is timestamptz in the target but integer in the source',
   'read back': 'the push is refused (timestamptz in the target, integer in the source)',
   'bookkeeping stays': 'the push is refused (timestamptz in the target, integer in the source)',
   'insert new': 'the push is refused (timestamptz in the target, integer in the source)',

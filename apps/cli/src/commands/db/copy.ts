@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { copy, DEFAULT_MODES, type CopyResult } from '@hesap/api';
-import { HesapCommand } from '../../base-command';
-import { mergeFlags, mergeFrom, policiesFrom, policyFlags, tableFlags, tablesFrom, timeoutFlags, timeoutsFrom } from '../../flags';
+import { EXIT, HesapCommand } from '../../base-command';
+import { mergeFlags, mergeFrom, policiesFrom, policyFlags, tableFlags, movedTablesFrom, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbCopy extends HesapCommand<CopyResult> {
@@ -34,8 +34,12 @@ export default class DbCopy extends HesapCommand<CopyResult> {
     }
     // A file target keeps its other tables (fresh: false): a copy never replaces a whole file unasked.
     return this.transfer((hooks) =>
-      copy({ from, to, mode: flags.mode, fresh: false, ...mergeFrom(flags), ...tablesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
+      copy({ from, to, mode: flags.mode, fresh: false, ...mergeFrom(flags), ...movedTablesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
     );
+  }
+
+  protected override exitCodeFor(result: CopyResult): number {
+    return result.complete ? EXIT.ok : EXIT.rowsLeftOut;
   }
 
   protected render(result: CopyResult): void {

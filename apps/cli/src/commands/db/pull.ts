@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { pull, requireLocal, requireRemote, type PullResult } from '@hesap/api';
 import { HesapCommand } from '../../base-command';
-import { locationFlags, tableFlags, tablesFrom, timeoutFlags, timeoutsFrom } from '../../flags';
+import { locationFlags, tableFlags, movedTablesFrom, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbPull extends HesapCommand<PullResult> {
@@ -16,7 +16,7 @@ export default class DbPull extends HesapCommand<PullResult> {
     const local = requireLocal(flags.local);
     const remote = this.secret(requireRemote(flags.remote));
     if (fs.existsSync(local)) await this.confirm(`Overwrite ${local} with the remote database?`, flags.yes);
-    return this.transfer((hooks) => pull({ local, remote, ...tablesFrom(flags), ...timeoutsFrom(flags), log: this.logTo, ...hooks }));
+    return this.transfer((hooks) => pull({ local, remote, ...movedTablesFrom(flags), ...timeoutsFrom(flags), log: this.logTo, ...hooks }));
   }
 
   protected render(result: PullResult): void {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { DEFAULT_MODES, push, requireLocal, requireRemote, type PushResult } from '@hesap/api';
-import { HesapCommand } from '../../base-command';
-import { locationFlags, mergeFlags, mergeFrom, policiesFrom, policyFlags, tableFlags, tablesFrom, timeoutFlags, timeoutsFrom } from '../../flags';
+import { EXIT, HesapCommand } from '../../base-command';
+import { locationFlags, mergeFlags, mergeFrom, policiesFrom, policyFlags, tableFlags, movedTablesFrom, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbPush extends HesapCommand<PushResult> {
@@ -9,7 +9,8 @@ export default class DbPush extends HesapCommand<PushResult> {
   static override description =
     'Creates missing tables with their keys and loads them with COPY, in one transaction: a failure at any point leaves the remote database as it was.\n\n' +
     'merge (default): a local row whose natural key (a unique column such as a user\'s email, or --key) or remembered identity exists remotely is that row; ' +
-    'new rows are added (with a new id if theirs is taken); foreign keys are rewritten so that children follow their parents; rows that cannot go in are skipped and listed.\n' +
+    'new rows are added (with a new id if theirs is taken); foreign keys are rewritten so that children follow their parents; rows that cannot go in are skipped and listed (exit 3). ' +
+    'New rows whose parent row exists nowhere refuse the push, unless --skip-orphans; tables the push creates take them, the key made NOT VALID.\n' +
     'upsert: match on the primary key, insert or update. append: insert rows whose primary key is new. ' +
     'replace: the remote tables end holding exactly the local rows. create: only into missing or empty tables.';
   static override examples = [
@@ -35,8 +36,12 @@ export default class DbPush extends HesapCommand<PushResult> {
       await this.confirm(`Replace the content of the remote tables with the local rows?`, flags.yes);
     }
     return this.transfer((hooks) =>
-      push({ local, remote, mode: flags.mode, ...mergeFrom(flags), ...tablesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
+      push({ local, remote, mode: flags.mode, ...mergeFrom(flags), ...movedTablesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
     );
+  }
+
+  protected override exitCodeFor(result: PushResult): number {
+    return result.complete ? EXIT.ok : EXIT.rowsLeftOut;
   }
 
   protected render(result: PushResult): void {
