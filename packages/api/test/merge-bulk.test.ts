@@ -112,9 +112,9 @@ describe('merge: a bulk insert checks foreign keys once, and puts them back as t
       ['id=12', 'orders_payer_id_fkey', 'payer_id=998', 'its parent row in "users" does not exist in the target'],
       ['id=13', 'orders_creator_id_fkey', 'creator_id=997', 'its parent row in "users" does not exist in the target'],
     ]);
-    // Order 14 went in; its id, ahead of production's sequence, came from the sequence (the next one, 11).
+    // Order 14 went in under its own id (free in production; the sequence was moved past it first).
     const ids = await pg.query<{ id: number; total: string }>('SELECT id::int AS id, total::text AS total FROM orders WHERE id > 10 ORDER BY id');
-    expect(ids).toEqual([{ id: 11, total: '4.00' }]);
+    expect(ids).toEqual([{ id: 14, total: '4.00' }]);
     const strict = await push({ local: small, remote: pg.url, sourceId: 'app', tables: ['orders'], strict: true }).catch((e: unknown) => e);
     expect((strict as HesapError).code).toBe('CONSTRAINT_VIOLATION');
   });

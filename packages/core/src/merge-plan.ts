@@ -37,9 +37,9 @@ export interface TableMergePlan {
   /**
    * With new keys, into a table that exists: the app's own inserts draw from its sequence
    * while the push runs, and would meet a pushed key the sequence has not handed out yet (the
-   * app's INSERT would wait for the push, then fail). So a new row keeps its key only where
-   * the sequence has passed it; the others take theirs from the sequence too. A table the
-   * push creates is nobody else's until the commit: its rows keep their keys.
+   * app's INSERT would wait for the push, then fail). So the sequence is moved past the keys
+   * the push keeps before they go in. A table the push creates is nobody else's until the
+   * commit: nothing to reserve.
    */
   sequenceShared: boolean;
   /** The sequence behind the table's generated key, set once every row is in (see {@link SequencePlan}). */

@@ -7,10 +7,11 @@ import { open, q, type Stage } from './stage';
  * Keys for new rows. Every row still open is new and keeps its key (no status is written
  * for it: on a big push that would rewrite half the staging table). In append, a matched
  * row is skipped instead (append never changes an existing row). In a merge, a surrogate
- * key that another target row already holds is replaced by one from the sequence, and so,
- * in a table that exists, is one the sequence has not handed out yet (see `sequenceShared`).
- * Ids are drawn with nextval, which never waits for another session and never gives a value
- * twice: the app's own inserts during the push take others.
+ * key that another target row already holds is replaced by one drawn from the sequence.
+ * In a table that exists, the app's own inserts draw from that sequence while the push runs
+ * (see `sequenceShared`): a key the push keeps that the sequence has not handed out yet is
+ * reserved first, by moving the sequence past it, so the app's next ids lie beyond every
+ * kept key and never meet a pushed row. setval and nextval never wait for another session.
  */
 export async function assignNewKeys(exec: MergeExecutor, s: Stage): Promise<void> {
   if (s.plan.action === 'append') {
@@ -24,17 +25,21 @@ export async function assignNewKeys(exec: MergeExecutor, s: Stage): Promise<void
   const pk = quoteIdent(s.pk[0]!);
   const taken = `EXISTS (SELECT 1 FROM ${s.target} t WHERE t.${pk} = s.${pk})`;
   const sequence = await readSequence(exec, s);
-  // Keys the sequence has not handed out yet are the app's next ids: those rows take theirs from it too.
-  const ahead = `s.${pk} > ${quoteLiteral(sequence.passed)}::bigint`;
-  // nextval in the source's key order, rows ahead of the sequence first: where nobody else
-  // draws ids meanwhile, a row ahead gets the key it had, and nothing is written for it.
+  // Kept keys ahead of the sequence are reserved before anything is drawn: the keys drawn
+  // below, and the app's, come after them. (The ids reserved are used up if the push fails,
+  // as a rolled-back INSERT's are.)
+  exec.send(
+    `SELECT setval(${sequence.regclass}, GREATEST(m.k, coalesce(pg_sequence_last_value(${sequence.regclass}), m.k)), true)` +
+      ` FROM (SELECT max(s.${pk})::bigint AS k FROM ${s.stage} s WHERE ${open()} AND s.${pk} > ${quoteLiteral(sequence.passed)}::bigint AND NOT ${taken}) m WHERE m.k IS NOT NULL`,
+  );
+  // A key another target row holds is drawn with nextval, in the source's key order.
   const ids = quoteQualified('pg_temp', `hesap_ids_${s.index}`);
   const drawn = await exec.ask(
     `CREATE TEMP TABLE ${ids} ON COMMIT DROP AS SELECT o.r, o.k, nextval(${sequence.regclass}) AS id FROM` +
-      ` (SELECT s.${q.row} AS r, s.${pk} AS k FROM ${s.stage} s WHERE ${open()} AND (${ahead} OR ${taken}) ORDER BY NOT (${ahead}), s.${pk}) o`,
+      ` (SELECT s.${q.row} AS r, s.${pk} AS k FROM ${s.stage} s WHERE ${open()} AND ${taken} ORDER BY s.${pk}) o`,
   );
   if ((drawn.rowCount ?? 0) === 0) return;
-  exec.send(`UPDATE ${s.stage} s SET ${q.how} = 'insert-remapped', ${q.tgt} = i.id FROM ${ids} i WHERE s.${q.row} = i.r AND i.id IS DISTINCT FROM i.k`);
+  exec.send(`UPDATE ${s.stage} s SET ${q.how} = 'insert-remapped', ${q.tgt} = i.id FROM ${ids} i WHERE s.${q.row} = i.r`);
 }
 
 /**
