@@ -1,4 +1,4 @@
-import { resolveLocal, resolveRemote, status, type SideStatus, type StatusResult } from '@hesap/api';
+import { resolveLocations, status, type SideStatus, type StatusResult } from '@hesap/api';
 import { EXIT, HesapCommand } from '../../base-command';
 import { connectTimeoutFlag, locationFlags, tableFlags, tablesFrom } from '../../flags';
 import { formatCount } from '../../output';
@@ -10,8 +10,8 @@ export default class DbStatus extends HesapCommand<StatusResult> {
 
   protected async execute(): Promise<StatusResult> {
     const { flags } = await this.parseFlags(DbStatus);
-    const [local, remote] = [resolveLocal(flags.local).value, resolveRemote(flags.remote).value];
-    return status({ local, remote, ...tablesFrom(flags), connectTimeoutSeconds: flags['connect-timeout'], log: this.logTo });
+    const where = resolveLocations(flags);
+    return status({ local: where.local.value, remote: where.remote.value, configuration: where, ...tablesFrom(flags), connectTimeoutSeconds: flags['connect-timeout'], log: this.logTo });
   }
 
   protected override exitCodeFor(result: StatusResult): number {
@@ -34,8 +34,15 @@ export default class DbStatus extends HesapCommand<StatusResult> {
       const details = [s.serverVersion, s.latencyMs !== undefined ? `${s.latencyMs} ms` : undefined, s.tls].filter(Boolean).join(', ');
       o.line(`${o.bold(label)}  ${s.location}  ${o.green('reachable')} (${details})`);
     };
+    const from = (where: { source?: string; notes: string[] } | undefined) => {
+      if (where?.source) o.line(o.dim(`        from ${where.source}`));
+      for (const note of where?.notes ?? []) o.line(`        ${o.yellow('note')} ${note}`);
+    };
     side('local ', result.local);
+    from(result.configuration?.local);
     side('remote', result.remote);
+    from(result.configuration?.remote);
+    if (result.configuration) o.line(o.dim(result.configuration.envFile ? `.env read: ${result.configuration.envFile}` : 'no .env found (looked from here up to the project root)'));
     if (result.tables.length > 0) {
       o.line();
       o.table(
