@@ -50,6 +50,8 @@ export class PostgresTarget implements TargetSession {
   private commitSent = false;
   /** The stages of the tables merged so far in this push: children follow their foreign keys through them. */
   private readonly stages = new Map<string, Stage>();
+  /** The stage being written, whose creation's error explains a COPY that met an aborted transaction. */
+  private staging?: Stage;
   /** DDL that puts back the keys set aside for a replace, in order. */
   private readonly restore: string[] = [];
 
@@ -150,6 +152,7 @@ export class PostgresTarget implements TargetSession {
     const merge = mergePlanOf(table);
     if (merge.staged) {
       const stage = openStage(table, merge, this.schema, this.stages.size);
+      this.staging = stage;
       const parents = new Map<string, Stage>();
       for (const { foreignKey } of stage.merge.foreignKeys.followed) {
         const parent = this.stages.get(foreignKey.references.table);
@@ -297,6 +300,8 @@ export class PostgresTarget implements TargetSession {
   }
 
   explain(error: unknown): HesapError | undefined {
+    // "current transaction is aborted" says only that something failed before: that is the error.
+    if ((error as { code?: string } | undefined)?.code === '25P02' && this.staging?.failed) return this.staging.failed;
     return explainDriverError(error);
   }
 

@@ -1,7 +1,7 @@
 import { HesapError, quoteIdent, quoteQualified, type FollowedForeignKey, type ForeignKey } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { allNotNull, cols, equal, keyText, quoteLiteral, sameColumns, tuple } from './sql';
-import { absent, inserting, q, sourceKey, targetKey, type Stage } from './stage';
+import { absent, inserting, sourceKey, targetKey, type Stage } from './stage';
 
 /**
  * Foreign keys, followed before the rows are matched: a row whose parent is missing (or was
@@ -18,7 +18,7 @@ export function followForeignKeys(exec: MergeExecutor, s: Stage, parents: Readon
 
 function skipSet(s: Stage, fk: ForeignKey, reason: string): string {
   const name = fk.name ?? `${s.table}(${fk.columns.join(', ')})`;
-  return `${q.skip} = ${reason}, ${q.skipConstraint} = ${quoteLiteral(name)}, ${q.skipTarget} = ${keyText('s', fk.columns)}`;
+  return `${s.q.skip} = ${reason}, ${s.q.skipConstraint} = ${quoteLiteral(name)}, ${s.q.skipTarget} = ${keyText('s', fk.columns)}`;
 }
 
 /** The parent's rows are staged and the key is their primary key: look them up by source key, take their target key. */
@@ -31,13 +31,13 @@ function followThroughParent(exec: MergeExecutor, s: Stage, fk: ForeignKey, pare
       s,
       fk,
       `CASE WHEN EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(pSource, child)}) THEN 'its parent row in "' || ${table} || '" was skipped' ELSE 'its parent row in "' || ${table} || '" does not exist in the source' END`,
-    )} WHERE s.${q.skip} IS NULL AND ${allNotNull(child)}` + ` AND ${absent(parent, child)}`,
+    )} WHERE s.${s.q.skip} IS NULL AND ${allNotNull(child)}` + ` AND ${absent(parent, child)}`,
   );
   if (parent.remapped > 0 || !parent.surrogate) {
     const pTarget = targetKey(parent, 'p');
     exec.send(
       `UPDATE ${s.stage} s SET ${fk.columns.map((c, i) => `${quoteIdent(c)} = ${pTarget[i]}`).join(', ')} FROM ${parent.stage} p` +
-        ` WHERE ${equal(pSource, child)} AND s.${q.skip} IS NULL AND ${tuple(pSource)} IS DISTINCT FROM ${tuple(pTarget)}`,
+        ` WHERE ${equal(pSource, child)} AND s.${s.q.skip} IS NULL AND ${tuple(pSource)} IS DISTINCT FROM ${tuple(pTarget)}`,
     );
   }
 }
@@ -54,9 +54,9 @@ function checkValues(exec: MergeExecutor, s: Stage, followed: FollowedForeignKey
   const where = followed.parentLoaded ? 'the source' : 'the target';
   exec.send(
     `UPDATE ${s.stage} s SET ${skipSet(s, fk, `'its parent row in "' || ${quoteLiteral(fk.references.table)} || '" does not exist in ${where}'`)}` +
-      ` WHERE s.${q.skip} IS NULL AND ${allNotNull(child)}` +
+      ` WHERE s.${s.q.skip} IS NULL AND ${allNotNull(child)}` +
       ` AND NOT EXISTS (SELECT 1 FROM ${parentTable} p WHERE ${equal(cols('p', fk.references.columns), child)})` +
-      (parent ? ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(cols('p', fk.references.columns), child)} AND p.${q.skip} IS NULL)` : ''),
+      (parent ? ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(cols('p', fk.references.columns), child)} AND p.${parent.q.skip} IS NULL)` : ''),
   );
 }
 
@@ -68,9 +68,9 @@ export async function followSelfReferences(exec: MergeExecutor, s: Stage): Promi
     // A skipped row takes its descendants with it; repeat until nothing changes.
     for (let round = 0; round < 64; round++) {
       const r = await exec.ask(
-        `UPDATE ${s.stage} s SET ${q.skip} = 'its parent row in the same table was skipped or does not exist',` +
-          ` ${q.skipConstraint} = ${quoteLiteral(name)}, ${q.skipTarget} = ${keyText('s', fk.columns)}` +
-          ` WHERE ${inserting('s')} AND ${allNotNull(child)} AND ${absent(s, child)}`,
+        `UPDATE ${s.stage} s SET ${s.q.skip} = 'its parent row in the same table was skipped or does not exist',` +
+          ` ${s.q.skipConstraint} = ${quoteLiteral(name)}, ${s.q.skipTarget} = ${keyText('s', fk.columns)}` +
+          ` WHERE ${inserting(s, 's')} AND ${allNotNull(child)} AND ${absent(s, child)}`,
       );
       if ((r.rowCount ?? 0) === 0) break;
     }
@@ -96,7 +96,7 @@ export async function fillCycle(exec: MergeExecutor, s: Stage, fk: ForeignKey, p
     });
   }
   const child = cols('s', fk.columns);
-  const inserted = inserting('s');
+  const inserted = inserting(s, 's');
   const orphan = await exec.ask(
     `SELECT ${sourceKey(s, 's')
       .map((k) => `${k}::text`)

@@ -1,7 +1,7 @@
 import { quoteIdent, quoteQualified, type MergeSettings, type Table } from '@hesap/core';
 import { inSavepoint } from '../postgres-errors';
 import type { MergeExecutor } from './executor';
-import { q, targetKey, type Stage } from './stage';
+import { targetKey, type Stage } from './stage';
 import { quoteLiteral } from './sql';
 
 /**
@@ -53,7 +53,7 @@ export function hasEntriesSql(settings: MergeSettings, s: Stage): string {
 export function matchEntriesSql(settings: MergeSettings, s: Stage, open: string): string {
   const pk = quoteIdent(s.pk[0]!);
   return (
-    `UPDATE ${s.stage} s SET ${q.how} = 'remembered', ${q.tgt} = t.${pk} FROM ${MAP} m JOIN ${s.target} t ON t.${pk}::text = m.target_key` +
+    `UPDATE ${s.stage} s SET ${s.q.how} = 'remembered', ${s.q.tgt} = t.${pk} FROM ${MAP} m JOIN ${s.target} t ON t.${pk}::text = m.target_key` +
     ` WHERE ${open} AND ${entriesOf(settings, s)} AND m.source_key = s.${pk}::text`
   );
 }
@@ -90,12 +90,12 @@ export function remember(exec: MergeExecutor, settings: MergeSettings, s: Stage,
   if (changedKeys) {
     exec.send(
       `INSERT INTO ${MAP} (source_id, table_name, source_key, target_key)` +
-        ` SELECT ${source}, ${table}, s.${pk}::text, ${target}::text FROM ${s.stage} s WHERE s.${q.skip} IS NULL AND ${target} <> s.${pk}` +
+        ` SELECT ${source}, ${table}, s.${pk}::text, ${target}::text FROM ${s.stage} s WHERE s.${s.q.skip} IS NULL AND ${target} <> s.${pk}` +
         ` ON CONFLICT (source_id, table_name, source_key) DO UPDATE SET target_key = EXCLUDED.target_key, updated_at = now()`,
     );
   }
   // Rows that kept their key, in the stage or set aside from it.
-  const sameKey = `(SELECT s.${pk} AS k FROM ${s.stage} s WHERE ${target} = s.${pk} AND s.${q.skip} IS NULL` + (s.keptStored > 0 ? ` UNION ALL SELECT k.k FROM ${s.kept} k)` : ')');
+  const sameKey = `(SELECT s.${pk} AS k FROM ${s.stage} s WHERE ${target} = s.${pk} AND s.${s.q.skip} IS NULL` + (s.keptStored > 0 ? ` UNION ALL SELECT k.k FROM ${s.kept} k)` : ')');
   exec.send(`DELETE FROM ${MAP} m USING ${sameKey} x WHERE ${entriesOf(settings, s)} AND m.source_key = x.k::text`);
   const highest = [stageSameMax === null ? undefined : BigInt(stageSameMax), s.keptBounds?.max].filter((v): v is bigint => v !== undefined);
   if (highest.length === 0) return;

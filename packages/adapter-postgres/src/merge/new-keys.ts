@@ -1,7 +1,7 @@
 import { HesapError, quoteIdent } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { keyText, quoteLiteral } from './sql';
-import { open, q, targetKey, type Stage } from './stage';
+import { open, targetKey, type Stage } from './stage';
 
 /**
  * Keys for new rows. Every row still open is new and keeps its key (no status is written
@@ -12,14 +12,14 @@ import { open, q, targetKey, type Stage } from './stage';
 export async function assignNewKeys(exec: MergeExecutor, s: Stage): Promise<void> {
   if (s.plan.action === 'append') {
     exec.send(
-      `UPDATE ${s.stage} s SET ${q.skip} = 'its primary key exists in the target (append never changes an existing row)',` +
-        ` ${q.skipTarget} = ${s.pk.length > 0 ? keyText('s', s.pk) : "''"} WHERE s.${q.how} IS NOT NULL AND s.${q.skip} IS NULL`,
+      `UPDATE ${s.stage} s SET ${s.q.skip} = 'its primary key exists in the target (append never changes an existing row)',` +
+        ` ${s.q.skipTarget} = ${s.pk.length > 0 ? keyText('s', s.pk) : "''"} WHERE s.${s.q.how} IS NOT NULL AND s.${s.q.skip} IS NULL`,
     );
   }
   if (!s.merge.newKeys) return;
   const pk = quoteIdent(s.pk[0]!);
   const taken = await exec.ask(
-    `UPDATE ${s.stage} s SET ${q.how} = 'insert-remapped' WHERE ${open()} AND s.${pk} <= (SELECT max(${pk}) FROM ${s.target})` +
+    `UPDATE ${s.stage} s SET ${s.q.how} = 'insert-remapped' WHERE ${open(s)} AND s.${pk} <= (SELECT max(${pk}) FROM ${s.target})` +
       ` AND EXISTS (SELECT 1 FROM ${s.target} t WHERE t.${pk} = s.${pk})`,
   );
   const remapped = taken.rowCount ?? 0;
@@ -32,8 +32,8 @@ export async function assignNewKeys(exec: MergeExecutor, s: Stage): Promise<void
   const regclass = `${quoteLiteral(sequence)}::regclass`;
   // New ids start past every key in the table, every kept key, and what the sequence handed out.
   exec.send(
-    `SELECT setval(${regclass}, GREATEST((SELECT coalesce(max(${pk}), 0) FROM ${s.target}), (SELECT coalesce(max(${targetKey(s, 's')[0]}), 0) FROM ${s.stage} s WHERE s.${q.skip} IS NULL),` +
+    `SELECT setval(${regclass}, GREATEST((SELECT coalesce(max(${pk}), 0) FROM ${s.target}), (SELECT coalesce(max(${targetKey(s, 's')[0]}), 0) FROM ${s.stage} s WHERE s.${s.q.skip} IS NULL),` +
       ` coalesce(pg_sequence_last_value(${regclass}), 0), 1), true)`,
-    `UPDATE ${s.stage} s SET ${q.tgt} = nextval(${regclass}) WHERE s.${q.how} = 'insert-remapped' AND s.${q.skip} IS NULL`,
+    `UPDATE ${s.stage} s SET ${s.q.tgt} = nextval(${regclass}) WHERE s.${s.q.how} = 'insert-remapped' AND s.${s.q.skip} IS NULL`,
   );
 }
