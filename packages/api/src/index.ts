@@ -50,3 +50,5 @@ export type {
   SnapshotProblem,
   SnapshotTableCheck,
 } from './snapshot';
+export { grants, type GrantsOptions, type GrantsResult } from './grants';
+export { init, dotEnvLine, type InitOptions, type InitResult } from './init';

@@ -1,4 +1,5 @@
-import { quoteIdent, quoteQualified, type MergeSettings, type Table } from '@hesap/core';
+import { quoteIdent, quoteQualified, type MergeSettings, type Table, type TableMergePlan } from '@hesap/core';
+import type { IdentityMapUse } from '../postgres-privileges';
 import { inSavepoint } from '../postgres-errors';
 import type { MergeExecutor } from './executor';
 import { targetKey, type Stage } from './stage';
@@ -13,12 +14,14 @@ import { quoteLiteral } from './sql';
  */
 
 export const HESAP_SCHEMA = '_hesap';
+/** The identity map's tables in `_hesap`. */
+export const IDENTITY_MAP_TABLES = ['identity_map', 'identity_baseline'];
 
 const MAP = quoteQualified(HESAP_SCHEMA, 'identity_map');
 const BASELINE = quoteQualified(HESAP_SCHEMA, 'identity_baseline');
 
+const CREATE_SCHEMA_SQL = `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(HESAP_SCHEMA)}`;
 const IDENTITY_MAP_SQL = [
-  `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(HESAP_SCHEMA)}`,
   `CREATE TABLE IF NOT EXISTS ${MAP} (
      source_id text NOT NULL, table_name text NOT NULL, source_key text NOT NULL, target_key text NOT NULL,
      updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (source_id, table_name, source_key))`,
@@ -28,15 +31,25 @@ const IDENTITY_MAP_SQL = [
 ];
 
 /**
- * hesap's own schema and tables, made if missing. Two first pushes at the same moment both
- * get past IF NOT EXISTS; the second then fails on the catalog's unique index when the
- * first commits. By then they exist: once more, inside a savepoint, finds them.
+ * hesap's own schema and tables, made as `use` says (see `checkPrivileges`): nothing when they
+ * are there (no CREATE SCHEMA, which PostgreSQL checks against the database's CREATE privilege
+ * even when the schema exists), the tables alone when an administrator made the schema. Two
+ * first pushes at the same moment both get past IF NOT EXISTS; the second then fails on the
+ * catalog's unique index when the first commits. By then they exist: once more, inside a
+ * savepoint, finds them.
  */
-export async function prepareIdentityMap(run: (sql: string, doing?: string) => Promise<unknown>): Promise<void> {
+export async function prepareIdentityMap(run: (sql: string, doing?: string) => Promise<unknown>, use: IdentityMapUse): Promise<void> {
+  if (use !== 'create-schema' && use !== 'create-tables') return;
+  const statements = use === 'create-schema' ? [CREATE_SCHEMA_SQL, ...IDENTITY_MAP_SQL] : IDENTITY_MAP_SQL;
   const prepare = async () => {
-    for (const sql of IDENTITY_MAP_SQL) await run(sql, 'Preparing the identity map');
+    for (const sql of statements) await run(sql, 'Preparing the identity map');
   };
   if (!(await inSavepoint((sql) => run(sql), 'hesap_identity_map', '23505', prepare))) await prepare();
+}
+
+/** A table's merge plan when the identity map is out of reach: rows are matched without it, and nothing is remembered. */
+export function withoutIdentityMap(merge: TableMergePlan): TableMergePlan {
+  return { ...merge, match: { ...merge.match, remembered: false }, identity: 'none' };
 }
 
 /** This source's rows of this table, in the map: `m.` conditions. */
@@ -66,11 +79,13 @@ export function noEntrySql(settings: MergeSettings, s: Stage): string {
 /** SQL: the target keys the map's explicit entries hold (`id`), for content pairing's claimed rows. */
 export function mappedTargetsSql(settings: MergeSettings, s: Stage): string {
   const pk = quoteIdent(s.pk[0]!);
+  if (s.merge.identity !== 'merge') return `SELECT t.${pk} AS id FROM ${s.target} t WHERE false`;
   return `SELECT t.${pk} AS id FROM ${MAP} m JOIN ${s.target} t ON t.${pk}::text = m.target_key WHERE ${entriesOf(settings, s)}`;
 }
 
 /** The identity baseline's key for this source and table (read once), or undefined when there is none. */
 export async function baselineKey(exec: MergeExecutor, settings: MergeSettings, s: Stage): Promise<string | undefined> {
+  if (s.merge.identity !== 'merge') return undefined;
   if (s.baseline === undefined) {
     const r = await exec.ask(`SELECT max_key::text AS k FROM ${BASELINE} WHERE source_id = ${quoteLiteral(settings.sourceId)} AND table_name = ${quoteLiteral(s.table)}`);
     s.baseline = { key: r.rows[0]?.k as string | undefined };
