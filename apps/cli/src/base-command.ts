@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { HesapError, type HesapErrorCode } from '@hesap/core';
-import { loadAdapterPlugins, readDotEnv, REMOTE_VARIABLES } from '@hesap/api';
+import { HesapError, maskConnectionTextsIn, type HesapErrorCode } from '@hesap/core';
+import { loadAdapterPlugins } from '@hesap/api';
 import { Output } from './output';
 import { runTransfer, type TransferHooks } from './transfer-run';
 
@@ -23,7 +23,8 @@ const USAGE_CODES: readonly HesapErrorCode[] = ['USAGE', 'CONFIG_MISSING', 'CONF
 /**
  * The shell of every hesap command: shared flags, one JSON document with --json, errors
  * as a one-line message with a remedy (a stack trace only with --log-level debug),
- * exit codes, confirmation for destructive work, and secrets kept out of all output.
+ * exit codes, confirmation for destructive work. Secrets are masked where they stand
+ * (connection texts, by their structure) before anything reaches the output.
  * A command implements `execute` (flags → options → one API function, returning its
  * result) and `render` (the human form of that result).
  */
@@ -52,12 +53,6 @@ export abstract class HesapCommand<T> extends Command {
 
   override async run(): Promise<T | undefined> {
     this.out = new Output(this.argv.includes('--json'));
-    for (const arg of this.argv) if (arg.includes('://')) this.out.protect(arg.replace(/^--[a-z-]+=/, ''));
-    const dotenv = readDotEnv();
-    for (const name of REMOTE_VARIABLES) {
-      this.out.protect(process.env[name]);
-      this.out.protect(dotenv[name]);
-    }
     const level = /--log-level[= ](error|warn|info|debug)/.exec(this.argv.join(' '))?.[1] as LogLevel | undefined;
     if (level) this.logLevel = level;
     try {
@@ -89,12 +84,6 @@ export abstract class HesapCommand<T> extends Command {
     return runTransfer(this.out.json, run);
   }
 
-  /** The URL, its secrets kept out of every line of output from now on. */
-  protected secret(url: string): string {
-    this.out.protect(url);
-    return url;
-  }
-
   /** Sets up logging once flags are parsed. Logs go to stderr or --log-file, never stdout. */
   private setupLogging(flags: { 'log-level': LogLevel; 'log-file'?: string }): void {
     this.logLevel = flags['log-level'];
@@ -113,7 +102,8 @@ export abstract class HesapCommand<T> extends Command {
     }
     this.logsToFile = Boolean(flags['log-file']);
     const logger = pino({ level: this.logLevel, base: { command: this.id } }, destination);
-    const clean = (m: string) => this.out.clean(m);
+    // The API logs connection texts masked; a driver's message quoted in a log line is masked by its structure too.
+    const clean = maskConnectionTextsIn;
     this.logger = {
       error: (m) => logger.error(clean(m)),
       warn: (m) => logger.warn(clean(m)),
@@ -137,7 +127,7 @@ export abstract class HesapCommand<T> extends Command {
       });
     }
     const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await new Promise<string>((resolve) => rl.question(`${this.out.clean(question)} [y/N] `, resolve));
+    const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));
     rl.close();
     if (!/^y(es)?$/i.test(answer.trim())) {
       throw new HesapError('USAGE', 'Stopped: not confirmed. Nothing was changed.');
@@ -164,7 +154,8 @@ export abstract class HesapCommand<T> extends Command {
       if (this.logLevel === 'debug') {
         let cause: unknown = error;
         while (cause instanceof Error) {
-          this.out.note(this.out.dim(cause.stack ?? cause.message));
+          // A cause is the driver's own error, its message as the driver wrote it.
+          this.out.note(this.out.dim(maskConnectionTextsIn(cause.stack ?? cause.message)));
           cause = cause.cause;
         }
       }

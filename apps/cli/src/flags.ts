@@ -18,18 +18,22 @@ export function list(value: string | undefined): string[] | undefined {
   return names.length > 0 ? names : undefined;
 }
 
-/** The two databases, when not given by the environment or `.env`. */
+/** The two databases, when not given by the environment, `.env` or hesap.config.json. */
 export const locationFlags = {
-  local: Flags.string({ description: 'Local SQLite file (default: HESAP_LOCAL_DB from the environment or .env).', helpValue: '<file>' }),
+  local: Flags.string({
+    description: 'Local SQLite file (default: HESAP_LOCAL_DB, "local" in hesap.config.json, or a SQLite DATABASE_URL such as Prisma\'s file:./dev.db).',
+    helpValue: '<file>',
+  }),
   remote: Flags.string({
-    description: 'PostgreSQL URL (default: RENDER_DATABASE_URL, then DATABASE_URL, from the environment or .env).',
+    description: 'PostgreSQL URL or libpq connection string (default: HESAP_REMOTE_URL, RENDER_DATABASE_URL, then DATABASE_URL, from the environment or .env). Prefer .env: other users see command lines in `ps`.',
     helpValue: '<url>',
   }),
+  target: Flags.string({ description: 'A target named in hesap.config.json ("targets"), whose variable holds the remote URL.', helpValue: '<name>', exclusive: ['remote'] }),
 };
 
-/** The database `local` or `remote` names: its flag, else the environment or `.env`; CONFIG_MISSING without one. */
-export function locationOf(side: 'local' | 'remote', flags: { local?: string; remote?: string }): string {
-  return side === 'local' ? requireLocal(flags.local) : requireRemote(flags.remote);
+/** The database `local` or `remote` names: its flag, else the configuration; CONFIG_MISSING without one. */
+export function locationOf(side: 'local' | 'remote', flags: { local?: string; remote?: string; target?: string }): string {
+  return side === 'local' ? requireLocal(flags.local) : requireRemote(flags.remote, flags.target);
 }
 
 /** Which tables a command works on. */

@@ -19,7 +19,7 @@ interface Run {
 
 function hesap(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Run {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...options.env };
-  for (const key of ['DATABASE_URL', 'RENDER_DATABASE_URL', 'HESAP_LOCAL_DB']) if (!(options.env && key in options.env)) delete env[key];
+  for (const key of ['DATABASE_URL', 'RENDER_DATABASE_URL', 'HESAP_REMOTE_URL', 'HESAP_LOCAL_DB']) if (!(options.env && key in options.env)) delete env[key];
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveRemote } from '@hesap/api';
-import { redactUrl, scrub, secretsOf } from '@hesap/core';
+import { maskConnectionTextsIn, redactUrl } from '@hesap/core';
 import { createDemoDatabase } from './demo-database';
 import { createSampleDatabase } from './seed';
 
@@ -14,8 +13,9 @@ PostgreSQL and verified with the hesap CLI.
 
   --dir <dir>     where the sample database goes (default .hesap/demo)
   --remote <url>  a PostgreSQL server to use; the demo creates its own database there and
-                  drops it afterwards (default: RENDER_DATABASE_URL or DATABASE_URL from the
-                  environment or .env, else an embedded PostgreSQL)
+                  drops it afterwards (default: an embedded PostgreSQL). The project's
+                  configuration (.env, DATABASE_URL, targets) is never used: in a real project
+                  that is production.
 `;
 
 export interface DemoOptions {
@@ -37,7 +37,7 @@ function hesap(args: string[]): Promise<number> {
 /**
  * The whole job: the sample database of the bill-splitting app (TypeORM entities,
  * realistic data), a PostgreSQL to push it to (an embedded one when none is
- * configured), then `hesap db status`, `db push`, `db verify` and `db status` again.
+ * given with --remote), then `hesap db status`, `db push`, `db verify` and `db status` again.
  * Resolves with the exit code: 0 when every step succeeded.
  */
 export async function runDemo(options: DemoOptions, say: (text: string) => void = heading): Promise<number> {
@@ -56,7 +56,7 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void 
     remote = database.url;
     cleanup = database.drop;
   } else {
-    say('No remote URL configured: starting an embedded PostgreSQL (first start takes a few seconds)');
+    say('No --remote given: starting an embedded PostgreSQL (first start takes a few seconds)');
     const { startEmbeddedPostgres } = await import('@hesap/embedded-pg');
     const server = await startEmbeddedPostgres();
     remote = server.url;
@@ -96,12 +96,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const server = values.remote ?? resolveRemote().value;
+  // Only a server named here: a configured one (.env in a project folder) may be production.
+  const server = values.remote;
   try {
     return await runDemo({ dir: values.dir ?? path.join('.hesap', 'demo'), server });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`The demo failed: ${scrub(message, server ? secretsOf(server) : [])}\n`);
+    process.stderr.write(`The demo failed: ${maskConnectionTextsIn(message)}\n`);
     return 1;
   }
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { adminQuery, openSqlite, repoRoot, tempDir, testServerUrl } from '@hesap/test-support';
 import { createDemoDatabase } from '../src/demo-database';
@@ -18,7 +19,7 @@ async function databaseExists(name: string): Promise<boolean> {
 function demo(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    for (const key of ['DATABASE_URL', 'RENDER_DATABASE_URL', 'HESAP_LOCAL_DB']) delete env[key];
+    for (const key of ['DATABASE_URL', 'RENDER_DATABASE_URL', 'HESAP_REMOTE_URL', 'HESAP_LOCAL_DB']) delete env[key];
     const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
     let stdout = '';
     let stderr = '';
@@ -64,4 +65,19 @@ describe('the demo', () => {
     expect(name).toBeDefined();
     expect(await databaseExists(name!)).toBe(false);
   });
+
+  it('never uses a server configured in the project (.env may name production): an embedded one unless --remote', async () => {
+    const dir = path.join(tmp.dir, 'project');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"name": "app"}\n');
+    fs.writeFileSync(path.join(dir, '.env'), `RENDER_DATABASE_URL=${testServerUrl()}\nDATABASE_URL=${testServerUrl()}\nHESAP_REMOTE_URL=${testServerUrl()}\n`);
+    const demos = async () => (await adminQuery(testServerUrl(), `SELECT datname FROM pg_database WHERE datname LIKE 'hesap_demo_%'`)).length;
+    const before = await demos();
+    const run = await demo(['--dir', path.join(dir, 'sample')], dir);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/No --remote given: starting an embedded PostgreSQL/);
+    const port = new URL(testServerUrl()).port || '5432';
+    expect(/remote: \S+/.exec(run.stdout)?.[0]).not.toContain(`:${port}/`);
+    expect(await demos()).toBe(before);
+  }, 180_000);
 });

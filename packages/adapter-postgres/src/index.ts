@@ -6,4 +6,5 @@ export { PostgresIntrospector } from './postgres-introspector';
 export { connectPool, describeTls, isTransient, mapConnectionError } from './postgres-connection';
 export { parsePostgresLocation, isPostgresLocation, parseServiceFile, type SslMode, type PostgresLocation } from './postgres-location';
 export { mapQueryError } from './postgres-errors';
+export { checkPrivileges, grantStatements, type IdentityMapUse } from './postgres-privileges';
 export { postgresType, neutralType, quoteLiteral } from './postgres-types';

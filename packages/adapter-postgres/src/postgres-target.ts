@@ -29,7 +29,8 @@ import { dropConstraints, keysTouching } from './postgres-keys';
 import { PostgresIntrospector } from './postgres-introspector';
 import { MergeExecutor } from './merge/executor';
 import { fillCycle } from './merge/foreign-keys';
-import { prepareIdentityMap, rememberKeptIds } from './merge/identity-map';
+import { HESAP_SCHEMA, prepareIdentityMap, rememberKeptIds, withoutIdentityMap } from './merge/identity-map';
+import { checkPrivileges } from './postgres-privileges';
 import { openStage, type Stage } from './merge/stage';
 import { writeStaged } from './merge/table-merge';
 
@@ -55,6 +56,8 @@ export class PostgresTarget implements TargetSession {
   private commitSent = false;
   /** The stages of the tables merged so far in this push: children follow their foreign keys through them. */
   private readonly stages = new Map<string, Stage>();
+  /** The stage being written, whose creation's error explains a COPY that met an aborted transaction. */
+  private staging?: Stage;
   /** DDL that puts back the keys set aside for a replace, in order. */
   private readonly restore: string[] = [];
 
@@ -122,7 +125,17 @@ export class PostgresTarget implements TargetSession {
     await this.answered('starting the transaction', () => this.run('BEGIN'));
     await this.run(`SET LOCAL lock_timeout = ${lockMs}`);
     await this.run('SET CONSTRAINTS ALL DEFERRED');
-    if (plan.merge) await prepareIdentityMap((sql, doing) => this.run(sql, { doing }));
+    // Before anything is written: every privilege the plan needs, or PERMISSION_DENIED with the grants.
+    const identityMap = await checkPrivileges((sql, values) => this.run(sql, { doing: "Reading the role's privileges" }, values), this.schema, plan);
+    if (identityMap === 'off') {
+      for (const t of plan.tables) if (t.merge) t.merge = withoutIdentityMap(t.merge);
+      plan.notes.push({
+        level: 'warning',
+        code: 'IDENTITY_MAP_OFF',
+        message: `The identity map (schema "${HESAP_SCHEMA}") does not exist and this role may not create it: rows were matched by natural keys and content, and which row each became is not remembered for the next push. An administrator can create it (\`hesap db grants\` prints how).`,
+      });
+    }
+    await prepareIdentityMap((sql, doing) => this.run(sql, { doing }), identityMap);
     const schemaExists = await this.run('SELECT 1 FROM pg_namespace WHERE nspname = $1', {}, [this.schema]);
     if (schemaExists.rowCount === 0) await this.run(`CREATE SCHEMA ${quoteIdent(this.schema)}`, { doing: 'Creating the schema' });
     const replaced = plan.tables.filter((t) => t.action === 'replace').map((t) => quoteQualified(this.schema, t.target.name));
@@ -155,6 +168,7 @@ export class PostgresTarget implements TargetSession {
     const merge = mergePlanOf(table);
     if (merge.staged) {
       const stage = openStage(table, merge, this.schema, this.stages.size);
+      this.staging = stage;
       const parents = new Map<string, Stage>();
       for (const { foreignKey } of stage.merge.foreignKeys.followed) {
         const parent = this.stages.get(foreignKey.references.table);
@@ -312,6 +326,8 @@ export class PostgresTarget implements TargetSession {
   }
 
   explain(error: unknown): HesapError | undefined {
+    // "current transaction is aborted" says only that something failed before: that is the error.
+    if ((error as { code?: string } | undefined)?.code === '25P02' && this.staging?.failed) return this.staging.failed;
     return explainDriverError(error);
   }
 

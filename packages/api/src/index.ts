@@ -12,6 +12,10 @@ export { loadAdapterPlugins, adapterFromModule } from './plugins';
 export {
   readDotEnv,
   readProjectConfig,
+  findProjectFiles,
+  projectRoot,
+  resolveLocations,
+  localDatabaseUrl,
   naturalKeys,
   migrationTablesSetting,
   resolveLocal,
@@ -21,11 +25,14 @@ export {
   LOCAL_VARIABLES,
   REMOTE_VARIABLES,
   type ProjectConfig,
+  type ProjectFiles,
+  type ProjectLocations,
+  type LocationFlags,
   type ResolvedSetting,
 } from './project-config';
 export { readState, type SyncState, type SyncRecord } from './state';
 export type { CommonOptions, TransferRunOptions, AttemptOptions, CopyOptions, PushOptions, MergeOptions, MigrationTableOptions, PullOptions, StatusOptions, VerifyOptions, LogFunction } from './options';
-export { status, type StatusResult, type SideStatus, type TableComparison } from './status';
+export { status, type StatusResult, type SideStatus, type ConfigurationReport, type TableComparison } from './status';
 export { verify, type VerifyResult, type TableVerification, type RowDifference } from './verify';
 export { snapshot, snapshotDir, parseDuration } from './snapshot';
 export type {
@@ -44,3 +51,5 @@ export type {
   SnapshotProblem,
   SnapshotTableCheck,
 } from './snapshot';
+export { grants, type GrantsOptions, type GrantsResult } from './grants';
+export { init, dotEnvLine, type InitOptions, type InitResult } from './init';

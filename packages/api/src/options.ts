@@ -1,4 +1,5 @@
 import type { DataPolicies, MigrationTablesSetting, ProgressEvent, PushMode } from '@hesap/core';
+import type { ProjectLocations } from './project-config';
 
 /**
  * The options of each operation. Every option here is honoured by each operation that
@@ -119,6 +120,8 @@ export interface PullOptions extends CommonOptions, TransferRunOptions, AttemptO
 export interface StatusOptions extends CommonOptions {
   local?: string;
   remote?: string;
+  /** Where `local` and `remote` came from (see `resolveLocations`), to be reported with the result. */
+  configuration?: ProjectLocations;
 }
 
 export interface VerifyOptions extends CommonOptions {

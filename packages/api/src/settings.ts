@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_POLICIES, redactUrl, resolvePolicies, type DataPolicies, type TransferOptions } from '@hesap/core';
+import { DEFAULT_POLICIES, isKeywordText, isUrlText, redactUrl, resolvePolicies, type DataPolicies, type TransferOptions } from '@hesap/core';
 import type { CommonOptions, CopyOptions, LogFunction, TransferRunOptions } from './options';
 import type { SnapshotCreateOptions } from './snapshot';
 
@@ -37,10 +37,11 @@ export const READ_BACK_POLICIES: DataPolicies = Object.freeze(resolvePolicies({ 
 
 /**
  * The identity of a source for the identity map: host name and real path for files, the
- * redacted URL otherwise. Two copies of one file on two machines are two sources.
+ * connection text, masked, otherwise. Two copies of one file on two machines are two sources.
  */
 export function defaultSourceId(location: string): string {
-  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(location)) return redactUrl(location);
+  // Stored in the target's identity map: a connection text goes in masked.
+  if (isUrlText(location) || isKeywordText(location)) return redactUrl(location);
   const file = location.replace(/^(sqlite3?|file):(\/\/)?/i, '');
   let real = path.resolve(file);
   try {

@@ -1,5 +1,6 @@
 import { HesapError, selectTables, type Adapter } from '@hesap/core';
 import type { StatusOptions } from './options';
+import type { ProjectLocations } from './project-config';
 import { defaultRegistry } from './registry';
 import { withSessions } from './sessions';
 import { sessionSettings, type SessionSettings } from './settings';
@@ -27,7 +28,19 @@ export interface TableComparison {
   differs: boolean;
 }
 
+/** Where the two locations were read from (no values: those are in `local` and `remote`, masked). */
+export interface ConfigurationReport {
+  /** The `.env` file read, if any. */
+  envFile?: string;
+  configFile?: string;
+  target?: string;
+  local: { source?: string; notes: string[] };
+  remote: { source?: string; notes: string[] };
+}
+
 export interface StatusResult {
+  /** Present when the options said where the locations came from (`configuration`). */
+  configuration?: ConfigurationReport;
   local: SideStatus;
   remote: SideStatus;
   tables: TableComparison[];
@@ -61,6 +74,11 @@ async function side(adapter: Adapter, location: string | undefined, options: Sta
   }
 }
 
+function configurationReport(where: ProjectLocations): ConfigurationReport {
+  const { envFile, configFile, target, local, remote } = where;
+  return { envFile, configFile, target, local: { source: local.source, notes: local.notes }, remote: { source: remote.source, notes: remote.notes } };
+}
+
 function wanted(name: string, options: StatusOptions): boolean {
   if (options.tables && options.tables.length > 0 && !options.tables.includes(name)) return false;
   return !(options.exclude ?? []).includes(name);
@@ -92,6 +110,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   });
   const state = options.local ? readState(options.local) : {};
   return {
+    ...(options.configuration ? { configuration: configurationReport(options.configuration) } : {}),
     local,
     remote,
     tables,

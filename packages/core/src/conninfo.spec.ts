@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isKeywordText, maskConnectionText, paramValue, parseConnectionText } from './conninfo';
+import { isKeywordText, maskConnectionText, maskConnectionTextsIn, paramValue, parseConnectionText } from './conninfo';
 
 const values = (text: string) => Object.fromEntries(parseConnectionText(text)!.params.map((p) => [p.key, p.value]));
 
@@ -141,5 +141,22 @@ describe('maskConnectionText', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('maskConnectionTextsIn', () => {
+  it('masks the connection texts inside a message, and nothing else, whatever the password', () => {
+    for (const pw of ['table', 'e', 'postgres', 'Tr0ub4dor@Horse#Battery9', "it's", 'a"b']) {
+      const message = `connect to postgresql://postgres:${pw}@db:5432/table failed: password authentication failed for user "postgres" (table e)`;
+      expect(maskConnectionTextsIn(message)).toBe('connect to postgresql://postgres:***@db:5432/table failed: password authentication failed for user "postgres" (table e)');
+    }
+  });
+
+  it('masks password= pairs, quoted or not', () => {
+    expect(maskConnectionTextsIn("bad: host=h password='a b' dbname=d, and password=x2; token = t")).toBe('bad: host=h password=*** dbname=d, and password=***; token = ***');
+  });
+
+  it('leaves text without connection texts as it is', () => {
+    for (const text of ['{"dryRun": false, "tables": []}', 'table  action', 'see https://example.com/docs?x=1']) expect(maskConnectionTextsIn(text)).toBe(text);
   });
 });

@@ -234,3 +234,18 @@ export function maskConnectionText(text: string): string {
   for (const [start, end] of spans.sort((a, b) => b[0] - a[0])) out = out.slice(0, start) + MASK + out.slice(end);
   return out;
 }
+
+/** A URL inside free text: a scheme, `://`, then everything up to white space (a raw password may hold quotes). */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi;
+/** A secret keyword pair inside free text: `password=value`, `password='a b'`. */
+const SECRET_PAIR_IN_TEXT = /\b(password|pass|pwd|sslpassword|token|secret|api_key)(\s*=\s*)('(?:\\.|[^'\\])*'?|[^\s'&,;)]+)/gi;
+
+/**
+ * Free text (a driver's message, a stack trace) with the secrets of every connection text in it
+ * masked by the same structure as {@link maskConnectionText}: the password of each URL, each
+ * `password=` value. Nothing else is touched, whatever the password is: the text is never
+ * searched for the password's characters.
+ */
+export function maskConnectionTextsIn(text: string): string {
+  return text.replace(URL_IN_TEXT, (url) => maskConnectionText(url)).replace(SECRET_PAIR_IN_TEXT, (_all, key: string, eq: string) => `${key}${eq}${MASK}`);
+}

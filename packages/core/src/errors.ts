@@ -1,3 +1,5 @@
+import { maskConnectionTextsIn } from './conninfo';
+
 /**
  * Stable error codes. Scripts match on these, so a code is never renamed; new
  * ones are added instead.
@@ -77,7 +79,8 @@ export class HesapError extends Error {
   readonly sqlstate?: string;
 
   constructor(code: HesapErrorCode, message: string, options: HesapErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // A message may quote a driver's, which may quote a connection text: its secrets go before it is thrown.
+    super(maskConnectionTextsIn(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HesapError';
     this.code = code;
     this.hints = options.hints ?? [];

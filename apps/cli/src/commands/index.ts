@@ -1,7 +1,9 @@
 // Commands are listed here explicitly (oclif's "explicit" strategy): no directory scan
 // and no manifest at start-up.
 import AdaptersList from './adapters/list';
+import Init from './init';
 import DbCopy from './db/copy';
+import DbGrants from './db/grants';
 import DbPull from './db/pull';
 import DbPush from './db/push';
 import DbStatus from './db/status';
@@ -13,10 +15,12 @@ import DbSnapshotRestore from './db/snapshot/restore';
 import DbSnapshotVerify from './db/snapshot/verify';
 
 export const commands = {
+  init: Init,
   'db:status': DbStatus,
   'db:push': DbPush,
   'db:pull': DbPull,
   'db:copy': DbCopy,
+  'db:grants': DbGrants,
   'adapters:list': AdaptersList,
   'db:verify': DbVerify,
   'db:snapshot:create': DbSnapshotCreate,

@@ -3,7 +3,7 @@ import type { MergeExecutor } from './executor';
 import { baselineKey, mappedTargetsSql } from './identity-map';
 import { setAsideIdentical } from './set-aside';
 import { analyzeSql, cols, quoteLiteral, rowDigest } from './sql';
-import { open, q, type Stage } from './stage';
+import { open, type Stage } from './stage';
 
 /**
  * Rows with no natural key and no memory: an unmatched source row whose content equals
@@ -14,7 +14,7 @@ export async function matchByContent(exec: MergeExecutor, s: Stage, settings: Me
   const valueCols = s.columns.filter((c) => !s.pk.includes(c));
   if (valueCols.length === 0) return;
   const pk = s.surrogate ? quoteIdent(s.pk[0]!) : undefined;
-  const anyOpen = exec.ask(`SELECT EXISTS (SELECT 1 FROM ${s.stage} s WHERE ${open()}) AS any`);
+  const anyOpen = exec.ask(`SELECT EXISTS (SELECT 1 FROM ${s.stage} s WHERE ${open(s)}) AS any`);
   const maxKey = pk ? await baselineKey(exec, settings, s) : undefined;
   // The baseline claims every target row up to its key: when no target row lies above it,
   // there is nothing to pair (the common case of a push after a push). One index probe.
@@ -41,7 +41,7 @@ export async function matchByContent(exec: MergeExecutor, s: Stage, settings: Me
     // Those rows leave the stage (see `kept`). Source keys are unique, so each pair took one
     // target row of those counted.
     const setAside = setAsideIdentical(exec, s, unclaimed(), true);
-    const rest = exec.ask(`SELECT EXISTS (SELECT 1 FROM ${s.stage} s WHERE ${open()}) AS any`);
+    const rest = exec.ask(`SELECT EXISTS (SELECT 1 FROM ${s.stage} s WHERE ${open(s)}) AS any`);
     const pairs = await setAside();
     unpaired -= pairs;
     if (unpaired <= 0) return;
@@ -60,7 +60,7 @@ export async function matchByContent(exec: MergeExecutor, s: Stage, settings: Me
 async function claim(exec: MergeExecutor, s: Stage, settings: MergeSettings, anyMatched: boolean): Promise<number> {
   const made = exec.ask(
     `CREATE TEMP TABLE ${s.claimed} ON COMMIT DROP AS SELECT DISTINCT id FROM (` +
-      (anyMatched ? `SELECT s.${q.tgt} AS id FROM ${s.stage} s WHERE s.${q.tgt} IS NOT NULL UNION ALL ` : '') +
+      (anyMatched ? `SELECT s.${s.q.tgt} AS id FROM ${s.stage} s WHERE s.${s.q.tgt} IS NOT NULL UNION ALL ` : '') +
       (s.keptStored > 0 ? `SELECT k.k AS id FROM ${s.kept} k UNION ALL ` : '') +
       `${mappedTargetsSql(settings, s)}) x`,
   );
@@ -74,9 +74,9 @@ function pairSql(s: Stage, valueCols: readonly string[], pk: string | undefined,
   const sRow = rowDigest(cols('s', valueCols));
   const targetId = pk ? `t.${pk}` : 't.ctid';
   return (
-    `WITH ss AS (SELECT s.${q.row} AS r, ${sRow} AS content, row_number() OVER (PARTITION BY ${sRow} ORDER BY s.${q.row}) AS n FROM ${s.stage} s WHERE ${open()}),` +
+    `WITH ss AS (SELECT s.${s.q.row} AS r, ${sRow} AS content, row_number() OVER (PARTITION BY ${sRow} ORDER BY s.${s.q.row}) AS n FROM ${s.stage} s WHERE ${open(s)}),` +
     ` tt AS (SELECT ${targetId} AS id, ${tRow} AS content, row_number() OVER (PARTITION BY ${tRow} ORDER BY ${targetId}) AS n FROM ${s.target} t WHERE true${unclaimed}),` +
     ` pairs AS (SELECT ss.r, tt.id FROM ss JOIN tt ON ss.content = tt.content AND ss.n = tt.n)` +
-    ` UPDATE ${s.stage} s SET ${q.how} = 'same'${pk ? `, ${q.tgt} = pairs.id` : ''} FROM pairs WHERE s.${q.row} = pairs.r`
+    ` UPDATE ${s.stage} s SET ${s.q.how} = 'same'${pk ? `, ${s.q.tgt} = pairs.id` : ''} FROM pairs WHERE s.${s.q.row} = pairs.r`
   );
 }

@@ -2,7 +2,7 @@ import { HesapError, quoteIdent, quoteQualified, type FollowedForeignKey, type F
 import type { MergeExecutor } from './executor';
 import { matchedRows } from './outcome';
 import { allNotNull, cols, equal, keyText, quoteLiteral, sameColumns, sameValues, tuple } from './sql';
-import { absent, inserting, open, q, sourceKey, targetKey, type Stage } from './stage';
+import { absent, inserting, open, sourceKey, targetKey, type Stage } from './stage';
 
 /**
  * Foreign keys, followed before the rows are matched: in a merge a child's value becomes its
@@ -25,16 +25,16 @@ function constraintName(s: Stage, fk: ForeignKey): string {
 }
 
 function skipSet(s: Stage, fk: ForeignKey, reason: string): string {
-  return `${q.skip} = ${reason}, ${q.skipConstraint} = ${quoteLiteral(constraintName(s, fk))}, ${q.skipTarget} = ${keyText('s', fk.columns)}`;
+  return `${s.q.skip} = ${reason}, ${s.q.skipConstraint} = ${quoteLiteral(constraintName(s, fk))}, ${s.q.skipTarget} = ${keyText('s', fk.columns)}`;
 }
 
 /** Marks the row as pointing nowhere through `fk` (the first such key is the one named). */
 function pendingSet(s: Stage, fk: ForeignKey, reason: string): string {
-  return `${q.pending} = ${reason}, ${q.skipConstraint} = ${quoteLiteral(constraintName(s, fk))}, ${q.skipTarget} = ${keyText('s', fk.columns)}`;
+  return `${s.q.pending} = ${reason}, ${s.q.skipConstraint} = ${quoteLiteral(constraintName(s, fk))}, ${s.q.skipTarget} = ${keyText('s', fk.columns)}`;
 }
 
-/** What a row left out because of its parent row `p` is: an orphan's descendant, or a row under another skipped one. */
-const underParent = (p: string) => `CASE WHEN ${p}.${q.orphan} IS NOT NULL THEN 'parent-left-out' END`;
+/** What a row left out because of its parent row (alias `p` of `parent`'s stage) is: an orphan's descendant, or a row under another skipped one. */
+const underParent = (parent: Stage, p: string) => `CASE WHEN ${p}.${parent.q.orphan} IS NOT NULL THEN 'parent-left-out' END`;
 
 /** The parent's rows are staged and the key is their primary key: look them up by source key, take their target key. */
 function followThroughParent(exec: MergeExecutor, s: Stage, fk: ForeignKey, parent: Stage): void {
@@ -43,21 +43,21 @@ function followThroughParent(exec: MergeExecutor, s: Stage, fk: ForeignKey, pare
   const table = quoteLiteral(fk.references.table);
   if (parent.skippedRows > 0) {
     exec.send(
-      `UPDATE ${s.stage} s SET ${skipSet(s, fk, `'its parent row in "' || ${table} || '" was skipped'`)}, ${q.orphan} = ${underParent('p')}` +
-        ` FROM ${parent.stage} p WHERE s.${q.skip} IS NULL AND ${equal(pSource, child)} AND p.${q.skip} IS NOT NULL`,
+      `UPDATE ${s.stage} s SET ${skipSet(s, fk, `'its parent row in "' || ${table} || '" was skipped'`)}, ${s.q.orphan} = ${underParent(parent, 'p')}` +
+        ` FROM ${parent.stage} p WHERE s.${s.q.skip} IS NULL AND ${equal(pSource, child)} AND p.${parent.q.skip} IS NOT NULL`,
     );
   }
   if (s.merge.foreignKeys.orphans === 'leave-out') {
     exec.send(
       `UPDATE ${s.stage} s SET ${pendingSet(s, fk, `'its parent row in "' || ${table} || '" does not exist in the source'`)}` +
-        ` WHERE s.${q.skip} IS NULL AND s.${q.pending} IS NULL AND ${allNotNull(child)} AND ${absent(parent, child)}`,
+        ` WHERE s.${s.q.skip} IS NULL AND s.${s.q.pending} IS NULL AND ${allNotNull(child)} AND ${absent(parent, child)}`,
     );
   }
   if (parent.remapped > 0 || !parent.surrogate) {
     const pTarget = targetKey(parent, 'p');
     exec.send(
       `UPDATE ${s.stage} s SET ${fk.columns.map((c, i) => `${quoteIdent(c)} = ${pTarget[i]}`).join(', ')} FROM ${parent.stage} p` +
-        ` WHERE ${equal(pSource, child)} AND s.${q.skip} IS NULL AND ${tuple(pSource)} IS DISTINCT FROM ${tuple(pTarget)}`,
+        ` WHERE ${equal(pSource, child)} AND s.${s.q.skip} IS NULL AND ${tuple(pSource)} IS DISTINCT FROM ${tuple(pTarget)}`,
     );
   }
 }
@@ -76,9 +76,9 @@ function checkValues(exec: MergeExecutor, s: Stage, followed: FollowedForeignKey
   const where = followed.parentLoaded ? 'the source' : 'the target';
   exec.send(
     `UPDATE ${s.stage} s SET ${pendingSet(s, fk, `'its parent row in "' || ${quoteLiteral(fk.references.table)} || '" does not exist in ${where}'`)}` +
-      ` WHERE s.${q.skip} IS NULL AND s.${q.pending} IS NULL AND ${allNotNull(child)}` +
+      ` WHERE s.${s.q.skip} IS NULL AND s.${s.q.pending} IS NULL AND ${allNotNull(child)}` +
       ` AND NOT EXISTS (SELECT 1 FROM ${parentTable} p WHERE ${equal(cols('p', fk.references.columns), child)})` +
-      (parent ? ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(cols('p', fk.references.columns), child)} AND p.${q.skip} IS NULL)` : ''),
+      (parent ? ` AND NOT EXISTS (SELECT 1 FROM ${parent.stage} p WHERE ${equal(cols('p', fk.references.columns), child)} AND p.${parent.q.skip} IS NULL)` : ''),
   );
 }
 
@@ -91,12 +91,12 @@ function checkValues(exec: MergeExecutor, s: Stage, followed: FollowedForeignKey
 export function leaveOutOrphans(exec: MergeExecutor, s: Stage): void {
   const followed = s.merge.foreignKeys.followed;
   if (s.merge.foreignKeys.orphans !== 'leave-out' || followed.length === 0) return;
-  const leaveOut = `${q.skip} = s.${q.pending}, ${q.orphan} = 'parent-missing'`;
-  exec.send(`UPDATE ${s.stage} s SET ${leaveOut} WHERE s.${q.pending} IS NOT NULL AND ${open()}`);
+  const leaveOut = `${s.q.skip} = s.${s.q.pending}, ${s.q.orphan} = 'parent-missing'`;
+  exec.send(`UPDATE ${s.stage} s SET ${leaveOut} WHERE s.${s.q.pending} IS NOT NULL AND ${open(s)}`);
   if (s.merge.differing !== 'update') return;
   const fkColumns = [...new Set(followed.flatMap((f) => f.foreignKey.columns))];
   exec.send(
-    `UPDATE ${s.stage} s SET ${leaveOut} FROM ${s.target} t WHERE s.${q.pending} IS NOT NULL AND ${matchedRows()}` +
+    `UPDATE ${s.stage} s SET ${leaveOut} FROM ${s.target} t WHERE s.${s.q.pending} IS NOT NULL AND ${matchedRows(s)}` +
       ` AND ${equal(cols('t', s.pk), targetKey(s, 's'))} AND NOT (${sameValues(s.shape, 't', 's', fkColumns)})`,
   );
 }
@@ -114,10 +114,10 @@ export async function followSelfReferences(exec: MergeExecutor, s: Stage): Promi
     // A skipped row takes its descendants with it; repeat until nothing changes.
     for (let round = 0; round < 64; round++) {
       const r = await exec.ask(
-        `UPDATE ${s.stage} s SET ${q.skip} = CASE WHEN ${inStage()} THEN 'its parent row in the same table was skipped' ELSE 'its parent row in the same table does not exist' END,` +
-          ` ${q.orphan} = CASE WHEN NOT ${inStage()} THEN 'parent-missing' WHEN ${inStage(` AND p.${q.orphan} IS NOT NULL`)} THEN 'parent-left-out' END,` +
-          ` ${q.skipConstraint} = ${quoteLiteral(constraintName(s, fk))}, ${q.skipTarget} = ${keyText('s', fk.columns)}` +
-          ` WHERE ${inserting('s')} AND ${allNotNull(child)} AND ${absent(s, child)}${keep ? ` AND ${inStage()}` : ''}`,
+        `UPDATE ${s.stage} s SET ${s.q.skip} = CASE WHEN ${inStage()} THEN 'its parent row in the same table was skipped' ELSE 'its parent row in the same table does not exist' END,` +
+          ` ${s.q.orphan} = CASE WHEN NOT ${inStage()} THEN 'parent-missing' WHEN ${inStage(` AND p.${s.q.orphan} IS NOT NULL`)} THEN 'parent-left-out' END,` +
+          ` ${s.q.skipConstraint} = ${quoteLiteral(constraintName(s, fk))}, ${s.q.skipTarget} = ${keyText('s', fk.columns)}` +
+          ` WHERE ${inserting(s, 's')} AND ${allNotNull(child)} AND ${absent(s, child)}${keep ? ` AND ${inStage()}` : ''}`,
       );
       if ((r.rowCount ?? 0) === 0) break;
     }
@@ -143,7 +143,7 @@ export async function fillCycle(exec: MergeExecutor, s: Stage, fk: ForeignKey, p
     });
   }
   const child = cols('s', fk.columns);
-  const inserted = inserting('s');
+  const inserted = inserting(s, 's');
   const orphan = await exec.ask(
     `SELECT ${sourceKey(s, 's')
       .map((k) => `${k}::text`)

@@ -1,7 +1,8 @@
-import { quoteIdent, quoteQualified, type MergeSettings, type Table } from '@hesap/core';
+import { quoteIdent, quoteQualified, type MergeSettings, type Table, type TableMergePlan } from '@hesap/core';
+import type { IdentityMapUse } from '../postgres-privileges';
 import { inSavepoint } from '../postgres-errors';
 import type { MergeExecutor } from './executor';
-import { q, targetKey, type Stage } from './stage';
+import { targetKey, type Stage } from './stage';
 import { quoteLiteral } from './sql';
 
 /**
@@ -13,12 +14,14 @@ import { quoteLiteral } from './sql';
  */
 
 export const HESAP_SCHEMA = '_hesap';
+/** The identity map's tables in `_hesap`. */
+export const IDENTITY_MAP_TABLES = ['identity_map', 'identity_baseline'];
 
 const MAP = quoteQualified(HESAP_SCHEMA, 'identity_map');
 const BASELINE = quoteQualified(HESAP_SCHEMA, 'identity_baseline');
 
+const CREATE_SCHEMA_SQL = `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(HESAP_SCHEMA)}`;
 const IDENTITY_MAP_SQL = [
-  `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(HESAP_SCHEMA)}`,
   `CREATE TABLE IF NOT EXISTS ${MAP} (
      source_id text NOT NULL, table_name text NOT NULL, source_key text NOT NULL, target_key text NOT NULL,
      updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (source_id, table_name, source_key))`,
@@ -28,15 +31,25 @@ const IDENTITY_MAP_SQL = [
 ];
 
 /**
- * hesap's own schema and tables, made if missing. Two first pushes at the same moment both
- * get past IF NOT EXISTS; the second then fails on the catalog's unique index when the
- * first commits. By then they exist: once more, inside a savepoint, finds them.
+ * hesap's own schema and tables, made as `use` says (see `checkPrivileges`): nothing when they
+ * are there (no CREATE SCHEMA, which PostgreSQL checks against the database's CREATE privilege
+ * even when the schema exists), the tables alone when an administrator made the schema. Two
+ * first pushes at the same moment both get past IF NOT EXISTS; the second then fails on the
+ * catalog's unique index when the first commits. By then they exist: once more, inside a
+ * savepoint, finds them.
  */
-export async function prepareIdentityMap(run: (sql: string, doing?: string) => Promise<unknown>): Promise<void> {
+export async function prepareIdentityMap(run: (sql: string, doing?: string) => Promise<unknown>, use: IdentityMapUse): Promise<void> {
+  if (use !== 'create-schema' && use !== 'create-tables') return;
+  const statements = use === 'create-schema' ? [CREATE_SCHEMA_SQL, ...IDENTITY_MAP_SQL] : IDENTITY_MAP_SQL;
   const prepare = async () => {
-    for (const sql of IDENTITY_MAP_SQL) await run(sql, 'Preparing the identity map');
+    for (const sql of statements) await run(sql, 'Preparing the identity map');
   };
   if (!(await inSavepoint((sql) => run(sql), 'hesap_identity_map', '23505', prepare))) await prepare();
+}
+
+/** A table's merge plan when the identity map is out of reach: rows are matched without it, and nothing is remembered. */
+export function withoutIdentityMap(merge: TableMergePlan): TableMergePlan {
+  return { ...merge, match: { ...merge.match, remembered: false }, identity: 'none' };
 }
 
 /** This source's rows of this table, in the map: `m.` conditions. */
@@ -53,7 +66,7 @@ export function hasEntriesSql(settings: MergeSettings, s: Stage): string {
 export function matchEntriesSql(settings: MergeSettings, s: Stage, open: string): string {
   const pk = quoteIdent(s.pk[0]!);
   return (
-    `UPDATE ${s.stage} s SET ${q.how} = 'remembered', ${q.tgt} = t.${pk} FROM ${MAP} m JOIN ${s.target} t ON t.${pk}::text = m.target_key` +
+    `UPDATE ${s.stage} s SET ${s.q.how} = 'remembered', ${s.q.tgt} = t.${pk} FROM ${MAP} m JOIN ${s.target} t ON t.${pk}::text = m.target_key` +
     ` WHERE ${open} AND ${entriesOf(settings, s)} AND m.source_key = s.${pk}::text`
   );
 }
@@ -66,11 +79,13 @@ export function noEntrySql(settings: MergeSettings, s: Stage): string {
 /** SQL: the target keys the map's explicit entries hold (`id`), for content pairing's claimed rows. */
 export function mappedTargetsSql(settings: MergeSettings, s: Stage): string {
   const pk = quoteIdent(s.pk[0]!);
+  if (s.merge.identity !== 'merge') return `SELECT t.${pk} AS id FROM ${s.target} t WHERE false`;
   return `SELECT t.${pk} AS id FROM ${MAP} m JOIN ${s.target} t ON t.${pk}::text = m.target_key WHERE ${entriesOf(settings, s)}`;
 }
 
 /** The identity baseline's key for this source and table (read once), or undefined when there is none. */
 export async function baselineKey(exec: MergeExecutor, settings: MergeSettings, s: Stage): Promise<string | undefined> {
+  if (s.merge.identity !== 'merge') return undefined;
   if (s.baseline === undefined) {
     const r = await exec.ask(`SELECT max_key::text AS k FROM ${BASELINE} WHERE source_id = ${quoteLiteral(settings.sourceId)} AND table_name = ${quoteLiteral(s.table)}`);
     s.baseline = { key: r.rows[0]?.k as string | undefined };
@@ -90,12 +105,12 @@ export function remember(exec: MergeExecutor, settings: MergeSettings, s: Stage,
   if (changedKeys) {
     exec.send(
       `INSERT INTO ${MAP} (source_id, table_name, source_key, target_key)` +
-        ` SELECT ${source}, ${table}, s.${pk}::text, ${target}::text FROM ${s.stage} s WHERE s.${q.skip} IS NULL AND ${target} <> s.${pk}` +
+        ` SELECT ${source}, ${table}, s.${pk}::text, ${target}::text FROM ${s.stage} s WHERE s.${s.q.skip} IS NULL AND ${target} <> s.${pk}` +
         ` ON CONFLICT (source_id, table_name, source_key) DO UPDATE SET target_key = EXCLUDED.target_key, updated_at = now()`,
     );
   }
   // Rows that kept their key, in the stage or set aside from it.
-  const sameKey = `(SELECT s.${pk} AS k FROM ${s.stage} s WHERE ${target} = s.${pk} AND s.${q.skip} IS NULL` + (s.keptStored > 0 ? ` UNION ALL SELECT k.k FROM ${s.kept} k)` : ')');
+  const sameKey = `(SELECT s.${pk} AS k FROM ${s.stage} s WHERE ${target} = s.${pk} AND s.${s.q.skip} IS NULL` + (s.keptStored > 0 ? ` UNION ALL SELECT k.k FROM ${s.kept} k)` : ')');
   exec.send(`DELETE FROM ${MAP} m USING ${sameKey} x WHERE ${entriesOf(settings, s)} AND m.source_key = x.k::text`);
   const highest = [stageSameMax === null ? undefined : BigInt(stageSameMax), s.keptBounds?.max].filter((v): v is bigint => v !== undefined);
   if (highest.length === 0) return;

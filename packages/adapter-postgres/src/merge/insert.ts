@@ -3,7 +3,7 @@ import { dropStatements, foreignKeysOf } from '../postgres-keys';
 import type { MergeExecutor } from './executor';
 import { markConflicts, matchedRows, tally, type Written } from './outcome';
 import { cols, equal, quoteLiteral, sameValues } from './sql';
-import { inserting, LOCK_TIMEOUT, q, targetKey, withShortLockWait, type Stage } from './stage';
+import { inserting, LOCK_TIMEOUT, targetKey, withShortLockWait, type Stage } from './stage';
 
 /** New rows in one table from which a merge sets its foreign keys aside for the insert. */
 export const BULK_INSERT_ROWS = 50_000;
@@ -44,8 +44,8 @@ async function insertRows(exec: MergeExecutor, s: Stage): Promise<number> {
   });
   const identityAlways = s.shape.columns.some((c) => c.generated) ? ' OVERRIDING SYSTEM VALUE' : '';
   const insert = (tail: string) =>
-    `INSERT INTO ${s.target} (${s.columns.map(quoteIdent).join(', ')})${identityAlways}` + ` SELECT ${values.join(', ')} FROM ${s.stage} s WHERE ${inserting('s')}${tail}`;
-  const done = await exec.guarded('hesap_insert', '23505', [insert('')], { otherwise: [insert(` ORDER BY s.${q.row} ON CONFLICT DO NOTHING`)] });
+    `INSERT INTO ${s.target} (${s.columns.map(quoteIdent).join(', ')})${identityAlways}` + ` SELECT ${values.join(', ')} FROM ${s.stage} s WHERE ${inserting(s, 's')}${tail}`;
+  const done = await exec.guarded('hesap_insert', '23505', [insert('')], { otherwise: [insert(` ORDER BY s.${s.q.row} ON CONFLICT DO NOTHING`)] });
   return done.results[0]!.rowCount ?? 0;
 }
 
@@ -77,12 +77,12 @@ function changes(exec: MergeExecutor, s: Stage): () => Promise<{ updated: number
   const join = equal(cols('t', s.pk), targetKey(s, 's'));
   if (s.merge.differing === 'update') {
     const r = exec.ask(
-      `UPDATE ${s.target} t SET ${valueCols.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${s.stage} s WHERE ${join} AND ${matchedRows(true)} AND ${differs}`,
+      `UPDATE ${s.target} t SET ${valueCols.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${s.stage} s WHERE ${join} AND ${matchedRows(s, true)} AND ${differs}`,
     );
     return async () => ({ updated: (await r).rowCount ?? 0, differing: 0 });
   }
   if (s.merge.differing === 'count') {
-    const r = exec.ask(`SELECT count(*)::int AS n FROM ${s.stage} s JOIN ${s.target} t ON ${join} WHERE ${matchedRows(true)} AND ${differs}`);
+    const r = exec.ask(`SELECT count(*)::int AS n FROM ${s.stage} s JOIN ${s.target} t ON ${join} WHERE ${matchedRows(s, true)} AND ${differs}`);
     return async () => ({ updated: 0, differing: (await r).rows[0].n as number });
   }
   return async () => ({ updated: 0, differing: 0 });

@@ -4,7 +4,7 @@ import type { MergeExecutor } from './executor';
 import { baselineKey, hasEntriesSql, matchEntriesSql, noEntrySql } from './identity-map';
 import { setAsideIdentical } from './set-aside';
 import { cols, equal, quoteLiteral } from './sql';
-import { open, q, type Stage } from './stage';
+import { open, type Stage } from './stage';
 
 /**
  * Matches each staged row to a target row, in the plan's order: by natural key (a user's
@@ -14,12 +14,12 @@ import { open, q, type Stage } from './stage';
  */
 export async function matchRows(exec: MergeExecutor, s: Stage, settings: MergeSettings): Promise<void> {
   const match = s.merge.match;
-  const tgt = s.surrogate ? `, ${q.tgt} = t.${quoteIdent(s.pk[0]!)}` : '';
+  const tgt = s.surrogate ? `, ${s.q.tgt} = t.${quoteIdent(s.pk[0]!)}` : '';
   const natural = match.naturalKey
-    ? exec.ask(`UPDATE ${s.stage} s SET ${q.how} = 'natural'${tgt} FROM ${s.target} t WHERE ${open()} AND ${equal(cols('s', match.naturalKey), cols('t', match.naturalKey))}`)
+    ? exec.ask(`UPDATE ${s.stage} s SET ${s.q.how} = 'natural'${tgt} FROM ${s.target} t WHERE ${open(s)} AND ${equal(cols('s', match.naturalKey), cols('t', match.naturalKey))}`)
     : undefined;
   const remembered = match.remembered ? await matchRemembered(exec, s, settings) : 0;
-  if (match.byKey) exec.send(`UPDATE ${s.stage} s SET ${q.how} = 'key'${tgt} FROM ${s.target} t WHERE ${open()} AND ${equal(cols('s', s.pk), cols('t', s.pk))}`);
+  if (match.byKey) exec.send(`UPDATE ${s.stage} s SET ${s.q.how} = 'key'${tgt} FROM ${s.target} t WHERE ${open(s)} AND ${equal(cols('s', s.pk), cols('t', s.pk))}`);
   // Rows matched so far: the target rows they took are claimed.
   const anyMatched = async () => ((await natural)?.rowCount ?? 0) + remembered > 0;
   if (match.byContent) await matchByContent(exec, s, settings, anyMatched);
@@ -33,7 +33,7 @@ async function matchRemembered(exec: MergeExecutor, s: Stage, settings: MergeSet
   const entries = exec.ask(hasEntriesSql(settings, s));
   const baseline = baselineKey(exec, settings, s);
   const mapped = (await entries).rows[0].any as boolean;
-  const explicit = mapped ? exec.ask(matchEntriesSql(settings, s, open())) : undefined;
+  const explicit = mapped ? exec.ask(matchEntriesSql(settings, s, open(s))) : undefined;
   // The baseline: up to max_key, a source key is the same target key (unless an entry says
   // otherwise). Rows identical to their target row (a push after a push) are set aside.
   // The key is one number, read once and written into the statements as a constant of the
@@ -47,6 +47,6 @@ async function matchRemembered(exec: MergeExecutor, s: Stage, settings: MergeSet
   // Below the baseline no row has an entry in the map, and content pairing (the only other
   // reader) looks above it: the keys are needed only when children look parents up.
   const identical = setAsideIdentical(exec, s, below, s.merge.referenced);
-  const matched = exec.ask(`UPDATE ${s.stage} s SET ${q.how} = 'remembered', ${q.tgt} = t.${pk} FROM ${s.target} t WHERE ${open()} AND t.${pk} = s.${pk}${below}`);
+  const matched = exec.ask(`UPDATE ${s.stage} s SET ${s.q.how} = 'remembered', ${s.q.tgt} = t.${pk} FROM ${s.target} t WHERE ${open(s)} AND t.${pk} = s.${pk}${below}`);
   return ((await explicit)?.rowCount ?? 0) + (await identical()) + ((await matched).rowCount ?? 0);
 }

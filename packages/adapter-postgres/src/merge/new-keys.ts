@@ -1,7 +1,7 @@
 import { HesapError, quoteIdent, quoteQualified } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { keyText, quoteLiteral } from './sql';
-import { open, q, type Stage } from './stage';
+import { open, type Stage } from './stage';
 
 /**
  * Keys for new rows. Every row still open is new and keeps its key (no status is written
@@ -16,8 +16,8 @@ import { open, q, type Stage } from './stage';
 export async function assignNewKeys(exec: MergeExecutor, s: Stage): Promise<void> {
   if (s.plan.action === 'append') {
     exec.send(
-      `UPDATE ${s.stage} s SET ${q.skip} = 'its primary key exists in the target (append never changes an existing row)',` +
-        ` ${q.skipTarget} = ${s.pk.length > 0 ? keyText('s', s.pk) : "''"} WHERE s.${q.how} IS NOT NULL AND s.${q.skip} IS NULL`,
+      `UPDATE ${s.stage} s SET ${s.q.skip} = 'its primary key exists in the target (append never changes an existing row)',` +
+        ` ${s.q.skipTarget} = ${s.pk.length > 0 ? keyText('s', s.pk) : "''"} WHERE s.${s.q.how} IS NOT NULL AND s.${s.q.skip} IS NULL`,
     );
   }
   // A table this push creates is empty until its rows go in: no key is taken there.
@@ -30,16 +30,16 @@ export async function assignNewKeys(exec: MergeExecutor, s: Stage): Promise<void
   // as a rolled-back INSERT's are.)
   exec.send(
     `SELECT setval(${sequence.regclass}, GREATEST(m.k, coalesce(pg_sequence_last_value(${sequence.regclass}), m.k)), true)` +
-      ` FROM (SELECT max(s.${pk})::bigint AS k FROM ${s.stage} s WHERE ${open()} AND s.${pk} > ${quoteLiteral(sequence.passed)}::bigint AND NOT ${taken}) m WHERE m.k IS NOT NULL`,
+      ` FROM (SELECT max(s.${pk})::bigint AS k FROM ${s.stage} s WHERE ${open(s)} AND s.${pk} > ${quoteLiteral(sequence.passed)}::bigint AND NOT ${taken}) m WHERE m.k IS NOT NULL`,
   );
   // A key another target row holds is drawn with nextval, in the source's key order.
   const ids = quoteQualified('pg_temp', `hesap_ids_${s.index}`);
   const drawn = await exec.ask(
     `CREATE TEMP TABLE ${ids} ON COMMIT DROP AS SELECT o.r, o.k, nextval(${sequence.regclass}) AS id FROM` +
-      ` (SELECT s.${q.row} AS r, s.${pk} AS k FROM ${s.stage} s WHERE ${open()} AND ${taken} ORDER BY s.${pk}) o`,
+      ` (SELECT s.${s.q.row} AS r, s.${pk} AS k FROM ${s.stage} s WHERE ${open(s)} AND ${taken} ORDER BY s.${pk}) o`,
   );
   if ((drawn.rowCount ?? 0) === 0) return;
-  exec.send(`UPDATE ${s.stage} s SET ${q.how} = 'insert-remapped', ${q.tgt} = i.id FROM ${ids} i WHERE s.${q.row} = i.r`);
+  exec.send(`UPDATE ${s.stage} s SET ${s.q.how} = 'insert-remapped', ${s.q.tgt} = i.id FROM ${ids} i WHERE s.${s.q.row} = i.r`);
 }
 
 /**

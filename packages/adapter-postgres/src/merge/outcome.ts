@@ -2,7 +2,7 @@ import { quoteIdent, type MergeSettings, type SkippedRow, type TableWriteResult 
 import type { MergeExecutor } from './executor';
 import { remember } from './identity-map';
 import { cols, equal, keyText, quoteLiteral } from './sql';
-import { H, inserting, open, q, sourceKey, targetKey, type Stage } from './stage';
+import { inserting, open, sourceKey, targetKey, type Stage } from './stage';
 
 /** Every row's fate, counted in one pass over the stage once it is decided. */
 export interface Tally {
@@ -26,27 +26,27 @@ export interface Tally {
 }
 
 /** Matched rows still in the stage; `compared` leaves out rows paired by identical content (equal by construction). */
-export function matchedRows(compared = false): string {
-  return `s.${q.how} IN ('natural', 'remembered', 'key'${compared ? '' : `, 'same'`}) AND s.${q.skip} IS NULL`;
+export function matchedRows(s: Stage, compared = false): string {
+  return `s.${s.q.how} IN ('natural', 'remembered', 'key'${compared ? '' : `, 'same'`}) AND s.${s.q.skip} IS NULL`;
 }
 
 export async function tally(exec: MergeExecutor, s: Stage): Promise<Tally> {
   const pk = s.pk.length === 1 ? quoteIdent(s.pk[0]!) : undefined;
   const moved = s.surrogate
-    ? `count(*) FILTER (WHERE ${matchedRows()} AND s.${q.tgt} <> s.${pk})::int AS moved`
+    ? `count(*) FILTER (WHERE ${matchedRows(s)} AND s.${s.q.tgt} <> s.${pk})::int AS moved`
     : s.keptKeys.length > 0
       ? // A key that is a foreign key moved with its parent.
-        `count(*) FILTER (WHERE s.${q.skip} IS NULL AND (${s.keptKeys.map((c, i) => `s.${quoteIdent(H.key(i))} IS DISTINCT FROM s.${quoteIdent(c)}`).join(' OR ')}))::int AS moved`
+        `count(*) FILTER (WHERE s.${s.q.skip} IS NULL AND (${s.keptKeys.map((c, i) => `s.${quoteIdent(s.h.key(i))} IS DISTINCT FROM s.${quoteIdent(c)}`).join(' OR ')}))::int AS moved`
       : '0 AS moved';
   const source = sourceKey(s, 's')[0];
   const r = await exec.ask(
-    `SELECT count(*) FILTER (WHERE ${inserting('s')})::int AS planned, count(*) FILTER (WHERE ${matchedRows()})::int AS matched,` +
-      ` count(*) FILTER (WHERE ${matchedRows(true)})::int AS compared, count(*) FILTER (WHERE s.${q.skip} IS NOT NULL)::int AS skipped,` +
-      ` count(*) FILTER (WHERE ${inserting('s')} AND s.${q.how} = 'insert-remapped')::int AS new_ids, ${moved}` +
+    `SELECT count(*) FILTER (WHERE ${inserting(s, 's')})::int AS planned, count(*) FILTER (WHERE ${matchedRows(s)})::int AS matched,` +
+      ` count(*) FILTER (WHERE ${matchedRows(s, true)})::int AS compared, count(*) FILTER (WHERE s.${s.q.skip} IS NOT NULL)::int AS skipped,` +
+      ` count(*) FILTER (WHERE ${inserting(s, 's')} AND s.${s.q.how} = 'insert-remapped')::int AS new_ids, ${moved}` +
       `, ${pk ? `count(${source})` : '0'}::int AS keyed` +
       // The bounds of the source keys (for keyRange), and the highest key that stays the same (for the identity baseline).
       (pk ? `, min(${source})::text AS key_min, max(${source})::text AS key_max` : ', NULL AS key_min, NULL AS key_max') +
-      (s.surrogate ? `, max(s.${pk}) FILTER (WHERE ${targetKey(s, 's')[0]} = s.${pk} AND s.${q.skip} IS NULL)::text AS same_max` : ', NULL AS same_max') +
+      (s.surrogate ? `, max(s.${pk}) FILTER (WHERE ${targetKey(s, 's')[0]} = s.${pk} AND s.${s.q.skip} IS NULL)::text AS same_max` : ', NULL AS same_max') +
       ` FROM ${s.stage} s`,
   );
   return r.rows[0] as Tally;
@@ -57,9 +57,9 @@ export function skipCollisions(exec: MergeExecutor, s: Stage): void {
   for (const key of s.merge.collisionKeys) {
     const pkText = s.pk.length > 0 ? keyText('t', s.pk) : keyText('t', key.columns);
     exec.send(
-      `UPDATE ${s.stage} s SET ${q.skip} = 'it collides with a row of the target on unique ' || ${quoteLiteral(key.columns.join(', '))},` +
-        ` ${q.skipConstraint} = ${quoteLiteral(key.name)}, ${q.skipTarget} = ${pkText}` +
-        ` FROM ${s.target} t WHERE ${open()} AND ${equal(cols('s', key.columns), cols('t', key.columns))}`,
+      `UPDATE ${s.stage} s SET ${s.q.skip} = 'it collides with a row of the target on unique ' || ${quoteLiteral(key.columns.join(', '))},` +
+        ` ${s.q.skipConstraint} = ${quoteLiteral(key.name)}, ${s.q.skipTarget} = ${pkText}` +
+        ` FROM ${s.target} t WHERE ${open(s)} AND ${equal(cols('s', key.columns), cols('t', key.columns))}`,
     );
   }
 }
@@ -68,8 +68,8 @@ export function skipCollisions(exec: MergeExecutor, s: Stage): void {
 export function markConflicts(exec: MergeExecutor, s: Stage): void {
   if (s.pk.length === 0) return;
   exec.send(
-    `UPDATE ${s.stage} s SET ${q.skip} = 'it conflicts with a row that exists in the target'` +
-      ` WHERE ${inserting('s')} AND NOT EXISTS (SELECT 1 FROM ${s.target} t WHERE ${equal(cols('t', s.pk), targetKey(s, 's'))})`,
+    `UPDATE ${s.stage} s SET ${s.q.skip} = 'it conflicts with a row that exists in the target'` +
+      ` WHERE ${inserting(s, 's')} AND NOT EXISTS (SELECT 1 FROM ${s.target} t WHERE ${equal(cols('t', s.pk), targetKey(s, 's'))})`,
   );
 }
 
@@ -79,8 +79,8 @@ function skippedRows(exec: MergeExecutor, s: Stage): () => Promise<SkippedRow[]>
   const source = sourceKey(s, 's');
   const r = exec.ask(
     `SELECT ${source.length > 0 ? source.map((k, i) => `${k}::text AS k${i}`).join(', ') + ',' : ''}` +
-      ` ${keyCols.map((c, i) => `s.${quoteIdent(c)}::text AS c${i}`).join(', ')}, s.${q.skip} AS reason,` +
-      ` s.${q.skipConstraint} AS constraint_name, s.${q.skipTarget} AS target, s.${q.orphan} AS orphan FROM ${s.stage} s WHERE s.${q.skip} IS NOT NULL ORDER BY s.${q.row}`,
+      ` ${keyCols.map((c, i) => `s.${quoteIdent(c)}::text AS c${i}`).join(', ')}, s.${s.q.skip} AS reason,` +
+      ` s.${s.q.skipConstraint} AS constraint_name, s.${s.q.skipTarget} AS target, s.${s.q.orphan} AS orphan FROM ${s.stage} s WHERE s.${s.q.skip} IS NOT NULL ORDER BY s.${s.q.row}`,
   );
   return async () =>
     (await r).rows.map((row: Record<string, string | null>) => ({

@@ -18,7 +18,7 @@ export function setAsideIdentical(exec: MergeExecutor, s: Stage, condition: stri
   // Their count and bounds come back with them (for the range test and the identity baseline).
   const moved = exec.ask(
     `WITH same AS (DELETE FROM ${s.stage} s USING ${s.target} t` +
-      ` WHERE ${open()} AND t.${pk} = s.${pk}${condition} AND ${sameValues(s.shape, 't', 's', valueCols)} RETURNING s.${pk} AS k)` +
+      ` WHERE ${open(s)} AND t.${pk} = s.${pk}${condition} AND ${sameValues(s.shape, 't', 's', valueCols)} RETURNING s.${pk} AS k)` +
       (store ? `, moved AS (INSERT INTO ${s.kept} (k) SELECT k FROM same)` : '') +
       ` SELECT count(*)::int AS n, min(k)::text AS lo, max(k)::text AS hi FROM same`,
   );

@@ -1,4 +1,4 @@
-import { quoteIdent, quoteQualified, type Table, type TableMergePlan, type TablePlan } from '@hesap/core';
+import { quoteIdent, quoteQualified, type HesapError, type Table, type TableMergePlan, type TablePlan } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { analyzeSql, cols, equal, quoteLiteral } from './sql';
 
@@ -53,37 +53,75 @@ export interface Stage {
   remapped: number;
   /** Rows left out, once the merge is done: children of those look for theirs in the stage. */
   skippedRows: number;
+  /**
+   * What creating the stage failed with: the COPY sent behind it then meets only the aborted
+   * transaction (25P02), and this is the error to report.
+   */
+  failed?: HesapError;
+  /** The hidden columns' names for this stage (see `hiddenColumns`), and quoted. */
+  readonly h: HiddenColumns;
+  readonly q: Quoted;
 }
 
-/** The hidden columns of a staging table. */
-export const H = {
-  row: '__hesap_row',
-  tgt: '__hesap_tgt',
-  how: '__hesap_how',
-  skip: '__hesap_skip',
-  skipConstraint: '__hesap_skip_constraint',
-  skipTarget: '__hesap_skip_target',
+/** The hidden columns of a staging table, beside the table's own. */
+export interface HiddenColumns {
+  row: string;
+  tgt: string;
+  how: string;
+  skip: string;
+  skipConstraint: string;
+  skipTarget: string;
   /** Why a row is left out for a foreign key that does not hold (`SkippedRow.orphan`). */
-  orphan: '__hesap_orphan',
+  orphan: string;
   /** A row whose parent exists nowhere, left out once it is known to be written (see leaveOutOrphans). */
-  pending: '__hesap_pending',
-  key: (i: number) => `__hesap_k${i}`,
-};
+  pending: string;
+  /** The source value of the `i`th key column that follows a parent (see `keptKeys`). */
+  key: (i: number) => string;
+}
 
-export const q = {
-  row: quoteIdent(H.row),
-  tgt: quoteIdent(H.tgt),
-  how: quoteIdent(H.how),
-  skip: quoteIdent(H.skip),
-  skipConstraint: quoteIdent(H.skipConstraint),
-  skipTarget: quoteIdent(H.skipTarget),
-  orphan: quoteIdent(H.orphan),
-  pending: quoteIdent(H.pending),
-};
+type Quoted = Omit<HiddenColumns, 'key'>;
+
+/**
+ * Names for the hidden columns that no column of the table can be: `__hesap_row`, … unless
+ * a column of the table starts with `__hesap_`, then `__hesap1_row`, … and so on. A user's
+ * column of the same name would make the staging table fail to be created.
+ */
+export function hiddenColumns(taken: readonly string[]): HiddenColumns {
+  const names = taken.map((c) => c.toLowerCase());
+  let prefix = '__hesap_';
+  for (let n = 1; names.some((c) => c.startsWith(prefix)); n++) prefix = `__hesap${n}_`;
+  return {
+    row: `${prefix}row`,
+    tgt: `${prefix}tgt`,
+    how: `${prefix}how`,
+    skip: `${prefix}skip`,
+    skipConstraint: `${prefix}skip_constraint`,
+    skipTarget: `${prefix}skip_target`,
+    orphan: `${prefix}orphan`,
+    pending: `${prefix}pending`,
+    key: (i) => `${prefix}k${i}`,
+  };
+}
+
+function quoted(h: HiddenColumns): Quoted {
+  return {
+    row: quoteIdent(h.row),
+    tgt: quoteIdent(h.tgt),
+    how: quoteIdent(h.how),
+    skip: quoteIdent(h.skip),
+    skipConstraint: quoteIdent(h.skipConstraint),
+    skipTarget: quoteIdent(h.skipTarget),
+    orphan: quoteIdent(h.orphan),
+    pending: quoteIdent(h.pending),
+  };
+}
 
 /** The stage of the `index`th table staged in this push, whose merge plan is `merge`. */
 export function openStage(plan: TablePlan, merge: TableMergePlan, schema: string, index: number): Stage {
+  const h = hiddenColumns([...plan.target.columns, ...(plan.existing?.columns ?? [])].map((c) => c.name));
   return {
+    h,
+    q: quoted(h),
     plan,
     merge,
     table: plan.target.name,
@@ -110,20 +148,20 @@ export function openStage(plan: TablePlan, merge: TableMergePlan, schema: string
 export function createStageSql(s: Stage): string {
   const select = [
     ...cols('t', s.columns),
-    s.surrogate ? `t.${quoteIdent(s.pk[0]!)} AS ${q.tgt}` : `NULL::text AS ${q.tgt}`,
-    ...s.keptKeys.map((c, i) => `t.${quoteIdent(c)} AS ${quoteIdent(H.key(i))}`),
-    `NULL::text AS ${q.how}`,
-    `NULL::text AS ${q.skip}`,
-    `NULL::text AS ${q.skipConstraint}`,
-    `NULL::text AS ${q.skipTarget}`,
-    `NULL::text AS ${q.orphan}`,
-    `NULL::text AS ${q.pending}`,
+    s.surrogate ? `t.${quoteIdent(s.pk[0]!)} AS ${s.q.tgt}` : `NULL::text AS ${s.q.tgt}`,
+    ...s.keptKeys.map((c, i) => `t.${quoteIdent(c)} AS ${quoteIdent(s.h.key(i))}`),
+    `NULL::text AS ${s.q.how}`,
+    `NULL::text AS ${s.q.skip}`,
+    `NULL::text AS ${s.q.skipConstraint}`,
+    `NULL::text AS ${s.q.skipTarget}`,
+    `NULL::text AS ${s.q.orphan}`,
+    `NULL::text AS ${s.q.pending}`,
   ];
   return (
     `CREATE TEMP TABLE ${s.stage} ON COMMIT DROP AS SELECT ${select.join(', ')} FROM ${s.target} t WITH NO DATA;` +
     // Source order, numbered as the COPY goes. A sequence access per row cost about 0.2 s of a
     // 1.8 s COPY of a million orders; cached ten thousand at a time, about half that.
-    ` ALTER TABLE ${s.stage} ADD COLUMN ${q.row} bigint GENERATED BY DEFAULT AS IDENTITY (CACHE 10000)`
+    ` ALTER TABLE ${s.stage} ADD COLUMN ${s.q.row} bigint GENERATED BY DEFAULT AS IDENTITY (CACHE 10000)`
   );
 }
 
@@ -135,7 +173,7 @@ export function copyStageSql(s: Stage): string {
 export function sourceKeyColumns(s: Stage): string[] {
   return s.pk.map((c) => {
     const kept = s.keptKeys.indexOf(c);
-    return quoteIdent(kept >= 0 ? H.key(kept) : c);
+    return quoteIdent(kept >= 0 ? s.h.key(kept) : c);
   });
 }
 
@@ -146,20 +184,20 @@ export function sourceKey(s: Stage, alias: string): string[] {
 
 /** Target key columns of a staged row: a surrogate key's is in the `_tgt` column once matched or renumbered. */
 export function targetKey(s: Stage, alias: string): string[] {
-  return s.surrogate ? [`coalesce(${alias}.${q.tgt}, ${alias}.${quoteIdent(s.pk[0]!)})`] : cols(alias, s.pk);
+  return s.surrogate ? [`coalesce(${alias}.${s.q.tgt}, ${alias}.${quoteIdent(s.pk[0]!)})`] : cols(alias, s.pk);
 }
 
 /** Rows whose fate is not decided yet. */
-export function open(alias = 's'): string {
-  return `${alias}.${q.skip} IS NULL AND ${alias}.${q.how} IS NULL`;
+export function open(s: Stage, alias = 's'): string {
+  return `${alias}.${s.q.skip} IS NULL AND ${alias}.${s.q.how} IS NULL`;
 }
 
 /**
  * Rows to insert, once every row's fate is decided (new keys on): a row left open is new and
  * keeps its key; 'insert-remapped' is new under a key from the sequence.
  */
-export function inserting(alias: string): string {
-  return `(${alias}.${q.how} IS NULL OR ${alias}.${q.how} = 'insert-remapped') AND ${alias}.${q.skip} IS NULL`;
+export function inserting(s: Stage, alias: string): string {
+  return `(${alias}.${s.q.how} IS NULL OR ${alias}.${s.q.how} = 'insert-remapped') AND ${alias}.${s.q.skip} IS NULL`;
 }
 
 /**
@@ -170,13 +208,13 @@ export function inserting(alias: string): string {
  */
 export function absent(s: Stage, child: readonly string[]): string {
   if (s.keyRange) return `(${child[0]} < ${quoteLiteral(s.keyRange.min)}::bigint OR ${child[0]} > ${quoteLiteral(s.keyRange.max)}::bigint)`;
-  const staged = `NOT EXISTS (SELECT 1 FROM ${s.stage} p WHERE ${equal(sourceKey(s, 'p'), child)} AND p.${q.skip} IS NULL)`;
+  const staged = `NOT EXISTS (SELECT 1 FROM ${s.stage} p WHERE ${equal(sourceKey(s, 'p'), child)} AND p.${s.q.skip} IS NULL)`;
   if (s.keptStored === 0) return staged;
   // Rows set aside as identical are in `kept` (single keys only, see setAsideIdentical): one
   // anti-join against both. As two NOT EXISTS the planner misjudged the first one's result
   // and probed the stage's index once per child row (a million probes, 0.6 s).
   return (
-    `NOT EXISTS (SELECT 1 FROM (SELECT ${sourceKey(s, 'p')[0]} AS k FROM ${s.stage} p WHERE p.${q.skip} IS NULL` +
+    `NOT EXISTS (SELECT 1 FROM (SELECT ${sourceKey(s, 'p')[0]} AS k FROM ${s.stage} p WHERE p.${s.q.skip} IS NULL` +
     ` UNION ALL SELECT k.k FROM ${s.kept} k) u WHERE u.k = ${child[0]})`
   );
 }
@@ -187,7 +225,7 @@ export function absent(s: Stage, child: readonly string[]): string {
  */
 export async function prepareStage(exec: MergeExecutor, s: Stage): Promise<void> {
   if (s.keptKeys.length > 0) {
-    exec.send(`UPDATE ${s.stage} SET ${s.keptKeys.map((c, i) => `${quoteIdent(H.key(i))} = ${quoteIdent(c)}`).join(', ')}`);
+    exec.send(`UPDATE ${s.stage} SET ${s.keptKeys.map((c, i) => `${quoteIdent(s.h.key(i))} = ${quoteIdent(c)}`).join(', ')}`);
   }
   if (!s.plan.create) await analyzeIfNoStatistics(exec, s);
   // Children (and self-references) look rows up by their source key, and setting identical

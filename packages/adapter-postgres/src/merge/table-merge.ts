@@ -22,14 +22,14 @@ export function writeStaged(client: pg.ClientBase, stage: Stage, settings: Merge
   // Sent on the connection ahead of the COPY, without waiting for it; its error, if any, is reported by complete().
   const created = client.query(createStageSql(stage)).then(
     () => undefined,
-    (error: unknown) => error,
+    (error: unknown) => (stage.failed = mapQueryError(error, { table: stage.table, doing: 'Creating the staging table' })),
   );
   const stream = client.query(copyFrom(copyStageSql(stage)));
   return {
     stream,
     complete: async () => {
       const failed = await created;
-      if (failed) throw mapQueryError(failed, { table: stage.table, doing: 'Creating the staging table' });
+      if (failed) throw failed;
       return mergeTable(new MergeExecutor(client, stage.table), stage, settings, parents, Number(stream.rowCount ?? 0));
     },
   };

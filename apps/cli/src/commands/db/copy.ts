@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { copy, DEFAULT_MODES, type CopyResult } from '@hesap/api';
+import { redactUrl } from '@hesap/core';
 import { EXIT, HesapCommand } from '../../base-command';
-import { mergeFlags, mergeFrom, policiesFrom, policyFlags, tableFlags, movedTablesFrom, timeoutFlags, timeoutsFrom } from '../../flags';
+import { mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbCopy extends HesapCommand<CopyResult> {
@@ -28,9 +29,9 @@ export default class DbCopy extends HesapCommand<CopyResult> {
 
   protected async execute(): Promise<CopyResult> {
     const { flags } = await this.parseFlags(DbCopy);
-    const [from, to] = [this.secret(flags.from), this.secret(flags.to)];
+    const { from, to } = flags;
     if (flags.mode === 'replace' && !flags['dry-run']) {
-      await this.confirm(`Replace the content of the tables in ${to} with the rows from ${from}?`, flags.yes);
+      await this.confirm(`Replace the content of the tables in ${redactUrl(to)} with the rows from ${redactUrl(from)}?`, flags.yes);
     }
     // A file target keeps its other tables (fresh: false): a copy never replaces a whole file unasked.
     return this.transfer((hooks) =>

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import { pull, requireLocal, requireRemote, type PullResult } from '@hesap/api';
+import { pull, type PullResult } from '@hesap/api';
 import { HesapCommand } from '../../base-command';
-import { locationFlags, tableFlags, movedTablesFrom, timeoutFlags, timeoutsFrom } from '../../flags';
+import { locationFlags, locationOf, movedTablesFrom, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbPull extends HesapCommand<PullResult> {
@@ -13,8 +13,8 @@ export default class DbPull extends HesapCommand<PullResult> {
 
   protected async execute(): Promise<PullResult> {
     const { flags } = await this.parseFlags(DbPull);
-    const local = requireLocal(flags.local);
-    const remote = this.secret(requireRemote(flags.remote));
+    const local = locationOf('local', flags);
+    const remote = locationOf('remote', flags);
     if (fs.existsSync(local)) await this.confirm(`Overwrite ${local} with the remote database?`, flags.yes);
     return this.transfer((hooks) => pull({ local, remote, ...movedTablesFrom(flags), ...timeoutsFrom(flags), log: this.logTo, ...hooks }));
   }

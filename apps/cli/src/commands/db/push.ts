@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { DEFAULT_MODES, push, requireLocal, requireRemote, type PushResult } from '@hesap/api';
+import { DEFAULT_MODES, push, type PushResult } from '@hesap/api';
 import { EXIT, HesapCommand } from '../../base-command';
-import { locationFlags, mergeFlags, mergeFrom, policiesFrom, policyFlags, tableFlags, movedTablesFrom, timeoutFlags, timeoutsFrom } from '../../flags';
+import { locationFlags, locationOf, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbPush extends HesapCommand<PushResult> {
@@ -30,8 +30,8 @@ export default class DbPush extends HesapCommand<PushResult> {
 
   protected async execute(): Promise<PushResult> {
     const { flags } = await this.parseFlags(DbPush);
-    const local = requireLocal(flags.local);
-    const remote = this.secret(requireRemote(flags.remote));
+    const local = locationOf('local', flags);
+    const remote = locationOf('remote', flags);
     if (flags.mode === 'replace' && !flags['dry-run']) {
       await this.confirm(`Replace the content of the remote tables with the local rows?`, flags.yes);
     }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { DEFAULTS, requireLocal, requireRemote, verify, type VerifyResult } from '@hesap/api';
+import { DEFAULTS, verify, type VerifyResult } from '@hesap/api';
 import { EXIT, HesapCommand } from '../../base-command';
-import { connectTimeoutFlag, locationFlags, tableFlags, tablesFrom } from '../../flags';
+import { connectTimeoutFlag, locationFlags, locationOf, tableFlags, tablesFrom } from '../../flags';
 
 export default class DbVerify extends HesapCommand<VerifyResult> {
   static override summary = 'Compare the content of every table on both sides.';
@@ -17,8 +17,8 @@ export default class DbVerify extends HesapCommand<VerifyResult> {
 
   protected async execute(): Promise<VerifyResult> {
     const { flags } = await this.parseFlags(DbVerify);
-    const remote = this.secret(requireRemote(flags.remote));
-    const local = requireLocal(flags.local);
+    const remote = locationOf('remote', flags);
+    const local = locationOf('local', flags);
     return verify({ local, remote, ...tablesFrom(flags), connectTimeoutSeconds: flags['connect-timeout'], maxDifferences: flags['max-differences'], log: this.logTo });
   }
 

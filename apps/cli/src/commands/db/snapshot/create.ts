@@ -26,7 +26,7 @@ export default class DbSnapshotCreate extends HesapCommand<SnapshotCreateResult>
 
   protected async execute(): Promise<SnapshotCreateResult> {
     const { flags } = await this.parseFlags(DbSnapshotCreate);
-    const from = this.secret(locationOf(flags.from, flags));
+    const from = locationOf(flags.from, flags);
     return this.transfer((hooks) =>
       snapshot.create({
         from,

@@ -33,7 +33,7 @@ export default class DbSnapshotRestore extends HesapCommand<SnapshotRestoreResul
 
   protected async execute(): Promise<SnapshotRestoreResult> {
     const { args, flags } = await this.parseFlags(DbSnapshotRestore);
-    const to = this.secret(locationOf(flags.to, flags));
+    const to = locationOf(flags.to, flags);
     if (flags.to === 'remote' || fs.existsSync(to)) {
       await this.confirm(`${flags.mode === 'merge' ? 'Merge into' : 'Replace'} the ${flags.to} database's tables with snapshot ${args.snapshot}?`, flags.yes);
     }
