@@ -73,7 +73,7 @@ function required(setting: ResolvedSetting, missing: string, flagName: string, v
 
 /** The local SQLite file: `flag`, else HESAP_LOCAL_DB from the environment or `.env`; CONFIG_MISSING without one. */
 export function requireLocal(flag?: string): string {
-  return required(resolveLocal(flag), 'No local database is configured.', '--local', LOCAL_VARIABLES, 'Pass --local ./app.db, or add HESAP_LOCAL_DB=./app.db to .env.');
+  return required(resolveLocal(flag), 'No local database is configured.', '`local`', LOCAL_VARIABLES, "Give `local: './app.db'`, or add HESAP_LOCAL_DB=./app.db to .env.");
 }
 
 /** The remote URL: `flag`, else RENDER_DATABASE_URL, then DATABASE_URL, from the environment or `.env`; CONFIG_MISSING without one. */
@@ -81,9 +81,9 @@ export function requireRemote(flag?: string): string {
   return required(
     resolveRemote(flag),
     'No remote database URL is configured.',
-    '--remote',
+    '`remote`',
     REMOTE_VARIABLES,
-    'Pass --remote postgresql://user:password@host:5432/db, or add DATABASE_URL=... to .env.',
+    "Give `remote: 'postgresql://user:password@host:5432/db'`, or add DATABASE_URL=... to .env.",
   );
 }
 

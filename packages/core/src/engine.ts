@@ -14,7 +14,7 @@ import type {
 } from './contract';
 import { chunksPassed } from './chunk-memory';
 import { connectionStalled, HesapError, withTable } from './errors';
-import { planLoad, selectTables } from './planner';
+import { checkTableNames, planLoad, selectTables } from './planner';
 import type { Note } from './schema';
 
 /** Progress of one table. Emitted at most every `progressIntervalMs`, and once at the start and end of each table. */
@@ -179,8 +179,9 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   const include = options.tables && options.tables.length > 0 ? options.tables : undefined;
 
   const schema = await source.introspect({ profile: true, tables: include });
-  const selected = selectTables(schema, include, options.exclude);
   const targetSchema = await target.introspect({ profile: false });
+  checkTableNames(options, schema, targetSchema);
+  const selected = selectTables(schema, include, options.exclude);
   const counts = new Map<string, number>();
   for (const table of selected) counts.set(table.name, await source.countRows(table));
   const plan: LoadPlan = planLoad({
@@ -222,8 +223,8 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
         const first = result.skipped[0]!;
         throw new HesapError(
           'CONSTRAINT_VIOLATION',
-          `Table "${name}": ${result.skipped.length} row(s) would be skipped, and --strict makes that a failure; first: ${first.sourceKey}: ${first.reason}.`,
-          { table: name, row: first.sourceKey, constraint: first.constraint, hints: ['Nothing was committed. Fix the rows in the source, or push without --strict to skip them with a report.'] },
+          `Table "${name}": ${result.skipped.length} row(s) would be skipped, and \`strict\` makes that a failure; first: ${first.sourceKey}: ${first.reason}.`,
+          { table: name, row: first.sourceKey, constraint: first.constraint, hints: ['Nothing was committed. Fix the rows in the source, or push without `strict` to skip them with a report.'] },
         );
       }
       if (rowsTotal !== undefined && result.received !== rowsTotal) {

@@ -11,6 +11,7 @@ import DbSnapshotList from './db/snapshot/list';
 import DbSnapshotPrune from './db/snapshot/prune';
 import DbSnapshotRestore from './db/snapshot/restore';
 import DbSnapshotVerify from './db/snapshot/verify';
+import Version from './version';
 
 export const commands = {
   'db:status': DbStatus,
@@ -24,4 +25,5 @@ export const commands = {
   'db:snapshot:verify': DbSnapshotVerify,
   'db:snapshot:restore': DbSnapshotRestore,
   'db:snapshot:prune': DbSnapshotPrune,
+  version: Version,
 };
