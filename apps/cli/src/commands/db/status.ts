@@ -1,4 +1,4 @@
-import { resolveLocal, resolveRemote, status, type SideStatus, type StatusResult } from '@hesap/api';
+import { LOCAL_VARIABLES, REMOTE_VARIABLES, resolveLocal, resolveRemote, status, type SideStatus, type StatusResult } from '@hesap/api';
 import { EXIT, HesapCommand } from '../../base-command';
 import { connectTimeoutFlag, locationFlags, tableFlags, tablesFrom } from '../../flags';
 import { formatCount } from '../../output';
@@ -23,7 +23,8 @@ export default class DbStatus extends HesapCommand<StatusResult> {
     const o = this.out;
     const side = (label: string, s: SideStatus) => {
       if (!s.configured) {
-        o.line(`${o.bold(label)}  ${o.yellow('not configured')}`);
+        const how = label.trim() === 'local' ? `--local <file>, or set ${LOCAL_VARIABLES.join(' or ')}` : `--remote <url>, or set ${REMOTE_VARIABLES.join(' or ')}`;
+        o.line(`${o.bold(label)}  ${o.yellow('not configured')}: pass ${how} (in the environment or in .env)`);
         return;
       }
       if (!s.reachable) {
