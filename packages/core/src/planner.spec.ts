@@ -449,7 +449,7 @@ describe('naturalKeyOf', () => {
     const error = errorOf(() => naturalKeyOf(people, ['email', 'mail', 'phone']));
     expect(error.code).toBe('USAGE');
     expect(error.column).toBe('mail');
-    expect(error.message).toBe('--key people=email,mail,phone: no column "mail", "phone" in "people".');
+    expect(error.message).toBe('`keys` for "people" (email, mail, phone): no column "mail", "phone" in "people".');
   });
 
   it('else takes the first unique constraint that is not the primary key, then unique indexes', () => {
