@@ -153,6 +153,7 @@ export function inFlags(text: string): string {
     if (value === undefined || value === 'true') return flag;
     // 'replace' → replace, ['users'] → users, 5 → 5
     const shown = value.replace(/^\[|\]$/g, '').split(',').map((v) => v.trim().replace(/^'(.*)'$/, '$1')).join(',');
-    return `${flag} ${shown}`;
+    // As it would be typed in a shell: a name with a space or a quote in single quotes.
+    return `${flag} ${/^[\w.,:/@=-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`}`;
   });
 }

@@ -54,8 +54,8 @@ describe('a server that accepts connections and never answers', () => {
       expect(silent.accepted()).toBe(1);
       expect(logs.filter((l) => /^Attempt \d failed/.test(l))).toEqual([]);
       expect(ms).toBeGreaterThanOrEqual(1900);
-      // Once 4 attempts of 2 s and their backoff (about 11.5 s).
-      expect(ms).toBeLessThan(4000);
+      // Once 4 attempts of 2 s and their backoff (about 11.5 s); the margin is for a busy machine.
+      expect(ms).toBeLessThan(8000);
     } finally {
       await silent.close();
       tmp.cleanup();
@@ -80,7 +80,8 @@ describe('a server that accepts connections and never answers', () => {
       expect(retried).toBeGreaterThanOrEqual(1);
       expect(retried).toBeLessThan(3);
       expect(error!.hints.join(' ')).toMatch(new RegExp(`Tried ${retried + 1} times`));
-      expect(ms).toBeLessThan(1500);
+      // Without the budget: 10 attempts and about a minute of backoff.
+      expect(ms).toBeLessThan(5000);
     } finally {
       tmp.cleanup();
     }
