@@ -12,5 +12,6 @@ module.exports = {
     '<rootDir>/apps/cli',
     '<rootDir>/apps/demo',
     '<rootDir>/tools/generators',
+    '<rootDir>/tools/package',
   ],
 };

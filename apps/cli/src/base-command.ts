@@ -1,24 +1,24 @@
-import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { HesapError, maskConnectionTextsIn, type HesapErrorCode } from '@hesap/core';
 import { loadAdapterPlugins } from '@hesap/api';
+import { EXIT, renderError } from './error-output';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from './log';
 import { Output } from './output';
 import { runTransfer, type TransferHooks } from './transfer-run';
+import { isParseError, usageError, usageLine } from './usage';
 
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type { LogLevel } from './log';
+export { EXIT } from './error-output';
 
 /** Parsed flags or arguments by name (oclif's FlagOutput and ArgOutput, which it does not export). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ParsedValues = { [name: string]: any };
 
-/**
- * Exit codes: 0 success, 1 the operation failed (or verify found a difference), 2 usage or
- * configuration, 3 a push or copy committed but left source rows out (listed; `complete: false`).
- */
-export const EXIT = { ok: 0, failed: 1, usage: 2, rowsLeftOut: 3 } as const;
-
 const USAGE_CODES: readonly HesapErrorCode[] = ['USAGE', 'CONFIG_MISSING', 'CONFIG_INVALID', 'LOCAL_FILE_MISSING'];
+
+/** A prompt answered no: nothing was changed, which is said plainly, not as an error. */
+class Declined extends Error {}
 
 /**
  * The shell of every hesap command: shared flags, one JSON document with --json, errors
@@ -33,14 +33,17 @@ export abstract class HesapCommand<T> extends Command {
     json: Flags.boolean({ description: 'Print one JSON document on stdout: the result, or {"error": ...}.' }),
     yes: Flags.boolean({ char: 'y', description: 'Do not ask before deleting or overwriting data (needed when not on a terminal).' }),
     'log-level': Flags.option({ options: ['error', 'warn', 'info', 'debug'] as const, default: 'warn' as LogLevel, description: 'Log detail on stderr.' })(),
-    'log-file': Flags.string({ description: 'Write logs to this file (mode 0600) instead of stderr.', helpValue: '<file>' }),
+    'log-file': Flags.string({ description: 'Write logs to this file as JSON lines (mode 0600) instead of stderr.', helpValue: '<file>' }),
+    'log-format': Flags.option({
+      options: ['pretty', 'json'] as const,
+      default: 'pretty' as LogFormat,
+      description: 'Logs on stderr: one readable line each, or JSON lines (only when stderr is not a terminal).',
+    })(),
   };
 
   protected out!: Output;
   protected logLevel: LogLevel = 'warn';
-  private logger?: { [K in LogLevel]: (msg: string) => void } & { flush?: () => void };
-  /** Whether the log goes to --log-file (else it shares stderr with the messages). */
-  private logsToFile = false;
+  private logger?: Logger;
 
   /** Parses flags, calls the API, returns the typed result. */
   protected abstract execute(): Promise<T>;
@@ -63,10 +66,13 @@ export abstract class HesapCommand<T> extends Command {
       process.exitCode = this.exitCodeFor(result);
       return result;
     } catch (error) {
-      this.fail(error);
+      if (error instanceof Declined) {
+        this.out.note('Nothing changed.');
+        process.exitCode = EXIT.declined;
+      } else {
+        this.fail(error);
+      }
       return undefined;
-    } finally {
-      this.logger?.flush?.();
     }
   }
 
@@ -75,7 +81,9 @@ export abstract class HesapCommand<T> extends Command {
     options: Interfaces.Input<F, B, A>,
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
     const parsed = await this.parse(options);
-    this.setupLogging(parsed.flags as unknown as { 'log-level': LogLevel; 'log-file'?: string });
+    const flags = parsed.flags as unknown as { 'log-level': LogLevel; 'log-file'?: string; 'log-format': LogFormat };
+    this.logLevel = flags['log-level'];
+    this.logger = createLogger({ level: flags['log-level'], file: flags['log-file'], format: flags['log-format'], command: this.id, clean: maskConnectionTextsIn });
     return parsed;
   }
 
@@ -84,38 +92,8 @@ export abstract class HesapCommand<T> extends Command {
     return runTransfer(this.out.json, run);
   }
 
-  /** Sets up logging once flags are parsed. Logs go to stderr or --log-file, never stdout. */
-  private setupLogging(flags: { 'log-level': LogLevel; 'log-file'?: string }): void {
-    this.logLevel = flags['log-level'];
-    // pino is loaded only here, after the flags said what to log.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const pino = require('pino') as typeof import('pino');
-    const destination = flags['log-file']
-      ? pino.destination({ dest: flags['log-file'], sync: true, mode: 0o600, append: true } as Parameters<typeof pino.destination>[0])
-      : pino.destination({ dest: 2, sync: true });
-    if (flags['log-file']) {
-      try {
-        fs.chmodSync(flags['log-file'], 0o600);
-      } catch {
-        // created by pino with the mode above
-      }
-    }
-    this.logsToFile = Boolean(flags['log-file']);
-    const logger = pino({ level: this.logLevel, base: { command: this.id } }, destination);
-    // The API logs connection texts masked; a driver's message quoted in a log line is masked by its structure too.
-    const clean = maskConnectionTextsIn;
-    this.logger = {
-      error: (m) => logger.error(clean(m)),
-      warn: (m) => logger.warn(clean(m)),
-      info: (m) => logger.info(clean(m)),
-      debug: (m) => logger.debug(clean(m)),
-      flush: () => logger.flush?.(),
-    };
-  }
-
-  /** The log function handed to the API. */
   protected logTo = (level: 'debug' | 'info' | 'warn', message: string): void => {
-    this.logger?.[level](message);
+    this.logger?.log(level, message);
   };
 
   /** Asks before destroying data; `--yes` answers for scripts. Off a terminal without --yes it refuses. */
@@ -129,37 +107,25 @@ export abstract class HesapCommand<T> extends Command {
     const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
     const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));
     rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) {
-      throw new HesapError('USAGE', 'Stopped: not confirmed. Nothing was changed.');
-    }
+    if (!/^y(es)?$/i.test(answer.trim())) throw new Declined();
+  }
+
+  /** The usage line of this command, as `hesap <id> <args> <required flags> [flags]`. */
+  protected usage(): string {
+    return usageLine(this.config.bin, this.id ?? '', this.ctor);
   }
 
   private fail(raw: unknown): void {
-    const parseError = (raw as { oclif?: { exit?: number } })?.oclif?.exit === 2;
-    const error =
-      raw instanceof HesapError
+    const error = isParseError(raw)
+      ? usageError(raw, this.config.bin, this.id ?? '', this.ctor)
+      : raw instanceof HesapError
         ? raw
-        : new HesapError(parseError ? 'USAGE' : 'INTERNAL', (raw as Error)?.message ?? String(raw), {
-            cause: raw,
-            hints: parseError ? [`Run \`hesap ${this.id?.replace(/:/g, ' ') ?? ''} --help\` to see the flags.`] : [],
-          });
-    const code = USAGE_CODES.includes(error.code) ? EXIT.usage : EXIT.failed;
+        : new HesapError('INTERNAL', (raw as Error)?.message ?? String(raw), { cause: raw });
+    // A usage error the API found (a table on neither side) gets the usage line too.
+    if (error.code === 'USAGE' && !error.hints.some((h) => h.startsWith('Usage: '))) error.hints.push(`Usage: ${this.usage()}`);
     // On stderr the error is the one-line message below; a JSON log line would only repeat it.
-    if (this.logsToFile) this.logger?.error(`${error.code}: ${error.message}`);
-    if (this.out.json) {
-      this.out.document({ error: error.toJSON() });
-    } else {
-      this.out.note(`${this.out.red('Error')} ${this.out.dim(`[${error.code}]`)} ${error.message.split('\n')[0]}`);
-      for (const hint of error.hints) this.out.note(`  ${this.out.cyan('→')} ${hint}`);
-      if (this.logLevel === 'debug') {
-        let cause: unknown = error;
-        while (cause instanceof Error) {
-          // A cause is the driver's own error, its message as the driver wrote it.
-          this.out.note(this.out.dim(maskConnectionTextsIn(cause.stack ?? cause.message)));
-          cause = cause.cause;
-        }
-      }
-    }
-    process.exitCode = code;
+    if (this.logger?.toFile) this.logger.log('error', `${error.code}: ${error.message}`);
+    renderError(this.out, error, this.logLevel === 'debug');
+    process.exitCode = USAGE_CODES.includes(error.code) ? EXIT.usage : EXIT.failed;
   }
 }

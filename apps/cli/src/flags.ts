@@ -134,3 +134,47 @@ export const snapshotDirFlag = {
     helpValue: '<dir>',
   }),
 };
+
+/**
+ * The flag of each API option that library messages name. The API speaks of its options
+ * in backticks (`` `exclude` ``, `` `mode: 'replace'` ``, `` `policies.longNames: 'shorten'` ``);
+ * the CLI shows the flag that sets it (`--exclude`, `--mode replace`, `--long-names shorten`).
+ */
+const OPTION_FLAGS: Record<string, string> = {
+  local: '--local',
+  remote: '--remote',
+  target: '--target',
+  skipOrphans: '--skip-orphans',
+  tables: '--tables',
+  exclude: '--exclude',
+  mode: '--mode',
+  keys: '--key',
+  update: '--update',
+  strict: '--strict',
+  sourceId: '--source-id',
+  dryRun: '--dry-run',
+  connectTimeoutSeconds: '--connect-timeout',
+  lockTimeoutSeconds: '--lock-timeout',
+  idleTimeoutSeconds: '--idle-timeout',
+  maxDifferences: '--max-differences',
+  'policies.typeMismatch': '--on-type-mismatch',
+  'policies.invalidText': '--on-invalid-text',
+  'policies.longNames': '--long-names',
+  dir: '--dir',
+  out: '--out',
+  keep: '--keep',
+  olderThan: '--older-than',
+};
+
+/** A library message with each option it names shown as the flag that sets it. */
+export function inFlags(text: string): string {
+  return text.replace(/`([A-Za-z.]+)(?:: ([^`]+))?`/g, (whole, option: string, value: string | undefined) => {
+    const flag = OPTION_FLAGS[option];
+    if (!flag) return whole;
+    if (value === undefined || value === 'true') return flag;
+    // 'replace' → replace, ['users'] → users, 5 → 5
+    const shown = value.replace(/^\[|\]$/g, '').split(',').map((v) => v.trim().replace(/^'(.*)'$/, '$1')).join(',');
+    // As it would be typed in a shell: a name with a space or a quote in single quotes.
+    return `${flag} ${/^[\w.,:/@=-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`}`;
+  });
+}

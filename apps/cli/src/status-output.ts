@@ -1,11 +1,12 @@
-import type { SideStatus, StatusResult } from '@hesap/api';
+import { LOCAL_VARIABLES, REMOTE_VARIABLES, type SideStatus, type StatusResult } from '@hesap/api';
 import { formatCount, type Output } from './output';
 
 /** Both sides of a status, where they came from, the tables side by side, the last syncs (`db status`, `init`). */
 export function renderStatus(o: Output, result: StatusResult): void {
   const side = (label: string, s: SideStatus) => {
     if (!s.configured) {
-      o.line(`${o.bold(label)}  ${o.yellow('not configured')}`);
+      const how = label.trim() === 'local' ? `--local <file>, or set ${LOCAL_VARIABLES.join(' or ')}` : `--remote <url> or --target <name>, or set ${REMOTE_VARIABLES.join(' or ')}`;
+      o.line(`${o.bold(label)}  ${o.yellow('not configured')}: pass ${how} (in the environment or in .env), or run hesap init`);
       return;
     }
     if (!s.reachable) {

@@ -41,6 +41,22 @@ export function renderTransfer(o: Output, result: CopyResult, verb: string): voi
   }
   o.line();
   if (!result.complete) o.line(o.yellow(`${formatCount(result.rowsLeftOut)} source row(s) were left out (listed above): the target does not hold every local row.`));
-  const rows = result.tables.reduce((n, t) => n + t.received, 0);
-  o.line(`${o.green(verb)} ${formatCount(rows)} rows in ${result.tables.length} tables, ${result.from} → ${result.to}, in ${formatDuration(result.durationMs)}.`);
+  o.line(summaryLine(o, result, verb));
+}
+
+/**
+ * The last line: what changed (rows inserted and updated), with the rows left as they
+ * were and the rows skipped beside it. A push that changed nothing says so; it never
+ * claims the rows it only read.
+ */
+export function summaryLine(o: Output, result: CopyResult, verb: string): string {
+  const sum = (f: (t: CopyResult['tables'][number]) => number) => result.tables.reduce((n, t) => n + f(t), 0);
+  const [inserted, updated, unchanged, skipped] = [sum((t) => t.inserted), sum((t) => t.updated), sum((t) => t.unchanged), sum((t) => t.skipped.length)];
+  const changed = inserted + updated;
+  const besides = [`${formatCount(unchanged)} unchanged`, `${formatCount(skipped)} skipped`].join(', ');
+  const where = `${result.tables.length} table${result.tables.length === 1 ? '' : 's'}, ${result.from} → ${result.to}, in ${formatDuration(result.durationMs)}`;
+  const parts = [`${formatCount(inserted)} inserted`, ...(updated > 0 ? [`${formatCount(updated)} updated`] : [])].join(', ');
+  if (result.dryRun) return `${o.yellow('Dry run')}: would change ${formatCount(changed)} rows (${parts}; ${besides}) in ${where}. Nothing was committed.`;
+  if (changed === 0) return `${o.green('Nothing to change')}: ${besides} in ${where}.`;
+  return `${o.green(verb)} ${formatCount(changed)} rows (${parts}; ${besides}) in ${where}.`;
 }

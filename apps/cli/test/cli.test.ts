@@ -181,8 +181,9 @@ describe('the hesap CLI', () => {
     const only = hesap(['db', 'verify', '--local', local, '--remote', remote, '--tables', 'orders', '--json']);
     expect(json(only).tables.map((t: { table: string }) => t.table)).toEqual(['orders']);
     const unknown = hesap(['db', 'push', '--local', local, '--remote', remote, '--tables', 'nope', '--json']);
-    expect(unknown.code).toBe(1);
-    expect(json(unknown).error).toMatchObject({ code: 'TABLE_MISSING', table: 'nope' });
+    // A table on neither side is a usage error (issue 22); one only the target has stays TABLE_MISSING.
+    expect(unknown.code).toBe(2);
+    expect(json(unknown).error).toMatchObject({ code: 'USAGE', table: 'nope' });
   });
 
   it('no stack trace unless --log-level debug', () => {

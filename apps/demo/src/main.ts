@@ -16,6 +16,25 @@ PostgreSQL and verified with the hesap CLI.
                   drops it afterwards (default: an embedded PostgreSQL). The project's
                   configuration (.env, DATABASE_URL, targets) is never used: in a real project
                   that is production.
+
+npm start builds quietly first; HESAP_BUILD_VERBOSE=1 npm start shows Nx's output.
+`;
+
+/** The CLI commands the demo runs, and what each shows, in order. */
+const STEPS: ReadonlyArray<readonly [string, string]> = [
+  ['status', 'Both sides: reachable, and the row counts side by side (the remote is still empty).'],
+  ['push', 'The local file into PostgreSQL, in one transaction: tables created with their keys, rows merged by meaning.'],
+  ['verify', 'Checksums of every table on both sides: the same content, value for value.'],
+  ['status', 'Both sides again: the counts now match.'],
+];
+
+/** What the user runs next, on their own app. */
+const NEXT = `
+Next, on your own app (install hesap first: see "Install" in the README):
+  put HESAP_LOCAL_DB=./app.db and DATABASE_URL=postgresql://user:password@host/db in .env, then
+  hesap db status           both sides, side by side
+  hesap db push --dry-run   what a push would change; nothing is committed
+  hesap db push             push, in one transaction
 `;
 
 export interface DemoOptions {
@@ -66,8 +85,9 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void 
 
   try {
     const sides = ['--local', local, '--remote', remote];
-    for (const command of ['status', 'push', 'verify', 'status']) {
+    for (const [command, why] of STEPS) {
       say(`hesap db ${command}`);
+      process.stdout.write(`  ${why}\n\n`);
       const code = await hesap(['db', command, ...sides]);
       if (code !== 0) {
         say(`hesap db ${command} exited with ${code}: the demo did not finish cleanly; see above.`);
@@ -75,6 +95,7 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void 
       }
     }
     say('Done: every table pushed and verified.');
+    process.stdout.write(NEXT);
     return 0;
   } finally {
     await cleanup().catch(() => undefined);

@@ -55,6 +55,8 @@ describe('the demo', () => {
     expect(steps).toEqual(['hesap db status', 'hesap db push', 'hesap db verify', 'hesap db status']);
     expect(run.stdout).toMatch(/Both sides hold the same content\./);
     expect(run.stdout).toMatch(/▶ Done: every table pushed and verified\./);
+    // It ends with what to run next on one's own app.
+    expect(run.stdout.trim().split('\n').slice(-3).map((l) => l.trim().split(/\s{2,}/)[0])).toEqual(['hesap db status', 'hesap db push --dry-run', 'hesap db push']);
     const db = openSqlite(path.join(dir, 'hesap-paylas.db'));
     try {
       expect(db.prepare('SELECT count(*) AS n FROM users').get()).toEqual({ n: 60 });

@@ -338,7 +338,7 @@ export function mapConnectionError(error: unknown, location: PostgresLocation): 
     return new HesapError('CONNECTION_TIMEOUT', `No answer from ${where} within the connect timeout.`, {
       ...base,
       retriable: true,
-      hints: ['Check the host and port, firewalls, and that the server is up; raise the timeout with --connect-timeout.'],
+      hints: ['Check the host and port, firewalls, and that the server is up; raise `connectTimeoutSeconds`.'],
     });
   }
   if (/does not support SSL/i.test(message)) {

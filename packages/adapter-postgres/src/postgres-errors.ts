@@ -45,7 +45,7 @@ export function mapQueryError(error: unknown, context: { table?: string; doing?:
   const message = `${context.doing ? `${context.doing}: ` : ''}${parts.join(' ')}${located ? ` (${located})` : ''}`;
   const code = sqlstate ? codeFor(sqlstate, error) : isTransient(error) ? 'CONNECTION_LOST' : 'INTERNAL';
   const hints: string[] = [];
-  if (code === 'LOCK_TIMEOUT') hints.push('Another session holds a lock on the table; wait for it or raise --lock-timeout.');
+  if (code === 'LOCK_TIMEOUT') hints.push('Another session holds a lock on the table; wait for it or raise `lockTimeoutSeconds`.');
   if (code === 'CONNECTION_LOST') hints.push('The connection to the server was lost; nothing was committed. Run the command again.');
   if (code === 'PERMISSION_DENIED') hints.push('Nothing was committed. An administrator can grant what is missing: `hesap db grants --role <role>` prints the statements each mode needs.');
   return new HesapError(code, message, {

@@ -155,7 +155,7 @@ export class PostgresTarget implements TargetSession {
         if ((r.rowCount ?? 0) > 0) {
           throw new HesapError('TARGET_NOT_EMPTY', `Table "${t.target.name}" already holds rows in the target.`, {
             table: t.target.name,
-            hints: ['Use --mode merge to add the rows that are missing, or --mode replace to make the table hold exactly the source rows.'],
+            hints: ["Use `mode: 'merge'` to add the rows that are missing, or `mode: 'replace'` to make the table hold exactly the source rows."],
           });
         }
       }

@@ -1,6 +1,7 @@
 import { transfer, withRetries, type AdapterRegistry, type RetryRecord, type TransferReport } from '@hesap/core';
 import type { CopyOptions } from './options';
 import { defaultRegistry } from './registry';
+import { ConnectBudget } from './connect-budget';
 import { withSessions } from './sessions';
 import { copySettings, type CopySettings } from './settings';
 
@@ -27,16 +28,20 @@ export async function runCopy(settings: CopySettings, registry: AdapterRegistry 
   const { from, to, session, engine } = settings;
   const fromAdapter = registry.forLocation(from);
   const toAdapter = registry.forLocation(to);
+  const budget = new ConnectBudget(session.connectTimeoutSeconds);
   const attempt = () =>
     withSessions(session, async (open) => {
-      const source = await open.source(fromAdapter, from);
-      const target = await open.target(toAdapter, to, { fresh: settings.fresh });
+      const source = await budget.connect((seconds) => open.source(fromAdapter, from, { connectTimeoutSeconds: seconds }));
+      const target = await budget.connect((seconds) => open.target(toAdapter, to, { fresh: settings.fresh, connectTimeoutSeconds: seconds }));
+      budget.connected();
       return transfer({ source, target, targetCapabilities: toAdapter.capabilities, ...engine });
     });
-  // A transient failure before COMMIT redoes the whole transfer (never half a COPY).
+  // A transient failure before COMMIT redoes the whole transfer (never half a COPY);
+  // failures to connect share one connect timeout.
   const { value: report, retries } = await withRetries(attempt, {
     attempts: settings.attempts,
     signal: engine.signal,
+    mayRetry: (_error, waitMs) => budget.allowsRetry(waitMs),
     onRetry: (r) => session.log?.('warn', `Attempt ${r.attempt} failed (${r.code}: ${r.reason}); nothing was committed. Trying again in ${r.waitedMs} ms.`),
   });
   return { ...report, retries, from: fromAdapter.describe(from), to: toAdapter.describe(to) };

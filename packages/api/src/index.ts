@@ -5,6 +5,22 @@
  * a thin shell over these functions.
  */
 export { push, pull, type PushResult, type PullResult } from './push';
+// The error class, its codes, and the types that results and callbacks are made of, so a
+// program needs no import from hesap's internal packages.
+export { HesapError, HESAP_ERROR_CODES, isHesapError } from '@hesap/core';
+export type {
+  HesapErrorCode,
+  ProgressEvent,
+  PushMode,
+  MergeMode,
+  DataPolicies,
+  RetryRecord,
+  TableReport,
+  TransferReport,
+  SkippedRow,
+  Note,
+} from '@hesap/core';
+export type { RestoreMode } from './snapshot';
 export { copy, type CopyResult } from './copy';
 export { DEFAULTS, DEFAULT_MODES, defaultSourceId } from './settings';
 export { defaultRegistry, listAdapters, type AdapterInfo } from './registry';

@@ -306,8 +306,8 @@ export function requireLocal(flag?: string): string {
   return required(
     resolveLocal(flag),
     'No local database is configured.',
-    `--local, then ${LOCAL_VARIABLES.join(', ')}, "local" in hesap.config.json and a SQLite DATABASE_URL (file:, sqlite:)`,
-    'Pass --local ./app.db, add HESAP_LOCAL_DB=./app.db to .env, or run `hesap init`.',
+    `\`local\`, then ${LOCAL_VARIABLES.join(', ')}, "local" in hesap.config.json and a SQLite DATABASE_URL (file:, sqlite:)`,
+    "Give `local: './app.db'`, add HESAP_LOCAL_DB=./app.db to .env, or run `hesap init`.",
   );
 }
 
@@ -316,8 +316,8 @@ export function requireRemote(flag?: string, target?: string): string {
   return required(
     resolveRemote(flag, target),
     'No remote database URL is configured.',
-    `--remote, --target, then ${REMOTE_VARIABLES.join(', ')}`,
-    'Add DATABASE_URL=postgresql://user:password@host:5432/db to .env (better than --remote, which other users see in `ps`), or run `hesap init`.',
+    `\`remote\`, \`target\`, then ${REMOTE_VARIABLES.join(', ')}`,
+    'Add DATABASE_URL=postgresql://user:password@host:5432/db to .env (better than a password on a command line, which other users see in `ps`), or run `hesap init`.',
   );
 }
 

@@ -107,6 +107,9 @@ export interface SnapshotVerifyResult {
   problems: SnapshotProblem[];
 }
 
+/** How a restore meets the rows already in the target: `replace` (the default) or a merge mode. */
+export type RestoreMode = 'replace' | MergeMode;
+
 export interface SnapshotRestoreOptions extends CommonOptions, TransferRunOptions, AttemptOptions, SnapshotDirOption {
   /** A snapshot's name in `dir`, a path to its folder, or `latest`. */
   snapshot: string;
@@ -116,7 +119,7 @@ export interface SnapshotRestoreOptions extends CommonOptions, TransferRunOption
    * `replace` (default): the snapshot's tables end holding exactly the snapshot's rows (a
    * SQLite file is replaced whole). Merge modes: rows meet the rows already there.
    */
-  mode?: 'replace' | MergeMode;
+  mode?: RestoreMode;
   policies?: Partial<DataPolicies>;
 }
 
@@ -364,7 +367,7 @@ export function parseDuration(text: string): number {
 async function prune(options: SnapshotPruneOptions): Promise<SnapshotPruneResult> {
   if (options.keep === undefined && options.olderThan === undefined) {
     throw new HesapError('USAGE', 'Say which snapshots to keep: keep (a count) and/or olderThan (a duration).', {
-      hints: ['For example: hesap db snapshot prune --keep 5, or --older-than 7d.'],
+      hints: ["For example `keep: 5`, or `olderThan: '7d'`."],
     });
   }
   if (options.keep !== undefined && (!Number.isInteger(options.keep) || options.keep < 1)) {

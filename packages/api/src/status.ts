@@ -1,4 +1,4 @@
-import { HesapError, selectTables, type Adapter } from '@hesap/core';
+import { checkTableNames, HesapError, selectTables, type Adapter, type Schema } from '@hesap/core';
 import type { StatusOptions } from './options';
 import type { ProjectLocations } from './project-config';
 import { defaultRegistry } from './registry';
@@ -50,15 +50,22 @@ export interface StatusResult {
   lastPull?: SyncRecord;
 }
 
-async function side(adapter: Adapter, location: string | undefined, options: StatusOptions, settings: SessionSettings): Promise<SideStatus> {
-  if (!location) return { configured: false, reachable: false };
+/** One side's status, and its schema when it could be read (to check the table names given against both sides). */
+interface SideLook {
+  status: SideStatus;
+  schema?: Schema;
+}
+
+async function side(adapter: Adapter, location: string | undefined, options: StatusOptions, settings: SessionSettings): Promise<SideLook> {
+  if (!location) return { status: { configured: false, reachable: false } };
   const shown = adapter.describe(location);
   const started = Date.now();
+  let schema: Schema | undefined;
   try {
-    return await withSessions(settings, async (open) => {
+    const status = await withSessions(settings, async (open): Promise<SideStatus> => {
       const session = await open.source(adapter, location, { profile: false });
       const latencyMs = Date.now() - started;
-      const schema = await session.introspect({ profile: false });
+      schema = await session.introspect({ profile: false });
       const tables: Record<string, number> = {};
       for (const table of selectTables(schema, undefined, undefined).filter((t) => wanted(t.name, options))) {
         tables[table.name] = await session.countRows(table);
@@ -68,9 +75,10 @@ async function side(adapter: Adapter, location: string | undefined, options: Sta
       }
       return { configured: true, location: shown, reachable: true, latencyMs, serverVersion: session.server?.version, tls: session.server?.tls, tables };
     });
+    return { status, schema };
   } catch (error) {
     const e = error instanceof HesapError ? error : new HesapError('INTERNAL', String((error as Error)?.message ?? error), { cause: error });
-    return { configured: true, location: shown, reachable: false, error: { code: e.code, message: e.message, hints: e.hints } };
+    return { status: { configured: true, location: shown, reachable: false, error: { code: e.code, message: e.message, hints: e.hints } } };
   }
 }
 
@@ -87,6 +95,7 @@ function wanted(name: string, options: StatusOptions): boolean {
 /**
  * Both sides at a glance: configured, reachable (latency, server version, TLS), and each
  * table's row count side by side. Never throws for an unreachable side: it is reported.
+ * A name in `tables` or `exclude` that is a table on neither side is a USAGE error.
  *
  * @example
  * const s = await status({ local: 'app.db', remote: process.env.DATABASE_URL });
@@ -97,11 +106,14 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   const localAdapter = options.local ? defaultRegistry.forLocation(options.local) : undefined;
   const remoteAdapter = options.remote ? defaultRegistry.forLocation(options.remote) : undefined;
   // The remote first: its connection is on its way while the local file is read.
-  const remotePending = remoteAdapter ? side(remoteAdapter, options.remote, options, settings) : Promise.resolve<SideStatus>({ configured: false, reachable: false });
-  const [remote, local] = await Promise.all([
-    remotePending,
-    localAdapter ? side(localAdapter, options.local, options, settings) : Promise.resolve<SideStatus>({ configured: false, reachable: false }),
-  ]);
+  const unconfigured: SideLook = { status: { configured: false, reachable: false } };
+  const remotePending = remoteAdapter ? side(remoteAdapter, options.remote, options, settings) : Promise.resolve(unconfigured);
+  const looks = await Promise.all([remotePending, localAdapter ? side(localAdapter, options.local, options, settings) : Promise.resolve(unconfigured)]);
+  // Table names are checked only when every configured side could be read: a side that is
+  // down may hold the table.
+  const read = looks.filter((l) => l.status.configured);
+  if (read.length > 0 && read.every((l) => l.schema)) checkTableNames(options, ...read.map((l) => l.schema!));
+  const [remote, local] = looks.map((l) => l.status) as [SideStatus, SideStatus];
   const names = [...new Set([...Object.keys(local.tables ?? {}), ...Object.keys(remote.tables ?? {})])].sort();
   const tables = names.map((table) => {
     const l = local.tables?.[table];

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import {
+  checkTableNames,
   CsvParser,
   checksumStream,
   canonicalField,
@@ -152,6 +153,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     const local = await open.source(localAdapter, options.local);
     const remote = await open.source(remoteAdapter, options.remote);
     const [localSchema, remoteSchema] = [await local.introspect({ profile: true }), await remote.introspect({ profile: false })];
+    checkTableNames(options, localSchema, remoteSchema);
     const wanted = (name: string) =>
       (!options.tables || options.tables.length === 0 || options.tables.includes(name)) && !(options.exclude ?? []).includes(name);
     // Names as a push gave them to the remote side (long names shortened, deterministically).

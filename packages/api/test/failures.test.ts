@@ -223,7 +223,7 @@ describe('failures leave the target as it was', () => {
     await push({ local: file, remote: pg.url });
     const error = await failure(push({ local: file, remote: pg.url, mode: 'create' }));
     expect(error).toMatchObject({ code: 'TARGET_NOT_EMPTY', table: 't' });
-    expect(error.hints.join(' ')).toMatch(/--mode (merge|replace)/);
+    expect(error.hints.join(' ')).toMatch(/`mode: '(merge|replace)'`/);
   });
 
   it('an existing table with an incompatible column is refused, naming the column, and never altered', async () => {

@@ -16,7 +16,7 @@ import { chunksPassed } from './chunk-memory';
 import { connectionStalled, HesapError, withTable } from './errors';
 import { migrationTablesStayHome, type MigrationTablesSetting } from './migration-tables';
 import { groupOrphans, orphansRefused } from './orphans';
-import { planLoad, selectTables } from './planner';
+import { checkTableNames, planLoad, selectTables } from './planner';
 import { checkTargetValues, targetValueTests } from './target-values';
 import type { Note } from './schema';
 
@@ -189,6 +189,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
 
   const schema = await source.introspect({ profile: true, tables: include });
   const targetSchema = await target.introspect({ profile: false });
+  checkTableNames(options, schema, targetSchema);
   const home = migrationTablesStayHome(selectTables(schema, include, options.exclude), targetSchema, { named: include, setting: options.migrationTables });
   const selected = home.tables;
   const counts = new Map<string, number>();
@@ -239,8 +240,8 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
         const first = result.skipped[0]!;
         throw new HesapError(
           'CONSTRAINT_VIOLATION',
-          `Table "${name}": ${result.skipped.length} row(s) would be skipped, and --strict makes that a failure; first: ${first.sourceKey}: ${first.reason}.`,
-          { table: name, row: first.sourceKey, constraint: first.constraint, hints: ['Nothing was committed. Fix the rows in the source, or push without --strict to skip them with a report.'] },
+          `Table "${name}": ${result.skipped.length} row(s) would be skipped, and \`strict\` makes that a failure; first: ${first.sourceKey}: ${first.reason}.`,
+          { table: name, row: first.sourceKey, constraint: first.constraint, hints: ['Nothing was committed. Fix the rows in the source, or push without `strict` to skip them with a report.'] },
         );
       }
       if (rowsTotal !== undefined && result.received !== rowsTotal) {

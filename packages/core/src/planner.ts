@@ -5,6 +5,26 @@ import { isStaged, planMerges } from './merge-plan';
 import type { Column, ForeignKey, NeutralType, Note, Schema, Table } from './schema';
 import { findTable } from './schema';
 
+/**
+ * Names in `tables` or `exclude` that are a table (or view) on none of the given sides are
+ * a usage error naming them: a typo must not turn into "nothing differs" or an empty push.
+ * A name found on some side is left for the operation to judge (a push of a table only the
+ * target has fails later with TABLE_MISSING).
+ */
+export function checkTableNames(options: { tables?: readonly string[]; exclude?: readonly string[] }, ...sides: Schema[]): void {
+  const known = new Set(sides.flatMap((s) => [...s.tables.map((t) => t.name), ...s.views.map((v) => v.name)]));
+  for (const option of ['tables', 'exclude'] as const) {
+    const unknown = (options[option] ?? []).filter((name) => !known.has(name));
+    if (unknown.length === 0) continue;
+    const tables = [...new Set(sides.flatMap((s) => s.tables.map((t) => t.name)))].sort();
+    const names = unknown.map((n) => `"${n}"`).join(', ');
+    throw new HesapError('USAGE', `\`${option}\` names ${names}: no such table on ${sides.length === 1 ? 'the source' : 'either side'}.`, {
+      table: unknown[0],
+      hints: [`Tables: ${tables.join(', ') || '(none)'}.`],
+    });
+  }
+}
+
 /** Which tables to move: all of them, or those named, minus those excluded. Unknown names are an error. */
 export function selectTables(schema: Schema, include?: readonly string[], exclude?: readonly string[]): Table[] {
   const known = new Set(schema.tables.map((t) => t.name));
@@ -110,7 +130,7 @@ export function checkNames(tables: readonly Table[], capabilities: AdapterCapabi
       if (other !== undefined && other !== name) {
         throw new HesapError('IDENTIFIER_COLLISION', `${kind} names "${other}" and "${name}"${table ? ` in table "${table}"` : ''} differ only in case, and the target does not tell them apart.`, {
           table: table ?? other,
-          hints: ['Rename one of them in the source, or leave one table out with --exclude.'],
+          hints: ['Rename one of them in the source, or leave one table out with `exclude`.'],
         });
       }
       seen.set(fold(name), name);
@@ -123,14 +143,14 @@ export function checkNames(tables: readonly Table[], capabilities: AdapterCapabi
     if (reserved) {
       throw new HesapError('IDENTIFIER_INVALID', `Table "${table.name}": names starting with "${reserved}" are reserved by the target database.`, {
         table: table.name,
-        hints: [`Leave it out with --exclude ${table.name}, or rename it in the source.`],
+        hints: [`Leave it out with \`exclude: ['${table.name}']\`, or rename it in the source.`],
       });
     }
     const empty = table.columns.findIndex((c) => c.name.length === 0);
     if (empty >= 0) {
       throw new HesapError('IDENTIFIER_INVALID', `Table "${table.name}": column ${empty + 1} has an empty name, which the target cannot hold.`, {
         table: table.name,
-        hints: ['Give the column a name in the source, or leave the table out with --exclude.'],
+        hints: ['Give the column a name in the source, or leave the table out with `exclude`.'],
       });
     }
     collide('Column', table.columns.map((c) => c.name), table.name);
@@ -216,7 +236,7 @@ export function fitIdentifiers(
     throw new HesapError(collision ? 'IDENTIFIER_COLLISION' : 'IDENTIFIER_INVALID', problems.join(' '), {
       table: out.length === 1 ? out[0]!.name : undefined,
       hints: [
-        `PostgreSQL cuts names at ${limit} bytes. Rename them in the source, or pass --long-names shorten to give them deterministic short names.`,
+        `PostgreSQL cuts names at ${limit} bytes. Rename them in the source, or pass \`policies.longNames: 'shorten'\` to give them deterministic short names.`,
       ],
     });
   }
@@ -329,7 +349,7 @@ export function checkCompatible(source: Table, target: Table): Note[] {
     throw new HesapError('SCHEMA_INCOMPATIBLE', `Table "${source.name}" cannot be loaded into the existing table: ${problems.join('; ')}.`, {
       table: source.name,
       column: firstColumn,
-      hints: ['hesap never alters an existing table. Change the target table, or leave this one out with --exclude.'],
+      hints: ['hesap never alters an existing table. Change the target table, or leave this one out with `exclude`.'],
     });
   }
   return notes;
@@ -363,7 +383,7 @@ export function naturalKeyOf(table: Table, given?: readonly string[]): string[] 
   if (given && given.length > 0) {
     const missing = given.filter((c) => !table.columns.some((col) => col.name === c));
     if (missing.length > 0) {
-      throw new HesapError('USAGE', `--key ${table.name}=${given.join(',')}: no column ${missing.map((m) => `"${m}"`).join(', ')} in "${table.name}".`, {
+      throw new HesapError('USAGE', `\`keys\` for "${table.name}" (${given.join(', ')}): no column ${missing.map((m) => `"${m}"`).join(', ')} in "${table.name}".`, {
         table: table.name,
         column: missing[0],
       });
@@ -392,13 +412,13 @@ export function planLoad(options: {
   keys?: Readonly<Record<string, readonly string[]>>;
 }): LoadPlan {
   if (options.mode !== 'create' && options.mode !== 'replace' && !options.capabilities.mergeModes.includes(options.mode)) {
-    throw new HesapError('UNSUPPORTED', `This target does not support --mode ${options.mode}.`, {
-      hints: ['Use --mode replace, or push into a target whose adapter supports merging (PostgreSQL).'],
+    throw new HesapError('UNSUPPORTED', `This target does not support \`mode: '${options.mode}'\`.`, {
+      hints: ["Use `mode: 'replace'`, or push into a target whose adapter supports merging (PostgreSQL)."],
     });
   }
   for (const name of Object.keys(options.keys ?? {})) {
     if (!options.tables.some((t) => t.name === name)) {
-      throw new HesapError('USAGE', `--key names table "${name}", which is not being pushed.`, { table: name });
+      throw new HesapError('USAGE', `\`keys\` names the table "${name}", which is not being pushed.`, { table: name });
     }
   }
   const { order, cyclic } = orderTables(options.tables);

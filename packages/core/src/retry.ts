@@ -17,6 +17,11 @@ export interface RetryOptions {
   maxDelayMs?: number;
   signal?: AbortSignal;
   onRetry?: (record: RetryRecord) => void;
+  /**
+   * Whether another attempt may start after waiting `waitMs` (a time budget shared by the
+   * attempts, such as one connect timeout for them all). False makes `error` final.
+   */
+  mayRetry?: (error: unknown, waitMs: number) => boolean;
 }
 
 /** True for failures where doing the same work again may succeed: the connection, not the data. */
@@ -56,13 +61,13 @@ export async function withRetries<T>(work: (attempt: number) => Promise<T>, opti
     try {
       return { value: await work(attempt), retries };
     } catch (error) {
-      if (attempt >= attempts || !isRetriable(error) || options.signal?.aborted) {
+      const waitedMs = Math.min(max, base * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+      if (attempt >= attempts || !isRetriable(error) || options.signal?.aborted || options.mayRetry?.(error, waitedMs) === false) {
         if (retries.length > 0 && error instanceof HesapError) {
           error.hints.push(`Tried ${attempt} times: ${retries.map((r) => r.code).join(', ')}, then ${error.code}.`);
         }
         throw error;
       }
-      const waitedMs = Math.min(max, base * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
       const record: RetryRecord = { attempt, code: (error as HesapError).code, reason: (error as Error).message, waitedMs: Math.round(waitedMs) };
       retries.push(record);
       options.onRetry?.(record);

@@ -10,3 +10,4 @@ export * from './hesap-cli';
 export * from './fault-checks';
 export * from './secret-check';
 export * from './imports';
+export * from './typescript-example';

@@ -13,6 +13,7 @@ import DbSnapshotList from './db/snapshot/list';
 import DbSnapshotPrune from './db/snapshot/prune';
 import DbSnapshotRestore from './db/snapshot/restore';
 import DbSnapshotVerify from './db/snapshot/verify';
+import Version from './version';
 
 export const commands = {
   init: Init,
@@ -28,4 +29,5 @@ export const commands = {
   'db:snapshot:verify': DbSnapshotVerify,
   'db:snapshot:restore': DbSnapshotRestore,
   'db:snapshot:prune': DbSnapshotPrune,
+  version: Version,
 };

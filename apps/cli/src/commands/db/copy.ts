@@ -44,6 +44,6 @@ export default class DbCopy extends HesapCommand<CopyResult> {
   }
 
   protected render(result: CopyResult): void {
-    renderTransfer(this.out, result, result.dryRun ? 'Dry run: nothing was committed.' : 'Copied');
+    renderTransfer(this.out, result, 'Copied');
   }
 }

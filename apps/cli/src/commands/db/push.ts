@@ -45,6 +45,6 @@ export default class DbPush extends HesapCommand<PushResult> {
   }
 
   protected render(result: PushResult): void {
-    renderTransfer(this.out, result, result.dryRun ? 'Dry run: nothing was committed.' : 'Pushed');
+    renderTransfer(this.out, result, 'Pushed');
   }
 }
