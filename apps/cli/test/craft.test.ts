@@ -118,7 +118,7 @@ describe('the hesap CLI, for people', () => {
     try {
       const run = await runHesap(['db', 'status'], { cwd: empty.dir });
       expect(run.stdout).toMatch(/local\s+not configured: pass --local <file>, or set HESAP_LOCAL_DB/);
-      expect(run.stdout).toMatch(/remote\s+not configured: pass --remote <url>, or set RENDER_DATABASE_URL or DATABASE_URL/);
+      expect(run.stdout).toMatch(/remote\s+not configured: pass --remote <url> or --target <name>, or set HESAP_REMOTE_URL or RENDER_DATABASE_URL or DATABASE_URL/);
     } finally {
       empty.cleanup();
     }

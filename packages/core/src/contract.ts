@@ -169,6 +169,11 @@ export interface SkippedRow {
    * neither in the push nor in the target; `parent-left-out`, its parent was left out so.
    */
   orphan?: 'parent-missing' | 'parent-left-out';
+  /**
+   * The row is in the target already, under the same key, and the mode leaves existing rows
+   * as they are (append): not written, and not missing from the target either.
+   */
+  present?: true;
 }
 
 export interface TableWriteResult {

@@ -210,15 +210,14 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   const selectedNames = new Set(selected.map((t) => t.name));
   const notes: Note[] = [...home.notes, ...schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table))];
 
-  // Values that must fit narrower columns of existing tables are tested before anything is written.
-  for (const tablePlan of plan.tables) {
-    signal?.throwIfAborted();
-    await checkTargetValues((t) => source.readTable(t), tablePlan.source, targetValueTests(tablePlan));
-  }
-
   const reports: TableReport[] = [];
   let current: string | undefined;
   try {
+    // Values that must fit narrower columns of existing tables are tested before anything is written.
+    for (const tablePlan of plan.tables) {
+      signal?.throwIfAborted();
+      await checkTargetValues((t) => source.readTable(t), tablePlan.source, targetValueTests(tablePlan));
+    }
     signal?.throwIfAborted();
     await target.begin(plan);
     for (const [index, tablePlan] of plan.tables.entries()) {
@@ -272,7 +271,8 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     const cause = signal?.aborted && !(explained instanceof HesapError && explained.code !== 'INTERNAL') ? interrupted(signal.reason) : explained;
     throw current ? withTable(cause, current) : cause;
   }
-  const rowsLeftOut = reports.reduce((n, t) => n + t.skipped.length, 0);
+  // Rows an append found already there are not missing from the target.
+  const rowsLeftOut = reports.reduce((n, t) => n + t.skipped.filter((r) => !r.present).length, 0);
   return {
     mode,
     dryRun: plan.dryRun,

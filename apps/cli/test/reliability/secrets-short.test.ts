@@ -100,7 +100,7 @@ describe('short passwords change nothing in the output', () => {
     // The runs reached the server and failed where they should.
     expect(JSON.parse(reference['status --json: stdout']!).remote.reachable).toBe(true);
     expect(JSON.parse(reference['verify --json: stdout']!).same).toBe(true);
-    expect(JSON.parse(reference['missing table --json: stdout']!).error.code).toBe('TABLE_MISSING');
+    expect(JSON.parse(reference['missing table --json: stdout']!).error.code).toBe('USAGE');
     expect(JSON.parse(reference['missing database --json: stdout']!).remote.error.code).toBe('DATABASE_MISSING');
     expect(reference['status: stdout']).toContain('postgresql://postgres:***@');
     for (const password of ['table', 'e', 'postgres']) {

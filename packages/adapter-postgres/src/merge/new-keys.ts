@@ -13,10 +13,13 @@ import { open, type Stage } from './stage';
  * reserved first, by moving the sequence past it, so the app's next ids lie beyond every
  * kept key and never meet a pushed row. setval and nextval never wait for another session.
  */
+/** Why append leaves a row out: it is there already (see `SkippedRow.present`). */
+export const PRESENT_IN_TARGET = 'its primary key exists in the target (append never changes an existing row)';
+
 export async function assignNewKeys(exec: MergeExecutor, s: Stage): Promise<void> {
   if (s.plan.action === 'append') {
     exec.send(
-      `UPDATE ${s.stage} s SET ${s.q.skip} = 'its primary key exists in the target (append never changes an existing row)',` +
+      `UPDATE ${s.stage} s SET ${s.q.skip} = ${quoteLiteral(PRESENT_IN_TARGET)},` +
         ` ${s.q.skipTarget} = ${s.pk.length > 0 ? keyText('s', s.pk) : "''"} WHERE s.${s.q.how} IS NOT NULL AND s.${s.q.skip} IS NULL`,
     );
   }

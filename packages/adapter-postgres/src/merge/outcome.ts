@@ -1,5 +1,6 @@
 import { quoteIdent, type MergeSettings, type SkippedRow, type TableWriteResult } from '@hesap/core';
 import type { MergeExecutor } from './executor';
+import { PRESENT_IN_TARGET } from './new-keys';
 import { remember } from './identity-map';
 import { cols, equal, keyText, quoteLiteral } from './sql';
 import { inserting, open, sourceKey, targetKey, type Stage } from './stage';
@@ -90,6 +91,7 @@ function skippedRows(exec: MergeExecutor, s: Stage): () => Promise<SkippedRow[]>
       sourceKey: s.pk.length > 0 ? s.pk.map((c, i) => `${c}=${row[`k${i}`] ?? 'NULL'}`).join(', ') : keyCols.map((c, i) => `${c}=${row[`c${i}`] ?? 'NULL'}`).join(', '),
       targetKey: row.target ?? undefined,
       ...(row.orphan ? { orphan: row.orphan as SkippedRow['orphan'] } : {}),
+      ...(row.reason === PRESENT_IN_TARGET ? { present: true as const } : {}),
     }));
 }
 
