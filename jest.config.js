@@ -10,6 +10,8 @@ module.exports = {
     '<rootDir>/packages/adapter-mysql',
     '<rootDir>/packages/api',
     '<rootDir>/apps/cli',
+    '<rootDir>/apps/demo',
     '<rootDir>/tools/generators',
+    '<rootDir>/tools/package',
   ],
 };

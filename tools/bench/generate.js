@@ -4,7 +4,7 @@
  * Creates a SQLite file of the bill-splitting app ("hesap paylaş") at benchmark scale.
  *
  * The schema is the app's own: the file is created by TypeORM `synchronize` through
- * `openAppDatabase` of the CLI's demo (apps/cli/dist, so `npm run build` first). The
+ * `openAppDatabase` of the demo app (apps/demo/dist, so `npm run build` first). The
  * rows are then written with better-sqlite3 prepared statements in one transaction,
  * journal off, deterministic (mulberry32 from the demo, fixed seed).
  *
@@ -36,13 +36,13 @@ const GROUP_NAMES = ['Ofis öğle yemeği', 'Ev arkadaşları', 'Bodrum tatili',
 const EMOJI = ['🍕', '🎉', '🏖️', '⚽', '📚', '👨‍👩‍👧', '🍻', '🇹🇷'];
 const DESCRIPTIONS = ['Hesabı paylaşıyoruz, "adil" olsun.\nHer ay sıfırlanır.', 'Öğle yemekleri; çay dahil.', 'Tatil masrafları 🏖️', "Don't forget the tip, y'all", 'Kira + faturalar\r\nayın 5\'inde'];
 
-/** The CLI's demo module (TypeORM model, `openAppDatabase`, the seeded random generator). */
+/** The demo app's model (TypeORM entities, `openAppDatabase`, the seeded random generator). */
 function demo() {
   require(path.join(ROOT, 'node_modules/reflect-metadata'));
   try {
-    return require(path.join(ROOT, 'apps/cli/dist/demo/seed.js'));
+    return require(path.join(ROOT, 'apps/demo/dist/seed.js'));
   } catch (error) {
-    throw new Error(`apps/cli/dist/demo/seed.js is missing: run \`npm run build\` first (${error.message})`);
+    throw new Error(`apps/demo/dist/seed.js is missing: run \`npm run build\` first (${error.message})`);
   }
 }
 

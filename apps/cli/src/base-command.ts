@@ -1,47 +1,31 @@
-import * as fs from 'node:fs';
 import * as readline from 'node:readline';
-import { Command, Flags } from '@oclif/core';
-import { HesapError, type HesapErrorCode } from '@hesap/core';
-import { readDotEnv, REMOTE_VARIABLES } from './config';
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { HesapError, maskConnectionTextsIn, type HesapErrorCode } from '@hesap/core';
+import { loadAdapterPlugins } from '@hesap/api';
+import { EXIT, renderError } from './error-output';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from './log';
 import { Output } from './output';
-import { loadAdapterPlugins } from './plugins';
+import { runTransfer, type TransferHooks } from './transfer-run';
+import { isParseError, usageError, usageLine } from './usage';
 
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type { LogLevel } from './log';
+export { EXIT } from './error-output';
 
-/** Exit codes: 0 success, 1 the operation failed (or verify found a difference), 2 usage or configuration. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** Parsed flags or arguments by name (oclif's FlagOutput and ArgOutput, which it does not export). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ParsedValues = { [name: string]: any };
 
 const USAGE_CODES: readonly HesapErrorCode[] = ['USAGE', 'CONFIG_MISSING', 'CONFIG_INVALID', 'LOCAL_FILE_MISSING'];
 
-/** Splits `a,b , c` into names. */
-export function list(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const names = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  return names.length > 0 ? names : undefined;
-}
-
-/** Flags of every command that talks to the databases. */
-export const connectionFlags = {
-  local: Flags.string({ description: 'Local SQLite file (default: HESAP_LOCAL_DB from the environment or .env).', helpValue: '<file>' }),
-  remote: Flags.string({
-    description: 'PostgreSQL URL (default: RENDER_DATABASE_URL, then DATABASE_URL, from the environment or .env).',
-    helpValue: '<url>',
-  }),
-  tables: Flags.string({ description: 'Only these tables, comma-separated.', helpValue: 'a,b' }),
-  exclude: Flags.string({ description: 'Leave these tables out, comma-separated.', helpValue: 'c' }),
-  'connect-timeout': Flags.integer({ description: 'Seconds to wait for a PostgreSQL connection.', default: 30, min: 1 }),
-  'lock-timeout': Flags.integer({ description: 'Seconds to wait for a table lock before failing.', default: 10, min: 1 }),
-  'idle-timeout': Flags.integer({ description: 'Seconds without a byte moving before a transfer counts as stalled (it is then retried).', default: 60, min: 1 }),
-};
+/** A prompt answered no: nothing was changed, which is said plainly, not as an error. */
+class Declined extends Error {}
 
 /**
  * The shell of every hesap command: shared flags, one JSON document with --json, errors
  * as a one-line message with a remedy (a stack trace only with --log-level debug),
- * exit codes, confirmation for destructive work, and secrets kept out of all output.
- * A command implements `execute` (parse flags, call one API function, return its
+ * exit codes, confirmation for destructive work. Secrets are masked where they stand
+ * (connection texts, by their structure) before anything reaches the output.
+ * A command implements `execute` (flags → options → one API function, returning its
  * result) and `render` (the human form of that result).
  */
 export abstract class HesapCommand<T> extends Command {
@@ -49,14 +33,17 @@ export abstract class HesapCommand<T> extends Command {
     json: Flags.boolean({ description: 'Print one JSON document on stdout: the result, or {"error": ...}.' }),
     yes: Flags.boolean({ char: 'y', description: 'Do not ask before deleting or overwriting data (needed when not on a terminal).' }),
     'log-level': Flags.option({ options: ['error', 'warn', 'info', 'debug'] as const, default: 'warn' as LogLevel, description: 'Log detail on stderr.' })(),
-    'log-file': Flags.string({ description: 'Write logs to this file (mode 0600) instead of stderr.', helpValue: '<file>' }),
+    'log-file': Flags.string({ description: 'Write logs to this file as JSON lines (mode 0600) instead of stderr.', helpValue: '<file>' }),
+    'log-format': Flags.option({
+      options: ['pretty', 'json'] as const,
+      default: 'pretty' as LogFormat,
+      description: 'Logs on stderr: one readable line each, or JSON lines (only when stderr is not a terminal).',
+    })(),
   };
 
   protected out!: Output;
   protected logLevel: LogLevel = 'warn';
-  private logger?: { [K in LogLevel]: (msg: string) => void } & { flush?: () => void };
-  /** Whether the log goes to --log-file (else it shares stderr with the messages). */
-  private logsToFile = false;
+  private logger?: Logger;
 
   /** Parses flags, calls the API, returns the typed result. */
   protected abstract execute(): Promise<T>;
@@ -69,12 +56,6 @@ export abstract class HesapCommand<T> extends Command {
 
   override async run(): Promise<T | undefined> {
     this.out = new Output(this.argv.includes('--json'));
-    for (const arg of this.argv) if (arg.includes('://')) this.out.protect(arg.replace(/^--[a-z-]+=/, ''));
-    const dotenv = readDotEnv();
-    for (const name of REMOTE_VARIABLES) {
-      this.out.protect(process.env[name]);
-      this.out.protect(dotenv[name]);
-    }
     const level = /--log-level[= ](error|warn|info|debug)/.exec(this.argv.join(' '))?.[1] as LogLevel | undefined;
     if (level) this.logLevel = level;
     try {
@@ -85,44 +66,34 @@ export abstract class HesapCommand<T> extends Command {
       process.exitCode = this.exitCodeFor(result);
       return result;
     } catch (error) {
-      this.fail(error);
-      return undefined;
-    } finally {
-      this.logger?.flush?.();
-    }
-  }
-
-  /** Sets up logging once flags are parsed. Logs go to stderr or --log-file, never stdout. */
-  protected setupLogging(flags: { 'log-level': LogLevel; 'log-file'?: string }): void {
-    this.logLevel = flags['log-level'];
-    // pino is loaded only here, after the flags said what to log.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const pino = require('pino') as typeof import('pino');
-    const destination = flags['log-file']
-      ? pino.destination({ dest: flags['log-file'], sync: true, mode: 0o600, append: true } as Parameters<typeof pino.destination>[0])
-      : pino.destination({ dest: 2, sync: true });
-    if (flags['log-file']) {
-      try {
-        fs.chmodSync(flags['log-file'], 0o600);
-      } catch {
-        // created by pino with the mode above
+      if (error instanceof Declined) {
+        this.out.note('Nothing changed.');
+        process.exitCode = EXIT.declined;
+      } else {
+        this.fail(error);
       }
+      return undefined;
     }
-    this.logsToFile = Boolean(flags['log-file']);
-    const logger = pino({ level: this.logLevel, base: { command: this.id } }, destination);
-    const clean = (m: string) => this.out.clean(m);
-    this.logger = {
-      error: (m) => logger.error(clean(m)),
-      warn: (m) => logger.warn(clean(m)),
-      info: (m) => logger.info(clean(m)),
-      debug: (m) => logger.debug(clean(m)),
-      flush: () => logger.flush?.(),
-    };
   }
 
-  /** The log function handed to the API. */
+  /** Parses the flags and arguments, and sets up logging as they say. */
+  protected async parseFlags<F extends ParsedValues, B extends ParsedValues, A extends ParsedValues>(
+    options: Interfaces.Input<F, B, A>,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await this.parse(options);
+    const flags = parsed.flags as unknown as { 'log-level': LogLevel; 'log-file'?: string; 'log-format': LogFormat };
+    this.logLevel = flags['log-level'];
+    this.logger = createLogger({ level: flags['log-level'], file: flags['log-file'], format: flags['log-format'], command: this.id, clean: maskConnectionTextsIn });
+    return parsed;
+  }
+
+  /** Runs one transfer with progress on a terminal and SIGINT/SIGTERM as an abort (the API rolls the target back). */
+  protected transfer<R>(run: (hooks: TransferHooks) => Promise<R>): Promise<R> {
+    return runTransfer(this.out.json, run);
+  }
+
   protected logTo = (level: 'debug' | 'info' | 'warn', message: string): void => {
-    this.logger?.[level](message);
+    this.logger?.log(level, message);
   };
 
   /** Asks before destroying data; `--yes` answers for scripts. Off a terminal without --yes it refuses. */
@@ -134,38 +105,27 @@ export abstract class HesapCommand<T> extends Command {
       });
     }
     const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await new Promise<string>((resolve) => rl.question(`${this.out.clean(question)} [y/N] `, resolve));
+    const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));
     rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) {
-      throw new HesapError('USAGE', 'Stopped: not confirmed. Nothing was changed.');
-    }
+    if (!/^y(es)?$/i.test(answer.trim())) throw new Declined();
+  }
+
+  /** The usage line of this command, as `hesap <id> <args> <required flags> [flags]`. */
+  protected usage(): string {
+    return usageLine(this.config.bin, this.id ?? '', this.ctor);
   }
 
   private fail(raw: unknown): void {
-    const parseError = (raw as { oclif?: { exit?: number } })?.oclif?.exit === 2;
-    const error =
-      raw instanceof HesapError
+    const error = isParseError(raw)
+      ? usageError(raw, this.config.bin, this.id ?? '', this.ctor)
+      : raw instanceof HesapError
         ? raw
-        : new HesapError(parseError ? 'USAGE' : 'INTERNAL', (raw as Error)?.message ?? String(raw), {
-            cause: raw,
-            hints: parseError ? [`Run \`hesap ${this.id?.replace(/:/g, ' ') ?? ''} --help\` to see the flags.`] : [],
-          });
-    const code = USAGE_CODES.includes(error.code) ? EXIT.usage : EXIT.failed;
+        : new HesapError('INTERNAL', (raw as Error)?.message ?? String(raw), { cause: raw });
+    // A usage error the API found (a table on neither side) gets the usage line too.
+    if (error.code === 'USAGE' && !error.hints.some((h) => h.startsWith('Usage: '))) error.hints.push(`Usage: ${this.usage()}`);
     // On stderr the error is the one-line message below; a JSON log line would only repeat it.
-    if (this.logsToFile) this.logger?.error(`${error.code}: ${error.message}`);
-    if (this.out.json) {
-      this.out.document({ error: error.toJSON() });
-    } else {
-      this.out.note(`${this.out.red('Error')} ${this.out.dim(`[${error.code}]`)} ${error.message.split('\n')[0]}`);
-      for (const hint of error.hints) this.out.note(`  ${this.out.cyan('→')} ${hint}`);
-      if (this.logLevel === 'debug') {
-        let cause: unknown = error;
-        while (cause instanceof Error) {
-          this.out.note(this.out.dim(cause.stack ?? cause.message));
-          cause = cause.cause;
-        }
-      }
-    }
-    process.exitCode = code;
+    if (this.logger?.toFile) this.logger.log('error', `${error.code}: ${error.message}`);
+    renderError(this.out, error, this.logLevel === 'debug');
+    process.exitCode = USAGE_CODES.includes(error.code) ? EXIT.usage : EXIT.failed;
   }
 }

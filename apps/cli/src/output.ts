@@ -1,12 +1,13 @@
-import { HesapError, redactUrl, scrub, secretsOf } from '@hesap/core';
+import { HesapError, redactUrl } from '@hesap/core';
 
 /**
- * Everything the CLI prints goes through here: secrets are scrubbed from every line,
- * `--json` output is one document on stdout, human output and progress go where they
- * belong, colour only on a TTY (and never with NO_COLOR).
+ * Everything the CLI prints goes through here: `--json` output is one document on stdout,
+ * human output and progress go where they belong, colour only on a TTY (and never with
+ * NO_COLOR). Output is never scanned for a password (a password such as `table` or `e`
+ * would corrupt it): what reaches here was masked where its secrets stand, by the API
+ * (`describe`) and by HesapError, before it was printed, logged, stored or thrown.
  */
 export class Output {
-  readonly secrets: string[] = [];
   readonly color: boolean;
 
   constructor(
@@ -17,28 +18,19 @@ export class Output {
     this.color = !json && Boolean(stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
   }
 
-  /** Remembers the secrets of a URL so that no output ever shows them. */
-  protect(url: string | undefined): void {
-    if (url) this.secrets.push(...secretsOf(url));
-  }
-
-  clean(text: string): string {
-    return scrub(text, this.secrets);
-  }
-
   /** A line of human output on stdout (nothing in --json mode). */
   line(text = ''): void {
-    if (!this.json) this.stdout.write(this.clean(text) + '\n');
+    if (!this.json) this.stdout.write(text + '\n');
   }
 
   /** A line on stderr (notes, warnings), in both modes. */
   note(text: string): void {
-    this.stderr.write(this.clean(text) + '\n');
+    this.stderr.write(text + '\n');
   }
 
   /** The one JSON document of a --json run. */
   document(value: unknown): void {
-    this.stdout.write(this.clean(JSON.stringify(value, jsonReplacer, 2)) + '\n');
+    this.stdout.write(JSON.stringify(value, jsonReplacer, 2) + '\n');
   }
 
   paint(code: number, text: string): string {

@@ -32,8 +32,11 @@ export class ProgressDisplay {
       eta !== undefined ? `ETA ${eta} s` : '',
       event.phase === 'done' ? 'done' : '',
     ].filter(Boolean);
-    const columns = this.stream.columns ?? 100;
-    this.stream.write(`\r\u001b[2K${parts.join('  ').slice(0, columns - 1)}`);
+    // Cut to the terminal's width so the line is rewritten in place; a terminal that reports
+    // no width (0 or none) gets the whole line.
+    const columns = this.stream.columns;
+    const line = parts.join('  ');
+    this.stream.write(`\r\u001b[2K${columns && columns > 1 ? line.slice(0, columns - 1) : line}`);
     this.active = true;
     if (event.phase === 'done') {
       this.stream.write('\n');

@@ -1,12 +1,5 @@
-import { Flags } from '@oclif/core';
 import type { SnapshotInfo } from '@hesap/api';
 import { formatCount, type Output } from './output';
-
-/** The snapshot folder flag of every snapshot command. */
-export const snapshotDirFlag = Flags.string({
-  description: 'The snapshot folder (default: HESAP_SNAPSHOT_DIR, else .hesap/snapshots in the current directory).',
-  helpValue: '<dir>',
-});
 
 /** Bytes for people: 1.2 MB. */
 export function formatBytes(n: number): string {
@@ -39,19 +32,4 @@ export function renderSnapshots(o: Output, snapshots: readonly SnapshotInfo[]): 
   o.line();
   const total = snapshots.reduce((n, s) => n + s.size, 0);
   o.line(`${formatCount(snapshots.length)} snapshot${snapshots.length === 1 ? '' : 's'}, ${formatBytes(total)}.`);
-}
-
-/**
- * Runs work that SIGINT and SIGTERM should stop cleanly: the signal aborts it, and the
- * API rolls the target back (or removes the unfinished snapshot).
- */
-export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  const stop = (signal: string) => abort.abort(new Error(`${signal} received`));
-  process.once('SIGINT', stop).once('SIGTERM', stop);
-  try {
-    return await work(abort.signal);
-  } finally {
-    process.off('SIGINT', stop).off('SIGTERM', stop);
-  }
 }

@@ -1,30 +1,5 @@
-import { Flags } from '@oclif/core';
 import type { CopyResult } from '@hesap/api';
-import type { DataPolicies } from '@hesap/core';
 import { formatCount, formatDuration, type Output } from './output';
-
-/** Opt-in policies for data a target cannot hold as it is. */
-export const policyFlags = {
-  'on-type-mismatch': Flags.option({
-    options: ['error', 'text'] as const,
-    default: 'error' as const,
-    description: 'A value whose type contradicts its column (text in an INTEGER column): fail, or load the column as text.',
-  })(),
-  'on-invalid-text': Flags.option({
-    options: ['error', 'replace'] as const,
-    default: 'error' as const,
-    description: 'Text that is not valid UTF-8 or holds NUL: fail, or replace the bad bytes with U+FFFD.',
-  })(),
-  'long-names': Flags.option({
-    options: ['error', 'shorten'] as const,
-    default: 'error' as const,
-    description: 'Names longer than PostgreSQL keeps (63 bytes): fail, or give them deterministic short names.',
-  })(),
-};
-
-export function policiesFrom(flags: { 'on-type-mismatch': 'error' | 'text'; 'on-invalid-text': 'error' | 'replace'; 'long-names': 'error' | 'shorten' }): DataPolicies {
-  return { typeMismatch: flags['on-type-mismatch'], invalidText: flags['on-invalid-text'], longNames: flags['long-names'] };
-}
 
 /** The per-table report of a push, pull or copy. */
 export function renderTransfer(o: Output, result: CopyResult, verb: string): void {
@@ -65,6 +40,23 @@ export function renderTransfer(o: Output, result: CopyResult, verb: string): voi
     for (const n of warnings) o.line(`${n.level === 'warning' ? o.yellow('warning') : o.dim('note')}  ${n.table ? `${n.table}${n.column ? `.${n.column}` : ''}: ` : ''}${n.message}`);
   }
   o.line();
-  const rows = result.tables.reduce((n, t) => n + t.received, 0);
-  o.line(`${o.green(verb)} ${formatCount(rows)} rows in ${result.tables.length} tables, ${result.from} → ${result.to}, in ${formatDuration(result.durationMs)}.`);
+  if (!result.complete) o.line(o.yellow(`${formatCount(result.rowsLeftOut)} source row(s) were left out (listed above): the target does not hold every local row.`));
+  o.line(summaryLine(o, result, verb));
+}
+
+/**
+ * The last line: what changed (rows inserted and updated), with the rows left as they
+ * were and the rows skipped beside it. A push that changed nothing says so; it never
+ * claims the rows it only read.
+ */
+export function summaryLine(o: Output, result: CopyResult, verb: string): string {
+  const sum = (f: (t: CopyResult['tables'][number]) => number) => result.tables.reduce((n, t) => n + f(t), 0);
+  const [inserted, updated, unchanged, skipped] = [sum((t) => t.inserted), sum((t) => t.updated), sum((t) => t.unchanged), sum((t) => t.skipped.length)];
+  const changed = inserted + updated;
+  const besides = [`${formatCount(unchanged)} unchanged`, `${formatCount(skipped)} skipped`].join(', ');
+  const where = `${result.tables.length} table${result.tables.length === 1 ? '' : 's'}, ${result.from} → ${result.to}, in ${formatDuration(result.durationMs)}`;
+  const parts = [`${formatCount(inserted)} inserted`, ...(updated > 0 ? [`${formatCount(updated)} updated`] : [])].join(', ');
+  if (result.dryRun) return `${o.yellow('Dry run')}: would change ${formatCount(changed)} rows (${parts}; ${besides}) in ${where}. Nothing was committed.`;
+  if (changed === 0) return `${o.green('Nothing to change')}: ${besides} in ${where}.`;
+  return `${o.green(verb)} ${formatCount(changed)} rows (${parts}; ${besides}) in ${where}.`;
 }

@@ -19,7 +19,7 @@ interface Run {
 
 function hesap(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Run {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...options.env };
-  for (const key of ['DATABASE_URL', 'RENDER_DATABASE_URL', 'HESAP_LOCAL_DB']) if (!(options.env && key in options.env)) delete env[key];
+  for (const key of ['DATABASE_URL', 'RENDER_DATABASE_URL', 'HESAP_REMOTE_URL', 'HESAP_LOCAL_DB']) if (!(options.env && key in options.env)) delete env[key];
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -114,7 +114,7 @@ describe('the hesap CLI', () => {
     const users = doc.tables.find((t: { table: string }) => t.table === 'users');
     expect(users.status).toBe('different');
     expect(users.differences).toEqual([
-      { key: 'id=1', kind: 'changed' },
+      { key: 'id=1', kind: 'changed', columns: ['name'] },
       { key: 'id=3', kind: 'only-local' },
     ]);
     expect(doc.tables.find((t: { table: string }) => t.table === 'orders').status).toBe('same');
@@ -185,8 +185,9 @@ describe('the hesap CLI', () => {
     const only = hesap(['db', 'verify', '--local', local, '--remote', remote, '--tables', 'orders', '--json']);
     expect(json(only).tables.map((t: { table: string }) => t.table)).toEqual(['orders']);
     const unknown = hesap(['db', 'push', '--local', local, '--remote', remote, '--tables', 'nope', '--json']);
-    expect(unknown.code).toBe(1);
-    expect(json(unknown).error).toMatchObject({ code: 'TABLE_MISSING', table: 'nope' });
+    // A table on neither side is a usage error (issue 22); one only the target has stays TABLE_MISSING.
+    expect(unknown.code).toBe(2);
+    expect(json(unknown).error).toMatchObject({ code: 'USAGE', table: 'nope' });
   });
 
   it('no stack trace unless --log-level debug', () => {

@@ -99,7 +99,8 @@ export async function connectMysql(url: string, options: OpenOptions = {}): Prom
       password: location.password,
       database: location.database,
       charset: 'utf8mb4',
-      connectTimeout: (options.connectTimeoutSeconds ?? 30) * 1000,
+      // Without a limit given, mysql2's own applies.
+      connectTimeout: options.connectTimeoutSeconds === undefined ? undefined : options.connectTimeoutSeconds * 1000,
       supportBigNumbers: true,
       bigNumberStrings: true,
       dateStrings: true,

@@ -12,7 +12,7 @@ export interface MysqlDriverError {
 
 const CODES: Record<string, { code: HesapErrorCode; retriable?: boolean; hint?: string }> = {
   ECONNREFUSED: { code: 'CONNECTION_REFUSED', retriable: true, hint: 'Check that the MySQL/MariaDB server is running and that host and port in the URL are right.' },
-  ENOTFOUND: { code: 'CONNECTION_REFUSED', hint: 'Check the host name in the URL.' },
+  ENOTFOUND: { code: 'HOST_UNKNOWN', hint: 'The host name cannot be resolved; check the host in the URL and your network connection.' },
   ETIMEDOUT: { code: 'CONNECTION_TIMEOUT', retriable: true, hint: 'The server did not answer in time; check the network to it.' },
   PROTOCOL_SEQUENCE_TIMEOUT: { code: 'CONNECTION_TIMEOUT', retriable: true },
   PROTOCOL_CONNECTION_LOST: { code: 'CONNECTION_LOST', retriable: true },
@@ -34,12 +34,12 @@ const CODES: Record<string, { code: HesapErrorCode; retriable?: boolean; hint?: 
   ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: { code: 'VALUE_UNREPRESENTABLE' },
   WARN_DATA_TRUNCATED: { code: 'VALUE_UNREPRESENTABLE' },
   ER_INVALID_JSON_TEXT: { code: 'VALUE_UNREPRESENTABLE' },
-  ER_LOCK_WAIT_TIMEOUT: { code: 'LOCK_TIMEOUT', retriable: true, hint: 'Another session holds a lock on the table; try again, or raise --lock-timeout.' },
+  ER_LOCK_WAIT_TIMEOUT: { code: 'LOCK_TIMEOUT', retriable: true, hint: 'Another session holds a lock on the table; try again, or raise `lockTimeoutSeconds`.' },
   ER_LOCK_DEADLOCK: { code: 'LOCK_TIMEOUT', retriable: true },
   ER_WRONG_TABLE_NAME: { code: 'IDENTIFIER_INVALID', hint: 'MySQL names cannot end with a space or hold characters outside the Basic Multilingual Plane.' },
   ER_WRONG_COLUMN_NAME: { code: 'IDENTIFIER_INVALID', hint: 'MySQL names cannot end with a space or hold characters outside the Basic Multilingual Plane.' },
   ER_WRONG_FIELD_SPEC: { code: 'SCHEMA_INCOMPATIBLE' },
-  ER_TOO_LONG_IDENT: { code: 'IDENTIFIER_INVALID', hint: 'MySQL names hold at most 64 characters; pass --long-names shorten.' },
+  ER_TOO_LONG_IDENT: { code: 'IDENTIFIER_INVALID', hint: "MySQL names hold at most 64 characters; pass `policies.longNames: 'shorten'`." },
   ER_INVALID_CHARACTER_STRING: { code: 'IDENTIFIER_INVALID', hint: 'MySQL names cannot hold characters outside the Basic Multilingual Plane (emoji).' },
   ER_WRONG_DB_NAME: { code: 'IDENTIFIER_INVALID' },
   ER_TOO_LONG_KEY: { code: 'SCHEMA_INCOMPATIBLE', hint: 'The key is longer than InnoDB allows (3072 bytes).' },

@@ -296,11 +296,11 @@ export class MysqlTarget implements TargetSession {
         if ((await this.run(`SELECT 1 FROM ${name} LIMIT 1`, { table: t.target.name })).length > 0) {
           throw new HesapError('TARGET_NOT_EMPTY', `Table "${t.target.name}" already holds rows in the target.`, {
             table: t.target.name,
-            hints: ['Use --mode replace to make the table hold exactly the source rows.'],
+            hints: ["Use `mode: 'replace'` to make the table hold exactly the source rows."],
           });
         }
       } else if (t.action !== 'load' && t.action !== 'replace') {
-        throw new HesapError('UNSUPPORTED', `MySQL targets do not support --mode ${t.action}.`, { hints: ['Use --mode create or --mode replace.'] });
+        throw new HesapError('UNSUPPORTED', `MySQL targets do not support \`mode: '${t.action}'\`.`, { hints: ["Use `mode: 'create'` or `mode: 'replace'`."] });
       }
     }
   }
@@ -340,7 +340,7 @@ export class MysqlTarget implements TargetSession {
             table,
             constraint: fk.name,
             row: values,
-            hints: ['Fix the rows in the source, or leave the table out with --exclude.'],
+            hints: ['Fix the rows in the source, or leave the table out with `exclude`.'],
           });
         }
       }

@@ -5,8 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { ContentChecksum, CsvParser, type Adapter, type Table } from '@hesap/core';
 import { keyProblems } from '@hesap/core/testing';
 import { mysqlAdapter } from '@hesap/adapter-mysql';
-import { createTestDatabase, describePeerData, dumpSqlite, repoRoot, tempDir, type TestDatabase } from '@hesap/test-support';
-import { createMysqlDatabase, describeMysql, type MysqlTestDatabase } from './mysql-server';
+import { createMysqlDatabase, createTestDatabase, describeMysql, describePeerData, dumpSqlite, type MysqlTestDatabase, repoRoot, tempDir, type TestDatabase } from '@hesap/test-support';
 
 /**
  * The Chinook database (../shared/peer-data, read in place) through MariaDB and

@@ -1,8 +1,7 @@
 import { runAdapterConformance, type ConformanceLocation } from '@hesap/core/testing';
 import { postgresAdapter } from '@hesap/adapter-postgres';
-import { createTestDatabase } from '@hesap/test-support';
+import { createMysqlDatabase, createTestDatabase, describeMysql, mysqlAvailable } from '@hesap/test-support';
 import { mysqlAdapter } from '@hesap/adapter-mysql';
-import { createMysqlDatabase, describeMysql, mysqlAvailable } from './mysql-server';
 
 // The conformance kit of @hesap/core against this adapter: every fixture written and
 // read back, keys compared, the round trip through PostgreSQL, and a failure in the

@@ -3,8 +3,7 @@ import { copy } from '@hesap/api';
 import { postgresAdapter } from '@hesap/adapter-postgres';
 import { sqliteAdapter } from '@hesap/adapter-sqlite';
 import { mysqlAdapter } from '@hesap/adapter-mysql';
-import { createTestDatabase, type TestDatabase } from '@hesap/test-support';
-import { createMysqlDatabase, describeMysql, type MysqlTestDatabase } from './mysql-server';
+import { createMysqlDatabase, createTestDatabase, describeMysql, type MysqlTestDatabase, type TestDatabase } from '@hesap/test-support';
 
 /**
  * A database written by hand in MySQL's own dialect (not by hesap): unsigned and

@@ -3,6 +3,8 @@ export { PostgresAdapter, postgresAdapter, type PostgresProbeResult } from './po
 export { PostgresSource } from './postgres-source';
 export { PostgresTarget, type PostgresTargetOptions } from './postgres-target';
 export { PostgresIntrospector } from './postgres-introspector';
-export { connectPool, parsePostgresUrl, describeTls, isTransient, mapConnectionError, type SslMode, type PostgresLocation } from './postgres-connection';
+export { connectPool, describeTls, isTransient, mapConnectionError } from './postgres-connection';
+export { parsePostgresLocation, isPostgresLocation, parseServiceFile, type SslMode, type PostgresLocation } from './postgres-location';
 export { mapQueryError } from './postgres-errors';
+export { checkPrivileges, grantStatements, type IdentityMapUse } from './postgres-privileges';
 export { postgresType, neutralType, quoteLiteral } from './postgres-types';

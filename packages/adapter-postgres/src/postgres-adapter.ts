@@ -8,6 +8,7 @@ import {
   type ProbeResult,
 } from '@hesap/core';
 import { connectPool } from './postgres-connection';
+import { isPostgresLocation } from './postgres-location';
 import { PostgresSource } from './postgres-source';
 import { PostgresTarget } from './postgres-target';
 
@@ -38,6 +39,11 @@ export class PostgresAdapter extends AdapterBase {
 
   override get capabilities(): AdapterCapabilities {
     return CAPABILITIES;
+  }
+
+  /** postgres:// and postgresql:// URLs, and libpq keyword strings (`host=… dbname=…`, `service=…`). */
+  override accepts(location: string): boolean {
+    return isPostgresLocation(location);
   }
 
   override describe(location: string): string {

@@ -1,4 +1,4 @@
-import { quoteIdent, quoteQualified, type ForeignKey, type Note, type Table } from '@hesap/core';
+import { quoteIdent, quoteQualified, sequenceColumn, type ForeignKey, type Note, type Table } from '@hesap/core';
 import { columnComment, formatPostgresDefault, noteDroppedDefault, postgresType, quoteLiteral, tableComment } from './postgres-types';
 
 /**
@@ -7,16 +7,8 @@ import { columnComment, formatPostgresDefault, noteDroppedDefault, postgresType,
  * foreign keys form cycles.
  */
 
-export function identityColumn(table: Table): string | undefined {
-  const seq = table.sequence;
-  if (!seq) return undefined;
-  const column = table.columns.find((c) => c.name === seq.column);
-  // A serial column of another database becomes an identity: its sequence does not exist here.
-  return column && column.type === 'integer' ? column.name : undefined;
-}
-
 export function createTableStatements(schema: string, table: Table, notes: Note[]): string[] {
-  const identity = identityColumn(table);
+  const identity = sequenceColumn(table);
   const name = quoteQualified(schema, table.name);
   const columns = table.columns.map((column) => {
     let sql = `${quoteIdent(column.name)} ${postgresType(column)}`;

@@ -19,6 +19,8 @@ function codeFor(sqlstate: string, error: unknown): HesapErrorCode {
   if (sqlstate === '57014') return 'INTERRUPTED';
   if (sqlstate === '42P01') return 'TABLE_MISSING';
   if (sqlstate.startsWith('28')) return 'AUTH_FAILED';
+  // insufficient_privilege, "must be owner of table …" included
+  if (sqlstate === '42501') return 'PERMISSION_DENIED';
   if (isTransient(error)) return 'CONNECTION_LOST';
   return 'INTERNAL';
 }
@@ -43,8 +45,9 @@ export function mapQueryError(error: unknown, context: { table?: string; doing?:
   const message = `${context.doing ? `${context.doing}: ` : ''}${parts.join(' ')}${located ? ` (${located})` : ''}`;
   const code = sqlstate ? codeFor(sqlstate, error) : isTransient(error) ? 'CONNECTION_LOST' : 'INTERNAL';
   const hints: string[] = [];
-  if (code === 'LOCK_TIMEOUT') hints.push('Another session holds a lock on the table; wait for it or raise --lock-timeout.');
+  if (code === 'LOCK_TIMEOUT') hints.push('Another session holds a lock on the table; wait for it or raise `lockTimeoutSeconds`.');
   if (code === 'CONNECTION_LOST') hints.push('The connection to the server was lost; nothing was committed. Run the command again.');
+  if (code === 'PERMISSION_DENIED') hints.push('Nothing was committed. An administrator can grant what is missing: `hesap db grants --role <role>` prints the statements each mode needs.');
   return new HesapError(code, message, {
     cause: error,
     sqlstate,

@@ -9,7 +9,7 @@ import {
   type Table,
   type View,
 } from '@hesap/core';
-import { neutralType, parsePostgresDefault, readColumnComment, readTableComment } from './postgres-types';
+import { neutralType, parsePostgresDefault, readColumnComment, readTableComment, rememberedForm } from './postgres-types';
 
 const ACTIONS: Record<string, ForeignKeyAction> = {
   a: 'NO ACTION',
@@ -201,7 +201,7 @@ export class PostgresIntrospector {
           default: isSerial || c.identity ? undefined : parsePostgresDefault(c.default),
           generated: c.identity !== '' || isSerial || undefined,
           origin: remembered?.origin ?? { dialect: 'postgres', type: c.type, default: c.default },
-          ...(remembered?.fraction !== undefined ? { fractionDigits: remembered.fraction } : {}),
+          ...rememberedForm(remembered),
         };
         table.columns.push(column);
         if (column.generated) {

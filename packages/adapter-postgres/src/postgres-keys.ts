@@ -37,15 +37,23 @@ export async function keysTouching(query: Query, schema: string, tables: string[
 }
 
 /**
- * Drops the constraints (definitions kept, exactly as PostgreSQL prints them, NOT VALID and
- * all) and returns the statements that add them back, in the order they were dropped.
+ * Statements that drop the constraints, and those that add them back (definitions kept,
+ * exactly as PostgreSQL prints them, NOT VALID and all), in the order they are dropped.
  */
-export async function dropConstraints(run: (sql: string) => Promise<unknown>, schema: string, constraints: readonly ConstraintDefinition[]): Promise<string[]> {
+export function dropStatements(schema: string, constraints: readonly ConstraintDefinition[]): { drop: string[]; restore: string[] } {
+  const drop: string[] = [];
   const restore: string[] = [];
   for (const c of constraints) {
     const rel = quoteQualified(schema, c.rel);
-    await run(`ALTER TABLE ${rel} DROP CONSTRAINT ${quoteIdent(c.name)}`);
+    drop.push(`ALTER TABLE ${rel} DROP CONSTRAINT ${quoteIdent(c.name)}`);
     restore.push(`ALTER TABLE ${rel} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def}`);
   }
+  return { drop, restore };
+}
+
+/** Drops the constraints one statement at a time and returns the statements that add them back (see dropStatements). */
+export async function dropConstraints(run: (sql: string) => Promise<unknown>, schema: string, constraints: readonly ConstraintDefinition[]): Promise<string[]> {
+  const { drop, restore } = dropStatements(schema, constraints);
+  for (const sql of drop) await run(sql);
   return restore;
 }

@@ -4,6 +4,7 @@ import { HesapError, quoteIdent, quoteQualified, type IntrospectOptions, type Sc
 import { explainDriverError, mapQueryError } from './postgres-errors';
 import { PostgresIntrospector, type Relation } from './postgres-introspector';
 import { copyOut } from './copy-out';
+import { formSelectList } from './postgres-text-form';
 
 /**
  * Reads PostgreSQL tables with `COPY ... TO STDOUT (FORMAT csv)`, all inside one
@@ -62,8 +63,12 @@ export class PostgresSource implements SourceSession {
 
   readTable(table: Table): Readable {
     if (this.failed) throw mapQueryError(this.failed, { table: table.name });
+    const name = this.relation(table.name);
+    const formed = formSelectList(table.columns);
     const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
-    const stream = this.client.query(copyOut(`COPY ${this.relation(table.name)} (${columns}) TO STDOUT (FORMAT csv)`));
+    // Date-time text goes back in the form it was written in (postgres-text-form.ts).
+    const sql = formed ? `COPY (SELECT ${formed} FROM ${name}) TO STDOUT (FORMAT csv)` : `COPY ${name} (${columns}) TO STDOUT (FORMAT csv)`;
+    const stream = this.client.query(copyOut(sql));
     let ended = false;
     stream.on('end', () => (ended = true));
     // A COPY cut short leaves the connection mid-protocol: it must be discarded, not reused.

@@ -2,36 +2,44 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
   connectionStalled,
+  describeOrphans,
   HesapError,
-  findTable,
+  orphansRefused,
   quoteIdent,
   quoteQualified,
-  type ForeignKey,
   type IntrospectOptions,
+  type LeftOutForeignKey,
   type LoadPlan,
+  type MergeSettings,
   type Note,
+  type OpenOptions,
+  type OrphanGroup,
   type Schema,
-  type Table,
+  type TableMergePlan,
   type TablePlan,
   type TableWrite,
   type TargetSession,
 } from '@hesap/core';
 import { isTransient } from './postgres-connection';
-import { createTableStatements, foreignKeyStatement, identityColumn, keyStatements } from './postgres-ddl';
-import { explainDriverError, inSavepoint, mapQueryError } from './postgres-errors';
+import { createTableStatements, foreignKeyStatement, keyStatements } from './postgres-ddl';
+import { addForeignKey } from './postgres-orphans';
+import { setSequenceSql } from './postgres-sequences';
+import { explainDriverError, mapQueryError } from './postgres-errors';
 import { dropConstraints, keysTouching } from './postgres-keys';
-import { identityMapSql, isSurrogate, rememberKeptIds, TableMerge, type StageInfo } from './postgres-merge';
 import { PostgresIntrospector } from './postgres-introspector';
+import { MergeExecutor } from './merge/executor';
+import { fillCycle } from './merge/foreign-keys';
+import { HESAP_SCHEMA, prepareIdentityMap, rememberKeptIds, withoutIdentityMap } from './merge/identity-map';
+import { checkPrivileges } from './postgres-privileges';
+import { openStage, type Stage } from './merge/stage';
+import { writeStaged } from './merge/table-merge';
 
-export interface PostgresTargetOptions {
+/**
+ * The target's settings, as the caller resolved them (absent: no limit). The idle timeout
+ * bounds short statements (reading the schema, BEGIN, COMMIT); long steps (merges, key builds) have none.
+ */
+export interface PostgresTargetOptions extends Pick<OpenOptions, 'lockTimeoutSeconds' | 'idleTimeoutSeconds'> {
   schema: string;
-  /** Seconds to wait for a table lock before failing (default 10). */
-  lockTimeoutSeconds?: number;
-  /**
-   * Seconds a short statement (reading the schema, BEGIN, COMMIT) may go unanswered before
-   * the connection counts as stalled (default 60). Long steps (merges, key builds) have none.
-   */
-  idleTimeoutSeconds?: number;
 }
 
 /**
@@ -43,17 +51,15 @@ export interface PostgresTargetOptions {
 export class PostgresTarget implements TargetSession {
   private client?: pg.PoolClient;
   private plan?: LoadPlan;
-  private current?: Schema;
   private failed?: Error;
   private finished = false;
   private commitSent = false;
-  /** Tables merged so far in this push: children rewrite their foreign keys through them. */
-  private readonly stages = new Map<string, StageInfo>();
-  /** Tables this push fills with exactly the source's rows (loaded or replaced, no staging). */
-  private loaded: ReadonlySet<string> = new Set();
+  /** The stages of the tables merged so far in this push: children follow their foreign keys through them. */
+  private readonly stages = new Map<string, Stage>();
+  /** The stage being written, whose creation's error explains a COPY that met an aborted transaction. */
+  private staging?: Stage;
   /** DDL that puts back the keys set aside for a replace, in order. */
   private readonly restore: string[] = [];
-  private readonly pendingCycles: Array<{ merge: TableMerge; table: TablePlan; foreignKey: ForeignKey }> = [];
 
   constructor(
     private readonly pool: pg.Pool,
@@ -81,7 +87,8 @@ export class PostgresTarget implements TargetSession {
    * would otherwise wait for ever. The stalled statement is left to abort(), which ends its session.
    */
   private async answered<T>(doing: string, work: () => Promise<T>): Promise<T> {
-    const seconds = this.options.idleTimeoutSeconds ?? 60;
+    const seconds = this.options.idleTimeoutSeconds;
+    if (seconds === undefined) return work();
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(connectionStalled(`No answer from the server for ${seconds} s while ${doing}`)), seconds * 1000);
@@ -105,8 +112,7 @@ export class PostgresTarget implements TargetSession {
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     try {
       const client = await this.connection();
-      this.current = await this.answered('reading the target schema', () => new PostgresIntrospector(client, this.schema).introspect(options));
-      return this.current;
+      return await this.answered('reading the target schema', () => new PostgresIntrospector(client, this.schema).introspect(options));
     } catch (error) {
       throw mapQueryError(error, { doing: 'Reading the target schema' });
     }
@@ -114,19 +120,29 @@ export class PostgresTarget implements TargetSession {
 
   async begin(plan: LoadPlan): Promise<void> {
     this.plan = plan;
-    this.loaded = new Set(plan.tables.filter((t) => t.action === 'load' || t.action === 'replace').map((t) => t.target.name));
-    const lockMs = Math.round((this.options.lockTimeoutSeconds ?? 10) * 1000);
+    // 0 is PostgreSQL's "wait as long as it takes", for a caller that set no limit.
+    const lockMs = this.options.lockTimeoutSeconds === undefined ? 0 : Math.round(this.options.lockTimeoutSeconds * 1000);
     await this.answered('starting the transaction', () => this.run('BEGIN'));
     await this.run(`SET LOCAL lock_timeout = ${lockMs}`);
     await this.run('SET CONSTRAINTS ALL DEFERRED');
-    if (plan.merge) await this.prepareIdentityMap();
+    // Before anything is written: every privilege the plan needs, or PERMISSION_DENIED with the grants.
+    const identityMap = await checkPrivileges((sql, values) => this.run(sql, { doing: "Reading the role's privileges" }, values), this.schema, plan);
+    if (identityMap === 'off') {
+      for (const t of plan.tables) if (t.merge) t.merge = withoutIdentityMap(t.merge);
+      plan.notes.push({
+        level: 'warning',
+        code: 'IDENTITY_MAP_OFF',
+        message: `The identity map (schema "${HESAP_SCHEMA}") does not exist and this role may not create it: rows were matched by natural keys and content, and which row each became is not remembered for the next push. An administrator can create it (\`hesap db grants\` prints how).`,
+      });
+    }
+    await prepareIdentityMap((sql, doing) => this.run(sql, { doing }), identityMap);
     const schemaExists = await this.run('SELECT 1 FROM pg_namespace WHERE nspname = $1', {}, [this.schema]);
     if (schemaExists.rowCount === 0) await this.run(`CREATE SCHEMA ${quoteIdent(this.schema)}`, { doing: 'Creating the schema' });
     const replaced = plan.tables.filter((t) => t.action === 'replace').map((t) => quoteQualified(this.schema, t.target.name));
-    if (replaced.length > 0) {
-      await this.setAsideKeys(plan.tables.filter((t) => t.action === 'replace').map((t) => t.target.name));
-      await this.run(`TRUNCATE ${replaced.join(', ')}`, { doing: 'Emptying the tables to replace' });
-    }
+    // Tables loaded whole (replaced, or empty ones filled) are loaded like new ones; see setAsideKeys.
+    const loaded = plan.tables.filter((t) => t.action === 'replace' || (t.action === 'load' && !t.create)).map((t) => t.target.name);
+    if (loaded.length > 0) await this.setAsideKeys(loaded);
+    if (replaced.length > 0) await this.run(`TRUNCATE ${replaced.join(', ')}`, { doing: 'Emptying the tables to replace' });
     for (const t of plan.tables) {
       if (t.create) {
         for (const sql of createTableStatements(this.schema, t.target, plan.notes)) {
@@ -139,49 +155,31 @@ export class PostgresTarget implements TargetSession {
         if ((r.rowCount ?? 0) > 0) {
           throw new HesapError('TARGET_NOT_EMPTY', `Table "${t.target.name}" already holds rows in the target.`, {
             table: t.target.name,
-            hints: ['Use --mode merge to add the rows that are missing, or --mode replace to make the table hold exactly the source rows.'],
+            hints: ["Use `mode: 'merge'` to add the rows that are missing, or `mode: 'replace'` to make the table hold exactly the source rows."],
           });
         }
       }
     }
   }
 
-  /**
-   * hesap's own schema and tables, made if missing. Two first pushes at the same moment both
-   * get past IF NOT EXISTS; the second then fails on the catalog's unique index when the
-   * first commits. By then they exist: once more, inside a savepoint, finds them.
-   */
-  private async prepareIdentityMap(): Promise<void> {
-    const prepare = async () => {
-      for (const sql of identityMapSql) await this.run(sql, { doing: 'Preparing the identity map' });
-    };
-    if (!(await inSavepoint((sql) => this.run(sql), 'hesap_identity_map', '23505', prepare))) await prepare();
-  }
-
   writeTable(table: TablePlan): TableWrite {
     if (!this.client) throw new Error('begin() must come before writeTable()');
     const client = this.client;
-    if (isStaged(table)) {
-      const plan = this.plan!;
-      const merge = new TableMerge(client, this.schema, table, plan.merge ?? { sourceId: 'default', update: false, strict: false }, this.stages, this.stages.size, {
-        loaded: this.loaded,
-        referenced: plan.tables.some((t) => isStaged(t) && t.target.foreignKeys.some((fk) => fk.references.table === table.target.name)),
-        leftOut: table.target.foreignKeys.filter((fk) => this.foreignKeyProblem(table.target, fk)),
-      });
-      // Queued on the connection ahead of the COPY; its error, if any, is reported by complete().
-      const staged = client.query(merge.createStageSql()).then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-      const stream = client.query(copyFrom(merge.copySql()));
+    const merge = mergePlanOf(table);
+    if (merge.staged) {
+      const stage = openStage(table, merge, this.schema, this.stages.size);
+      this.staging = stage;
+      const parents = new Map<string, Stage>();
+      for (const { foreignKey } of stage.merge.foreignKeys.followed) {
+        const parent = this.stages.get(foreignKey.references.table);
+        if (parent) parents.set(parent.table, parent);
+      }
+      const write = writeStaged(client, stage, this.mergeSettings(), parents);
       return {
-        stream,
+        stream: write.stream,
         complete: async () => {
-          const failed = await staged;
-          if (failed) throw mapQueryError(failed, { table: table.target.name, doing: 'Creating the staging table' });
-          const { result, info, pendingCycles } = await merge.merge(Number(stream.rowCount ?? 0));
-          this.stages.set(table.target.name, info);
-          for (const foreignKey of pendingCycles) this.pendingCycles.push({ merge, table, foreignKey });
+          const result = await write.complete();
+          this.stages.set(stage.table, stage);
           return result;
         },
       };
@@ -198,10 +196,12 @@ export class PostgresTarget implements TargetSession {
   }
 
   /**
-   * Replaced tables are loaded like new ones: their keys, indexes and the foreign keys
-   * touching them are dropped inside the transaction (definitions kept, exactly as
-   * PostgreSQL prints them) and rebuilt after the load, once per table instead of once
-   * per row. A failure rolls the drops back with everything else.
+   * Tables loaded whole (replaced, or empty ones filled by --mode create) are loaded like new
+   * ones: their keys, indexes and the foreign keys touching them are dropped inside the
+   * transaction (definitions kept, exactly as PostgreSQL prints them) and rebuilt after the
+   * load, once per table instead of once per row; rows that break a foreign key are then
+   * counted for every key, not only the first row met. A failure rolls the drops back with
+   * everything else.
    */
   private async setAsideKeys(tables: string[]): Promise<void> {
     const constraints = await keysTouching((sql, values) => this.run(sql, { doing: 'Reading the keys of the tables to replace' }, values), this.schema, tables);
@@ -226,7 +226,17 @@ export class PostgresTarget implements TargetSession {
   async finish(): Promise<{ notes: Note[] }> {
     const plan = this.plan!;
     const notes: Note[] = [];
-    for (const sql of this.restore) await this.run(sql, { doing: 'Rebuilding the keys of the replaced tables' });
+    // Keys put back after a replace or load: rows that break a foreign key refuse the push, every key named.
+    const rebuilding = (sql: string, values?: unknown[]) => this.run(sql, { doing: 'Rebuilding the keys of the loaded tables' }, values);
+    const broken: OrphanGroup[] = [];
+    for (const sql of this.restore) {
+      if (/ FOREIGN KEY \(/.test(sql) && !sql.endsWith(' NOT VALID')) {
+        const orphans = await addForeignKey(rebuilding, this.schema, sql);
+        if (orphans) broken.push(orphans);
+      } else {
+        await rebuilding(sql);
+      }
+    }
     for (const t of plan.tables) {
       if (!t.create) continue;
       for (const sql of keyStatements(this.schema, t.target)) {
@@ -235,34 +245,58 @@ export class PostgresTarget implements TargetSession {
     }
     for (const t of plan.tables) {
       if (!t.create) continue;
+      const leftOut = mergePlanOf(t).foreignKeys.leftOut;
       for (const fk of t.target.foreignKeys) {
-        const skip = this.foreignKeyProblem(t.target, fk);
-        if (skip) {
-          notes.push({ level: 'warning', code: 'FOREIGN_KEY_SKIPPED', table: t.target.name, message: skip });
+        const problem = leftOut.find((l) => l.foreignKey === fk);
+        if (problem) {
+          notes.push({ level: 'warning', code: 'FOREIGN_KEY_SKIPPED', table: t.target.name, message: leftOutMessage(t.target.name, problem) });
           continue;
         }
-        await this.run(foreignKeyStatement(this.schema, t.target, fk), {
-          table: t.target.name,
-          doing: `Adding foreign key "${fk.name}" to "${t.target.name}"`,
-        });
+        const adding = (sql: string, values?: unknown[]) => this.run(sql, { table: t.target.name, doing: `Adding foreign key "${fk.name}" to "${t.target.name}"` }, values);
+        // A table this push creates keeps every row: a key its rows break is made NOT VALID, and said.
+        const orphans = await addForeignKey(adding, this.schema, foreignKeyStatement(this.schema, t.target, fk));
+        // --strict: nothing but clean rows, so a key that would be NOT VALID refuses the push.
+        if (orphans && plan.strict) broken.push(orphans);
+        else if (orphans) {
+          notes.push({
+            level: 'warning',
+            code: 'FOREIGN_KEY_NOT_VALID',
+            table: t.target.name,
+            message: `Foreign key ${describeOrphans(orphans)} point at no row there. Every row is kept, and the key is created NOT VALID: PostgreSQL checks new and changed rows against it, not these.`,
+          });
+        }
       }
     }
-    for (const pending of this.pendingCycles) await pending.merge.fillCycle(pending.foreignKey, this.stages);
+    if (broken.length > 0) {
+      throw orphansRefused(broken, {
+        hints: [
+          'SQLite did not enforce these foreign keys. Add the missing parent rows or fix the values in the local file.',
+          'Tables a push creates take such rows with the key made NOT VALID (not with --strict); --mode merge --skip-orphans leaves them out of tables that exist.',
+        ],
+      });
+    }
+    for (const stage of this.stages.values()) {
+      for (const fk of stage.merge.foreignKeys.cycles) {
+        await fillCycle(new MergeExecutor(this.client!, stage.table), stage, fk, this.stages.get(fk.references.table));
+      }
+    }
     for (const t of plan.tables) {
-      await this.setSequence(t);
       // A load that kept every id teaches the identity map that source key k is target key k.
-      const shape = t.existing ?? t.target;
-      if (plan.merge && (t.action === 'load' || t.action === 'replace') && isSurrogate(shape)) {
-        try {
-          await rememberKeptIds(this.client!, this.schema, { ...shape, name: t.target.name }, plan.merge.sourceId, t.action === 'replace');
-        } catch (error) {
-          throw mapQueryError(error, { table: t.target.name, doing: 'Recording the identity map' });
-        }
+      if (mergePlanOf(t).identity === 'kept-ids') {
+        const shape = t.existing ?? t.target;
+        const run = (sql: string, values: unknown[]) => this.run(sql, { table: t.target.name, doing: 'Recording the identity map' }, values);
+        await rememberKeptIds(run, this.schema, { ...shape, name: t.target.name }, this.mergeSettings().sourceId, t.action === 'replace');
       }
     }
     if (plan.dryRun) {
       await this.run('ROLLBACK');
     } else {
+      // The last statements before COMMIT, together (see postgres-sequences.ts); a dry run leaves them out.
+      const sequences = plan.tables.flatMap((t) => {
+        const sequence = mergePlanOf(t).sequence;
+        return sequence ? [setSequenceSql(this.schema, t.target.name, sequence)] : [];
+      });
+      if (sequences.length > 0) await this.run(sequences.join(';\n'), { doing: 'Setting the sequences' });
       this.commitSent = true;
       try {
         await this.answered('committing', () => this.run('COMMIT'));
@@ -284,44 +318,16 @@ export class PostgresTarget implements TargetSession {
     return { notes };
   }
 
-  /** Why a foreign key cannot be created in PostgreSQL, or undefined when it can. */
-  private foreignKeyProblem(table: Table, fk: ForeignKey): string | undefined {
-    const parentPlan = this.plan!.tables.find((p) => p.target.name === fk.references.table);
-    const parent = parentPlan?.target ?? (this.current ? findTable(this.current, fk.references.table) : undefined);
-    if (!parent) return `Foreign key ${table.name}(${fk.columns.join(', ')}) points at "${fk.references.table}", which is not in the target; it is left out.`;
-    const keys = [parent.primaryKey?.columns, ...parent.uniques.map((u) => u.columns), ...parent.indexes.filter((i) => i.unique).map((i) => i.columns)];
-    const target = [...fk.references.columns].sort().join('\u0000');
-    if (!keys.some((k) => k && [...k].sort().join('\u0000') === target)) {
-      return `Foreign key ${table.name}(${fk.columns.join(', ')}) points at ${fk.references.table}(${fk.references.columns.join(', ')}), which is not a primary key or unique there (SQLite allows this, PostgreSQL does not); it is left out.`;
-    }
-    return undefined;
-  }
-
-  /** Sets the table's sequence past every key in it, and past the source's own sequence. */
-  private async setSequence(t: TablePlan): Promise<void> {
-    const table = t.target;
-    const column = t.create ? identityColumn(table) : t.existing?.sequence?.column;
-    if (!column) return;
-    const name = quoteQualified(this.schema, table.name);
-    const r = await this.run(
-      `SELECT pg_get_serial_sequence($1, $2) AS seq, (SELECT max(${quoteIdent(column)})::text FROM ${name}) AS max`,
-      { table: table.name },
-      [name, column],
-    );
-    const seq = r.rows[0]?.seq as string | null;
-    if (!seq) return;
-    const candidates = [r.rows[0]?.max, t.source.sequence?.lastValue, t.existing?.sequence?.lastValue]
-      .filter((v) => v !== null && v !== undefined)
-      .map((v) => BigInt(v as string | bigint));
-    if (candidates.length === 0) {
-      await this.run('SELECT setval($1::regclass, 1, false)', { table: table.name }, [seq]);
-    } else {
-      const top = candidates.reduce((a, b) => (a > b ? a : b));
-      await this.run('SELECT setval($1::regclass, $2::bigint, true)', { table: table.name }, [seq, top.toString()]);
-    }
+  /** The push's merge settings, resolved before the plan was made. */
+  private mergeSettings(): MergeSettings {
+    const settings = this.plan?.merge;
+    if (!settings) throw new HesapError('INTERNAL', 'The load plan has no merge settings, and a table in it needs them.');
+    return settings;
   }
 
   explain(error: unknown): HesapError | undefined {
+    // "current transaction is aborted" says only that something failed before: that is the error.
+    if ((error as { code?: string } | undefined)?.code === '25P02' && this.staging?.failed) return this.staging.failed;
     return explainDriverError(error);
   }
 
@@ -376,7 +382,14 @@ function createdMeanwhile(error: unknown, table: string): HesapError | undefined
   });
 }
 
-/** Tables whose rows go through a staging table (see TableMerge) rather than straight in by COPY. */
-function isStaged(table: TablePlan): boolean {
-  return table.action === 'merge' || table.action === 'upsert' || table.action === 'append';
+/** The table's merge plan, which every plan `planLoad` makes carries. */
+function mergePlanOf(table: TablePlan): TableMergePlan {
+  if (!table.merge) throw new HesapError('INTERNAL', `Table "${table.target.name}" has no merge plan: plan the load with planLoad.`, { table: table.target.name });
+  return table.merge;
+}
+
+/** Why a foreign key is left out, in words. */
+function leftOutMessage(table: string, { foreignKey: fk, problem }: LeftOutForeignKey): string {
+  if (problem === 'no-parent') return `Foreign key ${table}(${fk.columns.join(', ')}) points at "${fk.references.table}", which is not in the target; it is left out.`;
+  return `Foreign key ${table}(${fk.columns.join(', ')}) points at ${fk.references.table}(${fk.references.columns.join(', ')}), which is not a primary key or unique there (SQLite allows this, PostgreSQL does not); it is left out.`;
 }

@@ -1,4 +1,4 @@
-import type { Column, ColumnDefault, ColumnOrigin, Note, Table } from '@hesap/core';
+import { formPattern, parseFormPattern, type Column, type ColumnDefault, type ColumnOrigin, type Note, type Table } from '@hesap/core';
 
 /**
  * Types and defaults between PostgreSQL and the neutral model, and the one function
@@ -30,11 +30,11 @@ export function postgresType(column: Column): string {
     case 'date':
       return 'date';
     case 'time':
-      return 'time without time zone';
+      return column.precision !== undefined ? `time(${column.precision}) without time zone` : 'time without time zone';
     case 'timestamp':
       return column.precision !== undefined ? `timestamp(${column.precision}) without time zone` : 'timestamp without time zone';
     case 'timestamptz':
-      return 'timestamp with time zone';
+      return column.precision !== undefined ? `timestamp(${column.precision}) with time zone` : 'timestamp with time zone';
     case 'json':
       return 'json';
     case 'uuid':
@@ -42,15 +42,21 @@ export function postgresType(column: Column): string {
   }
 }
 
+/** What the neutral model keeps of a PostgreSQL type: the type, and the limits values must fit. */
+export type NeutralFacts = Pick<Column, 'type' | 'precision' | 'scale' | 'maxLength' | 'fixedLength' | 'byteSize' | 'jsonParsed'>;
+
 /** The neutral type of a PostgreSQL column, from its base type name and modifier. */
-export function neutralType(typname: string, typmod: number): Pick<Column, 'type' | 'precision' | 'scale'> {
+export function neutralType(typname: string, typmod: number): NeutralFacts {
   switch (typname) {
     case 'int2':
+      return { type: 'integer', byteSize: 2 };
     case 'int4':
+      return { type: 'integer', byteSize: 4 };
     case 'int8':
     case 'oid':
       return { type: 'integer' };
     case 'float4':
+      return { type: 'float', byteSize: 4 };
     case 'float8':
       return { type: 'float' };
     case 'numeric':
@@ -66,18 +72,23 @@ export function neutralType(typname: string, typmod: number): Pick<Column, 'type
     case 'date':
       return { type: 'date' };
     case 'time':
-      return { type: 'time' };
+      return typmod >= 0 ? { type: 'time', precision: typmod } : { type: 'time' };
     case 'timestamp':
       return typmod >= 0 ? { type: 'timestamp', precision: typmod } : { type: 'timestamp' };
     case 'timestamptz':
-      return { type: 'timestamptz' };
+      return typmod >= 0 ? { type: 'timestamptz', precision: typmod } : { type: 'timestamptz' };
     case 'json':
-    case 'jsonb':
       return { type: 'json' };
+    case 'jsonb':
+      return { type: 'json', jsonParsed: true };
     case 'uuid':
       return { type: 'uuid' };
+    case 'varchar':
+      return typmod >= 4 ? { type: 'text', maxLength: typmod - 4 } : { type: 'text' };
+    case 'bpchar':
+      return typmod >= 4 ? { type: 'text', maxLength: typmod - 4, fixedLength: true } : { type: 'text' };
     default:
-      // text, varchar, char, citext, enums, arrays, intervals, network types: their text form.
+      // text, citext, enums, arrays, intervals, network types: their text form.
       return { type: 'text' };
   }
 }
@@ -181,6 +192,8 @@ interface ColumnComment {
   strict?: boolean;
   /** Fraction digits of the text form (see Column.fractionDigits). */
   fraction?: number;
+  /** The text form as a pattern (see Column.textForm and `formPattern`). */
+  form?: string;
 }
 
 interface TableComment {
@@ -194,7 +207,14 @@ export function columnComment(column: Column, table: Table): string | undefined 
   const body: ColumnComment = { origin: column.origin };
   if (table.sequence?.column === column.name && table.sequence.strict) body.strict = true;
   if (column.fractionDigits !== undefined) body.fraction = column.fractionDigits;
+  if (column.textForm) body.form = formPattern(column.textForm);
   return PREFIX + JSON.stringify(body);
+}
+
+/** The text form a column comment records, as the neutral column holds it. */
+export function rememberedForm(comment: ColumnComment | undefined): Pick<Column, 'fractionDigits' | 'textForm'> {
+  const textForm = comment?.form === undefined ? undefined : parseFormPattern(comment.form);
+  return { ...(comment?.fraction !== undefined ? { fractionDigits: comment.fraction } : {}), ...(textForm ? { textForm } : {}) };
 }
 
 export function tableComment(table: Table): string | undefined {

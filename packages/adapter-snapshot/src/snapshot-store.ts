@@ -122,8 +122,8 @@ function missing(message: string, dir: string): HesapError {
   const names = listSnapshots(dir).snapshots.slice(0, 5).map((s) => s.name);
   return new HesapError('SNAPSHOT_MISSING', message, {
     hints: [
-      names.length > 0 ? `Snapshots in ${dir}, newest first: ${names.join(', ')}.` : 'Take one with `hesap db snapshot create --from local` (or --from remote).',
-      'Pass --dir (or set HESAP_SNAPSHOT_DIR) when the snapshots are elsewhere.',
+      names.length > 0 ? `Snapshots in ${dir}, newest first: ${names.join(', ')}.` : 'Take one first (a snapshot of the local or the remote database).',
+      'Give `dir` (or set HESAP_SNAPSHOT_DIR) when the snapshots are elsewhere.',
     ],
   });
 }

@@ -96,7 +96,7 @@ export class SnapshotTarget implements TargetSession {
     removeLeftovers(parent);
     if (fs.existsSync(this.destination)) {
       throw new HesapError('CONFIG_INVALID', `${this.destination} already exists; a snapshot is never written over anything.`, {
-        hints: ['Choose another --out, or leave --out away to get a new name in the snapshot folder.'],
+        hints: ['Choose another `out`, or leave `out` away to get a new name in the snapshot folder.'],
       });
     }
     const temp = path.join(parent, tempDirName());

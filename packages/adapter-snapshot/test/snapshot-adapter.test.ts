@@ -24,6 +24,8 @@ import {
  * real SQLite and PostgreSQL databases are in packages/api/test/snapshot*.test.ts.
  */
 
+/** A plain create, every value given as the API would resolve it. */
+const CREATE = { mode: 'create', policies: DEFAULT_POLICIES, dryRun: false, strict: false, progressIntervalMs: 200, idleTimeoutSeconds: 60 } as const;
 const col = (name: string, type: NeutralType, extra: Partial<Column> = {}): Column => ({ name, type, declaredType: type.toUpperCase(), nullable: true, ...extra });
 
 const users: Table = {
@@ -213,7 +215,7 @@ describe('the snapshot adapter', () => {
     const source = await snapshotAdapter.openSource(`snapshot:${good}`);
     const out = path.join(base, 'copy');
     const target = await snapshotAdapter.openTarget(`snapshot:${out}`, { source: { kind: 'snapshot', location: good } });
-    const report = await transfer({ source, target, targetCapabilities: snapshotAdapter.capabilities, mode: 'create' });
+    const report = await transfer({ source, target, targetCapabilities: snapshotAdapter.capabilities, ...CREATE });
     await target.close();
     expect(report.tables.map((t) => [t.table, t.received])).toEqual([
       ['empty', 0],
@@ -341,7 +343,7 @@ describe('the snapshot adapter', () => {
         const source = await snapshotAdapter.openSource(`snapshot:${dir}`);
         const target = await snapshotAdapter.openTarget(`snapshot:${out}`);
         try {
-          await transfer({ source, target, targetCapabilities: snapshotAdapter.capabilities, mode: 'create' });
+          await transfer({ source, target, targetCapabilities: snapshotAdapter.capabilities, ...CREATE });
         } finally {
           await target.close();
         }

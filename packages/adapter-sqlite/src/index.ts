@@ -4,4 +4,5 @@ export { SqliteSource } from './sqlite-source';
 export { SqliteTarget, leftoverTempFiles, type SqliteTargetOptions } from './sqlite-target';
 export { SqliteIntrospector } from './sqlite-introspector';
 export { parseDeclaredType, affinityOf, type DeclaredType, type SqliteAffinity, type TypeIntent } from './sqlite-declared-type';
-export { decideColumnType, type ColumnStats, type ColumnDecision } from './sqlite-column-profile';
+export { decideColumnType, type ColumnDecision } from './sqlite-column-type';
+export type { ColumnStats } from './sqlite-column-profile';

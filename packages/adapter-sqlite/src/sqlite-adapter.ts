@@ -108,7 +108,7 @@ export class SqliteAdapter extends AdapterBase {
     const file = sqlitePath(location);
     if (!fs.existsSync(file)) {
       throw new HesapError('LOCAL_FILE_MISSING', `The local database file does not exist: ${file}`, {
-        hints: ['Check the path given with --local or HESAP_LOCAL_DB, or run `hesap db pull` to create it from the remote.'],
+        hints: ['Check the path given as `local` (or HESAP_LOCAL_DB), or pull the remote database first to create it.'],
       });
     }
     try {
@@ -127,7 +127,7 @@ export class SqliteAdapter extends AdapterBase {
       }
       throw new HesapError('CONFIG_INVALID', `${file} cannot be opened as a SQLite database: ${(error as Error).message}`, {
         cause: error,
-        hints: ['Check that --local points at a SQLite database file.'],
+        hints: ['Check that `local` names a SQLite database file.'],
       });
     }
   }

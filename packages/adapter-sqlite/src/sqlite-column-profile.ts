@@ -1,11 +1,11 @@
-import { quoteIdent, type DataPolicies, type NeutralType } from '@hesap/core';
-import { isNumericIntent, type DeclaredType } from './sqlite-declared-type';
+import { quoteIdent } from '@hesap/core';
+import type { DeclaredType } from './sqlite-declared-type';
 
 /**
- * Deciding a column's neutral type from its data. SQLite stores any value in any
+ * Measuring a column's data to decide its neutral type. SQLite stores any value in any
  * column, so the declared type is only a hint. One aggregate query per table counts
  * each column's storage classes and checks the forms PostgreSQL reproduces exactly;
- * {@link decideColumnType} then picks the nicest type that keeps every value.
+ * `decideColumnType` (sqlite-column-type.ts) then picks the nicest type that keeps every value.
  */
 
 export interface ColumnStats {
@@ -23,6 +23,28 @@ export interface ColumnStats {
   dates: number;
   /** For `timestamp` intent: values with exactly three fraction digits (`...:09.000`, TypeORM's form). */
   millis: number;
+  /** For `timestamp` and `time` intents, when the values are not all in PostgreSQL's form: how they are spelled. */
+  form?: FormStats;
+}
+
+/**
+ * How the text values of a date-time column are spelled (see {@link formQuery}), to find the
+ * one form they share (datetime-text.ts).
+ */
+export interface FormStats {
+  texts: number;
+  /** Values PostgreSQL reads as exactly what they spell, in any form. */
+  valid: number;
+  /** Smallest and largest separator, zone and fraction digit count over the valid values. */
+  separators: [string, string];
+  zones: [string, string];
+  digits: [number, number];
+  /** Values whose fraction ends in 0 (`.500`). */
+  trailingZero: number;
+  /** Values whose fraction is all zeros (`.000000`). */
+  zeroFraction: number;
+  /** Values with 1 to 5 fraction digits. */
+  someDigits: number;
 }
 
 const D = '[0-9]';
@@ -44,7 +66,7 @@ export function needsTextCheck(q: string): string {
  * CAST to INTEGER saturates past 2^63, so those are tested by size (`+ 0.0` first: abs() of
  * the smallest integer overflows, and SQLite does not promise to skip it after AND).
  */
-function wholeReal(q: string): string {
+export function wholeReal(q: string): string {
   return `(${q} = CAST(${q} AS INTEGER) OR abs(${q} + 0.0) >= 4503599627370496)`;
 }
 
@@ -89,8 +111,63 @@ export function dateCheck(q: string): string {
   return `CASE WHEN length(${q}) = 10 THEN ${validClock(q, false)} ELSE 0 END`;
 }
 
+/** A time of day in PostgreSQL's form (up to 6 fraction digits, no trailing zero). */
 function timeCheck(q: string): string {
-  return `${q} GLOB '${TIME_GLOB}' AND time(${q}) = ${q}`;
+  return (
+    `CASE WHEN length(${q}) = 8 THEN ${q} GLOB '${TIME_GLOB}' AND time(${q}) = ${q}` +
+    ` WHEN length(${q}) BETWEEN 10 AND 15 AND substr(${q}, 9, 1) = '.' AND substr(${q}, 10) NOT GLOB '*[^0-9]*' AND ${q} NOT GLOB '*0'` +
+    ` THEN substr(${q}, 1, 8) GLOB '${TIME_GLOB}' AND time(substr(${q}, 1, 8)) = substr(${q}, 1, 8) ELSE 0 END`
+  );
+}
+
+/**
+ * One scan that tells how a date-time column's text is spelled: for each value whether
+ * PostgreSQL reads it as what it spells (a date that exists, `T` or a space, hours 0-23, up to
+ * six fraction digits, a zone of `Z` or `+HH[[:]MM]` up to 15:59, one space before it allowed),
+ * and the range of its separators, zones and fraction lengths. Columns whose values are all in
+ * PostgreSQL's own form never need it.
+ */
+export function formQuery(table: string, column: string, kind: 'timestamp' | 'time'): string {
+  const q = quoteIdent(column);
+  const head = kind === 'timestamp' ? 19 : 8;
+  const clock =
+    kind === 'timestamp'
+      ? `substr(v, 11, 1) IN (' ', 'T') AND datetime(substr(v, 1, 10) || ' ' || substr(v, 12, 8)) IS substr(v, 1, 10) || ' ' || substr(v, 12, 8)` +
+        ` AND substr(v, 1, 4) <> '0000' AND substr(v, 12, 2) <= '23'`
+      : `substr(v, 1, 8) GLOB '${TIME_GLOB}' AND time(substr(v, 1, 8)) IS substr(v, 1, 8)`;
+  const z = `CASE WHEN substr(zone, 1, 1) = ' ' THEN substr(zone, 2) ELSE zone END`;
+  const zoneOk =
+    kind === 'time'
+      ? `zone = ''`
+      : `(zone = '' OR ${z} = 'Z' OR ((${z} GLOB '[+-][0-9][0-9]' OR ${z} GLOB '[+-][0-9][0-9][0-9][0-9]' OR ${z} GLOB '[+-][0-9][0-9]:[0-9][0-9]')` +
+        ` AND substr(${z}, 2, 2) <= '15' AND (length(${z}) = 3 OR substr(${z}, -2) <= '59')))`;
+  const valid = `(${clock} AND (frac IS NULL OR k BETWEEN 1 AND 6) AND ${zoneOk})`;
+  const rest = `SELECT ${q} AS v, substr(${q}, ${head + 1}) AS rest FROM ${quoteIdent(table)} WHERE typeof(${q}) = 'text'`;
+  const split = `SELECT v, rest, CASE WHEN substr(rest, 1, 1) = '.' THEN substr(rest, 2) END AS frac FROM (${rest})`;
+  const zone = `SELECT v, frac, CASE WHEN frac IS NULL THEN rest ELSE ltrim(frac, '0123456789') END AS zone FROM (${split})`;
+  const digits = `SELECT v, frac, zone, CASE WHEN frac IS NULL THEN 0 ELSE length(frac) - length(zone) END AS k FROM (${zone})`;
+  const marked = `SELECT ${valid} AS ok, ${kind === 'timestamp' ? 'substr(v, 11, 1)' : "' '"} AS sep, zone, k, frac FROM (${digits})`;
+  return (
+    `SELECT count(*), sum(ok), min(CASE WHEN ok THEN sep END), max(CASE WHEN ok THEN sep END), min(CASE WHEN ok THEN zone END), max(CASE WHEN ok THEN zone END),` +
+    ` min(CASE WHEN ok THEN k END), max(CASE WHEN ok THEN k END), sum(ok AND k > 0 AND substr(frac, k, 1) = '0'),` +
+    ` sum(ok AND k > 0 AND substr(frac, 1, k) NOT GLOB '*[1-9]*'), sum(ok AND k BETWEEN 1 AND 5) FROM (${marked})`
+  );
+}
+
+/** Reads the row of {@link formQuery}. */
+export function readFormStats(row: readonly unknown[]): FormStats {
+  const n = (v: unknown) => Number(v ?? 0);
+  const t = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+  return {
+    texts: n(row[0]),
+    valid: n(row[1]),
+    separators: [t(row[2]), t(row[3])],
+    zones: [t(row[4]), t(row[5])],
+    digits: [n(row[6]), n(row[7])],
+    trailingZero: n(row[8]),
+    zeroFraction: n(row[9]),
+    someDigits: n(row[10]),
+  };
 }
 
 function fitSql(q: string, declared: DeclaredType): string | undefined {
@@ -316,201 +393,4 @@ export function readProfile(row: readonly unknown[], columnCount: number): Colum
     });
   }
   return out;
-}
-
-/** A value that keeps the column from being loaded as it is; the caller finds its row. */
-export interface ColumnProblem {
-  code: 'TYPE_MISMATCH' | 'INVALID_TEXT';
-  /** SQL condition on the column (`q`) that finds the offending rows. */
-  where: string;
-  message: string;
-}
-
-export interface ColumnDecision {
-  type: NeutralType;
-  precision?: number;
-  scale?: number;
-  /** Timestamps written with exactly this many fraction digits. */
-  fractionDigits?: number;
-  /** Why the type differs from what the declaration suggests, for the report. */
-  note?: string;
-  problem?: ColumnProblem;
-  /** Text must go through the UTF-8 repair function (policy `invalidText: replace`). */
-  repairText?: boolean;
-}
-
-function emptyColumnType(declared: DeclaredType): ColumnDecision {
-  switch (declared.intent) {
-    case 'integer':
-      return { type: 'integer' };
-    case 'float':
-      return { type: 'float' };
-    case 'decimal':
-      return { type: 'decimal', precision: declared.precision, scale: declared.scale };
-    case 'boolean':
-      return { type: 'boolean' };
-    case 'timestamp':
-      return { type: 'timestamp' };
-    case 'date':
-      return { type: 'date' };
-    case 'time':
-      return { type: 'time' };
-    case 'json':
-      return { type: 'json' };
-    case 'uuid':
-      return { type: 'uuid' };
-    case 'blob':
-      return { type: 'bytes' };
-    default:
-      return declared.affinity === 'INTEGER'
-        ? { type: 'integer' }
-        : declared.affinity === 'REAL'
-          ? { type: 'float' }
-          : { type: 'text' };
-  }
-}
-
-const classesOf = (s: ColumnStats) =>
-  [s.integers > 0 && 'INTEGER', s.reals > 0 && 'REAL', s.texts > 0 && 'TEXT', s.blobs > 0 && 'BLOB'].filter(Boolean).join(', ');
-
-/**
- * Picks the neutral type for a column so that every value comes back identical after a
- * round trip through PostgreSQL (value and storage class), and within that the most
- * natural type. The declared type is restored on the way back, so SQLite's affinity
- * turns text such as `'12'` back into the integer it was.
- */
-export function decideColumnType(declared: DeclaredType, s: ColumnStats, policies: DataPolicies): ColumnDecision {
-  const values = s.integers + s.reals + s.texts + s.blobs;
-  if (values === 0) return emptyColumnType(declared);
-  const { intent, affinity } = declared;
-  const numbers = s.integers + s.reals;
-  const typed = `declared ${declared.raw || '(no type)'}`;
-
-  if (s.blobs > 0) {
-    if (s.blobs === values) return { type: 'bytes' };
-    if (intent === 'text' || affinity === 'TEXT') {
-      if (policies.invalidText === 'replace') {
-        return { type: 'text', repairText: true, note: `${typed}: BLOB values are read as UTF-8 text, invalid bytes replaced by U+FFFD.` };
-      }
-      return {
-        type: 'text',
-        problem: {
-          code: 'INVALID_TEXT',
-          where: `typeof(q) = 'blob'`,
-          message: 'holds a value that is not valid text (a BLOB in a TEXT column)',
-        },
-      };
-    }
-    return {
-      type: 'bytes',
-      problem: {
-        code: 'TYPE_MISMATCH',
-        where: `typeof(q) <> 'blob'`,
-        message: `mixes BLOB with other values (${classesOf(s)}); no single PostgreSQL type keeps them all`,
-      },
-    };
-  }
-
-  const repair = s.nonAscii > 0 && policies.invalidText === 'replace' ? { repairText: true } : {};
-
-  if (s.texts > 0 && numbers > 0) {
-    const keepsClasses = affinity === 'INTEGER' || affinity === 'NUMERIC' || affinity === 'REAL';
-    if (isNumericIntent(intent) || !keepsClasses) {
-      if (policies.typeMismatch === 'text') {
-        return {
-          type: 'text',
-          ...repair,
-          note: `${typed} holds ${classesOf(s)} values; loaded as text by --on-type-mismatch text${keepsClasses ? '' : ' (numbers come back as text)'}.`,
-        };
-      }
-      return {
-        type: 'text',
-        problem: {
-          code: 'TYPE_MISMATCH',
-          where: isNumericIntent(intent) ? `typeof(q) = 'text'` : `typeof(q) IN ('integer', 'real')`,
-          message: isNumericIntent(intent)
-            ? `holds text although it is declared ${declared.raw}`
-            : `mixes ${classesOf(s)} values in a column without a declared type`,
-        },
-      };
-    }
-    return {
-      type: 'text',
-      ...repair,
-      note: `${typed} holds ${classesOf(s)} values; stored as text, and they come back as they were.`,
-    };
-  }
-
-  if (s.texts > 0) {
-    if (isNumericIntent(intent)) {
-      if (policies.typeMismatch === 'text') {
-        return { type: 'text', ...repair, note: `${typed} holds only text; loaded as text by --on-type-mismatch text.` };
-      }
-      return {
-        type: 'text',
-        problem: { code: 'TYPE_MISMATCH', where: `typeof(q) = 'text'`, message: `holds text although it is declared ${declared.raw}` },
-      };
-    }
-    const all = s.fitting === s.texts;
-    switch (intent) {
-      case 'timestamp':
-        if (all) return { type: 'timestamp' };
-        if (s.millis === s.texts) return { type: 'timestamp', precision: 3, fractionDigits: 3 };
-        if (s.dates === s.texts) return { type: 'date' };
-        return { type: 'text', ...repair, note: `${typed}: not every value is in one form PostgreSQL reproduces; stored as text.` };
-      case 'date':
-      case 'time':
-      case 'json':
-      case 'uuid':
-        if (all) return { type: intent };
-        return { type: 'text', ...repair, note: `${typed}: not every value is valid ${intent}; stored as text.` };
-      case 'boolean':
-        return { type: 'text', ...repair, note: `${typed} holds text; stored as text.` };
-      default:
-        return { type: 'text', ...repair };
-    }
-  }
-
-  // Only numbers from here on.
-  if (s.reals === 0) {
-    if (intent === 'boolean' && s.fitting === s.integers) return { type: 'boolean' };
-    if (intent === 'decimal' && declared.precision !== undefined && s.fitting === numbers) {
-      return { type: 'decimal', precision: declared.precision, scale: declared.scale };
-    }
-    if (intent === 'timestamp' || intent === 'date' || intent === 'time') {
-      return { type: 'integer', note: `${typed} holds integers (epoch values?); kept as integers, not turned into dates.` };
-    }
-    if (intent === 'boolean') return { type: 'integer', note: `${typed} holds integers other than 0 and 1; kept as integers.` };
-    return { type: 'integer' };
-  }
-  if (intent === 'decimal' && declared.precision !== undefined && s.fitting === numbers) {
-    return { type: 'decimal', precision: declared.precision, scale: declared.scale };
-  }
-  if (s.integers === 0) {
-    if (intent === 'decimal') {
-      return declared.precision !== undefined
-        ? { type: 'float', note: `${typed}: some values do not fit exactly; stored as double precision.` }
-        : { type: 'decimal' };
-    }
-    return { type: 'float' };
-  }
-  // Integers and reals together: an exact decimal keeps both, as long as no REAL value
-  // is integral in a column without numeric affinity (it would come back as an integer).
-  if (affinity === 'BLOB' && s.integralReals > 0) {
-    if (policies.typeMismatch === 'text') {
-      return { type: 'text', note: `${typed} mixes INTEGER and REAL values; loaded as text by --on-type-mismatch text.` };
-    }
-    return {
-      type: 'decimal',
-      problem: {
-        code: 'TYPE_MISMATCH',
-        where: `typeof(q) = 'real' AND ${wholeReal('q')}`,
-        message: 'mixes INTEGER and whole-number REAL values in a column without a declared type',
-      },
-    };
-  }
-  return {
-    type: 'decimal',
-    note: intent === 'decimal' ? undefined : `${typed} holds both INTEGER and REAL values; stored as numeric, exactly.`,
-  };
 }

@@ -30,6 +30,11 @@ function quotedText(value: string): string {
   return `'"' || replace(${value}, '"', '""') || '"'`;
 }
 
+/** Columns whose values are written as quoted text (the ones that can hold bad text). */
+export function isQuotedText(column: Column): boolean {
+  return !['integer', 'float', 'decimal', 'boolean', 'bytes'].includes(column.type);
+}
+
 /** The CSV field for one column, as a SQL expression over the table's row. */
 export function fieldExpression(column: Column, repairText: boolean): string {
   const q = quoteIdent(column.name);

@@ -1,41 +1,46 @@
-import type { DataPolicies, ProgressEvent, PushMode } from '@hesap/core';
+import type { DataPolicies, MigrationTablesSetting, ProgressEvent, PushMode } from '@hesap/core';
+import type { ProjectLocations } from './project-config';
+
+/**
+ * The options of each operation. Every option here is honoured by each operation that
+ * takes it; the defaults are resolved in one place, `settings.ts`.
+ */
 
 /** Called for log lines worth keeping (connections, TLS in use, retries). */
 export type LogFunction = (level: 'debug' | 'info' | 'warn', message: string) => void;
 
-/** Options every operation takes. */
+/** Options every operation that opens a database takes. */
 export interface CommonOptions {
   /** Only these tables (exact names); all when absent or empty. */
   tables?: readonly string[];
   /** Leave these tables out. */
   exclude?: readonly string[];
-  /** Seconds to wait for a PostgreSQL connection (default 30). */
+  /** Seconds to wait for a connection (default 30). */
   connectTimeoutSeconds?: number;
-  /** Seconds to wait for a table lock in PostgreSQL before failing (default 10). */
+  /** Seconds to wait for a lock before failing (default 10). */
   lockTimeoutSeconds?: number;
+  log?: LogFunction;
+}
+
+/** Options of the operations that move rows through the transfer engine: copy, push, pull, snapshot create and restore. */
+export interface TransferRunOptions {
   /** Progress of each table while rows move. */
   onProgress?: (event: ProgressEvent) => void;
   /** Least milliseconds between two progress events of a table (default 200). */
   progressIntervalMs?: number;
-  log?: LogFunction;
   /** Aborting stops the operation and rolls the target back. */
   signal?: AbortSignal;
-  /** Attempts in all when the connection fails before COMMIT (default 4; 1 = no retry). */
-  attempts?: number;
-  /** Seconds without a byte moving before a table's transfer counts as stalled (default 60). */
+  /**
+   * Seconds without a byte moving before a table's transfer counts as stalled, and that a
+   * short statement on the target may go unanswered (default 60).
+   */
   idleTimeoutSeconds?: number;
 }
 
-export interface CopyOptions extends CommonOptions, MergeOptions {
-  /** Where rows come from: a SQLite path, `sqlite:` or `postgres://` URL. */
-  from: string;
-  /** Where rows go. */
-  to: string;
-  mode?: PushMode;
-  policies?: Partial<DataPolicies>;
-  dryRun?: boolean;
-  /** For SQLite targets: start from an empty file (default) instead of a copy of the current one. */
-  fresh?: boolean;
+/** Options of the operations that redo a whole transfer after a transient failure: copy, push, pull, snapshot restore. */
+export interface AttemptOptions {
+  /** Attempts in all when the connection fails before COMMIT (default 4; 1 = no retry). */
+  attempts?: number;
 }
 
 /** How a push meets the rows already in the target. */
@@ -51,13 +56,44 @@ export interface MergeOptions {
   /** A skipped row fails the whole push (default: skip it and report it). */
   strict?: boolean;
   /**
+   * New rows whose parent row exists nowhere (SQLite let them in), going into tables that
+   * exist: leave them out and list them (the result says `complete: false`). Default: the
+   * push is refused, naming every foreign key they break. Tables the push creates take every
+   * row either way, their broken keys made NOT VALID.
+   */
+  skipOrphans?: boolean;
+  /**
    * Who is pushing, for the identity map that remembers which target row each source
    * row became. Default: this machine's host name and the local file's real path.
    */
   sourceId?: string;
 }
 
-export interface PushOptions extends CommonOptions, MergeOptions {
+/** Options of the operations that choose which tables move between a project's databases: copy, push, pull. */
+export interface MigrationTableOptions {
+  /**
+   * Schema-migration bookkeeping (`django_migrations`, `alembic_version`, …). Default `auto`:
+   * left out where the target already has that table (one note says so), copied where it
+   * does not (a first deploy); named in `tables`, always copied. `include`: copied like any
+   * other table.
+   */
+  migrationTables?: MigrationTablesSetting;
+}
+
+export interface CopyOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions, MigrationTableOptions {
+  /** Where rows come from: a SQLite path, `sqlite:` or `postgres://` URL. */
+  from: string;
+  /** Where rows go. */
+  to: string;
+  /** Default `create`: only into missing or empty tables (see `DEFAULT_MODES`). */
+  mode?: PushMode;
+  policies?: Partial<DataPolicies>;
+  dryRun?: boolean;
+  /** For SQLite targets: start from an empty file (default) instead of a copy of the current one. */
+  fresh?: boolean;
+}
+
+export interface PushOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions, MigrationTableOptions {
   /** The local SQLite file. */
   local: string;
   /** The PostgreSQL URL. */
@@ -75,7 +111,7 @@ export interface PushOptions extends CommonOptions, MergeOptions {
   dryRun?: boolean;
 }
 
-export interface PullOptions extends CommonOptions {
+export interface PullOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MigrationTableOptions {
   remote: string;
   /** The SQLite file to write; replaced atomically when complete. */
   local: string;
@@ -84,6 +120,8 @@ export interface PullOptions extends CommonOptions {
 export interface StatusOptions extends CommonOptions {
   local?: string;
   remote?: string;
+  /** Where `local` and `remote` came from (see `resolveLocations`), to be reported with the result. */
+  configuration?: ProjectLocations;
 }
 
 export interface VerifyOptions extends CommonOptions {

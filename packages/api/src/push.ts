@@ -1,5 +1,6 @@
-import { copy, type CopyResult } from './copy';
+import { runCopy, type CopyResult } from './copy';
 import type { PullOptions, PushOptions } from './options';
+import { copySettings } from './settings';
 import { recordSync } from './state';
 
 export type PushResult = CopyResult;
@@ -20,7 +21,7 @@ const totalRows = (r: CopyResult) => r.tables.reduce((n, t) => n + t.received, 0
  * for (const t of result.tables) console.log(`${t.table}: +${t.inserted}, ${t.skipped.length} skipped`);
  */
 export async function push(options: PushOptions): Promise<PushResult> {
-  const result = await copy({ ...options, from: options.local, to: options.remote, mode: options.mode ?? 'merge' });
+  const result = await runCopy(copySettings({ ...options, from: options.local, to: options.remote }, 'push'));
   if (!result.dryRun) {
     recordSync(options.local, 'lastPush', { at: new Date().toISOString(), remote: result.to, tables: result.tables.length, rows: totalRows(result) });
   }
@@ -37,13 +38,7 @@ export async function push(options: PushOptions): Promise<PushResult> {
  */
 export async function pull(options: PullOptions): Promise<PullResult> {
   const partial = (options.tables?.length ?? 0) > 0;
-  const result = await copy({
-    ...options,
-    from: options.remote,
-    to: options.local,
-    mode: 'replace',
-    fresh: !partial,
-  });
+  const result = await runCopy(copySettings({ ...options, from: options.remote, to: options.local, mode: 'replace', fresh: !partial }, 'copy'));
   recordSync(options.local, 'lastPull', { at: new Date().toISOString(), remote: result.from, tables: result.tables.length, rows: totalRows(result) });
   return result;
 }

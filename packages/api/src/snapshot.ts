@@ -4,7 +4,6 @@ import {
   HesapError,
   checksumStream,
   findTable,
-  resolvePolicies,
   transfer,
   type AdapterRegistry,
   type Column,
@@ -31,9 +30,11 @@ import {
   type SnapshotTableCheck,
   type SnapshotTarget,
 } from '@hesap/adapter-snapshot';
-import { copy, type CopyResult } from './copy';
-import type { CommonOptions, LogFunction } from './options';
+import { runCopy, type CopyResult } from './copy';
+import type { AttemptOptions, CommonOptions, LogFunction, TransferRunOptions } from './options';
 import { defaultRegistry } from './registry';
+import { withSessions } from './sessions';
+import { copySettings, DEFAULT_MODES, READ_BACK_POLICIES, snapshotCreateSettings, type SessionSettings } from './settings';
 
 export type { SnapshotInfo, SnapshotProblem, SnapshotTableCheck } from '@hesap/adapter-snapshot';
 
@@ -47,7 +48,7 @@ interface SnapshotDirOption {
   dir?: string;
 }
 
-export interface SnapshotCreateOptions extends CommonOptions, SnapshotDirOption {
+export interface SnapshotCreateOptions extends CommonOptions, TransferRunOptions, SnapshotDirOption {
   /** The database to snapshot: a SQLite path or a `postgres://` URL. */
   from: string;
   /** What the source is to the user (`local`, `remote`); shown by `list`. Default: the adapter's name. */
@@ -106,7 +107,10 @@ export interface SnapshotVerifyResult {
   problems: SnapshotProblem[];
 }
 
-export interface SnapshotRestoreOptions extends CommonOptions, SnapshotDirOption {
+/** How a restore meets the rows already in the target: `replace` (the default) or a merge mode. */
+export type RestoreMode = 'replace' | MergeMode;
+
+export interface SnapshotRestoreOptions extends CommonOptions, TransferRunOptions, AttemptOptions, SnapshotDirOption {
   /** A snapshot's name in `dir`, a path to its folder, or `latest`. */
   snapshot: string;
   /** Where to restore: a SQLite path or a `postgres://` URL. */
@@ -115,7 +119,7 @@ export interface SnapshotRestoreOptions extends CommonOptions, SnapshotDirOption
    * `replace` (default): the snapshot's tables end holding exactly the snapshot's rows (a
    * SQLite file is replaced whole). Merge modes: rows meet the rows already there.
    */
-  mode?: 'replace' | MergeMode;
+  mode?: RestoreMode;
   policies?: Partial<DataPolicies>;
 }
 
@@ -192,33 +196,15 @@ async function create(options: SnapshotCreateOptions, registry: AdapterRegistry 
   const fromAdapter = registry.forLocation(options.from);
   const kind = options.kind ?? fromAdapter.name;
   const out = path.resolve(options.out ?? path.join(snapshotDir(options.dir), newSnapshotName(kind)));
-  const open = {
-    policies: options.policies,
-    connectTimeoutSeconds: options.connectTimeoutSeconds,
-    lockTimeoutSeconds: options.lockTimeoutSeconds,
-    log: options.log,
-  };
-  let source: SourceSession | undefined;
-  let target: SnapshotTarget | undefined;
-  try {
-    source = await fromAdapter.openSource(options.from, open);
-    target = await snapshotAdapter.openTarget(`snapshot:${out}`, {
+  const { session, engine } = snapshotCreateSettings(options);
+  return withSessions(session, async (open) => {
+    const source = await open.source(fromAdapter, options.from);
+    const target = await open.target(snapshotAdapter, `snapshot:${out}`, {
       source: { kind, adapter: fromAdapter.name, location: absolute(fromAdapter.describe(options.from)) },
       compressionLevel: options.compressionLevel,
     });
     options.log?.('info', `Writing snapshot ${out}`);
-    const report = await transfer({
-      source: sharingSchema(source, target),
-      target,
-      targetCapabilities: snapshotAdapter.capabilities,
-      tables: options.tables,
-      exclude: options.exclude,
-      mode: 'create',
-      policies: options.policies,
-      onProgress: options.onProgress,
-      progressIntervalMs: options.progressIntervalMs,
-      signal: options.signal,
-    });
+    const report = await transfer({ source: sharingSchema(source, target), target, targetCapabilities: snapshotAdapter.capabilities, ...engine });
     const manifest = target.manifest!;
     return {
       snapshot: describeSnapshot(out, manifest),
@@ -227,10 +213,7 @@ async function create(options: SnapshotCreateOptions, registry: AdapterRegistry 
       notes: report.notes,
       durationMs: Date.now() - started,
     };
-  } finally {
-    await target?.close().catch(() => undefined);
-    await source?.close().catch(() => undefined);
-  }
+  });
 }
 
 /** The snapshots in the snapshot folder, newest first. */
@@ -290,24 +273,16 @@ async function restore(options: SnapshotRestoreOptions, registry: AdapterRegistr
   const verified = await check(where, { signal: options.signal }, false);
   if (!verified.ok || !verified.manifest) throw refused(name, verified.problems);
   const manifest = verified.manifest;
-  const mode = options.mode ?? 'replace';
   const partial = (options.tables?.length ?? 0) > 0 || (options.exclude?.length ?? 0) > 0;
-  const result = await copy(
-    {
-      ...options,
-      from: `snapshot:${where}`,
-      to: options.to,
-      mode,
-      // A whole restore into SQLite is the snapshot's file, nothing else.
-      fresh: mode === 'replace' && !partial,
-    },
-    registry,
-  ).catch((error: unknown) => {
+  const mode = options.mode ?? DEFAULT_MODES.restore;
+  // A whole restore into SQLite is the snapshot's file, nothing else.
+  const settings = copySettings({ ...options, from: `snapshot:${where}`, mode, fresh: mode === 'replace' && !partial }, 'restore');
+  const result = await runCopy(settings, registry).catch((error: unknown) => {
     // A file whose rows disagree with the manifest failed the load, which was rolled back.
     if (error instanceof SnapshotInvalidError) throw refused(name, [{ file: error.file, ...(error.table ? { table: error.table } : {}), message: error.message }]);
     throw error;
   });
-  const restoredCheck = await readBack(options, manifest, result, registry);
+  const restoredCheck = await readBack(options.to, { ...settings.session, policies: READ_BACK_POLICIES }, manifest, result, registry);
   return { ...result, snapshot: name, path: where, createdAt: manifest.createdAt, check: restoredCheck };
 }
 
@@ -329,7 +304,8 @@ function columnsLike(stored: Table, restored: Table): Table | undefined {
 
 /** Reads the restored tables back and compares each with the manifest, with the manifest's column types. */
 async function readBack(
-  options: SnapshotRestoreOptions,
+  to: string,
+  settings: SessionSettings,
   manifest: SnapshotManifest,
   result: CopyResult,
   registry: AdapterRegistry,
@@ -339,14 +315,8 @@ async function readBack(
   // helpers for a profile. Tables that existed may hold anything, so then the tables are
   // profiled as any source is.
   const created = result.tables.every((t) => t.action === 'create');
-  const adapter = registry.forLocation(options.to);
-  const session = await adapter.openSource(options.to, {
-    connectTimeoutSeconds: options.connectTimeoutSeconds,
-    log: options.log,
-    policies: resolvePolicies({ typeMismatch: 'text', invalidText: 'replace' }),
-    profile: !created,
-  });
-  try {
+  return withSessions(settings, async (open) => {
+    const session = await open.source(registry.forLocation(to), to, { profile: !created });
     const names = result.tables.map((t) => t.targetName ?? t.table);
     const schema = await session.introspect({ profile: !created, tables: names });
     const tables: RestoredTableCheck[] = [];
@@ -372,9 +342,7 @@ async function readBack(
       tables.push({ ...base, status, rows: sum.rows, checksum: sum.digest });
     }
     return { ok: tables.every((t) => t.status === 'same' || t.status === 'merged'), tables };
-  } finally {
-    await session.close().catch(() => undefined);
-  }
+  });
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -399,7 +367,7 @@ export function parseDuration(text: string): number {
 async function prune(options: SnapshotPruneOptions): Promise<SnapshotPruneResult> {
   if (options.keep === undefined && options.olderThan === undefined) {
     throw new HesapError('USAGE', 'Say which snapshots to keep: keep (a count) and/or olderThan (a duration).', {
-      hints: ['For example: hesap db snapshot prune --keep 5, or --older-than 7d.'],
+      hints: ["For example `keep: 5`, or `olderThan: '7d'`."],
     });
   }
   if (options.keep !== undefined && (!Number.isInteger(options.keep) || options.keep < 1)) {

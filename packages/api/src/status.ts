@@ -1,6 +1,9 @@
-import { HesapError, selectTables, type Adapter, type SourceSession } from '@hesap/core';
+import { checkTableNames, HesapError, selectTables, type Adapter, type Schema } from '@hesap/core';
 import type { StatusOptions } from './options';
+import type { ProjectLocations } from './project-config';
 import { defaultRegistry } from './registry';
+import { withSessions } from './sessions';
+import { sessionSettings, type SessionSettings } from './settings';
 import { readState, type SyncRecord } from './state';
 
 export interface SideStatus {
@@ -25,7 +28,19 @@ export interface TableComparison {
   differs: boolean;
 }
 
+/** Where the two locations were read from (no values: those are in `local` and `remote`, masked). */
+export interface ConfigurationReport {
+  /** The `.env` file read, if any. */
+  envFile?: string;
+  configFile?: string;
+  target?: string;
+  local: { source?: string; notes: string[] };
+  remote: { source?: string; notes: string[] };
+}
+
 export interface StatusResult {
+  /** Present when the options said where the locations came from (`configuration`). */
+  configuration?: ConfigurationReport;
   local: SideStatus;
   remote: SideStatus;
   tables: TableComparison[];
@@ -35,31 +50,42 @@ export interface StatusResult {
   lastPull?: SyncRecord;
 }
 
-async function side(adapter: Adapter, location: string | undefined, options: StatusOptions): Promise<SideStatus> {
-  if (!location) return { configured: false, reachable: false };
+/** One side's status, and its schema when it could be read (to check the table names given against both sides). */
+interface SideLook {
+  status: SideStatus;
+  schema?: Schema;
+}
+
+async function side(adapter: Adapter, location: string | undefined, options: StatusOptions, settings: SessionSettings): Promise<SideLook> {
+  if (!location) return { status: { configured: false, reachable: false } };
   const shown = adapter.describe(location);
-  const open = { connectTimeoutSeconds: options.connectTimeoutSeconds, log: options.log, profile: false };
   const started = Date.now();
-  let session: SourceSession | undefined;
+  let schema: Schema | undefined;
   try {
-    session = await adapter.openSource(location, open);
-    const latencyMs = Date.now() - started;
-    // Every schema: a table nobody looked at must not count as in sync.
-    const schema = await session.introspect({ profile: false, allSchemas: true });
-    const tables: Record<string, number> = {};
-    for (const table of selectTables(schema, undefined, undefined).filter((t) => wanted(t.name, options))) {
-      tables[table.name] = await session.countRows(table);
-      // SQLite counts on this thread: between tables, the other side's replies get read
-      // and its next query sent, so the server counts while SQLite does.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return { configured: true, location: shown, reachable: true, latencyMs, serverVersion: session.server?.version, tls: session.server?.tls, tables };
+    const status = await withSessions(settings, async (open): Promise<SideStatus> => {
+      const session = await open.source(adapter, location, { profile: false });
+      const latencyMs = Date.now() - started;
+      // Every schema: a table nobody looked at must not count as in sync.
+      schema = await session.introspect({ profile: false, allSchemas: true });
+      const tables: Record<string, number> = {};
+      for (const table of selectTables(schema, undefined, undefined).filter((t) => wanted(t.name, options))) {
+        tables[table.name] = await session.countRows(table);
+        // SQLite counts on this thread: between tables, the other side's replies get read
+        // and its next query sent, so the server counts while SQLite does.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return { configured: true, location: shown, reachable: true, latencyMs, serverVersion: session.server?.version, tls: session.server?.tls, tables };
+    });
+    return { status, schema };
   } catch (error) {
     const e = error instanceof HesapError ? error : new HesapError('INTERNAL', String((error as Error)?.message ?? error), { cause: error });
-    return { configured: true, location: shown, reachable: false, error: { code: e.code, message: e.message, hints: e.hints } };
-  } finally {
-    await session?.close().catch(() => undefined);
+    return { status: { configured: true, location: shown, reachable: false, error: { code: e.code, message: e.message, hints: e.hints } } };
   }
+}
+
+function configurationReport(where: ProjectLocations): ConfigurationReport {
+  const { envFile, configFile, target, local, remote } = where;
+  return { envFile, configFile, target, local: { source: local.source, notes: local.notes }, remote: { source: remote.source, notes: remote.notes } };
 }
 
 function wanted(name: string, options: StatusOptions): boolean {
@@ -70,20 +96,25 @@ function wanted(name: string, options: StatusOptions): boolean {
 /**
  * Both sides at a glance: configured, reachable (latency, server version, TLS), and each
  * table's row count side by side. Never throws for an unreachable side: it is reported.
+ * A name in `tables` or `exclude` that is a table on neither side is a USAGE error.
  *
  * @example
  * const s = await status({ local: 'app.db', remote: process.env.DATABASE_URL });
  * for (const t of s.tables) if (t.differs) console.log(t.table, t.local, t.remote);
  */
 export async function status(options: StatusOptions): Promise<StatusResult> {
+  const settings = sessionSettings(options);
   const localAdapter = options.local ? defaultRegistry.forLocation(options.local) : undefined;
   const remoteAdapter = options.remote ? defaultRegistry.forLocation(options.remote) : undefined;
   // The remote first: its connection is on its way while the local file is read.
-  const remotePending = remoteAdapter ? side(remoteAdapter, options.remote, options) : Promise.resolve<SideStatus>({ configured: false, reachable: false });
-  const [remote, local] = await Promise.all([
-    remotePending,
-    localAdapter ? side(localAdapter, options.local, options) : Promise.resolve<SideStatus>({ configured: false, reachable: false }),
-  ]);
+  const unconfigured: SideLook = { status: { configured: false, reachable: false } };
+  const remotePending = remoteAdapter ? side(remoteAdapter, options.remote, options, settings) : Promise.resolve(unconfigured);
+  const looks = await Promise.all([remotePending, localAdapter ? side(localAdapter, options.local, options, settings) : Promise.resolve(unconfigured)]);
+  // Table names are checked only when every configured side could be read: a side that is
+  // down may hold the table.
+  const read = looks.filter((l) => l.status.configured);
+  if (read.length > 0 && read.every((l) => l.schema)) checkTableNames(options, ...read.map((l) => l.schema!));
+  const [remote, local] = looks.map((l) => l.status) as [SideStatus, SideStatus];
   const names = [...new Set([...Object.keys(local.tables ?? {}), ...Object.keys(remote.tables ?? {})])].sort();
   const tables = names.map((table) => {
     const l = local.tables?.[table];
@@ -92,6 +123,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   });
   const state = options.local ? readState(options.local) : {};
   return {
+    ...(options.configuration ? { configuration: configurationReport(options.configuration) } : {}),
     local,
     remote,
     tables,

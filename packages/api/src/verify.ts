@@ -1,15 +1,17 @@
 import type { Readable } from 'node:stream';
 import {
+  checkTableNames,
   CsvParser,
   checksumStream,
   canonicalField,
-  canonicalRow,
+  ContentChecksum,
   DEFAULT_POLICIES,
   findTable,
   fitIdentifiers,
-  resolvePolicies,
+  readJsonText,
   type AdapterCapabilities,
   type CsvChecksumResult,
+  type CsvRow,
   type Column,
   type NeutralType,
   type SourceSession,
@@ -17,11 +19,15 @@ import {
 } from '@hesap/core';
 import type { VerifyOptions } from './options';
 import { defaultRegistry } from './registry';
+import { withSessions } from './sessions';
+import { DEFAULTS, READ_BACK_POLICIES, sessionSettings } from './settings';
 
 export interface RowDifference {
   /** The row's key as `col=value` pairs (or its whole content when the table has no key). */
   key: string;
   kind: 'only-local' | 'only-remote' | 'changed';
+  /** For `changed`: the columns whose values differ. */
+  columns?: string[];
 }
 
 export interface TableVerification {
@@ -51,23 +57,48 @@ export async function consume(stream: Readable, onRow: (row: (string | null)[]) 
   parser.end();
 }
 
-/** One side's checksum; every table is read whole, so the checksum thread is worth its start. */
-async function checksum(session: SourceSession, table: Table, types: NeutralType[]): Promise<CsvChecksumResult> {
-  return checksumStream(session.readTable(table), { types, run: 'thread' });
+/**
+ * What a value means, where the remote column spells it its own way beyond what the checksum's
+ * canonical form covers: `jsonb` prints its own spacing and key order. Undefined for columns
+ * compared as the checksum compares them.
+ */
+type Meaning = ((text: string) => string) | undefined;
+
+const jsonMeaning = (text: string) => readJsonText(text)?.canonical ?? text;
+
+function meaningsOf(remote: Table): Meaning[] {
+  return remote.columns.map((c) => (c.jsonParsed ? jsonMeaning : undefined));
+}
+
+function byMeaning(row: CsvRow, meanings: readonly Meaning[]): CsvRow {
+  return meanings.some((m) => m) ? row.map((v, i) => (v === null || !meanings[i] ? v : meanings[i]!(v))) : row;
+}
+
+/**
+ * One side's checksum; every table is read whole, so the checksum thread is worth its start.
+ * Tables with columns compared by meaning are hashed here, each value made canonical first.
+ */
+async function checksum(session: SourceSession, table: Table, types: NeutralType[], meanings: readonly Meaning[]): Promise<CsvChecksumResult> {
+  if (!meanings.some((m) => m)) return checksumStream(session.readTable(table), { types, run: 'thread' });
+  const sum = new ContentChecksum(types);
+  await consume(session.readTable(table), (row) => sum.add(byMeaning(row, meanings)));
+  return { digest: sum.digest(), rows: sum.rows };
 }
 
 interface KeyedRow {
-  content: string;
+  /** Each value in canonical form. */
+  fields: string[];
   label: string;
   count: number;
 }
 
-/** Every row of one side by its key (canonical text), with its canonical content. */
-async function rowsByKey(session: SourceSession, table: Table, types: NeutralType[], key: number[]): Promise<Map<string, KeyedRow>> {
+/** Every row of one side by its key (canonical text), with its canonical values. */
+async function rowsByKey(session: SourceSession, table: Table, types: NeutralType[], key: number[], meanings: readonly Meaning[]): Promise<Map<string, KeyedRow>> {
   const out = new Map<string, KeyedRow>();
-  await consume(session.readTable(table), (row) => {
-    const content = canonicalRow(row, types);
-    const keyText = key.length > 0 ? key.map((i) => canonicalField(row[i] ?? null, types[i]!)).join('\u0000') : content;
+  await consume(session.readTable(table), (raw) => {
+    const row = byMeaning(raw, meanings);
+    const fields = types.map((type, i) => canonicalField(row[i] ?? null, type));
+    const keyText = key.length > 0 ? key.map((i) => fields[i]!).join('\u0000') : fields.join('\u0000,');
     const seen = out.get(keyText);
     if (seen) {
       seen.count++;
@@ -75,9 +106,9 @@ async function rowsByKey(session: SourceSession, table: Table, types: NeutralTyp
     }
     const label =
       key.length > 0
-        ? key.map((i) => `${table.columns[i]!.name}=${row[i] ?? 'NULL'}`).join(', ')
-        : `(${row.map((v) => (v === null ? 'NULL' : v.length > 40 ? `${v.slice(0, 37)}...` : v)).join(', ')})`;
-    out.set(keyText, { content, label, count: 1 });
+        ? key.map((i) => `${table.columns[i]!.name}=${raw[i] ?? 'NULL'}`).join(', ')
+        : `(${raw.map((v) => (v === null ? 'NULL' : v.length > 40 ? `${v.slice(0, 37)}...` : v)).join(', ')})`;
+    out.set(keyText, { fields, label, count: 1 });
   });
   return out;
 }
@@ -117,15 +148,13 @@ function subset(table: Table, names: string[]): Table {
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const localAdapter = defaultRegistry.forLocation(options.local);
   const remoteAdapter = defaultRegistry.forLocation(options.remote);
-  const open = { connectTimeoutSeconds: options.connectTimeoutSeconds, log: options.log, policies: resolvePolicies({ typeMismatch: 'text', invalidText: 'replace' }) };
-  const max = options.maxDifferences ?? 10;
-  let local: SourceSession | undefined;
-  let remote: SourceSession | undefined;
-  try {
-    local = await localAdapter.openSource(options.local, open);
-    remote = await remoteAdapter.openSource(options.remote, open);
+  const max = options.maxDifferences ?? DEFAULTS.maxDifferences;
+  return withSessions(sessionSettings(options, READ_BACK_POLICIES), async (open) => {
+    const local = await open.source(localAdapter, options.local);
+    const remote = await open.source(remoteAdapter, options.remote);
     // Every schema of the remote: a table left unread is listed, never counted as the same.
     const [localSchema, remoteSchema] = [await local.introspect({ profile: true }), await remote.introspect({ profile: false, allSchemas: true })];
+    checkTableNames(options, localSchema, remoteSchema);
     const wanted = (name: string) =>
       (!options.tables || options.tables.length === 0 || options.tables.includes(name)) && !(options.exclude ?? []).includes(name);
     // Names as a push gave them to the remote side (long names shortened, deterministically).
@@ -154,7 +183,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       const lt = subset(l, common);
       const rt = subset(r, common.map(remoteColumn));
       // Both sides at once: the server reads while this process reads the file.
-      const [ls, rs] = await Promise.all([checksum(local, lt, types), checksum(remote, rt, types)]);
+      const meanings = meaningsOf(rt);
+      const [ls, rs] = await Promise.all([checksum(local, lt, types, meanings), checksum(remote, rt, types, meanings)]);
       const entry: TableVerification = {
         table: name,
         status: ls.digest === rs.digest ? 'same' : 'different',
@@ -168,12 +198,17 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       if (entry.status === 'different' && max > 0) {
         const keyColumns = r.primaryKey?.columns ?? l.primaryKey?.columns ?? [];
         const key = keyColumns.map((c) => common.indexOf(c)).filter((i) => i >= 0);
-        const [lm, rm] = [await rowsByKey(local, lt, types, key), await rowsByKey(remote, rt, types, key)];
+        const [lm, rm] = [await rowsByKey(local, lt, types, key, meanings), await rowsByKey(remote, rt, types, key, meanings)];
         for (const [k, mine] of lm) {
           if (entry.differences.length >= max) break;
           const theirs = rm.get(k);
-          if (!theirs) entry.differences.push({ key: mine.label, kind: 'only-local' });
-          else if (theirs.content !== mine.content || theirs.count !== mine.count) entry.differences.push({ key: mine.label, kind: 'changed' });
+          if (!theirs) {
+            entry.differences.push({ key: mine.label, kind: 'only-local' });
+            continue;
+          }
+          const columns = common.filter((_, i) => theirs.fields[i] !== mine.fields[i]);
+          if (columns.length > 0) entry.differences.push({ key: mine.label, kind: 'changed', columns });
+          else if (theirs.count !== mine.count) entry.differences.push({ key: mine.label, kind: 'changed' });
         }
         for (const [k, theirs] of rm) {
           if (entry.differences.length >= max) break;
@@ -188,8 +223,5 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       same: tables.every((t) => t.status === 'same'),
       tables,
     };
-  } finally {
-    await remote?.close().catch(() => undefined);
-    await local?.close().catch(() => undefined);
-  }
+  });
 }

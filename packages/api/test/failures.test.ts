@@ -99,7 +99,7 @@ describe('failures leave the target as it was', () => {
     expect(count).toEqual({ n: '300000', distinct: '300000' });
   });
 
-  it('an orphan foreign key in the last table fails a create or strict push and creates nothing; merge skips and reports it', async () => {
+  it('an orphan foreign key in the last table: a created table takes it under a NOT VALID key; strict, and a merge into a checked key, refuse it and write nothing; skipOrphans leaves it out', async () => {
     const file = localDb(
       'orphan.db',
       `PRAGMA foreign_keys = OFF;
@@ -108,19 +108,30 @@ describe('failures leave the target as it was', () => {
        INSERT INTO users VALUES (1, 'ali@example.com');
        INSERT INTO orders VALUES (1, 1, 10.5), (2, 99, 3.0);`,
     );
-    const error = await failure(push({ local: file, remote: pg.url, mode: 'create' }));
-    expect(error).toMatchObject({ code: 'CONSTRAINT_VIOLATION', table: 'orders' });
-    expect(error.message).toMatch(/creator_id.*99/);
-    expect(await publicTables(pg)).toEqual([]);
     const strict = await failure(push({ local: file, remote: pg.url, strict: true }));
     expect(strict).toMatchObject({ code: 'CONSTRAINT_VIOLATION', table: 'orders', row: 'id=2' });
+    expect(strict.message).toMatch(/creator_id=99/);
     expect(await publicTables(pg)).toEqual([]);
-    const merged = await push({ local: file, remote: pg.url });
-    const orders = merged.tables.find((t) => t.table === 'orders')!;
-    expect(orders.inserted).toBe(1);
-    expect(orders.skipped).toEqual([
-      expect.objectContaining({ sourceKey: 'id=2', targetKey: 'creator_id=99', reason: expect.stringMatching(/parent row in "users" does not exist/) }),
+    const created = await push({ local: file, remote: pg.url, mode: 'create' });
+    expect(created.complete).toBe(true);
+    expect(created.notes.filter((n) => n.code === 'FOREIGN_KEY_NOT_VALID')).toEqual([
+      expect.objectContaining({ level: 'warning', table: 'orders', message: expect.stringMatching(/"orders_creator_id_fkey" on orders → users: 1 row \(first: id=2 \(creator_id=99\)\)/) }),
     ]);
+    expect(await pg.query(`SELECT convalidated FROM pg_constraint WHERE conname = 'orders_creator_id_fkey'`)).toEqual([{ convalidated: false }]);
+    expect((await pg.query<{ id: string }>('SELECT id::text AS id FROM orders ORDER BY id')).map((r) => r.id)).toEqual(['1', '2']);
+    // Into tables whose key is validated: a new orphan refuses the merge, naming it; nothing is written.
+    await pg.query(`DELETE FROM orders WHERE id = 2; ALTER TABLE orders VALIDATE CONSTRAINT orders_creator_id_fkey`);
+    const error = await failure(push({ local: file, remote: pg.url }));
+    expect(error).toMatchObject({ code: 'CONSTRAINT_VIOLATION', table: 'orders', constraint: 'orders_creator_id_fkey' });
+    expect(error.message).toMatch(/creator_id.*99/);
+    expect((await pg.query<{ id: string }>('SELECT id::text AS id FROM orders')).map((r) => r.id)).toEqual(['1']);
+    const merged = await push({ local: file, remote: pg.url, skipOrphans: true });
+    const orders = merged.tables.find((t) => t.table === 'orders')!;
+    expect(orders.inserted).toBe(0);
+    expect(orders.skipped).toEqual([
+      expect.objectContaining({ sourceKey: 'id=2', targetKey: 'creator_id=99', reason: expect.stringMatching(/parent row in "users" does not exist/), orphan: 'parent-missing' }),
+    ]);
+    expect([merged.complete, merged.rowsLeftOut]).toEqual([false, 1]);
     expect((await pg.query<{ id: string }>('SELECT id::text AS id FROM orders')).map((r) => r.id)).toEqual(['1']);
   });
 
@@ -212,7 +223,7 @@ describe('failures leave the target as it was', () => {
     await push({ local: file, remote: pg.url });
     const error = await failure(push({ local: file, remote: pg.url, mode: 'create' }));
     expect(error).toMatchObject({ code: 'TARGET_NOT_EMPTY', table: 't' });
-    expect(error.hints.join(' ')).toMatch(/--mode (merge|replace)/);
+    expect(error.hints.join(' ')).toMatch(/`mode: '(merge|replace)'`/);
   });
 
   it('an existing table with an incompatible column is refused, naming the column, and never altered', async () => {

@@ -3,7 +3,8 @@ import { databasePerTest, tempDir, writeSqlite, type TestDatabase } from '@hesap
 import { push, type PushResult } from '@hesap/api';
 
 /**
- * A merged child row whose parent is not among the pushed parent rows is skipped and named.
+ * A merged child row whose parent is not among the pushed parent rows is skipped and named
+ * (asked for with skipOrphans; by default such rows refuse the push, see orphans.test.ts).
  * When the parent's pushed keys are every whole number from the lowest to the highest, that
  * is a range test on the child's value; otherwise a join with the parent's rows. These cases
  * sit on both sides of that line: a key one past either end, a key in a gap, keys of parent
@@ -53,7 +54,7 @@ describe('merge: a child whose parent is not pushed', () => {
     await pg.query(`CREATE TABLE parents (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE)`);
     await pg.query(`CREATE TABLE children (id bigserial PRIMARY KEY, parent_id bigint REFERENCES parents (id), note text)`);
     await pg.query(`INSERT INTO parents (id, name) VALUES (100, 'production only')`);
-    const result = await push({ local, remote: pg.url, sourceId: 'app' });
+    const result = await push({ local, remote: pg.url, sourceId: 'app', skipOrphans: true });
     expect(skippedChildren(result)).toEqual([missing(0), missing(6)]);
     expect(await childParents(pg)).toEqual(['parent 1', 'parent 5', null, 'parent 3']);
   });
@@ -61,7 +62,7 @@ describe('merge: a child whose parent is not pushed', () => {
   it('parents with a gap: a child of the gap is missing', async () => {
     localFile(local, [1, 2, 4, 5, 6], [3, 4, 6, 7]);
     await push({ local: localFile(path.join(tmp.dir, 'first.db'), [1], []), remote: pg.url, sourceId: 'app' });
-    const result = await push({ local, remote: pg.url, sourceId: 'app' });
+    const result = await push({ local, remote: pg.url, sourceId: 'app', skipOrphans: true });
     expect(skippedChildren(result)).toEqual([missing(3), missing(7)]);
     expect(await childParents(pg)).toEqual(['parent 4', 'parent 6']);
   });
@@ -70,7 +71,7 @@ describe('merge: a child whose parent is not pushed', () => {
     // The first push lands parents 1..3; pushed again they are identical and leave the stage.
     await push({ local: localFile(path.join(tmp.dir, 'first.db'), [1, 2, 3], [], PLAIN), remote: pg.url, sourceId: 'app' });
     localFile(local, [1, 2, 3, 4, 5, 6], [1, 2, 5, 6, 7, 0], PLAIN);
-    const result = await push({ local, remote: pg.url, sourceId: 'app' });
+    const result = await push({ local, remote: pg.url, sourceId: 'app', skipOrphans: true });
     expect(result.tables.find((t) => t.table === 'parents')).toMatchObject({ inserted: 3, unchanged: 3 });
     expect(skippedChildren(result)).toEqual([missing(0), missing(7)]);
     expect(await childParents(pg)).toEqual(['parent 1', 'parent 2', 'parent 5', 'parent 6']);
@@ -79,7 +80,7 @@ describe('merge: a child whose parent is not pushed', () => {
   it('a gap between the rows set aside and the new ones: a child of the gap is missing', async () => {
     await push({ local: localFile(path.join(tmp.dir, 'first.db'), [1, 2, 3], [], PLAIN), remote: pg.url, sourceId: 'app' });
     localFile(local, [1, 2, 3, 5, 6], [2, 4, 5], PLAIN);
-    const result = await push({ local, remote: pg.url, sourceId: 'app' });
+    const result = await push({ local, remote: pg.url, sourceId: 'app', skipOrphans: true });
     expect(skippedChildren(result)).toEqual([missing(4)]);
     expect(await childParents(pg)).toEqual(['parent 2', 'parent 5']);
   });
@@ -94,7 +95,7 @@ describe('merge: a child whose parent is not pushed', () => {
     await pg.query(`CREATE TABLE parents (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE, code text UNIQUE)`);
     await pg.query(`CREATE TABLE children (id bigserial PRIMARY KEY, parent_id bigint REFERENCES parents (id), note text)`);
     await pg.query(`INSERT INTO parents (id, name, code) VALUES (100, 'production only', 'TAKEN')`);
-    const result = await push({ local, remote: pg.url, sourceId: 'app', keys: { parents: ['name'] } });
+    const result = await push({ local, remote: pg.url, sourceId: 'app', skipOrphans: true, keys: { parents: ['name'] } });
     expect(result.tables.find((t) => t.table === 'parents')!.skipped).toEqual([expect.objectContaining({ sourceKey: 'id=2', reason: expect.stringMatching(/collides/) })]);
     expect(skippedChildren(result)).toEqual(['parent_id=2: its parent row in "parents" was skipped', missing(4)]);
     expect(await childParents(pg)).toEqual(['parent 1', 'parent 3']);

@@ -277,15 +277,19 @@ describe('merge: a push carries meaning, not ids', () => {
        INSERT INTO orders (id, group_id, creator_id, restaurant, total, created_at) VALUES (10, 99, 1, 'Nowhere', 1, '2026-04-01 00:00:00');`,
     );
     // Matched by name, the local group 'Yeni' is new, and its code collides with production's BASKET.
-    const byName = await push({ local, remote: pg.url, keys: { groups: ['name'] }, dryRun: true });
+    const byName = await push({ local, remote: pg.url, keys: { groups: ['name'] }, dryRun: true, skipOrphans: true });
     expect(table(byName, 'groups').skipped).toEqual([
       expect.objectContaining({ sourceKey: 'id=10', targetKey: expect.stringMatching(/^id=\d+$/), constraint: expect.stringMatching(/code/), reason: expect.stringMatching(/collides.*code/) }),
     ]);
+    // The order whose group exists nowhere refuses the push, unless asked to leave it out.
+    const refused = await push({ local, remote: pg.url }).catch((e: unknown) => e as HesapError);
+    expect(refused).toMatchObject({ code: 'CONSTRAINT_VIOLATION', table: 'orders', constraint: 'orders_group_id_fkey' });
     // By its natural key (code) it IS production's BASKET group: matched, not skipped.
-    const result = await push({ local, remote: pg.url });
+    const result = await push({ local, remote: pg.url, skipOrphans: true });
     expect(table(result, 'groups').skipped).toEqual([]);
     const orders = table(result, 'orders');
-    expect(orders.skipped).toEqual([expect.objectContaining({ sourceKey: 'id=10', targetKey: 'group_id=99', reason: expect.stringMatching(/does not exist/) })]);
+    expect(orders.skipped).toEqual([expect.objectContaining({ sourceKey: 'id=10', targetKey: 'group_id=99', reason: expect.stringMatching(/does not exist/), orphan: 'parent-missing' })]);
+    expect([result.complete, result.rowsLeftOut]).toEqual([false, 1]);
     const strict = await push({ local, remote: pg.url, strict: true }).catch((e: unknown) => e as HesapError);
     expect(strict).toBeInstanceOf(HesapError);
     expect((strict as HesapError).code).toBe('CONSTRAINT_VIOLATION');

@@ -1,8 +1,8 @@
 import { parentPort } from 'node:worker_threads';
-import { CsvChecksumFailure, CsvChecksummer } from './checksum-stream';
+import { CsvChecksumFailure, CsvChecksummer } from './csv-checksummer';
 import type { NeutralType } from './schema';
 
-/** The checksum thread (see checksum-stream.ts): one `CsvChecksummer` per job, a reply per chunk. */
+/** The checksum thread (see checksum-helper.ts): one `CsvChecksummer` per job, a reply per chunk. */
 
 interface Request {
   job: number;

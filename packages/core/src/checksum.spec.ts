@@ -351,3 +351,32 @@ describe('canonicalField for timestamps', () => {
     expect(canonicalField('2024-01-01 10:00:10', 'timestamp')).toBe('2024-01-01 10:00:10');
   });
 });
+
+describe('canonical forms across the spellings ORMs write', () => {
+  it('a timestamptz is its UTC instant: naive text is read as UTC, offsets are moved', () => {
+    const same = ['2024-01-02 03:04:05.6789+00', '2024-01-02 03:04:05.678900', '2024-01-02T03:04:05.678900+00:00', '2024-01-02 05:04:05.6789+02:00', '2024-01-02 03:04:05.678900 +00:00'];
+    expect(new Set(same.map((t) => canonicalField(t, 'timestamptz')))).toEqual(new Set(['2024-01-02 03:04:05.6789+00']));
+    expect(canonicalField('2024-01-02 03:04:05+01', 'timestamptz')).not.toBe(canonicalField('2024-01-02 03:04:05', 'timestamptz'));
+  });
+
+  it("a timestamp's T is a space", () => {
+    expect(canonicalField('2024-01-02T03:04:05.500', 'timestamp')).toBe(canonicalField('2024-01-02 03:04:05.5', 'timestamp'));
+  });
+
+  it('a UUID has small letters and hyphens', () => {
+    expect(canonicalField('A0EEBC999C0B4EF8BB6D6BB9BD380A11', 'uuid')).toBe('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
+    expect(canonicalField('not-a-uuid', 'uuid')).toBe('not-a-uuid');
+  });
+
+  it("leaves PostgreSQL's own output as it was (checksums stored in snapshots stay comparable)", () => {
+    for (const [text, type] of [
+      ['2024-01-02 03:04:05.5+00', 'timestamptz'],
+      ['2024-01-02 03:04:05.5', 'timestamp'],
+      ['0044-03-15 12:00:00+00 BC', 'timestamptz'],
+      ['infinity', 'timestamptz'],
+      ['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'uuid'],
+    ] as const) {
+      expect(canonicalField(text, type)).toBe(text);
+    }
+  });
+});

@@ -10,6 +10,7 @@ function digestOf(algorithm: 'md5' | 'sha256', text: string): Buffer {
   return oneShot ? oneShot(algorithm, text, 'buffer') : crypto.createHash(algorithm).update(text).digest();
 }
 import { formatFloat } from './csv/csv-encoder';
+import { parseTimestampText, utcInstantText } from './datetime-text';
 import { HesapError } from './errors';
 import { Murmur3Utf8 } from './murmur3';
 import type { CsvRow } from './csv/csv-parser';
@@ -56,13 +57,37 @@ export function canonicalField(text: string | null, type: NeutralType): string {
       return /^[+-]?0\d|^\+/.test(text) ? BigInt(text).toString() : text;
     }
     case 'timestamp':
-    case 'timestamptz':
+    case 'timestamptz': {
+      // The forms apps write (`T`, fraction digits, a zone) spell the same instant PostgreSQL
+      // prints; a timestamptz is the instant in UTC, and text without a zone is read as UTC.
+      const parts = parseTimestampText(text);
+      if (parts) {
+        if (type === 'timestamptz') return utcInstantText(parts) ?? trimmedFraction(text);
+        const fraction = parts.fraction.replace(/0+$/, '');
+        return `${parts.date} ${parts.clock}${fraction ? `.${fraction}` : ''}${parts.zone}`;
+      }
+      return trimmedFraction(text);
+    }
     case 'time':
-      // `09.500` and `09.5` are the same instant; so are `09.000` and `09`.
-      return text.includes('.') ? text.replace(/(\.\d*?)0+(?=$|[-+Z])/, '$1').replace(/\.(?=$|[-+Z])/, '') : text;
+      return trimmedFraction(text);
+    case 'uuid':
+      // Capitals and hyphens are spelling: `A0EEBC99...` is `a0eebc99-...`.
+      return UUID_SPELLINGS.test(text) ? canonicalUuid(text) : text;
     default:
       return text;
   }
+}
+
+/** `09.500` and `09.5` are the same instant; so are `09.000` and `09`. */
+function trimmedFraction(text: string): string {
+  return text.includes('.') ? text.replace(/(\.\d*?)0+(?=$|[-+Z])/, '$1').replace(/\.(?=$|[-+Z])/, '') : text;
+}
+
+const UUID_SPELLINGS = /^(?:[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})$/;
+
+function canonicalUuid(text: string): string {
+  const h = text.replace(/-/g, '').toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 const PLUS = 0x2b;

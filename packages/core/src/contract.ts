@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { HesapError } from './errors';
+import type { TableMergePlan } from './merge-plan';
 import type { ForeignKey, Note, Schema, Table } from './schema';
 
 /**
@@ -127,16 +128,21 @@ export interface TablePlan {
   naturalKey?: string[];
   /** Foreign keys to the table itself or to a table loaded later (cycles): filled in after the rows are in. */
   deferredForeignKeys: ForeignKey[];
+  /** How its rows meet the target's, decided once by the planner (every plan `planLoad` makes has one). */
+  merge?: TableMergePlan;
 }
 
-/** How a merge treats rows, for the whole load. */
+/** How a merge treats rows, for the whole load (whether a skipped row fails the load is the engine's to enforce). */
 export interface MergeSettings {
   /** Who is pushing: the identity map remembers source rows per source. */
   sourceId: string;
   /** Update matched rows whose other columns differ (otherwise they are left as they are). */
   update: boolean;
-  /** Any skipped row fails the whole push. */
-  strict: boolean;
+  /**
+   * New rows whose parent row exists nowhere, going into a table that exists: left out and
+   * listed. Otherwise (default) the push is refused, naming every key they break.
+   */
+  skipOrphans?: boolean;
 }
 
 export interface LoadPlan {
@@ -145,6 +151,11 @@ export interface LoadPlan {
   tables: TablePlan[];
   /** Dry run: do everything, then roll back. */
   dryRun: boolean;
+  /**
+   * Nothing but clean rows: a skipped row fails the load (the engine checks each table's
+   * result), and so do rows a created table would take under a NOT VALID foreign key.
+   */
+  strict?: boolean;
   merge?: MergeSettings;
   notes: Note[];
 }
@@ -157,8 +168,18 @@ export interface SkippedRow {
   constraint?: string;
   /** The source row's key, as `col=value` pairs. */
   sourceKey: string;
-  /** The target row it met, when there was one. */
+  /** The target row it met, when there was one; for a foreign key, the values that point nowhere. */
   targetKey?: string;
+  /**
+   * Left out for a foreign key that does not hold: `parent-missing`, its parent row exists
+   * neither in the push nor in the target; `parent-left-out`, its parent was left out so.
+   */
+  orphan?: 'parent-missing' | 'parent-left-out';
+  /**
+   * The row is in the target already, under the same key, and the mode leaves existing rows
+   * as they are (append): not written, and not missing from the target either.
+   */
+  present?: true;
 }
 
 export interface TableWriteResult {
@@ -204,6 +225,12 @@ export interface ProbeResult {
   error?: HesapError;
 }
 
+/**
+ * How a session is opened. The caller resolves every value (hesap's API does so in one
+ * place, `packages/api/src/settings.ts`); an adapter applies what it is given and keeps
+ * no defaults of its own: a limit that is absent is no limit of hesap's, only whatever
+ * the driver does by itself.
+ */
 export interface OpenOptions {
   policies?: Partial<DataPolicies>;
   /** Seconds to wait for a connection. */

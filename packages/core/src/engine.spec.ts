@@ -1,5 +1,5 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { DEFAULT_CAPABILITIES, type LoadPlan, type SourceSession, type TablePlan, type TargetSession } from './contract';
+import { DEFAULT_CAPABILITIES, DEFAULT_POLICIES, type LoadPlan, type SourceSession, type TablePlan, type TargetSession } from './contract';
 import { transfer } from './engine';
 import { HesapError } from './errors';
 import type { Schema, Table } from './schema';
@@ -64,6 +64,8 @@ class MemoryTarget implements TargetSession {
 }
 
 const capabilities = { ...DEFAULT_CAPABILITIES, source: true, target: true };
+/** What the API resolves for every transfer; the engine takes them as given. */
+const settled = { mode: 'create', policies: DEFAULT_POLICIES, dryRun: false, strict: false, progressIntervalMs: 200, idleTimeoutSeconds: 60 } as const;
 
 describe('transfer', () => {
   it('moves the CSV, reports progress with totals, and commits', async () => {
@@ -73,6 +75,7 @@ describe('transfer', () => {
       source: source(() => Readable.from([Buffer.from('"a"\n"b"\n'), Buffer.from(',\n')]), 3),
       target,
       targetCapabilities: capabilities,
+      ...settled,
       onProgress: (e) => events.push(`${e.phase}:${e.rowsDone}/${e.rowsTotal}`),
       progressIntervalMs: 0,
     });
@@ -83,9 +86,17 @@ describe('transfer', () => {
     expect(events[events.length - 1]).toBe('done:3/3');
   });
 
+  it('refuses a merge without merge settings before it touches the target, rather than inventing a source id', async () => {
+    const target = new MemoryTarget();
+    const merging = { ...capabilities, mergeModes: ['merge'] as const };
+    const error = await transfer({ source: source(() => Readable.from([]), 0), target, targetCapabilities: merging, ...settled, mode: 'merge' }).catch((e) => e);
+    expect(error).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/merge settings/) });
+    expect(target.begun).toBeUndefined();
+  });
+
   it('refuses to commit when fewer rows arrived than the source holds', async () => {
     const target = new MemoryTarget();
-    const error = await transfer({ source: source(() => Readable.from([Buffer.from('"a"\n')]), 2), target, targetCapabilities: capabilities }).catch((e) => e);
+    const error = await transfer({ source: source(() => Readable.from([Buffer.from('"a"\n')]), 2), target, targetCapabilities: capabilities, ...settled }).catch((e) => e);
     expect(error).toBeInstanceOf(HesapError);
     expect(error.message).toMatch(/holds 2 rows but 1 arrived/);
     expect(target.committed).toBe(false);
@@ -97,7 +108,7 @@ describe('transfer', () => {
     const stalled = new PassThrough();
     stalled.write('"first"\n');
     const started = Date.now();
-    const error = await transfer({ source: source(() => stalled, 10), target, targetCapabilities: capabilities, idleTimeoutMs: 300 }).catch((e) => e);
+    const error = await transfer({ source: source(() => stalled, 10), target, targetCapabilities: capabilities, ...settled, idleTimeoutSeconds: 0.3 }).catch((e) => e);
     expect(error).toBeInstanceOf(HesapError);
     expect(error).toMatchObject({ code: 'CONNECTION_TIMEOUT', table: 't', retriable: true });
     expect(Date.now() - started).toBeLessThan(5000);
@@ -111,7 +122,7 @@ describe('transfer', () => {
     endless.write('"x"\n');
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('SIGINT received')), 50);
-    const error = await transfer({ source: source(() => endless, 10), target, targetCapabilities: capabilities, signal: controller.signal }).catch((e) => e);
+    const error = await transfer({ source: source(() => endless, 10), target, targetCapabilities: capabilities, ...settled, signal: controller.signal }).catch((e) => e);
     expect(error).toMatchObject({ code: 'INTERRUPTED' });
     expect(error.message).toMatch(/SIGINT/);
     expect(target.aborted).toBe(true);

@@ -4,6 +4,7 @@ import type {
   AdapterCapabilities,
   DataPolicies,
   LoadPlan,
+  MergeMode,
   MergeSettings,
   PushMode,
   RowCounting,
@@ -11,10 +12,12 @@ import type {
   TableWriteResult,
   TargetSession,
 } from './contract';
-import { resolvePolicies } from './contract';
 import { chunksPassed } from './chunk-memory';
 import { connectionStalled, HesapError, withTable } from './errors';
-import { planLoad, selectTables } from './planner';
+import { migrationTablesStayHome, type MigrationTablesSetting } from './migration-tables';
+import { groupOrphans, orphansRefused } from './orphans';
+import { checkTableNames, planLoad, selectTables } from './planner';
+import { checkTargetValues, targetValueTests } from './target-values';
 import type { Note } from './schema';
 
 /** Progress of one table. Emitted at most every `progressIntervalMs`, and once at the start and end of each table. */
@@ -31,6 +34,10 @@ export interface ProgressEvent {
   count: number;
 }
 
+/**
+ * A transfer, every value decided by the caller (hesap's API resolves its defaults in
+ * one place, `packages/api/src/settings.ts`): the engine keeps no defaults of its own.
+ */
 export interface TransferOptions {
   source: SourceSession;
   target: TargetSession;
@@ -38,22 +45,30 @@ export interface TransferOptions {
   /** Only these tables; all when absent or empty. */
   tables?: readonly string[];
   exclude?: readonly string[];
-  mode?: PushMode;
-  policies?: Partial<DataPolicies>;
-  dryRun?: boolean;
-  /** For merge modes: who is pushing, whether to update matched rows, whether a skipped row fails the load. */
-  merge?: Partial<MergeSettings>;
+  mode: PushMode;
+  policies: DataPolicies;
+  dryRun: boolean;
+  /**
+   * Who is pushing and whether matched rows are updated. Needed by the merge modes; with
+   * it, a target that keeps an identity map also remembers the ids a load or replace kept.
+   */
+  merge?: MergeSettings;
+  /** A skipped row fails the whole load (the engine checks each table's result). */
+  strict: boolean;
+  /** Migration bookkeeping tables: left home where the target has its own (default), or copied like the rest. */
+  migrationTables?: MigrationTablesSetting;
   /** Natural keys for merge, by table (`{ users: ['email'] }`); otherwise each table's first unique constraint. */
   keys?: Readonly<Record<string, readonly string[]>>;
   onProgress?: (event: ProgressEvent) => void;
-  progressIntervalMs?: number;
+  /** Least milliseconds between two progress events of a table. */
+  progressIntervalMs: number;
   /** Aborting cancels the table in flight and rolls the target back. */
   signal?: AbortSignal;
   /**
-   * Milliseconds without a byte moving before a table's transfer is given up as stalled
-   * (a connection that stays open but carries nothing). Default 60 000.
+   * Seconds without a byte moving before a table's transfer is given up as stalled (a
+   * connection that stays open but carries nothing).
    */
-  idleTimeoutMs?: number;
+  idleTimeoutSeconds: number;
 }
 
 export interface TableReport extends TableWriteResult {
@@ -67,12 +82,18 @@ export interface TableReport extends TableWriteResult {
 export interface TransferReport {
   mode: PushMode;
   dryRun: boolean;
+  /** Every source row of the pushed tables is in the target (none left out). */
+  complete: boolean;
+  /** Source rows left out and listed in their table's `skipped` (0 when complete). */
+  rowsLeftOut: number;
   tables: TableReport[];
   /** Views in the source; they are listed, never copied as tables. */
   views: string[];
   notes: Note[];
   durationMs: number;
 }
+
+const MERGE_MODES: readonly PushMode[] = ['merge', 'upsert', 'append'] satisfies MergeMode[];
 
 /** Counts bytes passing through and reports progress without holding anything back. */
 class ProgressTap extends Transform {
@@ -152,18 +173,25 @@ function rowCountOf(...streams: unknown[]): number {
  * finishes the target. Any failure aborts the target, which leaves it as it was.
  *
  * @example
- * const report = await transfer({ source, target, targetCapabilities: postgres.capabilities, mode: 'replace' });
+ * const report = await transfer({
+ *   source, target, targetCapabilities: postgres.capabilities, mode: 'replace', policies: DEFAULT_POLICIES,
+ *   dryRun: false, strict: false, progressIntervalMs: 200, idleTimeoutSeconds: 60,
+ * });
  */
 export async function transfer(options: TransferOptions): Promise<TransferReport> {
   const started = Date.now();
   const { source, target, signal } = options;
-  const mode = options.mode ?? 'create';
-  const policies = resolvePolicies(options.policies);
+  const { mode, policies } = options;
+  if (MERGE_MODES.includes(mode) && !options.merge) {
+    throw new HesapError('INTERNAL', `A ${mode} needs its merge settings (who is pushing), and none were given.`);
+  }
   const include = options.tables && options.tables.length > 0 ? options.tables : undefined;
 
   const schema = await source.introspect({ profile: true, tables: include });
-  const selected = selectTables(schema, include, options.exclude);
   const targetSchema = await target.introspect({ profile: false });
+  checkTableNames(options, schema, targetSchema);
+  const home = migrationTablesStayHome(selectTables(schema, include, options.exclude), targetSchema, { named: include, setting: options.migrationTables });
+  const selected = home.tables;
   const counts = new Map<string, number>();
   for (const table of selected) counts.set(table.name, await source.countRows(table));
   const plan: LoadPlan = planLoad({
@@ -176,17 +204,22 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     dryRun: options.dryRun,
     rowCounts: counts,
     keys: options.keys,
-    merge: { sourceId: options.merge?.sourceId ?? 'default', update: options.merge?.update ?? false, strict: options.merge?.strict ?? false },
+    merge: options.merge,
+    strict: options.strict,
   });
   const selectedNames = new Set(selected.map((t) => t.name));
-  const notes: Note[] = schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table));
+  const notes: Note[] = [...home.notes, ...schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table))];
 
   const reports: TableReport[] = [];
   let current: string | undefined;
   try {
+    // Values that must fit narrower columns of existing tables are tested before anything is written.
+    for (const tablePlan of plan.tables) {
+      signal?.throwIfAborted();
+      await checkTargetValues((t) => source.readTable(t), tablePlan.source, targetValueTests(tablePlan));
+    }
     signal?.throwIfAborted();
     await target.begin(plan);
-    const interval = options.progressIntervalMs ?? 200;
     for (const [index, tablePlan] of plan.tables.entries()) {
       signal?.throwIfAborted();
       const name = tablePlan.source.name;
@@ -198,16 +231,16 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       progress('start', 0, 0);
       const read = source.readTable(tablePlan.source);
       const write = target.writeTable(tablePlan);
-      const tap = new ProgressTap((bytes) => progress('rows', rowCountOf(read, write.stream), bytes), interval);
-      await moveTable(read, tap, write.stream, name, options.idleTimeoutMs ?? 60_000, signal);
+      const tap = new ProgressTap((bytes) => progress('rows', rowCountOf(read, write.stream), bytes), options.progressIntervalMs);
+      await moveTable(read, tap, write.stream, name, options.idleTimeoutSeconds * 1000, signal);
       // The work after the stream (a merge's set statements) can be long: an abort must not wait for it.
       const result = await untilAborted(write.complete(), signal);
-      if (plan.merge?.strict && result.skipped.length > 0) {
+      if (options.strict && result.skipped.length > 0) {
         const first = result.skipped[0]!;
         throw new HesapError(
           'CONSTRAINT_VIOLATION',
-          `Table "${name}": ${result.skipped.length} row(s) would be skipped, and --strict makes that a failure; first: ${first.sourceKey}: ${first.reason}.`,
-          { table: name, row: first.sourceKey, constraint: first.constraint, hints: ['Nothing was committed. Fix the rows in the source, or push without --strict to skip them with a report.'] },
+          `Table "${name}": ${result.skipped.length} row(s) would be skipped, and \`strict\` makes that a failure; first: ${first.sourceKey}: ${first.reason}.`,
+          { table: name, row: first.sourceKey, constraint: first.constraint, hints: ['Nothing was committed. Fix the rows in the source, or push without `strict` to skip them with a report.'] },
         );
       }
       if (rowsTotal !== undefined && result.received !== rowsTotal) {
@@ -227,6 +260,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       });
     }
     current = undefined;
+    if (!plan.merge?.skipOrphans) refuseOrphans(plan, reports);
     signal?.throwIfAborted();
     const finished = await target.finish();
     // Adapters add to the plan's notes while they create tables.
@@ -237,14 +271,35 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     const cause = signal?.aborted && !(explained instanceof HesapError && explained.code !== 'INTERNAL') ? interrupted(signal.reason) : explained;
     throw current ? withTable(cause, current) : cause;
   }
+  // Rows an append found already there are not missing from the target.
+  const rowsLeftOut = reports.reduce((n, t) => n + t.skipped.filter((r) => !r.present).length, 0);
   return {
     mode,
     dryRun: plan.dryRun,
+    complete: rowsLeftOut === 0,
+    rowsLeftOut,
     tables: reports,
     views: schema.views.map((v) => v.name),
     notes,
     durationMs: Date.now() - started,
   };
+}
+
+/** Rows left out because their parent exists nowhere, without the user asking: the push is refused, every key named. */
+function refuseOrphans(plan: LoadPlan, reports: readonly TableReport[]): void {
+  const parents = new Map(plan.tables.flatMap((t) => t.target.foreignKeys.map((fk) => [`${t.source.name}\u0000${fk.name ?? ''}`, fk.references.table] as const)));
+  const { groups, below } = groupOrphans(
+    reports.flatMap((r) => r.skipped),
+    (table, constraint) => parents.get(`${table}\u0000${constraint}`),
+  );
+  if (groups.length === 0) return;
+  throw orphansRefused(groups, {
+    below,
+    hints: [
+      'SQLite did not enforce these foreign keys; the target does, for every new row (NOT VALID keys too).',
+      'Add the missing parent rows or fix the values in the local file, or push with --skip-orphans (skipOrphans: true) to leave these rows out and list them.',
+    ],
+  });
 }
 
 function interrupted(reason: unknown): HesapError {

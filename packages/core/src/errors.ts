@@ -1,44 +1,51 @@
+import { maskConnectionTextsIn } from './conninfo';
+
 /**
  * Stable error codes. Scripts match on these, so a code is never renamed; new
  * ones are added instead.
  */
-export type HesapErrorCode =
-  | 'CONFIG_MISSING'
-  | 'CONFIG_INVALID'
-  | 'USAGE'
-  | 'LOCAL_FILE_MISSING'
+export const HESAP_ERROR_CODES = [
+  'CONFIG_MISSING',
+  'CONFIG_INVALID',
+  'USAGE',
+  'LOCAL_FILE_MISSING',
   /** The local path exists but is not a SQLite database (a text file, a folder). */
-  | 'NOT_A_DATABASE'
-  | 'CONNECTION_REFUSED'
-  | 'CONNECTION_LOST'
-  | 'CONNECTION_TIMEOUT'
-  | 'AUTH_FAILED'
-  | 'TLS_REQUIRED'
-  | 'TLS_REJECTED'
-  | 'SERVER_TOO_OLD'
-  | 'DATABASE_MISSING'
-  | 'TABLE_MISSING'
-  | 'SCHEMA_INCOMPATIBLE'
-  | 'IDENTIFIER_INVALID'
-  | 'IDENTIFIER_COLLISION'
-  | 'TYPE_MISMATCH'
-  | 'INVALID_TEXT'
-  | 'VALUE_UNREPRESENTABLE'
-  | 'CONSTRAINT_VIOLATION'
-  | 'TARGET_NOT_EMPTY'
-  | 'TARGET_CHANGED'
-  | 'LOCK_TIMEOUT'
+  'NOT_A_DATABASE',
+  'CONNECTION_REFUSED',
+  'CONNECTION_LOST',
+  'CONNECTION_TIMEOUT',
+  'AUTH_FAILED',
+  'PASSWORD_REQUIRED',
+  'PERMISSION_DENIED',
+  'HOST_UNKNOWN',
+  'TLS_REQUIRED',
+  'TLS_REJECTED',
+  'SERVER_TOO_OLD',
+  'DATABASE_MISSING',
+  'TABLE_MISSING',
+  'SCHEMA_INCOMPATIBLE',
+  'IDENTIFIER_INVALID',
+  'IDENTIFIER_COLLISION',
+  'TYPE_MISMATCH',
+  'INVALID_TEXT',
+  'VALUE_UNREPRESENTABLE',
+  'CONSTRAINT_VIOLATION',
+  'TARGET_NOT_EMPTY',
+  'TARGET_CHANGED',
+  'LOCK_TIMEOUT',
   /** The file system is full (ENOSPC, SQLITE_FULL). */
-  | 'DISK_FULL'
-  /** No permission to write, or a read-only file system. */
-  | 'PERMISSION_DENIED'
-  | 'INTERRUPTED'
-  | 'COMMIT_UNKNOWN'
-  | 'SNAPSHOT_INVALID'
-  | 'SNAPSHOT_MISSING'
-  | 'UNSUPPORTED'
-  | 'VERIFY_DIFFERENT'
-  | 'INTERNAL';
+  'DISK_FULL',
+  'INTERRUPTED',
+  'COMMIT_UNKNOWN',
+  'SNAPSHOT_INVALID',
+  'SNAPSHOT_MISSING',
+  'UNSUPPORTED',
+  'VERIFY_DIFFERENT',
+  'INTERNAL',
+] as const;
+
+/** One of {@link HESAP_ERROR_CODES}. */
+export type HesapErrorCode = (typeof HESAP_ERROR_CODES)[number];
 
 /** Where in the data an error happened, as far as it is known. */
 export interface ErrorLocation {
@@ -80,7 +87,8 @@ export class HesapError extends Error {
   readonly sqlstate?: string;
 
   constructor(code: HesapErrorCode, message: string, options: HesapErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // A message may quote a driver's, which may quote a connection text: its secrets go before it is thrown.
+    super(maskConnectionTextsIn(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HesapError';
     this.code = code;
     this.hints = options.hints ?? [];
@@ -114,7 +122,7 @@ export function connectionStalled(message: string, table?: string): HesapError {
   return new HesapError('CONNECTION_TIMEOUT', `${message}: the connection stalled.`, {
     table,
     retriable: true,
-    hints: ['Check the network to the server; raise the limit with --idle-timeout if the server is just slow.'],
+    hints: ['Check the network to the server; raise `idleTimeoutSeconds` if the server is just slow.'],
   });
 }
 

@@ -214,7 +214,7 @@ describe('fitIdentifiers', () => {
     expect(error.message).toContain(`"${long('_one')}"`);
     expect(error.message).toContain(`"${long('_two')}"`);
     expect(error.message).toContain(`("${'a'.repeat(63)}")`);
-    expect(error.hints[0]).toContain('--long-names shorten');
+    expect(error.hints[0]).toContain("`policies.longNames: 'shorten'`");
   });
 
   it('refuses a long name that collides with a 63-byte name once cut', () => {
@@ -449,7 +449,7 @@ describe('naturalKeyOf', () => {
     const error = errorOf(() => naturalKeyOf(people, ['email', 'mail', 'phone']));
     expect(error.code).toBe('USAGE');
     expect(error.column).toBe('mail');
-    expect(error.message).toBe('--key people=email,mail,phone: no column "mail", "phone" in "people".');
+    expect(error.message).toBe('`keys` for "people" (email, mail, phone): no column "mail", "phone" in "people".');
   });
 
   it('else takes the first unique constraint that is not the primary key, then unique indexes', () => {
@@ -531,7 +531,7 @@ describe('planLoad', () => {
       planLoad({ source, target: schema([]), tables: [users], mode: 'append', capabilities: PG, policies: DEFAULT_POLICIES }),
     );
     expect(error.code).toBe('UNSUPPORTED');
-    expect(error.message).toContain('--mode append');
+    expect(error.message).toContain("`mode: 'append'`");
   });
 
   it('refuses a --key for a table that is not pushed', () => {

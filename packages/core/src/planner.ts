@@ -1,8 +1,29 @@
 import type { AdapterCapabilities, DataPolicies, LoadPlan, MergeSettings, PushMode, TablePlan } from './contract';
 import { HesapError } from './errors';
 import { identifierBytes, shortenIdentifier, truncateIdentifier } from './identifiers';
+import { isStaged, planMerges } from './merge-plan';
 import type { Column, ForeignKey, NeutralType, Note, Schema, Table } from './schema';
 import { findTable } from './schema';
+
+/**
+ * Names in `tables` or `exclude` that are a table (or view) on none of the given sides are
+ * a usage error naming them: a typo must not turn into "nothing differs" or an empty push.
+ * A name found on some side is left for the operation to judge (a push of a table only the
+ * target has fails later with TABLE_MISSING).
+ */
+export function checkTableNames(options: { tables?: readonly string[]; exclude?: readonly string[] }, ...sides: Schema[]): void {
+  const known = new Set(sides.flatMap((s) => [...s.tables.map((t) => t.name), ...s.views.map((v) => v.name)]));
+  for (const option of ['tables', 'exclude'] as const) {
+    const unknown = (options[option] ?? []).filter((name) => !known.has(name));
+    if (unknown.length === 0) continue;
+    const tables = [...new Set(sides.flatMap((s) => s.tables.map((t) => t.name)))].sort();
+    const names = unknown.map((n) => `"${n}"`).join(', ');
+    throw new HesapError('USAGE', `\`${option}\` names ${names}: no such table on ${sides.length === 1 ? 'the source' : 'either side'}.`, {
+      table: unknown[0],
+      hints: [`Tables: ${tables.join(', ') || '(none)'}.`],
+    });
+  }
+}
 
 /** Which tables to move: all of them, or those named, minus those excluded. Unknown names are an error. */
 export function selectTables(schema: Schema, include?: readonly string[], exclude?: readonly string[]): Table[] {
@@ -109,7 +130,7 @@ export function checkNames(tables: readonly Table[], capabilities: AdapterCapabi
       if (other !== undefined && other !== name) {
         throw new HesapError('IDENTIFIER_COLLISION', `${kind} names "${other}" and "${name}"${table ? ` in table "${table}"` : ''} differ only in case, and the target does not tell them apart.`, {
           table: table ?? other,
-          hints: ['Rename one of them in the source, or leave one table out with --exclude.'],
+          hints: ['Rename one of them in the source, or leave one table out with `exclude`.'],
         });
       }
       seen.set(fold(name), name);
@@ -122,14 +143,14 @@ export function checkNames(tables: readonly Table[], capabilities: AdapterCapabi
     if (reserved) {
       throw new HesapError('IDENTIFIER_INVALID', `Table "${table.name}": names starting with "${reserved}" are reserved by the target database.`, {
         table: table.name,
-        hints: [`Leave it out with --exclude ${table.name}, or rename it in the source.`],
+        hints: [`Leave it out with \`exclude: ['${table.name}']\`, or rename it in the source.`],
       });
     }
     const empty = table.columns.findIndex((c) => c.name.length === 0);
     if (empty >= 0) {
       throw new HesapError('IDENTIFIER_INVALID', `Table "${table.name}": column ${empty + 1} has an empty name, which the target cannot hold.`, {
         table: table.name,
-        hints: ['Give the column a name in the source, or leave the table out with --exclude.'],
+        hints: ['Give the column a name in the source, or leave the table out with `exclude`.'],
       });
     }
     collide('Column', table.columns.map((c) => c.name), table.name);
@@ -215,7 +236,7 @@ export function fitIdentifiers(
     throw new HesapError(collision ? 'IDENTIFIER_COLLISION' : 'IDENTIFIER_INVALID', problems.join(' '), {
       table: out.length === 1 ? out[0]!.name : undefined,
       hints: [
-        `PostgreSQL cuts names at ${limit} bytes. Rename them in the source, or pass --long-names shorten to give them deterministic short names.`,
+        `PostgreSQL cuts names at ${limit} bytes. Rename them in the source, or pass \`policies.longNames: 'shorten'\` to give them deterministic short names.`,
       ],
     });
   }
@@ -263,18 +284,22 @@ function renameTable(t: Table, tables: Map<string, string>, columnMaps: Map<stri
   };
 }
 
-/** Source types a target column of each type can take without changing a value. */
+/**
+ * Source types a target column of each type can take. Where the target's column is narrower
+ * (0/1 into boolean, text into dates, JSON or UUID, numbers into numeric(p,s)), each value is
+ * tested before anything is written (target-values.ts).
+ */
 const ACCEPTS: Record<NeutralType, readonly NeutralType[]> = {
   integer: ['integer', 'boolean'],
-  float: ['float', 'integer'],
+  float: ['float', 'integer', 'decimal'],
   decimal: ['decimal', 'integer', 'float'],
-  boolean: ['boolean'],
+  boolean: ['boolean', 'integer'],
   text: ['text', 'json', 'uuid', 'date', 'time', 'timestamp', 'timestamptz', 'integer', 'decimal'],
   bytes: ['bytes'],
   date: ['date', 'text'],
   time: ['time', 'text'],
   timestamp: ['timestamp', 'text', 'date'],
-  timestamptz: ['timestamptz', 'timestamp', 'text'],
+  timestamptz: ['timestamptz', 'timestamp', 'text', 'date'],
   json: ['json', 'text'],
   uuid: ['uuid', 'text'],
 };
@@ -324,10 +349,22 @@ export function checkCompatible(source: Table, target: Table): Note[] {
     throw new HesapError('SCHEMA_INCOMPATIBLE', `Table "${source.name}" cannot be loaded into the existing table: ${problems.join('; ')}.`, {
       table: source.name,
       column: firstColumn,
-      hints: ['hesap never alters an existing table. Change the target table, or leave this one out with --exclude.'],
+      hints: ['hesap never alters an existing table. Change the target table, or leave this one out with `exclude`.'],
     });
   }
   return notes;
+}
+
+/**
+ * The source table as it is read for an existing target: a boolean going into an integer
+ * column is read as its 0 or 1 (the CSV of a boolean is `t`/`f`, which an integer does not take).
+ */
+function readAs(source: Table, target: Table, existing: Table): Table {
+  const columns = source.columns.map((column, i) => {
+    const into = existing.columns.find((c) => c.name === target.columns[i]!.name);
+    return column.type === 'boolean' && into?.type === 'integer' ? { ...column, type: 'integer' as const } : column;
+  });
+  return columns.some((c, i) => c !== source.columns[i]) ? { ...source, columns } : source;
 }
 
 export function describeType(column: Column): string {
@@ -346,7 +383,7 @@ export function naturalKeyOf(table: Table, given?: readonly string[]): string[] 
   if (given && given.length > 0) {
     const missing = given.filter((c) => !table.columns.some((col) => col.name === c));
     if (missing.length > 0) {
-      throw new HesapError('USAGE', `--key ${table.name}=${given.join(',')}: no column ${missing.map((m) => `"${m}"`).join(', ')} in "${table.name}".`, {
+      throw new HesapError('USAGE', `\`keys\` for "${table.name}" (${given.join(', ')}): no column ${missing.map((m) => `"${m}"`).join(', ')} in "${table.name}".`, {
         table: table.name,
         column: missing[0],
       });
@@ -369,23 +406,25 @@ export function planLoad(options: {
   dryRun?: boolean;
   rowCounts?: ReadonlyMap<string, number>;
   merge?: MergeSettings;
+  /** Nothing but clean rows (see LoadPlan.strict). */
+  strict?: boolean;
   /** Natural keys given by the user, by source table name. */
   keys?: Readonly<Record<string, readonly string[]>>;
 }): LoadPlan {
   if (options.mode !== 'create' && options.mode !== 'replace' && !options.capabilities.mergeModes.includes(options.mode)) {
-    throw new HesapError('UNSUPPORTED', `This target does not support --mode ${options.mode}.`, {
-      hints: ['Use --mode replace, or push into a target whose adapter supports merging (PostgreSQL).'],
+    throw new HesapError('UNSUPPORTED', `This target does not support \`mode: '${options.mode}'\`.`, {
+      hints: ["Use `mode: 'replace'`, or push into a target whose adapter supports merging (PostgreSQL)."],
     });
   }
   for (const name of Object.keys(options.keys ?? {})) {
     if (!options.tables.some((t) => t.name === name)) {
-      throw new HesapError('USAGE', `--key names table "${name}", which is not being pushed.`, { table: name });
+      throw new HesapError('USAGE', `\`keys\` names the table "${name}", which is not being pushed.`, { table: name });
     }
   }
   const { order, cyclic } = orderTables(options.tables);
   const fitted = fitIdentifiers(order, options.capabilities, options.policies);
   const notes: Note[] = [...fitted.notes];
-  const merging = options.mode === 'merge' || options.mode === 'upsert' || options.mode === 'append';
+  const merging = isStaged(options.mode);
   const plans: TablePlan[] = order.map((source, i) => {
     const target = fitted.tables[i]!;
     const deferredForeignKeys = cyclic
@@ -404,7 +443,9 @@ export function planLoad(options: {
     }
     notes.push(...checkCompatible(target, existing));
     const action: TablePlan['action'] = options.mode === 'create' ? 'load' : (options.mode as TablePlan['action']);
-    return { ...base, create: false, action, existing, naturalKey };
+    return { ...base, source: readAs(source, target, existing), create: false, action, existing, naturalKey };
   });
-  return { mode: options.mode, tables: plans, dryRun: options.dryRun ?? false, notes, merge: options.merge };
+  const merges = planMerges(plans, options.target, options.merge);
+  const tables = plans.map((plan, i) => ({ ...plan, merge: merges[i] }));
+  return { mode: options.mode, tables, dryRun: options.dryRun ?? false, strict: options.strict ?? false, notes, merge: options.merge };
 }

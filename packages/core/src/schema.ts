@@ -1,3 +1,5 @@
+import type { DateTimeTextForm } from './datetime-text';
+
 /**
  * The dialect-neutral schema model. Every adapter translates its own catalog into
  * these shapes and back; the core reasons only about them.
@@ -77,6 +79,23 @@ export interface Column {
    * PostgreSQL prints the shortest form, so the text form is restored from this.
    */
   fractionDigits?: number;
+  /**
+   * For `timestamp`, `timestamptz` and `time` columns kept as text somewhere (SQLite): how every
+   * value was spelled (`T` or space, fraction digits, zone), when not as PostgreSQL prints it.
+   * A value read for that place is written in this form again (see datetime-text.ts).
+   */
+  textForm?: DateTimeTextForm;
+  /** Text columns: at most this many characters (`varchar(n)`, `char(n)`). */
+  maxLength?: number;
+  /** With `maxLength`: shorter values are padded with spaces (`char(n)`), so they would not come back as they were. */
+  fixedLength?: boolean;
+  /** Integer and float columns narrower than 64 bits: their size in bytes (`integer`: 4, `smallint`: 2, `real`: 4). */
+  byteSize?: 2 | 4;
+  /**
+   * JSON columns the database keeps parsed rather than as text (PostgreSQL `jsonb`): spacing
+   * and key order are its own, and of a key written twice only the last value stays.
+   */
+  jsonParsed?: boolean;
   origin?: ColumnOrigin;
 }
 

@@ -241,12 +241,15 @@ export async function startSqliteWriter(file: string, { busyTimeoutMs = 10_000 }
     const errors = [];
     process.stdin.on('data', () => (stop = true));
     (function loop() {
-      for (let i = 0; i < 20 && !stop; i++) {
+      for (let i = 0; i < 5 && !stop; i++) {
         try { once(); committed++; } catch (e) { if (e.code === 'SQLITE_BUSY') busy++; else errors.push(String(e)); }
       }
       process.stdout.write('committed ' + committed + '\\n');
       if (stop) { db.close(); process.stdout.write('DONE ' + JSON.stringify({ committed, busy, errors }) + '\\n'); process.exit(0); }
-      setTimeout(loop, 1);
+      // An app pauses between its writes. In rollback-journal mode a reader can only take its lock
+      // in those pauses, and SQLite's busy handler polls at up to 100 ms: bursts of 20 commits with
+      // 1 ms between them, slowed by a busy machine, starved a reader for its whole busy timeout.
+      setTimeout(loop, 10);
     })();`;
   const child = spawn(process.execPath, ['-e', script, require.resolve('better-sqlite3'), file, String(busyTimeoutMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';

@@ -52,7 +52,7 @@ export function peakRssKb(pid: number): number | undefined {
  */
 export function spawnHesap(args: string[], options: CliOptions = {}): CliProcess {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1' };
-  for (const key of ['DATABASE_URL', 'RENDER_DATABASE_URL', 'HESAP_LOCAL_DB']) delete env[key];
+  for (const key of ['DATABASE_URL', 'RENDER_DATABASE_URL', 'HESAP_REMOTE_URL', 'HESAP_LOCAL_DB']) delete env[key];
   Object.assign(env, options.env);
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   const started = Date.now();

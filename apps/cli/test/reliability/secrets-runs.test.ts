@@ -41,7 +41,8 @@ describe('the password never appears: runs that reach the server', () => {
   });
 
   it('data errors: a missing table, a type mismatch', async () => {
-    await check({ name: 'table missing', code: 'TABLE_MISSING', args: [...push(local), '--tables', 'nope'] });
+    // A table on neither side is a usage error (issue 22); it still reaches the server, where both sides are read.
+    await check({ name: 'table missing', code: 'USAGE', args: [...push(local), '--tables', 'nope'] });
     await check({ name: 'type mismatch', code: 'TYPE_MISMATCH', args: push(mismatch) });
   });
 

@@ -123,6 +123,30 @@ describe('TLS and sslmode', () => {
     expect(await pgFingerprint(db)).toEqual(before);
   });
 
+  it('the real cause of a refused certificate: another host name, another CA; and Node prints no warning (DEP0123) for an IP address', async () => {
+    const mismatch = await status(urlWith(base, { sslmode: 'verify-full', sslrootcert: certs.ca }, { host: '127.0.0.2' }));
+    expect(mismatch.remote.error.message).toMatch(/is for another host name/);
+    expect(mismatch.remote.error.hints.join(' ')).toMatch(/verify-ca/);
+    const otherCa = await status(urlWith(base, { sslmode: 'verify-full', sslrootcert: certs.otherCa }));
+    expect(otherCa.remote.error.message).toMatch(/not signed by the CA given|self-signed CA/);
+    const run = await runHesap(['db', 'status', '--local', local, '--remote', urlWith(base, { sslmode: 'verify-full', sslrootcert: certs.ca }, { host: '127.0.0.1' })]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toMatch(/DEP0123|Warning/);
+  });
+
+  it('sslrootcert naming a file that is not a certificate is a configuration error saying so', async () => {
+    const doc = await status(urlWith(base, { sslmode: 'verify-full', sslrootcert: '/etc/passwd' }));
+    expect(doc.remote.error).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(doc.remote.error.message).toMatch(/\/etc\/passwd holds no certificate/);
+  });
+
+  it('sslmode=allow tries a plain connection first, then TLS when the server refuses it, and says which', async () => {
+    expect((await status(urlWith(base, { sslmode: 'allow' }))).remote).toMatchObject({
+      reachable: true,
+      tls: 'TLS, certificate not verified (sslmode=allow: the server refused a plain connection)',
+    });
+  });
+
   it('sslmode=disable against a server without a plain-connection entry for the user: TLS_REQUIRED with the remedy', async () => {
     const own = (params: Record<string, string>) => {
       const u = new URL(urlWith(base, params, { user: TLS_USER, password: TLS_PASSWORD }));
@@ -175,6 +199,7 @@ describe('TLS and sslmode', () => {
       if ((server[0] as { ssl: string }).ssl === 'on') return; // the shared server offers TLS here: nothing to test
       expect((await status(plain.url)).remote).toMatchObject({ reachable: true, tls: 'none (sslmode=prefer; the server offers no TLS)' });
       expect((await status(urlWith(plain.url, { sslmode: 'disable' }))).remote).toMatchObject({ reachable: true, tls: 'none (sslmode=disable)' });
+      expect((await status(urlWith(plain.url, { sslmode: 'allow' }))).remote).toMatchObject({ reachable: true, tls: 'none (sslmode=allow: a plain connection was accepted)' });
       const required = await status(urlWith(plain.url, { sslmode: 'require' }));
       expect(required.remote).toMatchObject({ reachable: false, error: { code: 'TLS_REQUIRED' } });
       expect(required.remote.error.message).toMatch(/does not offer TLS/);

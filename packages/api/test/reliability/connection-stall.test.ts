@@ -93,7 +93,7 @@ describe('a connection that stalls after connecting', () => {
     expect(r.error).toBeInstanceOf(HesapError);
     expect(r.error).toMatchObject({ code: 'CONNECTION_TIMEOUT', table: 'children', retriable: true });
     expect(r.error!.message).toMatch(/No data moved for 2 s/);
-    expect(r.error!.hints.join(' ')).toMatch(/--idle-timeout/);
+    expect(r.error!.hints.join(' ')).toMatch(/`idleTimeoutSeconds`/);
     expect(r.msAfterStall).toBeGreaterThanOrEqual(IDLE_S * 1000 - 100);
     proxy.cutAll();
     expect(await pgFingerprint(pg)).toEqual(before);

@@ -123,7 +123,7 @@ line" TEXT,
       expect(error.code).toBe('IDENTIFIER_INVALID');
       expect(error.message).toContain(`table name "${long}" is longer than 63 bytes`);
       expect(error.message).toContain(`column name "${emoji}" in table "short" is longer than 63 bytes`);
-      expect(error.hints.join(' ')).toMatch(/--long-names shorten/);
+      expect(error.hints.join(' ')).toMatch(/`policies.longNames: 'shorten'`/);
       expect(await publicTables()).toEqual([]);
 
       const clash = localDb('clash.db', `CREATE TABLE "${sharedPrefix}a" (id INTEGER PRIMARY KEY); CREATE TABLE "${sharedPrefix}b" (id INTEGER PRIMARY KEY);`);

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { canonicalField } from '../checksum';
 import type { Adapter, OpenOptions, SourceSession, TargetSession } from '../contract';
-import { resolvePolicies } from '../contract';
+import { DEFAULT_POLICIES, resolvePolicies } from '../contract';
 import { encodeRow } from '../csv/csv-encoder';
 import { CsvParser, parseCsv, type CsvRow } from '../csv/csv-parser';
 import { transfer } from '../engine';
@@ -55,7 +55,17 @@ async function load(subject: ConformanceSubject, location: string, source: Sourc
   let target: TargetSession | undefined;
   try {
     target = await subject.adapter.openTarget(location, subject.openOptions);
-    await transfer({ source, target, targetCapabilities: subject.adapter.capabilities, mode: 'create', dryRun: options.dryRun, idleTimeoutMs: 30_000 });
+    await transfer({
+      source,
+      target,
+      targetCapabilities: subject.adapter.capabilities,
+      mode: 'create',
+      policies: DEFAULT_POLICIES,
+      dryRun: options.dryRun ?? false,
+      strict: false,
+      progressIntervalMs: 200,
+      idleTimeoutSeconds: 30,
+    });
   } finally {
     await closeQuietly(target);
     await closeQuietly(source);

@@ -10,7 +10,8 @@ import type { Fixture } from './fixtures';
  * breaks after some rows, as a dropped connection would.
  *
  * @example
- * await transfer({ source: new FixtureSource(fixtureNamed('unicode')), target, targetCapabilities: adapter.capabilities });
+ * const source = new FixtureSource(fixtureNamed('unicode'));
+ * await transfer({ source, target, targetCapabilities: adapter.capabilities, mode: 'create', policies: DEFAULT_POLICIES, dryRun: false, strict: false, progressIntervalMs: 200, idleTimeoutSeconds: 60 });
  */
 export class FixtureSource implements SourceSession {
   constructor(

@@ -1,16 +1,5 @@
-import type { AdapterCapabilities } from '@hesap/core';
-import { LazyAdapter } from '../../bundled-adapters';
-import { defaultRegistry } from '@hesap/api';
+import { listAdapters, type AdapterInfo } from '@hesap/api';
 import { HesapCommand } from '../../base-command';
-import { pluginSources } from '../../plugins';
-
-export interface AdapterInfo {
-  name: string;
-  schemes: string[];
-  /** `built-in`, or the package named in the configuration. */
-  from: string;
-  capabilities: AdapterCapabilities;
-}
 
 export interface AdaptersListResult {
   adapters: AdapterInfo[];
@@ -22,17 +11,8 @@ export default class AdaptersList extends HesapCommand<AdaptersListResult> {
   static override examples = ['<%= config.bin %> adapters list', '<%= config.bin %> adapters list --json'];
 
   protected async execute(): Promise<AdaptersListResult> {
-    const { flags } = await this.parse(AdaptersList);
-    this.setupLogging(flags);
-    return {
-      adapters: defaultRegistry.list().map((a) => ({
-        name: a.name,
-        schemes: [...a.schemes],
-        from: pluginSources.get(a.name) ?? 'built-in',
-        // A bundled adapter loaded on demand tells its capabilities once loaded.
-        capabilities: (a instanceof LazyAdapter ? a.resolve() : a).capabilities,
-      })),
-    };
+    await this.parseFlags(AdaptersList);
+    return { adapters: listAdapters() };
   }
 
   protected render(result: AdaptersListResult): void {

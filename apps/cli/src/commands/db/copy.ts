@@ -1,10 +1,9 @@
 import { Flags } from '@oclif/core';
-import { copy, type CopyResult } from '@hesap/api';
-import type { PushMode } from '@hesap/core';
-import { connectionFlags, HesapCommand, list } from '../../base-command';
-import { naturalKeys } from '../../config';
-import { policiesFrom, policyFlags, renderTransfer } from '../../transfer-output';
-import { runTransfer } from '../../transfer-run';
+import { copy, DEFAULT_MODES, type CopyResult } from '@hesap/api';
+import { redactUrl } from '@hesap/core';
+import { EXIT, HesapCommand } from '../../base-command';
+import { mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
+import { renderTransfer } from '../../transfer-output';
 
 export default class DbCopy extends HesapCommand<CopyResult> {
   static override summary = 'Copy tables from any database hesap has an adapter for to any other, in one transaction.';
@@ -21,54 +20,30 @@ export default class DbCopy extends HesapCommand<CopyResult> {
   static override flags = {
     from: Flags.string({ description: 'Where the rows come from: a SQLite file or a URL.', required: true, helpValue: '<url>' }),
     to: Flags.string({ description: 'Where the rows go: a SQLite file or a URL.', required: true, helpValue: '<url>' }),
-    tables: connectionFlags.tables,
-    exclude: connectionFlags.exclude,
-    mode: Flags.option({ options: ['create', 'replace', 'merge', 'upsert', 'append'] as const, default: 'create' as PushMode, description: 'How rows meet the rows already there.' })(),
-    key: Flags.string({ description: 'Natural key of a table for merge: table=col[,col]. Repeatable. Also "keys" in hesap.config.json.', multiple: true, helpValue: 'table=col' }),
-    update: Flags.boolean({ description: 'Merge: update matched rows whose other columns differ (default: leave them).' }),
-    strict: Flags.boolean({ description: 'Fail the whole copy when any row would be skipped.' }),
-    'source-id': Flags.string({ description: 'Who is copying, for the identity map of merges (default: the --from location).' }),
-    'dry-run': Flags.boolean({ description: 'Do everything inside the transaction, report, then roll back.' }),
-    'connect-timeout': connectionFlags['connect-timeout'],
-    'lock-timeout': connectionFlags['lock-timeout'],
-    'idle-timeout': connectionFlags['idle-timeout'],
+    ...tableFlags,
+    mode: Flags.option({ options: ['create', 'replace', 'merge', 'upsert', 'append'] as const, description: `How rows meet the rows already there (default ${DEFAULT_MODES.copy}).` })(),
+    ...mergeFlags('copy', 'the --from location'),
+    ...timeoutFlags,
     ...policyFlags,
   };
 
   protected async execute(): Promise<CopyResult> {
-    const { flags } = await this.parse(DbCopy);
-    this.setupLogging(flags);
-    this.out.protect(flags.from);
-    this.out.protect(flags.to);
+    const { flags } = await this.parseFlags(DbCopy);
+    const { from, to } = flags;
     if (flags.mode === 'replace' && !flags['dry-run']) {
-      await this.confirm(`Replace the content of the tables in ${flags.to} with the rows from ${flags.from}?`, flags.yes);
+      await this.confirm(`Replace the content of the tables in ${redactUrl(to)} with the rows from ${redactUrl(from)}?`, flags.yes);
     }
-    return runTransfer(this.out.json, ({ onProgress, signal }) =>
-      copy({
-        from: flags.from,
-        to: flags.to,
-        mode: flags.mode,
-        dryRun: flags['dry-run'],
-        // A file target keeps its other tables: a copy never replaces a whole file unasked.
-        fresh: false,
-        keys: naturalKeys(flags.key),
-        update: flags.update,
-        strict: flags.strict,
-        sourceId: flags['source-id'],
-        tables: list(flags.tables),
-        exclude: list(flags.exclude),
-        policies: policiesFrom(flags),
-        connectTimeoutSeconds: flags['connect-timeout'],
-        lockTimeoutSeconds: flags['lock-timeout'],
-        idleTimeoutSeconds: flags['idle-timeout'],
-        onProgress,
-        log: this.logTo,
-        signal,
-      }),
+    // A file target keeps its other tables (fresh: false): a copy never replaces a whole file unasked.
+    return this.transfer((hooks) =>
+      copy({ from, to, mode: flags.mode, fresh: false, ...mergeFrom(flags), ...movedTablesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
     );
   }
 
+  protected override exitCodeFor(result: CopyResult): number {
+    return result.complete ? EXIT.ok : EXIT.rowsLeftOut;
+  }
+
   protected render(result: CopyResult): void {
-    renderTransfer(this.out, result, result.dryRun ? 'Dry run: nothing was committed.' : 'Copied');
+    renderTransfer(this.out, result, 'Copied');
   }
 }

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import { pull, type PullResult } from '@hesap/api';
-import { connectionFlags, HesapCommand, list } from '../../base-command';
-import { requireLocal, requireRemote } from '../../config';
-import { ProgressDisplay } from '../../progress';
+import { HesapCommand } from '../../base-command';
+import { locationFlags, locationOf, movedTablesFrom, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbPull extends HesapCommand<PullResult> {
@@ -11,36 +10,14 @@ export default class DbPull extends HesapCommand<PullResult> {
     'Reads every table from one consistent snapshot into a temporary database, then installs it into the local file in one SQLite transaction ' +
     '(waiting up to --lock-timeout for your app\'s write), so an app that has the file open keeps working. Tables not pulled, views, triggers and user_version stay.';
   static override examples = ['<%= config.bin %> db pull', '<%= config.bin %> db pull --local backup.db --yes'];
-  static override flags = { ...connectionFlags };
+  static override flags = { ...locationFlags, ...tableFlags, ...timeoutFlags };
 
   protected async execute(): Promise<PullResult> {
-    const { flags } = await this.parse(DbPull);
-    this.setupLogging(flags);
-    const local = requireLocal(flags.local);
-    const remote = requireRemote(flags.remote);
-    this.out.protect(remote);
+    const { flags } = await this.parseFlags(DbPull);
+    const local = locationOf('local', flags);
+    const remote = locationOf('remote', flags);
     if (fs.existsSync(local)) await this.confirm(`Overwrite ${local} with the remote database?`, flags.yes);
-    const progress = new ProgressDisplay();
-    const abort = new AbortController();
-    const stop = (signal: string) => abort.abort(new Error(`${signal} received`));
-    process.once('SIGINT', stop).once('SIGTERM', stop);
-    try {
-      return await pull({
-        local,
-        remote,
-        tables: list(flags.tables),
-        exclude: list(flags.exclude),
-        connectTimeoutSeconds: flags['connect-timeout'],
-        lockTimeoutSeconds: flags['lock-timeout'],
-        idleTimeoutSeconds: flags['idle-timeout'],
-        onProgress: this.out.json ? undefined : progress.update,
-        log: this.logTo,
-        signal: abort.signal,
-      });
-    } finally {
-      progress.finish();
-      process.off('SIGINT', stop).off('SIGTERM', stop);
-    }
+    return this.transfer((hooks) => pull({ local, remote, ...movedTablesFrom(flags), ...timeoutsFrom(flags), log: this.logTo, ...hooks }));
   }
 
   protected render(result: PullResult): void {

@@ -1,17 +1,16 @@
 import { Flags } from '@oclif/core';
-import { push, type PushResult } from '@hesap/api';
-import type { PushMode } from '@hesap/core';
-import { connectionFlags, HesapCommand, list } from '../../base-command';
-import { naturalKeys, requireLocal, requireRemote } from '../../config';
-import { policyFlags, policiesFrom, renderTransfer } from '../../transfer-output';
-import { ProgressDisplay } from '../../progress';
+import { DEFAULT_MODES, push, type PushResult } from '@hesap/api';
+import { EXIT, HesapCommand } from '../../base-command';
+import { locationFlags, locationOf, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
+import { renderTransfer } from '../../transfer-output';
 
 export default class DbPush extends HesapCommand<PushResult> {
   static override summary = 'Push the local SQLite database to PostgreSQL, in one transaction.';
   static override description =
     'Creates missing tables with their keys and loads them with COPY, in one transaction: a failure at any point leaves the remote database as it was.\n\n' +
     'merge (default): a local row whose natural key (a unique column such as a user\'s email, or --key) or remembered identity exists remotely is that row; ' +
-    'new rows are added (with a new id if theirs is taken); foreign keys are rewritten so that children follow their parents; rows that cannot go in are skipped and listed.\n' +
+    'new rows are added (with a new id if theirs is taken); foreign keys are rewritten so that children follow their parents; rows that cannot go in are skipped and listed (exit 3). ' +
+    'New rows whose parent row exists nowhere refuse the push, unless --skip-orphans; tables the push creates take them, the key made NOT VALID.\n' +
     'upsert: match on the primary key, insert or update. append: insert rows whose primary key is new. ' +
     'replace: the remote tables end holding exactly the local rows. create: only into missing or empty tables.';
   static override examples = [
@@ -21,56 +20,31 @@ export default class DbPush extends HesapCommand<PushResult> {
     '<%= config.bin %> db push --mode replace --yes --json',
   ];
   static override flags = {
-    ...connectionFlags,
-    mode: Flags.option({ options: ['merge', 'upsert', 'append', 'replace', 'create'] as const, default: 'merge' as PushMode, description: 'How rows meet the rows already there.' })(),
-    key: Flags.string({ description: 'Natural key of a table for merge: table=col[,col]. Repeatable. Also "keys" in hesap.config.json.', multiple: true, helpValue: 'table=col' }),
-    update: Flags.boolean({ description: 'Merge: update matched rows whose other columns differ (default: leave them).' }),
-    strict: Flags.boolean({ description: 'Fail the whole push when any row would be skipped.' }),
-    'source-id': Flags.string({ description: 'Who is pushing, for the identity map (default: host name and the local file\'s path).' }),
-    'dry-run': Flags.boolean({ description: 'Do everything inside the transaction, report, then roll back.' }),
+    ...locationFlags,
+    ...tableFlags,
+    ...timeoutFlags,
+    mode: Flags.option({ options: ['merge', 'upsert', 'append', 'replace', 'create'] as const, description: `How rows meet the rows already there (default ${DEFAULT_MODES.push}).` })(),
+    ...mergeFlags('push', "host name and the local file's path"),
     ...policyFlags,
   };
 
   protected async execute(): Promise<PushResult> {
-    const { flags } = await this.parse(DbPush);
-    this.setupLogging(flags);
-    const local = requireLocal(flags.local);
-    const remote = requireRemote(flags.remote);
-    this.out.protect(remote);
+    const { flags } = await this.parseFlags(DbPush);
+    const local = locationOf('local', flags);
+    const remote = locationOf('remote', flags);
     if (flags.mode === 'replace' && !flags['dry-run']) {
       await this.confirm(`Replace the content of the remote tables with the local rows?`, flags.yes);
     }
-    const progress = new ProgressDisplay();
-    const abort = new AbortController();
-    const stop = (signal: string) => abort.abort(new Error(`${signal} received`));
-    process.once('SIGINT', stop).once('SIGTERM', stop);
-    try {
-      return await push({
-        local,
-        remote,
-        mode: flags.mode,
-        dryRun: flags['dry-run'],
-        keys: naturalKeys(flags.key),
-        update: flags.update,
-        strict: flags.strict,
-        sourceId: flags['source-id'],
-        tables: list(flags.tables),
-        exclude: list(flags.exclude),
-        policies: policiesFrom(flags),
-        connectTimeoutSeconds: flags['connect-timeout'],
-        lockTimeoutSeconds: flags['lock-timeout'],
-        idleTimeoutSeconds: flags['idle-timeout'],
-        onProgress: this.out.json ? undefined : progress.update,
-        log: this.logTo,
-        signal: abort.signal,
-      });
-    } finally {
-      progress.finish();
-      process.off('SIGINT', stop).off('SIGTERM', stop);
-    }
+    return this.transfer((hooks) =>
+      push({ local, remote, mode: flags.mode, ...mergeFrom(flags), ...movedTablesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
+    );
+  }
+
+  protected override exitCodeFor(result: PushResult): number {
+    return result.complete ? EXIT.ok : EXIT.rowsLeftOut;
   }
 
   protected render(result: PushResult): void {
-    renderTransfer(this.out, result, result.dryRun ? 'Dry run: nothing was committed.' : 'Pushed');
+    renderTransfer(this.out, result, 'Pushed');
   }
 }

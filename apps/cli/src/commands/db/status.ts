@@ -1,30 +1,17 @@
-import { status, type SideStatus, type StatusResult } from '@hesap/api';
-import { connectionFlags, EXIT, HesapCommand, list } from '../../base-command';
-import { resolveLocal, resolveRemote } from '../../config';
-import { formatCount } from '../../output';
+import { resolveLocations, status, type SideStatus, type StatusResult } from '@hesap/api';
+import { EXIT, HesapCommand } from '../../base-command';
+import { connectTimeoutFlag, locationFlags, tableFlags, tablesFrom } from '../../flags';
+import { renderStatus } from '../../status-output';
 
 export default class DbStatus extends HesapCommand<StatusResult> {
   static override summary = 'Show both sides: configured, reachable, and row counts side by side.';
   static override examples = ['<%= config.bin %> db status', '<%= config.bin %> db status --local app.db --remote postgresql://localhost/app --json'];
-  static override flags = {
-    local: connectionFlags.local,
-    remote: connectionFlags.remote,
-    tables: connectionFlags.tables,
-    exclude: connectionFlags.exclude,
-    'connect-timeout': connectionFlags['connect-timeout'],
-  };
+  static override flags = { ...locationFlags, ...tableFlags, ...connectTimeoutFlag };
 
   protected async execute(): Promise<StatusResult> {
-    const { flags } = await this.parse(DbStatus);
-    this.setupLogging(flags);
-    return status({
-      local: resolveLocal(flags.local).value,
-      remote: resolveRemote(flags.remote).value,
-      tables: list(flags.tables),
-      exclude: list(flags.exclude),
-      connectTimeoutSeconds: flags['connect-timeout'],
-      log: this.logTo,
-    });
+    const { flags } = await this.parseFlags(DbStatus);
+    const where = resolveLocations(flags);
+    return status({ local: where.local.value, remote: where.remote.value, configuration: where, ...tablesFrom(flags), connectTimeoutSeconds: flags['connect-timeout'], log: this.logTo });
   }
 
   protected override exitCodeFor(result: StatusResult): number {
@@ -33,40 +20,6 @@ export default class DbStatus extends HesapCommand<StatusResult> {
   }
 
   protected render(result: StatusResult): void {
-    const o = this.out;
-    const side = (label: string, s: SideStatus) => {
-      if (!s.configured) {
-        o.line(`${o.bold(label)}  ${o.yellow('not configured')}`);
-        return;
-      }
-      if (!s.reachable) {
-        o.line(`${o.bold(label)}  ${s.location}  ${o.red('unreachable')}: ${s.error?.message ?? ''}`);
-        for (const hint of s.error?.hints ?? []) o.line(`        ${o.cyan('→')} ${hint}`);
-        return;
-      }
-      const details = [s.serverVersion, s.latencyMs !== undefined ? `${s.latencyMs} ms` : undefined, s.tls].filter(Boolean).join(', ');
-      o.line(`${o.bold(label)}  ${s.location}  ${o.green('reachable')} (${details})`);
-    };
-    side('local ', result.local);
-    side('remote', result.remote);
-    if (result.tables.length > 0) {
-      o.line();
-      o.table(
-        ['table', 'local', 'remote', ''],
-        result.tables.map((t) => [
-          t.table,
-          t.local,
-          t.remote,
-          t.differs ? o.yellow(t.local === undefined ? 'only remote' : t.remote === undefined ? 'only local' : 'differs') : '',
-        ]),
-      );
-    }
-    o.line();
-    if (result.lastPush) o.line(`last push  ${result.lastPush.at}  ${formatCount(result.lastPush.rows)} rows to ${result.lastPush.remote}`);
-    if (result.lastPull) o.line(`last pull  ${result.lastPull.at}  ${formatCount(result.lastPull.rows)} rows from ${result.lastPull.remote}`);
-    if (!result.lastPush && !result.lastPull) o.line(o.dim('no sync recorded yet'));
-    if (result.local.reachable && result.remote.reachable) {
-      o.line(result.inSync ? o.green('Row counts match on both sides.') : o.yellow(`${result.tables.filter((t) => t.differs).length} table(s) differ.`));
-    }
+    renderStatus(this.out, result);
   }
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { verify, type VerifyResult } from '@hesap/api';
-import { connectionFlags, EXIT, HesapCommand, list } from '../../base-command';
-import { requireLocal, requireRemote } from '../../config';
+import { DEFAULTS, verify, type VerifyResult } from '@hesap/api';
+import { EXIT, HesapCommand } from '../../base-command';
+import { connectTimeoutFlag, locationFlags, locationOf, tableFlags, tablesFrom } from '../../flags';
 
 export default class DbVerify extends HesapCommand<VerifyResult> {
   static override summary = 'Compare the content of every table on both sides.';
@@ -9,28 +9,17 @@ export default class DbVerify extends HesapCommand<VerifyResult> {
     'Order-independent checksums over canonical values; for tables that differ, the first differing keys. Exits with 1 when anything differs.';
   static override examples = ['<%= config.bin %> db verify', '<%= config.bin %> db verify --tables users,orders --json'];
   static override flags = {
-    local: connectionFlags.local,
-    remote: connectionFlags.remote,
-    tables: connectionFlags.tables,
-    exclude: connectionFlags.exclude,
-    'connect-timeout': connectionFlags['connect-timeout'],
-    'max-differences': Flags.integer({ description: 'How many differing keys to list per table.', default: 10, min: 0 }),
+    ...locationFlags,
+    ...tableFlags,
+    ...connectTimeoutFlag,
+    'max-differences': Flags.integer({ description: `How many differing keys to list per table (default ${DEFAULTS.maxDifferences}).`, min: 0 }),
   };
 
   protected async execute(): Promise<VerifyResult> {
-    const { flags } = await this.parse(DbVerify);
-    this.setupLogging(flags);
-    const remote = requireRemote(flags.remote);
-    this.out.protect(remote);
-    return verify({
-      local: requireLocal(flags.local),
-      remote,
-      tables: list(flags.tables),
-      exclude: list(flags.exclude),
-      connectTimeoutSeconds: flags['connect-timeout'],
-      maxDifferences: flags['max-differences'],
-      log: this.logTo,
-    });
+    const { flags } = await this.parseFlags(DbVerify);
+    const remote = locationOf('remote', flags);
+    const local = locationOf('local', flags);
+    return verify({ local, remote, ...tablesFrom(flags), connectTimeoutSeconds: flags['connect-timeout'], maxDifferences: flags['max-differences'], log: this.logTo });
   }
 
   protected override exitCodeFor(result: VerifyResult): number {

@@ -1,11 +1,9 @@
 import { Flags } from '@oclif/core';
 import { snapshot, type SnapshotCreateResult } from '@hesap/api';
-import { connectionFlags, HesapCommand, list } from '../../../base-command';
-import { requireLocal, requireRemote } from '../../../config';
+import { HesapCommand } from '../../../base-command';
+import { connectTimeoutFlag, locationFlags, locationOf, policiesFrom, policyFlags, snapshotDirFlag, tableFlags, tablesFrom } from '../../../flags';
 import { formatCount, formatDuration } from '../../../output';
-import { ProgressDisplay } from '../../../progress';
-import { describeSource, formatBytes, interruptible, snapshotDirFlag } from '../../../snapshot-output';
-import { policiesFrom, policyFlags } from '../../../transfer-output';
+import { describeSource, formatBytes } from '../../../snapshot-output';
 
 export default class DbSnapshotCreate extends HesapCommand<SnapshotCreateResult> {
   static override summary = 'Take a snapshot of the local or remote database.';
@@ -18,41 +16,30 @@ export default class DbSnapshotCreate extends HesapCommand<SnapshotCreateResult>
   ];
   static override flags = {
     from: Flags.option({ options: ['local', 'remote'] as const, required: true, description: 'Which database to snapshot.' })(),
-    local: connectionFlags.local,
-    remote: connectionFlags.remote,
-    tables: connectionFlags.tables,
-    exclude: connectionFlags.exclude,
-    'connect-timeout': connectionFlags['connect-timeout'],
-    dir: snapshotDirFlag,
+    ...locationFlags,
+    ...tableFlags,
+    ...connectTimeoutFlag,
+    ...snapshotDirFlag,
     out: Flags.string({ description: "The new snapshot's own folder (must not exist); default: a new name in the snapshot folder.", helpValue: '<dir>' }),
     ...policyFlags,
   };
 
   protected async execute(): Promise<SnapshotCreateResult> {
-    const { flags } = await this.parse(DbSnapshotCreate);
-    this.setupLogging(flags);
-    const from = flags.from === 'local' ? requireLocal(flags.local) : requireRemote(flags.remote);
-    this.out.protect(from);
-    const progress = new ProgressDisplay();
-    try {
-      return await interruptible((signal) =>
-        snapshot.create({
-          from,
-          kind: flags.from,
-          dir: flags.dir,
-          out: flags.out,
-          tables: list(flags.tables),
-          exclude: list(flags.exclude),
-          policies: policiesFrom(flags),
-          connectTimeoutSeconds: flags['connect-timeout'],
-          onProgress: this.out.json ? undefined : progress.update,
-          log: this.logTo,
-          signal,
-        }),
-      );
-    } finally {
-      progress.finish();
-    }
+    const { flags } = await this.parseFlags(DbSnapshotCreate);
+    const from = locationOf(flags.from, flags);
+    return this.transfer((hooks) =>
+      snapshot.create({
+        from,
+        kind: flags.from,
+        dir: flags.dir,
+        out: flags.out,
+        ...tablesFrom(flags),
+        connectTimeoutSeconds: flags['connect-timeout'],
+        policies: policiesFrom(flags),
+        log: this.logTo,
+        ...hooks,
+      }),
+    );
   }
 
   protected render(result: SnapshotCreateResult): void {

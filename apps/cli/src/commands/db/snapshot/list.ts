@@ -1,15 +1,15 @@
 import { snapshot, type SnapshotListResult } from '@hesap/api';
 import { HesapCommand } from '../../../base-command';
-import { renderSnapshots, snapshotDirFlag } from '../../../snapshot-output';
+import { snapshotDirFlag } from '../../../flags';
+import { renderSnapshots } from '../../../snapshot-output';
 
 export default class DbSnapshotList extends HesapCommand<SnapshotListResult> {
   static override summary = 'List the snapshots, newest first.';
   static override examples = ['<%= config.bin %> db snapshot list', '<%= config.bin %> db snapshot list --dir backups --json'];
-  static override flags = { dir: snapshotDirFlag };
+  static override flags = { ...snapshotDirFlag };
 
   protected async execute(): Promise<SnapshotListResult> {
-    const { flags } = await this.parse(DbSnapshotList);
-    this.setupLogging(flags);
+    const { flags } = await this.parseFlags(DbSnapshotList);
     return snapshot.list({ dir: flags.dir });
   }
 

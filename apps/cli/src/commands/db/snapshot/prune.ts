@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { snapshot, type SnapshotPruneOptions, type SnapshotPruneResult } from '@hesap/api';
 import { HesapCommand } from '../../../base-command';
-import { renderSnapshots, snapshotDirFlag } from '../../../snapshot-output';
+import { snapshotDirFlag } from '../../../flags';
+import { renderSnapshots } from '../../../snapshot-output';
 
 export default class DbSnapshotPrune extends HesapCommand<SnapshotPruneResult> {
   static override summary = 'Remove old snapshots; never the newest one.';
@@ -11,12 +12,11 @@ export default class DbSnapshotPrune extends HesapCommand<SnapshotPruneResult> {
     keep: Flags.integer({ description: 'Keep the newest N snapshots.', min: 1 }),
     'older-than': Flags.string({ description: 'Remove snapshots older than this (30m, 12h, 7d, 2w).', helpValue: '<duration>' }),
     'dry-run': Flags.boolean({ description: 'Show what would be removed; remove nothing.' }),
-    dir: snapshotDirFlag,
+    ...snapshotDirFlag,
   };
 
   protected async execute(): Promise<SnapshotPruneResult> {
-    const { flags } = await this.parse(DbSnapshotPrune);
-    this.setupLogging(flags);
+    const { flags } = await this.parseFlags(DbSnapshotPrune);
     const options: SnapshotPruneOptions = { dir: flags.dir, keep: flags.keep, olderThan: flags['older-than'], dryRun: flags['dry-run'] };
     if (!flags['dry-run']) {
       const plan = await snapshot.prune({ ...options, dryRun: true });

@@ -1,11 +1,9 @@
 import * as fs from 'node:fs';
 import { Args, Flags } from '@oclif/core';
-import { snapshot, type SnapshotRestoreResult } from '@hesap/api';
-import { connectionFlags, EXIT, HesapCommand, list } from '../../../base-command';
-import { requireLocal, requireRemote } from '../../../config';
-import { ProgressDisplay } from '../../../progress';
-import { interruptible, snapshotDirFlag } from '../../../snapshot-output';
-import { policiesFrom, policyFlags, renderTransfer } from '../../../transfer-output';
+import { DEFAULT_MODES, snapshot, type SnapshotRestoreResult } from '@hesap/api';
+import { EXIT, HesapCommand } from '../../../base-command';
+import { connectTimeoutFlag, lockTimeoutFlag, locationFlags, locationOf, policiesFrom, policyFlags, snapshotDirFlag, tableFlags, tablesFrom, timeoutsFrom } from '../../../flags';
+import { renderTransfer } from '../../../transfer-output';
 
 export default class DbSnapshotRestore extends HesapCommand<SnapshotRestoreResult> {
   static override summary = 'Restore a snapshot into the local or remote database.';
@@ -23,48 +21,35 @@ export default class DbSnapshotRestore extends HesapCommand<SnapshotRestoreResul
     to: Flags.option({ options: ['local', 'remote'] as const, required: true, description: 'Which database to restore into.' })(),
     mode: Flags.option({
       options: ['replace', 'merge'] as const,
-      default: 'replace' as const,
-      description: 'replace: the tables hold exactly the snapshot (a local file is replaced whole). merge: rows meet the rows already there.',
+      description: `replace: the tables hold exactly the snapshot (a local file is replaced whole). merge: rows meet the rows already there. Default: ${DEFAULT_MODES.restore}.`,
     })(),
-    local: connectionFlags.local,
-    remote: connectionFlags.remote,
-    tables: connectionFlags.tables,
-    exclude: connectionFlags.exclude,
-    'connect-timeout': connectionFlags['connect-timeout'],
-    'lock-timeout': connectionFlags['lock-timeout'],
-    dir: snapshotDirFlag,
+    ...locationFlags,
+    ...tableFlags,
+    ...connectTimeoutFlag,
+    ...lockTimeoutFlag,
+    ...snapshotDirFlag,
     ...policyFlags,
   };
 
   protected async execute(): Promise<SnapshotRestoreResult> {
-    const { args, flags } = await this.parse(DbSnapshotRestore);
-    this.setupLogging(flags);
-    const to = flags.to === 'local' ? requireLocal(flags.local) : requireRemote(flags.remote);
-    this.out.protect(to);
+    const { args, flags } = await this.parseFlags(DbSnapshotRestore);
+    const to = locationOf(flags.to, flags);
     if (flags.to === 'remote' || fs.existsSync(to)) {
-      await this.confirm(`${flags.mode === 'replace' ? 'Replace' : 'Merge into'} the ${flags.to} database's tables with snapshot ${args.snapshot}?`, flags.yes);
+      await this.confirm(`${flags.mode === 'merge' ? 'Merge into' : 'Replace'} the ${flags.to} database's tables with snapshot ${args.snapshot}?`, flags.yes);
     }
-    const progress = new ProgressDisplay();
-    try {
-      return await interruptible((signal) =>
-        snapshot.restore({
-          snapshot: args.snapshot,
-          dir: flags.dir,
-          to,
-          mode: flags.mode,
-          tables: list(flags.tables),
-          exclude: list(flags.exclude),
-          policies: policiesFrom(flags),
-          connectTimeoutSeconds: flags['connect-timeout'],
-          lockTimeoutSeconds: flags['lock-timeout'],
-          onProgress: this.out.json ? undefined : progress.update,
-          log: this.logTo,
-          signal,
-        }),
-      );
-    } finally {
-      progress.finish();
-    }
+    return this.transfer((hooks) =>
+      snapshot.restore({
+        snapshot: args.snapshot,
+        dir: flags.dir,
+        to,
+        mode: flags.mode,
+        ...tablesFrom(flags),
+        ...timeoutsFrom(flags),
+        policies: policiesFrom(flags),
+        log: this.logTo,
+        ...hooks,
+      }),
+    );
   }
 
   protected override exitCodeFor(result: SnapshotRestoreResult): number {

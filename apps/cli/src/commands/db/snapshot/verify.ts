@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { snapshot, type SnapshotVerifyResult } from '@hesap/api';
 import { EXIT, HesapCommand } from '../../../base-command';
-import { snapshotDirFlag } from '../../../snapshot-output';
+import { snapshotDirFlag } from '../../../flags';
 
 export default class DbSnapshotVerify extends HesapCommand<SnapshotVerifyResult> {
   static override summary = 'Check every file of a snapshot against its manifest.';
@@ -11,11 +11,10 @@ export default class DbSnapshotVerify extends HesapCommand<SnapshotVerifyResult>
   static override args = {
     snapshot: Args.string({ description: 'The snapshot: its name in the snapshot folder, a path to it, or "latest".', required: true }),
   };
-  static override flags = { dir: snapshotDirFlag };
+  static override flags = { ...snapshotDirFlag };
 
   protected async execute(): Promise<SnapshotVerifyResult> {
-    const { args, flags } = await this.parse(DbSnapshotVerify);
-    this.setupLogging(flags);
+    const { args, flags } = await this.parseFlags(DbSnapshotVerify);
     return snapshot.verify({ snapshot: args.snapshot, dir: flags.dir, log: this.logTo });
   }
 

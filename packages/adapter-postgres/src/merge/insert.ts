@@ -1,0 +1,89 @@
+import { quoteIdent } from '@hesap/core';
+import { dropStatements, foreignKeysOf } from '../postgres-keys';
+import type { MergeExecutor } from './executor';
+import { markConflicts, matchedRows, tally, type Written } from './outcome';
+import { cols, equal, quoteLiteral, sameValues } from './sql';
+import { inserting, LOCK_TIMEOUT, targetKey, withShortLockWait, type Stage } from './stage';
+
+/** New rows in one table from which a merge sets its foreign keys aside for the insert. */
+export const BULK_INSERT_ROWS = 50_000;
+
+/**
+ * Writes the rows once every row's fate is decided: the new ones inserted (their foreign
+ * keys set aside for a bulk insert), and the matched ones updated where they differ (or
+ * counted, when the push does not update).
+ */
+export async function writeRows(exec: MergeExecutor, s: Stage): Promise<Written> {
+  let counts = await tally(exec, s);
+  const restore = await setAsideForeignKeys(exec, s, counts.planned);
+  const inserted = await insertRows(exec, s);
+  // Checked once for all rows; the rows were checked against the parents above, so this only fails on a race.
+  exec.send(...restore);
+  if (counts.planned !== inserted) {
+    markConflicts(exec, s);
+    counts = await tally(exec, s);
+  }
+  return { counts, inserted, changes: counts.compared > 0 ? changes(exec, s) : async () => ({ updated: 0, differing: 0 }) };
+}
+
+/**
+ * Every new row was checked against the target's keys above, so a plain INSERT (no sort, no
+ * ON CONFLICT: 0.8 s instead of 1.6 s for the benchmark's 500 000 new orders) meets a
+ * conflict only with a row written meanwhile by another session (none can, with the keys
+ * set aside: the table is locked), or between two new rows. Then (23505) it is undone and
+ * redone in source order, so that of two new rows that collide the first one goes in.
+ * Returns how many rows went in.
+ */
+async function insertRows(exec: MergeExecutor, s: Stage): Promise<number> {
+  const cycles = s.merge.foreignKeys.cycles;
+  const values = s.columns.map((c) => {
+    if (s.surrogate && c === s.pk[0]) return targetKey(s, 's')[0]!;
+    // A foreign key closing a cycle is filled in at the end (see fillCycle).
+    if (cycles.some((fk) => fk.columns.includes(c))) return 'NULL';
+    return `s.${quoteIdent(c)}`;
+  });
+  const identityAlways = s.shape.columns.some((c) => c.generated) ? ' OVERRIDING SYSTEM VALUE' : '';
+  const insert = (tail: string) =>
+    `INSERT INTO ${s.target} (${s.columns.map(quoteIdent).join(', ')})${identityAlways}` + ` SELECT ${values.join(', ')} FROM ${s.stage} s WHERE ${inserting(s, 's')}${tail}`;
+  const done = await exec.guarded('hesap_insert', '23505', [insert('')], { otherwise: [insert(` ORDER BY s.${s.q.row} ON CONFLICT DO NOTHING`)] });
+  return done.results[0]!.rowCount ?? 0;
+}
+
+/**
+ * Many new rows: the table's own foreign keys are set aside for the INSERT and added back
+ * right after it, so PostgreSQL checks them with one join instead of a trigger per row and
+ * key (500 000 orders with two foreign keys: 3.4 s instead of 7.7 s on the benchmark machine).
+ * Dropping a foreign key locks the table and its parent tables against reads until the
+ * commit, so this is done only for a bulk insert (at least BULK_INSERT_ROWS rows and a
+ * quarter of the table), and only when the locks come within a short wait; otherwise the
+ * rows go in with the keys in place. Returns the statements that put the keys back.
+ */
+async function setAsideForeignKeys(exec: MergeExecutor, s: Stage, rows: number): Promise<string[]> {
+  if (rows < BULK_INSERT_ROWS || s.plan.create || s.plan.target.foreignKeys.length === 0) return [];
+  const size = exec.ask(`SELECT greatest(c.reltuples, 0)::float8 AS n FROM pg_class c WHERE c.oid = ${quoteLiteral(s.target)}::regclass`);
+  const lockTimeout = exec.ask(LOCK_TIMEOUT);
+  if (rows * 4 < Number((await size).rows[0]?.n ?? 0)) return [];
+  const keys = await foreignKeysOf((sql, values) => exec.query(sql, values ?? []), s.schema, [s.table]);
+  if (keys.length === 0) return [];
+  const { drop, restore } = dropStatements(s.schema, keys);
+  // Busy (someone holds a lock on the table or a parent): keep the keys; the rows go in checked one by one.
+  return (await withShortLockWait(exec, 'hesap_set_aside', (await lockTimeout).rows[0].v as string, drop)) ? restore : [];
+}
+
+/** Matched rows whose other columns differ: updated (upsert, or a merge that updates), or counted. Queued: sent when awaited. */
+function changes(exec: MergeExecutor, s: Stage): () => Promise<{ updated: number; differing: number }> {
+  const valueCols = s.columns.filter((c) => !s.pk.includes(c));
+  const differs = `NOT (${sameValues(s.shape, 't', 's', valueCols)})`;
+  const join = equal(cols('t', s.pk), targetKey(s, 's'));
+  if (s.merge.differing === 'update') {
+    const r = exec.ask(
+      `UPDATE ${s.target} t SET ${valueCols.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${s.stage} s WHERE ${join} AND ${matchedRows(s, true)} AND ${differs}`,
+    );
+    return async () => ({ updated: (await r).rowCount ?? 0, differing: 0 });
+  }
+  if (s.merge.differing === 'count') {
+    const r = exec.ask(`SELECT count(*)::int AS n FROM ${s.stage} s JOIN ${s.target} t ON ${join} WHERE ${matchedRows(s, true)} AND ${differs}`);
+    return async () => ({ updated: 0, differing: (await r).rows[0].n as number });
+  }
+  return async () => ({ updated: 0, differing: 0 });
+}

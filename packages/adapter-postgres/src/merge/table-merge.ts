@@ -1,0 +1,54 @@
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { MergeSettings, TableWrite, TableWriteResult } from '@hesap/core';
+import { mapQueryError } from '../postgres-errors';
+import { MergeExecutor } from './executor';
+import { followForeignKeys, followSelfReferences, leaveOutOrphans } from './foreign-keys';
+import { writeRows } from './insert';
+import { matchRows } from './match';
+import { assignNewKeys } from './new-keys';
+import { report, skipCollisions } from './outcome';
+import { analyzeSql } from './sql';
+import { copyStageSql, createStageSql, prepareStage, type Stage } from './stage';
+
+/**
+ * Merging a table set-based inside PostgreSQL: the source rows are COPied into a staging
+ * table (see `stage.ts`), then every step works on all of them at once, one statement per
+ * step and never one per row. The table's merge plan (from the planner) says which steps run.
+ */
+
+/** A staged table's write: the COPY goes into its stage; `complete()` merges the stage into the target. */
+export function writeStaged(client: pg.ClientBase, stage: Stage, settings: MergeSettings, parents: ReadonlyMap<string, Stage>): TableWrite {
+  // Sent on the connection ahead of the COPY, without waiting for it; its error, if any, is reported by complete().
+  const created = client.query(createStageSql(stage)).then(
+    () => undefined,
+    (error: unknown) => (stage.failed = mapQueryError(error, { table: stage.table, doing: 'Creating the staging table' })),
+  );
+  const stream = client.query(copyFrom(copyStageSql(stage)));
+  return {
+    stream,
+    complete: async () => {
+      const failed = await created;
+      if (failed) throw failed;
+      return mergeTable(new MergeExecutor(client, stage.table), stage, settings, parents, Number(stream.rowCount ?? 0));
+    },
+  };
+}
+
+/** The steps of a merge, in order, once the stage holds the `received` source rows. */
+export async function mergeTable(exec: MergeExecutor, s: Stage, settings: MergeSettings, parents: ReadonlyMap<string, Stage>, received: number): Promise<TableWriteResult> {
+  await prepareStage(exec, s);
+  // Children follow their parents: checked, and rewritten through the parents' stages.
+  followForeignKeys(exec, s, parents);
+  await matchRows(exec, s, settings);
+  // Rows that would collide on another unique key of the target are skipped.
+  skipCollisions(exec, s);
+  // New rows whose parent exists nowhere are left out (the target's key checks every new row).
+  leaveOutOrphans(exec, s);
+  await assignNewKeys(exec, s);
+  // The steps above rewrote every row's status: fresh statistics for the joins below.
+  exec.send(...analyzeSql(s.stage));
+  await followSelfReferences(exec, s);
+  const written = await writeRows(exec, s);
+  return report(exec, s, settings, written, received);
+}

@@ -1,0 +1,184 @@
+import { HesapError, quoteIdent, quoteQualified, type LoadPlan, type PushMode, type TablePlan } from '@hesap/core';
+import { HESAP_SCHEMA, IDENTITY_MAP_TABLES } from './merge/identity-map';
+
+/**
+ * What a load needs the role to be allowed, read from the catalog (`has_*_privilege`) before
+ * anything is written: a missing privilege fails at once with PERMISSION_DENIED, naming it and
+ * the statement an administrator runs to grant it, instead of halfway with "permission
+ * denied". Application roles on hosted PostgreSQL usually may read and write existing tables
+ * but not CREATE in the database; hesap works with that (see `IdentityMapUse`).
+ */
+
+type Query = (sql: string, values?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>;
+
+/**
+ * How a load uses the identity map in `_hesap`: `none` (no table needs it), `ready` (there
+ * and usable: nothing is created), `create` (made by this load: the schema, or only its
+ * tables), `off` (absent, and the role may not create it: rows are merged without remembering
+ * ids, and a note says so).
+ */
+export type IdentityMapUse = 'none' | 'ready' | 'create-tables' | 'create-schema' | 'off';
+
+interface Missing {
+  what: string;
+  grant: string;
+}
+
+const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE'] as const;
+type TablePrivilege = (typeof TABLE_PRIVILEGES)[number] | 'OWNER';
+
+/** The privileges on an existing table that a table's load needs. */
+function tableNeeds(t: TablePlan, update: boolean): TablePrivilege[] {
+  if (t.create) return [];
+  if (t.action === 'replace') return ['OWNER'];
+  if (t.action === 'load' || t.action === 'append') return ['SELECT', 'INSERT'];
+  const updates = t.action === 'upsert' || (update && t.merge?.differing === 'update') || (t.merge?.foreignKeys.cycles.length ?? 0) > 0;
+  return updates ? ['SELECT', 'INSERT', 'UPDATE'] : ['SELECT', 'INSERT'];
+}
+
+/** Whether any table of the load reads or writes the identity map. */
+function usesIdentityMap(plan: LoadPlan): boolean {
+  return plan.merge !== undefined && plan.tables.some((t) => t.merge && (t.merge.identity !== 'none' || t.merge.match.remembered));
+}
+
+const role = (name: string) => quoteIdent(name);
+const names = (tables: readonly TablePlan[]) => tables.map((t) => `"${t.target.name}"`).join(', ');
+
+/**
+ * Checks the role's privileges for `plan` in `schema`; PERMISSION_DENIED listing every
+ * privilege missing and the statements that grant them. Returns how the identity map is to be used.
+ */
+export async function checkPrivileges(query: Query, schema: string, plan: LoadPlan): Promise<IdentityMapUse> {
+  const head = (
+    await query(
+      `SELECT current_user AS role, current_database() AS db,
+              has_database_privilege(current_database(), 'CREATE') AS db_create,
+              has_database_privilege(current_database(), 'TEMPORARY') AS db_temp,
+              (SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = $1) AS usage,
+              (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = $1) AS create,
+              (SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = $2) AS map_usage,
+              (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = $2) AS map_create`,
+      [schema, HESAP_SCHEMA],
+    )
+  ).rows[0]!;
+  const me = String(head.role);
+  const db = quoteIdent(String(head.db));
+  const missing: Missing[] = [];
+  const schemaExists = head.usage !== null;
+  const created = plan.tables.filter((t) => t.create);
+  if (!schemaExists) {
+    if (!head.db_create) missing.push({ what: `CREATE on the database (the schema "${schema}" does not exist)`, grant: `CREATE SCHEMA ${quoteIdent(schema)} AUTHORIZATION ${role(me)};` });
+  } else {
+    if (!head.usage) missing.push({ what: `USAGE on the schema "${schema}"`, grant: `GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${role(me)};` });
+    // A replaced table's keys are rebuilt after the load: their indexes are made in the schema too.
+    const rebuilt = plan.tables.filter((t) => !t.create && t.action === 'replace');
+    if ((created.length > 0 || rebuilt.length > 0) && !head.create) {
+      const why = [created.length > 0 ? `to create ${names(created)}` : '', rebuilt.length > 0 ? `to rebuild the keys of ${names(rebuilt)}` : ''].filter(Boolean).join(', and ');
+      missing.push({ what: `CREATE on the schema "${schema}" (${why})`, grant: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${role(me)};` });
+    }
+  }
+  if (plan.tables.some((t) => t.merge?.staged) && !head.db_temp) {
+    missing.push({ what: 'TEMPORARY on the database (merges stage rows in temporary tables)', grant: `GRANT TEMPORARY ON DATABASE ${db} TO ${role(me)};` });
+  }
+  if (schemaExists) missing.push(...(await missingOnTables(query, schema, plan, me)));
+  const map = usesIdentityMap(plan) ? await identityMapUse(query, head, me) : { use: 'none' as const, missing: [] };
+  missing.push(...map.missing);
+  if (missing.length > 0) throw permissionDenied(me, String(head.db), missing);
+  return map.use;
+}
+
+async function missingOnTables(query: Query, schema: string, plan: LoadPlan, me: string): Promise<Missing[]> {
+  const existing = plan.tables.filter((t) => !t.create);
+  if (existing.length === 0) return [];
+  const update = plan.merge?.update ?? false;
+  const { rows } = await query(
+    `SELECT c.relname AS name, pg_get_userbyid(c.relowner) AS owner, pg_has_role(c.relowner, 'USAGE') AS owns,
+            has_table_privilege(c.oid, 'SELECT') AS "SELECT", has_table_privilege(c.oid, 'INSERT') AS "INSERT", has_table_privilege(c.oid, 'UPDATE') AS "UPDATE",
+            s.seq, CASE WHEN s.seq IS NULL THEN true ELSE has_sequence_privilege(s.seq, 'UPDATE') END AS seq_update
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN LATERAL (SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), col) AS seq
+                            FROM unnest($3::text[], $4::text[]) x(t, col) WHERE x.t = c.relname) s ON true
+      WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
+    [
+      schema,
+      existing.map((t) => t.target.name),
+      existing.filter((t) => t.existing?.sequence?.column).map((t) => t.target.name),
+      existing.filter((t) => t.existing?.sequence?.column).map((t) => t.existing!.sequence!.column),
+    ],
+  );
+  const missing: Missing[] = [];
+  for (const t of existing) {
+    const row = rows.find((r) => r.name === t.target.name);
+    if (!row) continue;
+    const qualified = quoteQualified(schema, t.target.name);
+    const needs = tableNeeds(t, update);
+    if (needs.includes('OWNER') && !row.owns) {
+      missing.push({
+        what: `ownership of "${t.target.name}" (owned by "${row.owner}"; --mode ${t.action} sets its keys aside and rebuilds them)`,
+        grant: `ALTER TABLE ${qualified} OWNER TO ${role(me)};`,
+      });
+    }
+    const lacking = needs.filter((p): p is (typeof TABLE_PRIVILEGES)[number] => p !== 'OWNER' && !row[p]);
+    if (lacking.length > 0) missing.push({ what: `${lacking.join(', ')} on "${t.target.name}"`, grant: `GRANT ${lacking.join(', ')} ON ${qualified} TO ${role(me)};` });
+    // The sequence is set past the keys written (setval): UPDATE on it, unless the role owns the table.
+    if (row.seq && !row.seq_update && !row.owns) missing.push({ what: `UPDATE on the sequence ${row.seq}`, grant: `GRANT USAGE, UPDATE ON SEQUENCE ${row.seq} TO ${role(me)};` });
+  }
+  return missing;
+}
+
+/** The identity map's state for this role: usable as it is, to be made, or out of reach. */
+async function identityMapUse(query: Query, head: Record<string, unknown>, me: string): Promise<{ use: IdentityMapUse; missing: Missing[] }> {
+  const schema = quoteIdent(HESAP_SCHEMA);
+  if (head.map_usage === null) return { use: head.db_create ? 'create-schema' : 'off', missing: [] };
+  const { rows } = await query(
+    `SELECT c.relname AS name, has_table_privilege(c.oid, 'SELECT') AS s, has_table_privilege(c.oid, 'INSERT') AS i,
+            has_table_privilege(c.oid, 'UPDATE') AS u, has_table_privilege(c.oid, 'DELETE') AS d
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
+    [HESAP_SCHEMA, IDENTITY_MAP_TABLES],
+  );
+  const missing: Missing[] = [];
+  if (!head.map_usage) missing.push({ what: `USAGE on the schema "${HESAP_SCHEMA}"`, grant: `GRANT USAGE ON SCHEMA ${schema} TO ${role(me)};` });
+  const absent = IDENTITY_MAP_TABLES.filter((t) => !rows.some((r) => r.name === t));
+  if (absent.length > 0 && !head.map_create) missing.push({ what: `CREATE on the schema "${HESAP_SCHEMA}" (to create ${absent.join(', ')})`, grant: `GRANT CREATE ON SCHEMA ${schema} TO ${role(me)};` });
+  if (rows.some((r) => !(r.s && r.i && r.u && r.d))) {
+    missing.push({ what: `SELECT, INSERT, UPDATE, DELETE on the tables of "${HESAP_SCHEMA}"`, grant: `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${role(me)};` });
+  }
+  return { use: absent.length > 0 ? 'create-tables' : 'ready', missing };
+}
+
+function permissionDenied(me: string, database: string, missing: Missing[]): HesapError {
+  return new HesapError('PERMISSION_DENIED', `The role "${me}" lacks what this push needs in the database "${database}": ${missing.map((m) => m.what).join('; ')}. Nothing was written.`, {
+    sqlstate: '42501',
+    hints: [`An administrator can grant it:\n${[...new Set(missing.map((m) => `    ${m.grant}`))].join('\n')}`, `\`hesap db grants --role ${me}\` prints every grant each mode needs.`],
+  });
+}
+
+/**
+ * The statements an administrator runs so that `role` may push in `mode` into `schema` of
+ * `database`: the least each mode needs (README: "Privileges").
+ *
+ * @example
+ * grantStatements({ role: 'app', database: 'shop', schema: 'public', mode: 'merge' }).join('\n');
+ */
+export function grantStatements(options: { role: string; database: string; schema: string; mode: PushMode }): string[] {
+  const r = role(options.role);
+  const s = quoteIdent(options.schema);
+  const statements = [`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(options.database)} TO ${r};`, `GRANT USAGE ON SCHEMA ${s} TO ${r};`];
+  if (options.mode === 'create') statements.push(`GRANT CREATE ON SCHEMA ${s} TO ${r};`, `GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA ${s} TO ${r};`);
+  else if (options.mode === 'replace') {
+    statements.push(
+      `GRANT CREATE ON SCHEMA ${s} TO ${r};`,
+      `-- replace empties the tables and rebuilds their keys: the role must own each (or be a member of its owner): ALTER TABLE ${s}.<table> OWNER TO ${r};`,
+    );
+  }
+  else if (options.mode === 'append') statements.push(`GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA ${s} TO ${r};`);
+  else statements.push(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA ${s} TO ${r};`);
+  statements.push(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${s} TO ${r};`);
+  statements.push(
+    `-- The identity map, so merges remember which row each local row became (without it a merge still works, by natural keys):`,
+    `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(HESAP_SCHEMA)};`,
+    `GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(HESAP_SCHEMA)} TO ${r};`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${quoteIdent(HESAP_SCHEMA)} TO ${r};`,
+  );
+  return statements;
+}

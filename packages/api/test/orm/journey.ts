@@ -1,0 +1,280 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pgFingerprint, createTestDatabase, tempDir, type TestDatabase } from '@hesap/test-support';
+import { pull, push, verify, type PushResult, type VerifyResult } from '@hesap/api';
+import { TABLES, type Objects, type OrmApp, type ReadBack } from './orm-apps';
+
+/**
+ * A developer's journey with one ORM, as issue 19 tells it: the app's ORM made production
+ * (PostgreSQL), which holds its own rows (a boot user, sign-ups); the same app on the
+ * developer's machine made and filled a SQLite file. The file is pushed, the app reads
+ * production back through its models, inserts new rows without ids, the file is pushed
+ * again, production is pulled into a new file the app reads, and verify compares. A first
+ * deploy pushes the same file into an empty database.
+ */
+export type JourneyCheck =
+  | 'push'
+  | 'read back'
+  | 'bookkeeping stays'
+  | 'insert new'
+  | 'second push'
+  | 'pull'
+  | 'verify'
+  | 'first deploy: push'
+  | 'first deploy: read back'
+  | 'first deploy: bookkeeping travels'
+  | 'first deploy: verify'
+  | 'first deploy: insert new'
+  | 'first deploy: app starts';
+
+const TITLES: Record<JourneyCheck, string> = {
+  push: 'pushes into the production the ORM made, which holds rows of its own, leaving no row out',
+  'read back': 'the ORM reads every object back from production with its types and values',
+  'bookkeeping stays': "production's record of applied migrations stays as it was",
+  'insert new': 'the ORM inserts new rows without ids into production, each id past every existing one',
+  'second push': 'a second push changes nothing',
+  pull: 'a pull gives a file the ORM reads with the same objects as production',
+  verify: 'verify says the pulled file and production are the same',
+  'first deploy: push': 'first deploy: the push creates the tables in an empty database, leaving no row out',
+  'first deploy: read back': 'first deploy: the ORM reads every object back with its types and values',
+  'first deploy: bookkeeping travels': 'first deploy: the record of applied migrations travels with the schema',
+  'first deploy: verify': 'first deploy: verify says the file and the database are the same',
+  'first deploy: insert new': 'first deploy: the ORM inserts new rows without ids, each id past every existing one',
+  'first deploy: app starts': "first deploy: the app's own schema step (synchronize, sync, create_all, migrate) runs on the pushed database and changes no object",
+};
+
+const NEW = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../../tools/orm-apps/data.json'), 'utf8')).new as Record<string, unknown[]>;
+
+/** JSON with object keys sorted, so equal objects print alike. */
+function stable(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function sortedObjects(objects: Objects): Objects {
+  const out = {} as Objects;
+  for (const t of TABLES) out[t] = [...(objects[t] ?? [])].sort((a, b) => (stable(a) < stable(b) ? -1 : stable(a) > stable(b) ? 1 : 0));
+  return out;
+}
+
+/**
+ * What production should hold after the push: its own objects and the local ones; a local
+ * user whose email production already has is production's user (merge matches by meaning
+ * and keeps the target's row), and the local rows that named it now name production's.
+ */
+function mergedObjects(production: Objects, local: Objects): Objects {
+  const emails = new Set(production.users.map((u) => u.email));
+  return sortedObjects({
+    users: [...production.users, ...local.users.filter((u) => !emails.has(u.email))],
+    groups: [...production.groups, ...local.groups],
+    group_members: [...production.group_members, ...local.group_members],
+    orders: [...production.orders, ...local.orders],
+  });
+}
+
+/** Tables of a report that did not take every row. */
+function leftOut(result: PushResult) {
+  return result.tables.filter((t) => t.skipped.length > 0).map((t) => ({ table: t.table, skipped: t.skipped.length, first: t.skipped[0] }));
+}
+
+function differing(result: VerifyResult) {
+  return result.tables.filter((t) => t.status !== 'same').map((t) => ({ table: t.table, status: t.status, differences: t.differences.slice(0, 3), unmatchedColumns: t.unmatchedColumns }));
+}
+
+/** Each step runs once, the first time a check needs it; a check run alone runs the steps before it. */
+function once<T>(step: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined;
+  return () => (promise ??= step());
+}
+
+function expectIdsPast(written: { ids: Record<string, number[]> }, before: ReadBack): void {
+  for (const table of ['users', 'groups', 'orders'] as const) {
+    const ids = written.ids[table];
+    expect(ids).toHaveLength(NEW[table]!.length);
+    for (const id of ids) expect({ table, id, past: id > (before.max_id[table] ?? 0) }).toEqual({ table, id, past: true });
+  }
+}
+
+function expectNewObjectsIn(after: ReadBack, before: ReadBack): void {
+  for (const t of TABLES) expect({ table: t, count: after.objects[t].length }).toEqual({ table: t, count: before.objects[t].length + NEW[t]!.length });
+  expect(after.objects.users.map((u) => u.email)).toEqual(expect.arrayContaining(NEW.users!.map((u) => (u as { email: string }).email)));
+}
+
+/**
+ * The journey's checks for one ORM. `knownDefects` names the checks that fail today
+ * because of a hesap defect, each with the error it fails with: they run as `it.failing`,
+ * so the suite stays green and the fix of the defect turns the check into a failure to
+ * unmark.
+ */
+export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<JourneyCheck, string>>): void {
+  const missing = app.missing();
+  if (missing) {
+    process.stderr.write(`Skipping the ${app.name} ORM tests: ${missing}.\n`);
+    describe.skip(`${app.name} app`, () => it('needs its ORM', () => undefined));
+    return;
+  }
+  const check = (name: JourneyCheck, body: () => Promise<void>) => {
+    const title = knownDefects[name] ? `${TITLES[name]} [fails today: ${knownDefects[name]}]` : TITLES[name];
+    (knownDefects[name] ? it.failing : it)(title, body);
+  };
+
+  describe(`${app.name} app: push into the production its ORM made`, () => {
+    const tmp = tempDir(`hesap-orm-${app.name.toLowerCase()}`);
+    const local = path.join(tmp.dir, 'paylas.db');
+    const pulled = path.join(tmp.dir, 'pulled.db');
+    let production: TestDatabase;
+    let before: ReadBack;
+    let localObjects: ReadBack;
+
+    beforeAll(async () => {
+      production = await createTestDatabase(`orm_${app.name}`);
+      await app.makePg(production.url);
+      await app.fill(production.url, 'production');
+      before = await app.readBack(production.url);
+      await app.makeSqlite(local);
+      await app.fill(local, 'local');
+      localObjects = await app.readBack(local);
+    });
+    afterAll(async () => {
+      await production?.drop();
+      tmp.cleanup();
+    });
+
+    const pushed = once(() => push({ local, remote: production.url }));
+    const afterPush = once(async () => {
+      await pushed();
+      return app.readBack(production.url);
+    });
+    const inserted = once(async () => {
+      const read = await afterPush();
+      const written = await app.insertNew(production.url);
+      return { before: read, written, after: await app.readBack(production.url) };
+    });
+    const pushedAgain = once(async () => {
+      await inserted();
+      const fingerprint = await pgFingerprint(production);
+      const read = await app.readBack(production.url);
+      const result = await push({ local, remote: production.url });
+      return { result, fingerprint, read };
+    });
+    const pulledFile = once(async () => {
+      await pushedAgain();
+      await pull({ local: pulled, remote: production.url });
+      return pulled;
+    });
+
+    check('push', async () => {
+      const result = await pushed();
+      expect(leftOut(result)).toEqual([]);
+    });
+
+    check('read back', async () => {
+      const read = await afterPush();
+      expect(sortedObjects(read.objects)).toEqual(mergedObjects(before.objects, localObjects.objects));
+    });
+
+    if (app.keepsMigrations) {
+      check('bookkeeping stays', async () => {
+        const read = await afterPush();
+        expect(read.bookkeeping).toEqual(before.bookkeeping);
+      });
+    }
+
+    check('insert new', async () => {
+      const { before: read, written, after } = await inserted();
+      expectIdsPast(written, read);
+      expectNewObjectsIn(after, read);
+    });
+
+    check('second push', async () => {
+      const { result, fingerprint, read } = await pushedAgain();
+      const changed = result.tables.filter((t) => t.inserted + t.updated > 0).map((t) => ({ table: t.table, inserted: t.inserted, updated: t.updated }));
+      expect(changed).toEqual([]);
+      expect(leftOut(result)).toEqual([]);
+      expect(await pgFingerprint(production)).toEqual(fingerprint);
+      expect(sortedObjects((await app.readBack(production.url)).objects)).toEqual(sortedObjects(read.objects));
+    });
+
+    check('pull', async () => {
+      const file = await pulledFile();
+      const fromProduction = await app.readBack(production.url);
+      expect(sortedObjects((await app.readBack(file)).objects)).toEqual(sortedObjects(fromProduction.objects));
+    });
+
+    check('verify', async () => {
+      const file = await pulledFile();
+      const result = await verify({ local: file, remote: production.url });
+      expect(differing(result)).toEqual([]);
+      expect(result.same).toBe(true);
+    });
+  });
+
+  describe(`${app.name} app: first deploy into an empty database`, () => {
+    const tmp = tempDir(`hesap-orm-${app.name.toLowerCase()}-first`);
+    const local = path.join(tmp.dir, 'paylas.db');
+    let empty: TestDatabase;
+    let localObjects: ReadBack;
+
+    beforeAll(async () => {
+      empty = await createTestDatabase(`orm_${app.name}_first`);
+      await app.makeSqlite(local);
+      await app.fill(local, 'local');
+      localObjects = await app.readBack(local);
+    });
+    afterAll(async () => {
+      await empty?.drop();
+      tmp.cleanup();
+    });
+
+    const pushed = once(() => push({ local, remote: empty.url }));
+    const afterPush = once(async () => {
+      await pushed();
+      return app.readBack(empty.url);
+    });
+
+    check('first deploy: push', async () => {
+      const result = await pushed();
+      expect(leftOut(result)).toEqual([]);
+      expect(result.tables.map((t) => t.table)).toEqual(expect.arrayContaining([...TABLES]));
+    });
+
+    check('first deploy: read back', async () => {
+      const read = await afterPush();
+      expect(sortedObjects(read.objects)).toEqual(sortedObjects(localObjects.objects));
+    });
+
+    if (app.keepsMigrations) {
+      check('first deploy: bookkeeping travels', async () => {
+        const read = await afterPush();
+        expect(read.bookkeeping).toEqual(localObjects.bookkeeping);
+      });
+    }
+
+    check('first deploy: verify', async () => {
+      await pushed();
+      const result = await verify({ local, remote: empty.url });
+      expect(differing(result)).toEqual([]);
+      expect(result.same).toBe(true);
+    });
+
+    check('first deploy: insert new', async () => {
+      const read = await afterPush();
+      const written = await app.insertNew(empty.url);
+      expectIdsPast(written, read);
+      expectNewObjectsIn(await app.readBack(empty.url), read);
+    });
+
+    check('first deploy: app starts', async () => {
+      await pushed();
+      const read = await app.readBack(empty.url);
+      await app.makePg(empty.url);
+      expect(sortedObjects((await app.readBack(empty.url)).objects)).toEqual(sortedObjects(read.objects));
+    });
+  });
+}
