@@ -274,10 +274,9 @@ describe('the local file a pull or restore writes', () => {
       expect((await verify({ local: file, remote: remote(), tables: ['fits'] })).same).toBe(true);
     });
 
-    // Known gap (the push side, issue 19's "pushing into existing ORM-made tables"): a SQLite REAL
-    // pushed into an existing numeric(10,2) column is rounded by PostgreSQL to the scale (1.005 ->
-    // 1.01) with only an info note. It should be refused naming table, column and row.
-    it.failing('push: a REAL with more decimals than an existing numeric(10,2) column keeps is refused, not rounded', async () => {
+    // The push side (issue 19, pushing into existing ORM-made tables): PostgreSQL would round a
+    // SQLite REAL to the column's scale (1.005 -> 1.01); the push refuses it naming table, column and row.
+    it('push: a REAL with more decimals than an existing numeric(10,2) column keeps is refused, not rounded', async () => {
       await pg.query('CREATE TABLE prices (id int PRIMARY KEY, p numeric(10,2))');
       const file = path.join(tmp.dir, 'prices.db');
       const db = openSqlite(file);
