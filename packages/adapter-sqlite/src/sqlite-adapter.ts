@@ -28,8 +28,18 @@ export interface SqliteOpenOptions extends OpenOptions {
   fresh?: boolean;
   /** Target only, with `fresh`: tables the load leaves out on purpose (`--exclude`); they stay. */
   keep?: readonly string[];
-  /** Milliseconds to wait for a lock held by another connection. Default: a source 5000; a target the lock timeout (10 s). */
+  /** Milliseconds to wait for a lock held by another connection; given, it replaces `lockTimeoutSeconds`. */
   busyTimeoutMs?: number;
+}
+
+/**
+ * How long a session waits for the app's lock on the file: the caller's lock timeout (the
+ * API settles it), for reading and writing alike. None given: as long as it takes, as
+ * OpenOptions says of every limit (SQLite's busy timeout is a 32-bit count of milliseconds).
+ */
+function busyTimeoutOf(options: SqliteOpenOptions): number {
+  if (options.busyTimeoutMs !== undefined) return options.busyTimeoutMs;
+  return options.lockTimeoutSeconds === undefined ? 2 ** 31 - 1 : Math.round(options.lockTimeoutSeconds * 1000);
 }
 
 /**
@@ -100,8 +110,7 @@ export class SqliteAdapter extends AdapterBase {
   }
 
   override async openTarget(location: string, options: SqliteOpenOptions = {}): Promise<SqliteTarget> {
-    const busyTimeoutMs = options.busyTimeoutMs ?? (options.lockTimeoutSeconds ?? 10) * 1000;
-    return new SqliteTarget(sqlitePath(location), { fresh: options.fresh ?? true, keep: options.keep, busyTimeoutMs, log: options.log });
+    return new SqliteTarget(sqlitePath(location), { fresh: options.fresh ?? true, keep: options.keep, busyTimeoutMs: busyTimeoutOf(options), log: options.log });
   }
 
   private openFile(location: string, options: SqliteOpenOptions, recovered = false): Database.Database {
@@ -112,7 +121,7 @@ export class SqliteAdapter extends AdapterBase {
       });
     }
     try {
-      const db = new DatabaseConstructor(file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5000 });
+      const db = new DatabaseConstructor(file, { readonly: true, fileMustExist: true, timeout: busyTimeoutOf(options) });
       // Reads are scans, each page read once: 2 MB of page cache, not better-sqlite3's 16 MB.
       db.pragma(`cache_size = ${SOURCE_CACHE_KIB}`);
       db.prepare('SELECT count(*) FROM sqlite_schema').get();
@@ -122,7 +131,7 @@ export class SqliteAdapter extends AdapterBase {
       // A hot journal (an app, or a pull, killed mid-write): a read-only connection cannot roll
       // it back. Opening the file for writing once does, as the app's next open would.
       if (!recovered && (error as { code?: string }).code === 'SQLITE_READONLY_ROLLBACK') {
-        recoverJournal(file, options.busyTimeoutMs ?? 5000);
+        recoverJournal(file, busyTimeoutOf(options));
         return this.openFile(location, options, true);
       }
       throw new HesapError('CONFIG_INVALID', `${file} cannot be opened as a SQLite database: ${(error as Error).message}`, {

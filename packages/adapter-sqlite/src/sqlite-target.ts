@@ -34,8 +34,8 @@ export interface SqliteTargetOptions {
   fresh: boolean;
   /** With `fresh`: tables of the file the load leaves out on purpose; every other table it does not bring is dropped. */
   keep?: readonly string[];
-  /** Milliseconds to wait for the app's locks on the file (default 10 000). */
-  busyTimeoutMs?: number;
+  /** Milliseconds to wait for the app's locks on the file (settled by the adapter: see busyTimeoutOf). */
+  busyTimeoutMs: number;
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
 }
 
@@ -80,10 +80,6 @@ export class SqliteTarget implements TargetSession {
     private readonly options: SqliteTargetOptions,
   ) {}
 
-  private get busyTimeoutMs(): number {
-    return this.options.busyTimeoutMs ?? 10_000;
-  }
-
   /** The checked destination; refused here, before any row is read, when it is not a SQLite file hesap may write. */
   private checked(): Destination {
     this.dest ??= inspectDestination(this.destination);
@@ -104,11 +100,11 @@ export class SqliteTarget implements TargetSession {
     const file = this.checked().file;
     let db: Database.Database | undefined;
     try {
-      this.options.log?.('info', `Reading the tables of ${this.destination}; waiting up to ${this.busyTimeoutMs / 1000} s for the app's lock.`);
-      db = new DatabaseConstructor(file, { fileMustExist: true, timeout: this.busyTimeoutMs });
+      this.options.log?.('info', `Reading the tables of ${this.destination}; waiting up to ${this.options.busyTimeoutMs / 1000} s for the app's lock.`);
+      db = new DatabaseConstructor(file, { fileMustExist: true, timeout: this.options.busyTimeoutMs });
       return await read(db);
     } catch (error) {
-      const locked = lockError(error, { busyTimeoutMs: this.busyTimeoutMs, shown: this.destination });
+      const locked = lockError(error, { busyTimeoutMs: this.options.busyTimeoutMs, shown: this.destination });
       if (locked) throw locked;
       throw fileSystemError(error, 'reading', { file, shown: this.destination });
     } finally {
@@ -190,7 +186,7 @@ export class SqliteTarget implements TargetSession {
     let notes: Note[] = [];
     if (!this.placeNewFile(temp, dest.file)) {
       notes = installTables(dest.file, temp, this.plan!.tables.map((t) => t.target.name), {
-        busyTimeoutMs: this.busyTimeoutMs,
+        busyTimeoutMs: this.options.busyTimeoutMs,
         shown: this.destination,
         log: this.options.log,
         dropOthers: this.options.fresh ? { keep: this.options.keep ?? [] } : undefined,

@@ -99,7 +99,7 @@ describe('a second writer during the transfer', () => {
   it('a writer that holds the file locked longer than the busy timeout: LOCK_TIMEOUT saying the file is busy, nothing written', async () => {
     const file = appDatabase('locked-long.db', 'delete');
     const lock = await holdSqliteLock(file, 8000);
-    const error = await rejectionOf<HesapError>(push({ local: file, remote: pg.url, attempts: 1 }));
+    const error = await rejectionOf<HesapError>(push({ local: file, remote: pg.url, attempts: 1, lockTimeoutSeconds: 5 }));
     await lock.released;
     expect(await pgFingerprint(pg)).toEqual({});
     expect(error).toMatchObject({ code: 'LOCK_TIMEOUT' });
