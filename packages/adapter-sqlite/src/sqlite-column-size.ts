@@ -80,7 +80,7 @@ export function decideColumnSize(declared: DeclaredType, s: ColumnStats, column:
   }
   const values = s.integers + s.reals + s.texts + s.blobs;
   if (column.type !== 'text' || s.texts !== values) return { size: {} };
-  if (repaired) return { size: {}, note: `${typed}: its text is repaired (--on-invalid-text replace), which can lengthen it; created as text.` };
+  if (repaired) return { size: {}, note: `${typed}: its text may be repaired (--on-invalid-text replace), which can lengthen it; created as text.` };
   if (s.fitting !== s.texts) {
     return {
       size: {},
