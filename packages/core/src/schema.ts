@@ -1,3 +1,4 @@
+import type { CheckExpression } from './check-expression';
 import type { DateTimeTextForm } from './datetime-text';
 
 /**
@@ -120,6 +121,31 @@ export interface Index {
 }
 
 /**
+ * A CHECK constraint. `expression` is its condition in neutral form (check-expression.ts): the
+ * source adapter gives it only when it could read the condition and it means the same on the
+ * column values as their neutral types hold them. Otherwise `untranslated` says why, and a
+ * target lists the constraint instead of creating it.
+ */
+export interface CheckConstraint {
+  /** The constraint's own name where the source has one. */
+  name?: string;
+  /** The column it was declared with, for a column constraint. */
+  column?: string;
+  /** The condition as the source wrote it, in its own dialect, for the report. */
+  sql: string;
+  expression?: CheckExpression;
+  /** Why there is no `expression` (`uses JSON_VALID()`). */
+  untranslated?: string;
+}
+
+/** A trigger on a table: code in its own dialect, listed and never run elsewhere. */
+export interface Trigger {
+  name: string;
+  /** Its definition in its own dialect, for information. */
+  sql?: string;
+}
+
+/**
  * The sequence behind a generated key. `lastValue` is the last value handed out (or
  * null when none was), which may be above the largest key still in the table.
  */
@@ -143,6 +169,10 @@ export interface Table {
    * (a SQLite primary key holding NULLs becomes a UNIQUE constraint elsewhere).
    */
   declaredPrimaryKey?: string[];
+  /** CHECK constraints, where the source has any. */
+  checks?: CheckConstraint[];
+  /** Triggers on the table, where the source has any. */
+  triggers?: Trigger[];
 }
 
 export interface View {
@@ -160,6 +190,10 @@ export interface Note {
   message: string;
   table?: string;
   column?: string;
+  /** The constraint the note is about. */
+  constraint?: string;
+  /** The trigger the note is about. */
+  trigger?: string;
 }
 
 export interface Schema {
