@@ -133,6 +133,22 @@ describe('CHECK constraints and triggers of the tables a push creates', () => {
     expect(await checks(pg)).toEqual([]);
   });
 
+  it('quotes every name and literal: hostile names and text keep their meaning', async () => {
+    const file = localDb(
+      'names.db',
+      `CREATE TABLE "odd ""t""" (id INTEGER PRIMARY KEY, "a ""b" TEXT CHECK ("a ""b" <> 'it''s; DROP TABLE x --'),
+        [c d] INTEGER, CONSTRAINT "we""ird" CHECK (\`c d\` > -1)); INSERT INTO "odd ""t""" VALUES (1, 'fine', 0)`,
+    );
+    const result = await push({ local: file, remote: pg.url });
+    expect(result.notes.filter((n) => n.code.startsWith('CHECK_'))).toEqual([]);
+    expect((await checks(pg)).map((c) => [c.table, c.name])).toEqual([
+      ['odd "t"', 'odd "t"_a "b_check'],
+      ['odd "t"', 'we"ird'],
+    ]);
+    await expect(pg.query(`INSERT INTO "odd ""t""" (id, "a ""b") VALUES (2, 'it''s; DROP TABLE x --')`)).rejects.toThrow(/violates check constraint/);
+    await expect(pg.query(`INSERT INTO "odd ""t""" (id, "c d") VALUES (2, -1)`)).rejects.toThrow(/violates check constraint "we"ird"/);
+  });
+
   it('a snapshot keeps the CHECKs and triggers, and its restore creates them as a push does', async () => {
     const dir = path.join(tmp.dir, 'snapshots');
     const taken = await snapshot.create({ dir, from: localDb('snap.db', SCHEMA) });
