@@ -190,8 +190,8 @@ export async function notValidChecks(query: Query, schema: string, tables: strin
 export async function stillBroken(query: Query, schema: string, checks: readonly ConstraintDefinition[]): Promise<Note[]> {
   const notes: Note[] = [];
   for (const c of checks) {
-    // PostgreSQL prints `CHECK (<condition>) NOT VALID`.
-    const condition = c.def.replace(/^CHECK /, '').replace(/ NOT VALID$/, '');
+    // PostgreSQL prints `CHECK (<condition>)[ NO INHERIT] NOT VALID`.
+    const condition = c.def.replace(/^CHECK /, '').replace(/( NO INHERIT)? NOT VALID$/, '');
     const r = await query(`SELECT count(*)::int AS n FROM ${quoteQualified(schema, c.rel)} WHERE NOT ${condition}`);
     const n = (r.rows[0] as { n: number }).n;
     if (n === 0) continue;

@@ -21,7 +21,7 @@ import {
   type TargetSession,
 } from '@hesap/core';
 import { isTransient } from './postgres-connection';
-import { addChecks, checksRefused, notValidChecks, stillBroken } from './postgres-checks';
+import { addChecks, checksRefused, notValidChecks, stillBroken, type CheckBreakers } from './postgres-checks';
 import { createTableStatements, foreignKeyStatement, keyStatements } from './postgres-ddl';
 import { addForeignKey } from './postgres-orphans';
 import { setSequenceSql } from './postgres-sequences';
@@ -331,7 +331,7 @@ export class PostgresTarget implements TargetSession {
    * where rows SQLite let in break it (refused with --strict); the rest listed.
    */
   private async addCreatedChecks(plan: LoadPlan, notes: Note[]): Promise<void> {
-    const broken = [];
+    const broken: CheckBreakers[] = [];
     for (const t of plan.tables) {
       if (!t.create || !t.target.checks) continue;
       const name = t.target.name;

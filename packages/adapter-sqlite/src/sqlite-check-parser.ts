@@ -249,11 +249,11 @@ class Parser {
 }
 
 function value(node: Node): ParsedValue {
-  return isValue(node) ? node : stop('a condition used as a value');
+  return isValue(node) ? node : stop('a condition as a value');
 }
 
 function condition(node: Node): ParsedCondition {
-  return isValue(node) ? stop('a value used as a condition') : node;
+  return isValue(node) ? stop('a value alone as a condition') : node;
 }
 
 function compare(op: CheckCompareOp, left: ParsedValue, right: ParsedValue): ParsedCondition {

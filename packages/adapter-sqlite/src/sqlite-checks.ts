@@ -61,7 +61,7 @@ class Typing {
     if (!column) {
       // SQLite's TRUE and FALSE, unless a column has the name; a quoted name that is no column is SQLite's string.
       if (bare && /^(true|false)$/i.test(name)) return [{ kind: 'number', text: /^true$/i.test(name) ? '1' : '0' }, 'number'];
-      return stop(`"${name}" names no column of the table (SQLite reads it as text)`);
+      return stop(`"${name}" is not among the columns hesap copies${bare ? '' : ' (where it names none, SQLite reads it as text)'}`);
     }
     const ref: CheckValue = { kind: 'column', name: column.name };
     if (anyType) return [ref, 'null'];

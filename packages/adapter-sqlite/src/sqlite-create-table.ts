@@ -146,6 +146,7 @@ export function readCreateTable(sql: string): CreateTableFacts {
         facts.collations.set(column, def[i + 1]!.value);
       } else if (isWord(t, 'CHECK') && def[i + 1]?.value === '(' && def[i + 1]!.kind === 'op') {
         const close = matching(def, i + 1);
+        if (close >= def.length) break;
         const named = isWord(def[i - 2], 'CONSTRAINT') ? def[i - 1]!.value : undefined;
         const text = sql.slice(def[i + 1]!.end, def[close]!.start).trim();
         facts.checks.push({ ...(named !== undefined ? { name: named } : {}), ...(column !== undefined ? { column } : {}), sql: text, tokens: def.slice(i + 2, close) });

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { HesapError } from '@hesap/core';
 import { databasePerTest, jsonOf, runHesap, tempDir, writeSqlite, type TestDatabase } from '@hesap/test-support';
-import { push, snapshot } from '@hesap/api';
+import { pull, push, snapshot } from '@hesap/api';
 import { djangoApp } from './orm/orm-apps';
 
 /**
@@ -157,6 +157,16 @@ describe('CHECK constraints and triggers of the tables a push creates', () => {
     expect(restored.notes.filter((n) => n.code === 'CHECK_NOT_CREATED').map((n) => n.constraint)).toEqual(['users_settings_check', 'total_positive1']);
     expect(restored.notes.filter((n) => n.code === 'TRIGGER_NOT_COPIED').map((n) => n.trigger)).toEqual(['orders_stamp']);
     expect((await checks(pg)).map((c) => c.name)).toEqual(['orders_check', 'total_positive', 'users_active_check', 'users_code_check', 'users_email_check', 'users_role_check']);
+    // Into a new SQLite file the snapshot's rows go whole, its CHECKs and triggers listed; a pull from PostgreSQL carries none and says nothing of them.
+    const local = await snapshot.restore({ dir, snapshot: 'latest', to: path.join(tmp.dir, 'restored.db') });
+    expect(local.notes.filter((n) => n.code === 'CHECK_NOT_CREATED').length).toBe(8);
+    expect(local.notes.filter((n) => n.code === 'TRIGGER_NOT_COPIED').map((n) => n.trigger)).toEqual(['orders_stamp']);
+    const pulled = await pull({ local: path.join(tmp.dir, 'pulled.db'), remote: pg.url });
+    expect(pulled.tables.map((t) => [t.table, t.inserted])).toEqual([
+      ['users', 2],
+      ['orders', 2],
+    ]);
+    expect(pulled.notes.filter((n) => n.code.startsWith('CHECK_') || n.code.startsWith('TRIGGER_'))).toEqual([]);
   });
 
   it('the CLI prints the constraints not created and the triggers, table and name, and --json carries them', async () => {

@@ -1,6 +1,7 @@
 import type { CheckExpression } from './check-expression';
 import { DEFAULT_CAPABILITIES, DEFAULT_POLICIES, type AdapterCapabilities } from './contract';
 import { fitIdentifiers, nameConstraints, planLoad } from './planner';
+import { describeCheck } from './table-checks';
 import type { CheckConstraint, Column, Table } from './schema';
 
 const col = (name: string): Column => ({ name, type: 'integer', declaredType: 'INTEGER', nullable: true });
@@ -66,5 +67,14 @@ describe('what a plan says about CHECKs and triggers', () => {
   it('says nothing for a target that keeps the schema as it is, or for a table that exists', () => {
     expect(plan(SNAPSHOT)).toEqual([]);
     expect(plan(SQLITE, [table('orders', [])])).toEqual([]);
+  });
+});
+
+describe('describeCheck', () => {
+  it('shows the SQL on one line, a long one cut', () => {
+    expect(describeCheck({ name: 'c', sql: 'a > 0\n  AND b > 0' })).toBe('CHECK constraint "c" (a > 0 AND b > 0)');
+    const long = describeCheck({ name: 'c', sql: `a IN (${Array.from({ length: 100 }, (_, i) => i).join(', ')})` });
+    expect(long.length).toBeLessThan(200);
+    expect(long.endsWith('…)')).toBe(true);
   });
 });

@@ -39,9 +39,13 @@ export function renameChecks(checks: readonly CheckConstraint[], rename: (column
   }));
 }
 
-/** `"orders_data_check" (JSON_VALID("data") OR "data" IS NULL)`, as a note names a CHECK. */
+/** How much of a CHECK's SQL a note shows. */
+const SHOWN = 160;
+
+/** `CHECK constraint "orders_data_check" (JSON_VALID("data") OR "data" IS NULL)`, as a note names it: on one line, long SQL cut. */
 export function describeCheck(check: CheckConstraint): string {
-  return `CHECK constraint "${check.name ?? '(unnamed)'}" (${check.sql})`;
+  const sql = check.sql.replace(/\s+/g, ' ').trim();
+  return `CHECK constraint "${check.name ?? '(unnamed)'}" (${sql.length > SHOWN ? `${sql.slice(0, SHOWN)}…` : sql})`;
 }
 
 /** The note for a CHECK a target does not create. */
