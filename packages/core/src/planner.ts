@@ -298,7 +298,7 @@ const ACCEPTS: Record<NeutralType, readonly NeutralType[]> = {
   bytes: ['bytes'],
   date: ['date', 'text'],
   time: ['time', 'text'],
-  timestamp: ['timestamp', 'text', 'date'],
+  timestamp: ['timestamp', 'timestamptz', 'text', 'date'],
   timestamptz: ['timestamptz', 'timestamp', 'text', 'date'],
   json: ['json', 'text'],
   uuid: ['uuid', 'text'],
