@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { createTestDatabase, fileSha256, hesapBin, openSqlite, pgFingerprint, runHesap, tempDir, writeSqlite, type CliRun, type TestDatabase } from '@hesap/test-support';
+import { createTestDatabase, dumpSqlite, fileSha256, hesapBin, openSqlite, pgFingerprint, runHesap, tempDir, writeSqlite, type CliRun, type TestDatabase } from '@hesap/test-support';
 
 /**
  * The questions before hesap destroys data, as users meet them. On a terminal (a
@@ -133,6 +133,14 @@ describe('questions before overwriting', () => {
     expect(toLocal.transcript).toContain(`Replace 9 rows in 3 tables (drafts 4, users 3, groups 2) of ${local} with 9 rows from snapshot ${name}? [y/N]`);
     expect(toLocal.code).toBe(1);
     expect(fileSha256(local)).toBe(before);
+    // "yes" restores, asked once.
+    const other = path.join(project, 'other.db');
+    writeSqlite(other, `CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT); INSERT INTO users VALUES (9, 'old@example.com');`);
+    const yes = onTerminal(['db', 'snapshot', 'restore', name, '--to', 'local', '--local', other, '--dir', dir], project, 'y');
+    expect(yes.transcript).toContain(`Replace 1 row in 1 table (users 1) of ${other} with 9 rows from snapshot ${name}? [y/N]`);
+    expect(yes.transcript.match(/\[y\/N\]/g)).toHaveLength(1);
+    expect(yes.code).toBe(0);
+    expect(dumpSqlite(other)).toEqual(dumpSqlite(local));
   });
 
   it('a database that cannot be reached fails as with --yes, and nothing is asked', async () => {
