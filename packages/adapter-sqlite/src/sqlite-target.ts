@@ -88,8 +88,13 @@ export class SqliteTarget implements TargetSession {
 
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     const dest = this.checked();
-    if (this.options.fresh || !dest.exists) return { dialect: 'sqlite', tables: [], views: [], notes: [] };
-    return this.readLocal((db) => new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ ...options, profile: false }));
+    const keep = new Set(this.options.keep ?? []);
+    if (!dest.exists || (this.options.fresh && keep.size === 0)) return { dialect: 'sqlite', tables: [], views: [], notes: [] };
+    const local = await this.readLocal((db) => new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ ...options, profile: false }));
+    if (!this.options.fresh) return local;
+    // A whole pull starts from an empty file, except for the tables it keeps on purpose
+    // (`--exclude`): those are the file's, named as such.
+    return { dialect: 'sqlite', tables: local.tables.filter((t) => keep.has(t.name)), views: [], notes: [] };
   }
 
   /**

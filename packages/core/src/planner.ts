@@ -25,10 +25,14 @@ export function checkTableNames(options: { tables?: readonly string[]; exclude?:
   }
 }
 
-/** Which tables to move: all of them, or those named, minus those excluded. Unknown names are an error. */
+/**
+ * Which tables to move: all of them, or those named, minus those excluded. A named table the
+ * source lacks is an error; an excluded one is nothing to leave out (a table only the target
+ * has, kept by a whole pull: {@link checkTableNames} refuses a name that is on no side).
+ */
 export function selectTables(schema: Schema, include?: readonly string[], exclude?: readonly string[]): Table[] {
   const known = new Set(schema.tables.map((t) => t.name));
-  for (const name of [...(include ?? []), ...(exclude ?? [])]) {
+  for (const name of include ?? []) {
     if (!known.has(name)) {
       const view = schema.views.some((v) => v.name === name);
       throw new HesapError(
