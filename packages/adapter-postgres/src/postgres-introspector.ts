@@ -260,6 +260,6 @@ function leftOutNote(names: readonly string[]): Note {
     code: 'OTHER_SCHEMAS_LEFT_OUT',
     message:
       `${names.length} table(s) in other schemas are left out: ${shown}. ` +
-      `Name them with --tables (for example --tables ${names[0]}) to include them; they keep the name schema.table.`,
+      `Name them with --tables (for example --tables ${names[0]}) to include them: each is named schema.table, and a push puts it back into its schema.`,
   };
 }

@@ -158,6 +158,43 @@ describe('tables of other schemas', () => {
     expect((await inSync(file, target)).status).toBe(true);
   });
 
+  it('a table an earlier pull left without its place gets it at the next pull of that table, its declaration kept', async () => {
+    const file = local('older.db');
+    const db = openSqlite(file);
+    db.exec(`CREATE TABLE "audit.kinds" (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+             CREATE TABLE "audit.events" (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, item INTEGER, what TEXT NOT NULL) -- as hesap wrote it before`);
+    db.close();
+    await pull({ local: file, remote: source.url, tables: ['audit.kinds', 'audit.events'] });
+    const after = openSqlite(file);
+    const sql = after.prepare(`SELECT sql FROM sqlite_schema WHERE name = 'audit.events'`).pluck().get();
+    after.close();
+    expect(sql).toBe(
+      'CREATE TABLE "audit.events" ( -- hesap place: {"schema":"audit","table":"events"}\nid INTEGER PRIMARY KEY, kind INTEGER NOT NULL, item INTEGER, what TEXT NOT NULL)',
+    );
+    const target = await fresh();
+    await target.query('CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL)');
+    await target.query(`INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 5) i`);
+    await push({ local: file, remote: target.url, sourceId: 'laptop' });
+    expect(await placesOf(target)).toEqual(['audit|events', 'audit|kinds']);
+  });
+
+  it('schema and table names with quotes, dots, comment marks and line breaks', async () => {
+    const odd = await fresh();
+    await odd.query(`CREATE SCHEMA "Odd ""s"".x"; CREATE TABLE "Odd ""s"".x"."t(1) -- */
+ş" (id int PRIMARY KEY); INSERT INTO "Odd ""s"".x"."t(1) -- */
+ş" VALUES (1), (2)`);
+    const name = 'Odd "s".x.t(1) -- */\nş';
+    const file = local('odd.db');
+    const result = await pull({ local: file, remote: odd.url, tables: [name] });
+    expect(result.tables.map((t) => [t.table, t.received])).toEqual([[name, 2]]);
+    const target = await fresh();
+    await push({ local: file, remote: target.url, sourceId: 'laptop' });
+    expect(await target.query(`SELECT table_schema AS s, table_name AS t FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema', '_hesap')`)).toEqual([
+      { s: 'Odd "s".x', t: 't(1) -- */\nş' },
+    ]);
+    expect((await verify({ local: file, remote: target.url })).tables.map((t) => [t.table, t.status])).toEqual([[name, 'same']]);
+  });
+
   it('a role that may not create the missing schema is refused before anything is written, with the grant', async () => {
     const file = await pulled('no-create.db');
     const target = await fresh();
