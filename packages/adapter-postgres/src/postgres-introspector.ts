@@ -103,13 +103,14 @@ export class PostgresIntrospector {
     const wanted = options.tables ? new Set(options.tables) : undefined;
     const own = (r: RelationRow) => r.schema === this.schema;
     const isTable = (r: RelationRow) => r.kind === 'r' || r.kind === 'p';
-    // The places asked for are read under their names, before a table of the own schema literally named so.
+    // The places asked for are read under their names, instead of a table of the own schema
+    // literally named so (with `allSchemas`, beside it: both are looked at).
     const placed = new Set((options.places ?? []).map((p) => JSON.stringify([p.schema, p.table])));
     const isPlaced = (r: RelationRow) => !own(r) && placed.has(JSON.stringify([r.schema, r.relname]));
-    const placedNames = new Set((options.places ?? []).map(placedName));
+    const placedNames = new Set(options.allSchemas ? [] : (options.places ?? []).map(placedName));
     // Otherwise a table of the own schema literally named `other.t` keeps that name; the other schema's `t` gives way.
     const ownNames = new Set(relations.filter((r) => own(r) && !placedNames.has(r.name)).map((r) => r.name));
-    const elsewhere = relations.filter((r) => !own(r) && isTable(r) && !ownNames.has(r.name));
+    const elsewhere = relations.filter((r) => !own(r) && isTable(r) && (isPlaced(r) || !ownNames.has(r.name)));
     const tableRows = [
       ...relations.filter((r) => own(r) && isTable(r) && !placedNames.has(r.name) && (!wanted || wanted.has(r.name))),
       ...elsewhere.filter((r) => isPlaced(r) || (wanted ? wanted.has(r.name) : options.allSchemas === true)),

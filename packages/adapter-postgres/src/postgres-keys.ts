@@ -29,9 +29,9 @@ export async function foreignKeysOf(query: Query, places: Places, tables: string
  */
 export async function keysTouching(query: Query, places: Places, tables: string[]): Promise<ConstraintDefinition[]> {
   const r = await query(
-    `${DEFINITION}
+    `${DEFINITION} LEFT JOIN pg_class f ON f.oid = c.confrelid
       WHERE c.contype IN ('p', 'u', 'f')
-        AND (c.conrelid = ANY($1::regclass[]) OR (c.contype = 'f' AND c.confrelid = ANY($1::regclass[]) AND (SELECT relnamespace FROM pg_class WHERE oid = c.confrelid) = n.oid))
+        AND (c.conrelid = ANY($1::regclass[]) OR (c.contype = 'f' AND c.confrelid = ANY($1::regclass[]) AND f.relnamespace = n.oid))
       ORDER BY CASE c.contype WHEN 'f' THEN 0 ELSE 1 END`,
     [tables.map((t) => places.quoted(t))],
   );

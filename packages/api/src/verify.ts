@@ -6,7 +6,6 @@ import {
   canonicalField,
   ContentChecksum,
   DEFAULT_POLICIES,
-  findTable,
   fitIdentifiers,
   readJsonText,
   samePlace,
@@ -170,13 +169,14 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     const tables: TableVerification[] = [];
     for (const name of names) {
       const l = localByName.get(name);
-      const r = findTable(remoteSchema, name);
       // Named alike but not the same table (a local name with a dot, a remote table of that schema): each is on one side only.
-      if (!l || !r || !samePlace(l, r)) {
-        if (l) tables.push({ table: name, status: 'only-local', localRows: await local.countRows(l), differences: [] });
-        if (r) tables.push({ table: name, status: 'only-remote', remoteRows: await remote.countRows(r), differences: [] });
-        continue;
+      const alike = remoteSchema.tables.filter((t) => t.name === name);
+      const r = l && alike.find((t) => samePlace(l, t));
+      if (l && !r) tables.push({ table: name, status: 'only-local', localRows: await local.countRows(l), differences: [] });
+      for (const other of alike.filter((t) => t !== r)) {
+        tables.push({ table: name, status: 'only-remote', remoteRows: await remote.countRows(other), differences: [] });
       }
+      if (!l || !r) continue;
       const remoteColumn = (local: string) => named.get(l.name)?.columns.get(local) ?? local;
       const common = l.columns.map((c) => c.name).filter((n) => r.columns.some((c) => c.name === remoteColumn(n)));
       const unmatched = [

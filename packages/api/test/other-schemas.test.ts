@@ -148,6 +148,21 @@ describe('tables of other schemas', () => {
     expect(await target.query(`SELECT id::int, body FROM public."my.notes"`)).toEqual([{ id: 1, body: 'mine' }]);
   });
 
+  it('a table of the URL schema literally named audit.events is another table: not pushed into, listed by verify', async () => {
+    const file = await pulled('literal.db');
+    const target = await fresh();
+    await target.query(`CREATE TABLE public."audit.events" (id int PRIMARY KEY); INSERT INTO public."audit.events" VALUES (1)`);
+    await push({ local: file, remote: target.url, sourceId: 'laptop' });
+    expect(await target.query(`SELECT count(*)::int AS n FROM audit.events`)).toEqual([{ n: 25 }]);
+    expect(await target.query(`SELECT count(*)::int AS n FROM public."audit.events"`)).toEqual([{ n: 1 }]);
+    const v = await verify({ local: file, remote: target.url });
+    expect(v.tables.filter((t) => t.table === 'audit.events').map((t) => [t.status, t.localRows, t.remoteRows])).toEqual([
+      ['only-remote', undefined, 1],
+      ['same', 25, 25],
+    ]);
+    expect((await status({ local: file, remote: target.url })).inSync).toBe(false);
+  });
+
   it('a snapshot keeps the place: restored into a fresh target, the tables land in their schema', async () => {
     const file = await pulled('snapshot.db');
     const made = await snapshot.create({ from: file, kind: 'local', dir: local('snapshots') });
