@@ -22,6 +22,7 @@ import { createIndexSql, createTableSql } from './sqlite-ddl';
 import { explainFileError, fileSystemError, inspectDestination, type Destination } from './sqlite-destination';
 import { installTables, lockError } from './sqlite-install';
 import { SqliteIntrospector } from './sqlite-introspector';
+import { withPlace } from './sqlite-place';
 import { SqliteTableWriter } from './sqlite-table-writer';
 
 export interface SqliteTargetOptions {
@@ -268,7 +269,8 @@ function localDeclarations(db: Database.Database, tables: readonly TablePlan[]):
         hints: ['Pull replaces the whole file by default; with --tables, pass --yes to replace those tables.'],
       });
     }
-    out.set(name, sql);
+    // The table keeps its declaration, with the place of the table pulled into it (see sqlite-place.ts).
+    out.set(name, [withPlace(sql[0]!, t.target.place), ...sql.slice(1)]);
   }
   return out;
 }

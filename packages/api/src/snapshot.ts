@@ -333,7 +333,8 @@ async function readBack(
   return withSessions(settings, async (open) => {
     const session = await open.source(registry.forLocation(to), to, { profile: !created });
     const names = result.tables.map((t) => t.targetName ?? t.table);
-    const schema = await session.introspect({ profile: !created, tables: names });
+    const places = manifest.schema.tables.flatMap((t) => (t.place && result.tables.some((r) => r.table === t.name) ? [t.place] : []));
+    const schema = await session.introspect({ profile: !created, tables: names, places });
     const tables: RestoredTableCheck[] = [];
     for (const report of result.tables) {
       const entry = manifest.tables.find((e) => e.table === report.table)!;

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { HesapError } from './errors';
 import type { TableMergePlan } from './merge-plan';
-import type { ForeignKey, Note, Schema, Table } from './schema';
+import type { ForeignKey, Note, Schema, Table, TablePlace } from './schema';
 
 /**
  * The adapter contract. An adapter is a small factory of roles: it opens a source
@@ -77,6 +77,12 @@ export interface IntrospectOptions {
    * read only when named in `tables`, and a note lists the ones left out.
    */
   allSchemas?: boolean;
+  /**
+   * Databases with schemas: also the tables at these places (the source's tables that came
+   * from other schemas), each named `schema.table`; a table of the location's own schema
+   * literally named so is then not read, since the source's table is the placed one.
+   */
+  places?: readonly TablePlace[];
 }
 
 /** A stream that knows how many rows went through it, for progress reports. */

@@ -218,11 +218,18 @@ export function fitIdentifiers(
     return renamed;
   };
 
+  // A table placed in another schema is named there by its place: its two names are what must fit.
   const tableNames = checkGroup(
     'table',
     '',
-    tables.map((t) => t.name),
+    tables.filter((t) => !t.place).map((t) => t.name),
   );
+  for (const { place } of tables) {
+    if (!place) continue;
+    for (const [kind, part] of [['schema', place.schema], ['table', place.table]] as const) {
+      if (identifierBytes(part) > limit) problems.push(`${kind} name "${part}" is longer than ${limit} bytes.`);
+    }
+  }
   const columnMaps = new Map<string, Map<string, string>>();
   for (const { named: t } of named) {
     columnMaps.set(
