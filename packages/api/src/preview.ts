@@ -104,12 +104,14 @@ async function lookWith(settings: CopySettings, { source, target, fromAdapter, t
   const { engine } = settings;
   const include = engine.tables && engine.tables.length > 0 ? engine.tables : undefined;
   const schema = await source.introspect({ profile: false, tables: include });
-  // The target as the load sees it: a SQLite file replaced whole shows no tables.
+  // The target as the load sees it: a SQLite file replaced whole shows only the tables it keeps.
   const seen = await target.introspect({ profile: false });
   checkTableNames(engine, schema, seen);
   const moving = migrationTablesStayHome(selectTables(schema, include, engine.exclude), seen, { named: include, setting: engine.migrationTables }).tables;
   const incoming = await counted(source, moving);
-  const whole = settings.fresh && seen.tables.length === 0;
+  const keep = new Set(engine.exclude ?? []);
+  // A whole replacement shows only the tables it keeps on purpose (--exclude).
+  const whole = settings.fresh && seen.tables.every((t) => keep.has(t.name));
   const met = whole ? [] : fitIdentifiers(moving, toAdapter.capabilities, engine.policies).tables.filter((t) => findTable(seen, t.name));
   // The target read as it is now, for its rows (and its server's names). A target that does
   // not exist yet (a new file) has nothing to overwrite; one that cannot be read (an adapter
@@ -121,7 +123,6 @@ async function lookWith(settings: CopySettings, { source, target, fromAdapter, t
       })
     : undefined;
   const now: Schema | undefined = reader && (whole || met.length > 0) ? await reader.introspect({ profile: false }) : undefined;
-  const keep = new Set(engine.exclude ?? []);
   const existing = !now ? [] : whole ? now.tables.filter((t) => !keep.has(t.name)) : met.map((t) => findTable(now, t.name)).filter((t): t is Table => t !== undefined);
   return {
     from: side(fromAdapter.describe(settings.from), source),
