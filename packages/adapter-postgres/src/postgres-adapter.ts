@@ -63,7 +63,7 @@ export class PostgresAdapter extends AdapterBase {
   override async openSource(location: string, options: OpenOptions = {}): Promise<PostgresSource> {
     const { pool, settings, serverVersion } = await connectPool(location, options);
     try {
-      return await PostgresSource.open(pool, settings.location.schema, { version: versionText(serverVersion), tls: settings.tls });
+      return await PostgresSource.open(pool, settings.location.schema, { version: versionText(serverVersion), tls: settings.tls }, options.policies?.epochDates);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;

@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import { HesapError, quoteIdent, quoteQualified, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
+import { HesapError, quoteIdent, quoteQualified, type EpochDates, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
 import { explainDriverError, mapQueryError } from './postgres-errors';
 import { PostgresIntrospector, type Relation } from './postgres-introspector';
 import { copyOut } from './copy-out';
+import { markEpochColumns } from './postgres-epoch';
 import { formSelectList } from './postgres-text-form';
 
 /**
@@ -22,13 +23,15 @@ export class PostgresSource implements SourceSession {
     private readonly client: pg.PoolClient,
     readonly schema: string,
     readonly server: ServerInfo,
+    /** Date-times the user reads as epoch integers (`epochDates`), besides those a column comment records. */
+    private readonly epochDates?: EpochDates,
   ) {
     client.on('error', (error) => {
       this.failed = error;
     });
   }
 
-  static async open(pool: pg.Pool, schema: string, server: ServerInfo = {}): Promise<PostgresSource> {
+  static async open(pool: pg.Pool, schema: string, server: ServerInfo = {}, epochDates?: EpochDates): Promise<PostgresSource> {
     const client = await pool.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
@@ -38,13 +41,13 @@ export class PostgresSource implements SourceSession {
       client.release(error as Error);
       throw mapQueryError(error, { doing: 'Starting the read transaction' });
     }
-    return new PostgresSource(pool, client, schema, server);
+    return new PostgresSource(pool, client, schema, server, epochDates);
   }
 
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     try {
       const introspector = new PostgresIntrospector(this.client, this.schema);
-      const schema = await introspector.introspect(options);
+      const schema = markEpochColumns(await introspector.introspect(options), this.epochDates);
       this.relations = introspector.relations;
       return schema;
     } catch (error) {

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { copy, DEFAULT_MODES, type CopyResult } from '@hesap/api';
 import { redactUrl } from '@hesap/core';
 import { EXIT, HesapCommand } from '../../base-command';
-import { mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
+import { epochDatesFlag, epochDatesFrom, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbCopy extends HesapCommand<CopyResult> {
@@ -25,6 +25,7 @@ export default class DbCopy extends HesapCommand<CopyResult> {
     ...mergeFlags('copy', 'the --from location'),
     ...timeoutFlags,
     ...policyFlags,
+    ...epochDatesFlag,
   };
 
   protected async execute(): Promise<CopyResult> {
@@ -35,7 +36,7 @@ export default class DbCopy extends HesapCommand<CopyResult> {
     }
     // A file target keeps its other tables (fresh: false): a copy never replaces a whole file unasked.
     return this.transfer((hooks) =>
-      copy({ from, to, mode: flags.mode, fresh: false, ...mergeFrom(flags), ...movedTablesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
+      copy({ from, to, mode: flags.mode, fresh: false, ...mergeFrom(flags), ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
     );
   }
 

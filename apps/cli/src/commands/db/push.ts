@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { DEFAULT_MODES, push, type PushResult } from '@hesap/api';
 import { EXIT, HesapCommand } from '../../base-command';
-import { locationFlags, locationOf, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
+import { epochDatesFlag, epochDatesFrom, locationFlags, locationOf, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbPush extends HesapCommand<PushResult> {
@@ -26,6 +26,7 @@ export default class DbPush extends HesapCommand<PushResult> {
     mode: Flags.option({ options: ['merge', 'upsert', 'append', 'replace', 'create'] as const, description: `How rows meet the rows already there (default ${DEFAULT_MODES.push}).` })(),
     ...mergeFlags('push', "host name and the local file's path"),
     ...policyFlags,
+    ...epochDatesFlag,
   };
 
   protected async execute(): Promise<PushResult> {
@@ -36,7 +37,7 @@ export default class DbPush extends HesapCommand<PushResult> {
       await this.confirm(`Replace the content of the remote tables with the local rows?`, flags.yes);
     }
     return this.transfer((hooks) =>
-      push({ local, remote, mode: flags.mode, ...mergeFrom(flags), ...movedTablesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
+      push({ local, remote, mode: flags.mode, ...mergeFrom(flags), ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
     );
   }
 
