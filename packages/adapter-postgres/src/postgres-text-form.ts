@@ -1,5 +1,4 @@
 import { quoteIdent, zoneOffsetMinutes, type Column, type DateTimeTextForm } from '@hesap/core';
-import { epochExpression } from './postgres-epoch';
 import { quoteLiteral } from './postgres-types';
 
 /**
@@ -54,12 +53,11 @@ export function formExpression(column: Column, form: DateTimeTextForm): string {
   return `CASE WHEN ${inRange} THEN ${text} ELSE ${v}::text END`;
 }
 
-/** The select list that reads a table's columns, each in its recorded form (or as epoch integers); undefined when none has one. */
+/** The select list that reads a table's columns, each in its recorded form; undefined when none has one. */
 export function formSelectList(columns: readonly Column[]): string | undefined {
-  if (!columns.some((c) => readForm(c) || c.epoch)) return undefined;
+  if (!columns.some((c) => readForm(c))) return undefined;
   return columns
     .map((c) => {
-      if (c.epoch) return `${epochExpression(c)} AS ${quoteIdent(c.name)}`;
       const form = readForm(c);
       return form ? `${formExpression(c, form)} AS ${quoteIdent(c.name)}` : quoteIdent(c.name);
     })

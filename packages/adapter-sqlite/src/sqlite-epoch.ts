@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { EPOCH_RANGE, EPOCH_WORDS, epochUnitOfColumn, HesapError, quoteIdent, type Column, type DataPolicies, type EpochUnit, type Note, type Table } from '@hesap/core';
+import { EPOCH_RANGE, EPOCH_WORDS, epochOfText, epochUnitOfColumn, HesapError, quoteIdent, type Column, type DataPolicies, type EpochUnit, type Note, type Table } from '@hesap/core';
 import type { ColumnStats } from './sqlite-column-profile';
 import type { ColumnDecision } from './sqlite-column-type';
 import type { DeclaredType } from './sqlite-declared-type';
@@ -9,7 +9,8 @@ import type { SqliteTableLayout } from './sqlite-introspector';
  * Epoch integers the user mapped to dates (`epochDates`, see epoch-dates.ts in core): the
  * column is decided `timestamptz` with the unit's digits, every value is checked before
  * anything is written, and each integer is read as the instant it names (in SQLite's C code,
- * exactly: whole seconds through `strftime`, the remainder as three digits).
+ * exactly: whole seconds through `strftime`, the remainder as three digits). A SQLite target
+ * writes such a column's date-times back as the integers.
  */
 
 /** The unit the mapping gives a column: named as `table.column`, or by its date-time declaration when every value is an integer. */
@@ -93,7 +94,11 @@ export function epochField(column: Column, other: string): string {
   return `CASE WHEN ${inRange(q, unit)} THEN '"' || ${text}${zone} || '"' ELSE ${other} END`;
 }
 
-/** A value pulled into a mapped column: the integer, or (what the unit could not hold) the text PostgreSQL printed. */
-export function epochDecoder(text: string): bigint | string {
-  return /^-?\d+$/.test(text) ? BigInt(text) : text;
+/**
+ * How a value read for a mapped column is written: the date-time (`2024-07-01 08:00:00.123+00`)
+ * as the integer it is in the column's unit; one the unit cannot hold exactly (a fraction
+ * finer than it, a year outside 1-9999, infinity) as the text it came as, never cut.
+ */
+export function epochDecoder(unit: EpochUnit): (text: string) => bigint | string {
+  return (text) => epochOfText(text, unit) ?? text;
 }

@@ -30,7 +30,7 @@ const ZERO = 0n;
  */
 export function decoderFor(column: Column, affinity: SqliteAffinity, printReal: RealPrinter): Decoder {
   const numeric = affinity === 'INTEGER' || affinity === 'NUMERIC' || affinity === 'REAL';
-  if (column.epoch) return epochDecoder;
+  if (column.epoch) return epochDecoder(column.epoch);
   switch (column.type) {
     case 'integer':
       // With numeric affinity SQLite turns the text into the exact integer itself.

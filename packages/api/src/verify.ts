@@ -21,7 +21,7 @@ import type { VerifyOptions } from './options';
 import { defaultRegistry } from './registry';
 import { withSessions } from './sessions';
 import { DEFAULTS, epochDatesOf, READ_BACK_POLICIES, sessionSettings } from './settings';
-import { epochPairs } from './verify-epoch';
+import { epochReadAs } from './verify-epoch';
 
 export interface RowDifference {
   /** The row's key as `col=value` pairs (or its whole content when the table has no key). */
@@ -181,8 +181,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       ];
       // Both sides are canonicalised by the remote column's type: it is what push chose.
       const types = common.map((n) => r.columns.find((c) => c.name === remoteColumn(n))!.type);
+      const rt = subset(r, common.map(remoteColumn));
       // Epoch integers meet date-times as the instants they name.
-      const { local: lt, remote: rt } = epochPairs(subset(l, common), subset(r, common.map(remoteColumn)));
+      const lt = epochReadAs(subset(l, common), rt);
       // Both sides at once: the server reads while this process reads the file.
       const meanings = meaningsOf(rt);
       const [ls, rs] = await Promise.all([checksum(local, lt, types, meanings), checksum(remote, rt, types, meanings)]);

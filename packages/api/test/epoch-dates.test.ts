@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { HesapError } from '@hesap/core';
-import { databasePerTest, dumpSqlite, openSqlite, tempDir, writeSqlite } from '@hesap/test-support';
-import { pull, push, verify } from '@hesap/api';
+import { createTestDatabase, databasePerTest, dumpSqlite, openSqlite, tempDir, writeSqlite } from '@hesap/test-support';
+import { copy, pull, push, verify } from '@hesap/api';
 
 /**
  * Epoch integers the user maps to dates (`epochDates`): Knex (better-sqlite3) and Prisma store a
@@ -69,6 +69,22 @@ describe('epoch integers mapped to dates (`epochDates`)', () => {
     await pull({ local: pulled, remote: pg.url });
     expect(dumpSqlite(pulled).tables.events!.rows).toEqual(dumpSqlite(local).tables.events!.rows);
     expect(sqliteRows(pulled, `SELECT type FROM pragma_table_info('events') WHERE name = 'at'`)).toEqual([{ type: 'datetime' }]);
+  });
+
+  it('copies such a table from PostgreSQL to PostgreSQL as the instants, and a SQLite file made from the copy holds the integers', async () => {
+    const local = knexFile('copied');
+    await push({ local, remote: pg.url, epochDates: 'ms' });
+    const other = await createTestDatabase('epoch_copy');
+    try {
+      await copy({ from: pg.url, to: other.url });
+      const at = `SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') AS at FROM events ORDER BY id`;
+      expect(await other.query(at)).toEqual(await pg.query(at));
+      const pulled = path.join(tmp.dir, 'copied-pulled.db');
+      await pull({ local: pulled, remote: other.url });
+      expect(dumpSqlite(pulled).tables.events!.rows).toEqual(dumpSqlite(local).tables.events!.rows);
+    } finally {
+      await other.drop();
+    }
   });
 
   it("maps one column of Drizzle's epoch seconds into the timestamp column its PostgreSQL side made, as UTC, and pulls them back as seconds", async () => {

@@ -1,3 +1,5 @@
+import { parseTimestampText, zoneOffsetMinutes } from './datetime-text';
+
 /**
  * Dates kept in SQLite as epoch integers: Knex (better-sqlite3) and Prisma store a JavaScript
  * Date as milliseconds since 1970, Drizzle's `integer({ mode: 'timestamp' })` as seconds. An
@@ -37,7 +39,28 @@ export const EPOCH_RANGE: Readonly<Record<EpochUnit, readonly [bigint, bigint]>>
   s: [-62135596800n, 253402300799n],
 });
 
-/** Units per second. */
-export const EPOCH_SCALE: Readonly<Record<EpochUnit, number>> = Object.freeze({ ms: 1000, s: 1 });
-
 export const EPOCH_WORDS: Readonly<Record<EpochUnit, string>> = Object.freeze({ ms: 'milliseconds', s: 'seconds' });
+
+/**
+ * The epoch integer a timestamp text names (`2024-07-01 08:00:00.123+00`, as PostgreSQL prints
+ * a `timestamptz` in UTC and the SQLite source writes a mapped column; without a zone, UTC),
+ * or undefined when the unit cannot hold it exactly: a fraction finer than the unit, a year
+ * outside 1-9999, infinity, a date before Christ. Exact for every value in range (below 2^53).
+ */
+export function epochOfText(text: string, unit: EpochUnit): bigint | undefined {
+  const parts = parseTimestampText(text);
+  if (!parts?.date) return undefined;
+  const offset = parts.zone === '' ? 0 : zoneOffsetMinutes(parts.zone);
+  const fraction = parts.fraction.padEnd(6, '0');
+  const kept = unit === 'ms' ? 3 : 0;
+  if (offset === undefined || /[^0]/.test(fraction.slice(kept))) return undefined;
+  const [y, mo, d] = parts.date.split('-').map(Number) as [number, number, number];
+  const [h, mi, s] = parts.clock.split(':').map(Number) as [number, number, number];
+  const at = new Date(0);
+  // setUTCFullYear takes years below 100 as they are (Date.UTC would add 1900).
+  at.setUTCFullYear(y, mo - 1, d);
+  at.setUTCHours(h, mi - offset, s, Number(fraction.slice(0, 3)));
+  const ms = BigInt(at.getTime());
+  const value = unit === 'ms' ? ms : ms / 1000n;
+  return value >= EPOCH_RANGE[unit][0] && value <= EPOCH_RANGE[unit][1] ? value : undefined;
+}
