@@ -415,30 +415,6 @@ describe('checkCompatible', () => {
     ]);
   });
 
-  it('takes epoch integers into timestamptz, timestamp and integer columns, read as each one holds them', () => {
-    const epoch = tbl('events', { columns: [col('id'), col('at', 'timestamptz', { epoch: 'ms', precision: 3 })] });
-    const readAs = (type: NeutralType) => {
-      const existing = tbl('events', { columns: [col('id'), col('at', type)] });
-      const plan = planLoad({ source: schema([epoch]), target: schema([existing]), tables: [epoch], mode: 'replace', capabilities: PG, policies: DEFAULT_POLICIES });
-      const at = plan.tables[0]!.source.columns[1]!;
-      return [at.type, at.epoch];
-    };
-    expect([readAs('timestamptz'), readAs('timestamp'), readAs('integer')]).toEqual([
-      ['timestamptz', 'ms'],
-      ['timestamp', 'ms'],
-      ['integer', undefined],
-    ]);
-    expect(() => checkCompatible(epoch, tbl('events', { columns: [col('id'), col('at', 'date')] }))).toThrow(/is date in the target but timestamptz/);
-  });
-
-  it('names `epochDates` where integers meet a date-time column', () => {
-    const error = errorOf(() => checkCompatible(tbl('events', { columns: [col('id'), col('at')] }), tbl('events', { columns: [col('id'), col('at', 'timestamptz')] })));
-    expect(error.message).toContain('column "at" is timestamptz in the target but integer in the source');
-    expect(error.hints[0]).toContain("`epochDates: 'ms'`");
-    expect(error.hints[0]).toContain("`epochDates: { 'events.at': 'ms' }`");
-    expect(errorOf(() => checkCompatible(tbl('events', { columns: [col('id'), col('at')] }), tbl('events', { columns: [col('id'), col('at', 'bytes')] }))).hints).toHaveLength(1);
-  });
-
   it('lists every problem and names the first column', () => {
     const error = errorOf(() => checkCompatible(source, tbl('items', { columns: [col('id', 'text'), col('flag', 'bytes')] })));
     expect(error.column).toBe('price');
