@@ -6,6 +6,7 @@ import {
   naturalKeys,
   requireLocal,
   requireRemote,
+  resolveLocations,
   type CommonOptions,
   type EpochDateOptions,
   type MergeOptions,
@@ -46,6 +47,11 @@ export const locationFlags = {
 /** The database `local` or `remote` names: its flag, else the configuration; CONFIG_MISSING without one. */
 export function locationOf(side: 'local' | 'remote', flags: { local?: string; remote?: string; target?: string }): string {
   return side === 'local' ? requireLocal(flags.local) : requireRemote(flags.remote, flags.target);
+}
+
+/** The target of hesap.config.json that chose the remote (--target, or its "defaultTarget"); undefined when --remote did. */
+export function targetOf(flags: { local?: string; remote?: string; target?: string }): string | undefined {
+  return flags.remote ? undefined : resolveLocations({ local: flags.local, target: flags.target }).target;
 }
 
 /** Which tables a command works on. */

@@ -23,6 +23,7 @@ export type {
 } from '@hesap/core';
 export type { RestoreMode } from './snapshot';
 export { copy, type CopyResult } from './copy';
+export { preview, type PreviewRequest, type PreviewResult, type PreviewTable, type PreviewSide } from './preview';
 export { DEFAULTS, DEFAULT_MODES, defaultSourceId } from './settings';
 export { defaultRegistry, listAdapters, type AdapterInfo } from './registry';
 export { loadAdapterPlugins, adapterFromModule } from './plugins';

@@ -87,11 +87,15 @@ export interface RowCounting {
   readonly rowCount: number;
 }
 
-/** What a session knows about the server it talks to, for `status`. */
+/** What a session knows about the server it talks to, for `status` and the questions before overwriting. */
 export interface ServerInfo {
   version?: string;
   /** How the connection is secured, in words. */
   tls?: string;
+  /** The host connected to (with its port when not the server's default), for a question that names it. Never a secret. */
+  host?: string;
+  /** The database connected to. */
+  database?: string;
 }
 
 export interface SourceSession {

@@ -299,7 +299,7 @@ const ACCEPTS: Record<NeutralType, readonly NeutralType[]> = {
   bytes: ['bytes'],
   date: ['date', 'text'],
   time: ['time', 'text'],
-  timestamp: ['timestamp', 'text', 'date'],
+  timestamp: ['timestamp', 'timestamptz', 'text', 'date'],
   timestamptz: ['timestamptz', 'timestamp', 'text', 'date'],
   json: ['json', 'text'],
   uuid: ['uuid', 'text'],
@@ -361,9 +361,9 @@ export function checkCompatible(source: Table, target: Table): Note[] {
   return notes;
 }
 
-/** Epoch integers (mapped by `epochDates`) go into an existing date-time column, or stay the integers they are in an integer one. */
+/** Epoch integers (mapped by `epochDates`) stay the integers they are in an existing integer column. */
 function takesEpoch(existing: Column, column: Column): boolean {
-  return column.epoch !== undefined && (existing.type === 'timestamp' || existing.type === 'integer');
+  return column.epoch !== undefined && existing.type === 'integer';
 }
 
 function epochHint(table: string, column: string): string {
