@@ -65,7 +65,7 @@ export class PostgresAdapter extends AdapterBase {
     try {
       const { host, port, database } = settings.location;
       const server = { version: versionText(serverVersion), tls: settings.tls, host: port === 5432 ? host : `${host.includes(':') ? `[${host}]` : host}:${port}`, database };
-      return await PostgresSource.open(pool, settings.location.schema, server);
+      return await PostgresSource.open(pool, settings.location.schema, server, options.policies?.epochDates);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;

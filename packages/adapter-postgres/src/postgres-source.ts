@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import { HesapError, quoteIdent, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
+import { HesapError, quoteIdent, type EpochDates, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
 import { explainDriverError, mapQueryError } from './postgres-errors';
 import { PostgresIntrospector } from './postgres-introspector';
 import { Places } from './postgres-places';
 import { copyOut } from './copy-out';
+import { markEpochColumns } from './postgres-epoch';
 import { formSelectList } from './postgres-text-form';
 
 /**
@@ -21,13 +22,15 @@ export class PostgresSource implements SourceSession {
     private readonly client: pg.PoolClient,
     readonly schema: string,
     readonly server: ServerInfo,
+    /** Date-times the user reads as epoch integers (`epochDates`), besides those a column comment records. */
+    private readonly epochDates?: EpochDates,
   ) {
     client.on('error', (error) => {
       this.failed = error;
     });
   }
 
-  static async open(pool: pg.Pool, schema: string, server: ServerInfo = {}): Promise<PostgresSource> {
+  static async open(pool: pg.Pool, schema: string, server: ServerInfo = {}, epochDates?: EpochDates): Promise<PostgresSource> {
     const client = await pool.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
@@ -37,12 +40,12 @@ export class PostgresSource implements SourceSession {
       client.release(error as Error);
       throw mapQueryError(error, { doing: 'Starting the read transaction' });
     }
-    return new PostgresSource(pool, client, schema, server);
+    return new PostgresSource(pool, client, schema, server, epochDates);
   }
 
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     try {
-      return await new PostgresIntrospector(this.client, this.schema).introspect(options);
+      return markEpochColumns(await new PostgresIntrospector(this.client, this.schema).introspect(options), this.epochDates);
     } catch (error) {
       throw mapQueryError(error, { doing: 'Reading the schema' });
     }

@@ -183,7 +183,7 @@ describe('decideColumnType', () => {
       for (const declared of ['DATETIME', 'DATE', 'TIME']) {
         expect(decide(declared, { integers: 2 })).toEqual({
           type: 'integer',
-          note: `declared ${declared} holds integers (epoch values?); kept as integers, not turned into dates.`,
+          note: `declared ${declared} holds integers; kept as integers. If they are epoch milliseconds or seconds (Knex, Prisma, Drizzle), \`epochDates\` turns them into dates.`,
         });
       }
     });

@@ -1,4 +1,4 @@
-import { type DataPolicies, type DateTimeTextForm, type NeutralType } from '@hesap/core';
+import { type DataPolicies, type DateTimeTextForm, type EpochUnit, type NeutralType } from '@hesap/core';
 import { wholeReal, type ColumnStats, type FormStats } from './sqlite-column-profile';
 import { isNumericIntent, type DeclaredType } from './sqlite-declared-type';
 
@@ -23,6 +23,8 @@ export interface ColumnDecision {
   fractionDigits?: number;
   /** Date-time text in a form `fractionDigits` does not describe (`T`, a zone, Python's fraction). */
   textForm?: DateTimeTextForm;
+  /** Epoch integers the user mapped to dates (sqlite-epoch.ts). */
+  epoch?: EpochUnit;
   /** Why the type differs from what the declaration suggests, for the report. */
   note?: string;
   problem?: ColumnProblem;
@@ -177,7 +179,7 @@ export function decideColumnType(declared: DeclaredType, s: ColumnStats, policie
       return { type: 'decimal', precision: declared.precision, scale: declared.scale };
     }
     if (intent === 'timestamp' || intent === 'date' || intent === 'time') {
-      return { type: 'integer', note: `${typed} holds integers (epoch values?); kept as integers, not turned into dates.` };
+      return { type: 'integer', note: `${typed} holds integers; kept as integers. If they are epoch milliseconds or seconds (Knex, Prisma, Drizzle), \`epochDates\` turns them into dates.` };
     }
     if (intent === 'boolean') return { type: 'integer', note: `${typed} holds integers other than 0 and 1; kept as integers.` };
     return { type: 'integer' };

@@ -1,10 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import type Database from 'better-sqlite3';
-import { HesapError, quoteIdent, type Column, type DataPolicies, type Note, type Table } from '@hesap/core';
+import { HesapError, quoteIdent, type Column, type DataPolicies, type EpochUnit, type Note, type Table } from '@hesap/core';
 import { formQuery, needsTextCheck, profileParts, quickPlan, readFormStats, readProfile, readQuick, type ColumnStats } from './sqlite-column-profile';
 import { decideColumnType, decideDjangoDateTime, type ColumnDecision } from './sqlite-column-type';
 import { isQuotedText } from './sqlite-csv-sql';
 import { parseDeclaredType, type DeclaredType } from './sqlite-declared-type';
+import { checkEpochValues, epochDecision, epochUnitFor } from './sqlite-epoch';
 import type { SqliteTableLayout } from './sqlite-introspector';
 import { invalidTextError } from './sqlite-invalid-text';
 import type { ProfileHelpers } from './sqlite-profile-helpers';
@@ -84,8 +85,9 @@ export class SqliteProfiler {
     if (django.includes(true) && !notes.some((n) => n.code === DJANGO_NOTE.code)) notes.push(DJANGO_NOTE);
     declared.forEach(({ name, declared: d }, i) => this.measureForm(table.name, name, d, stats[i]!, django[i]!));
     table.columns.forEach((column, i) => {
+      const epoch = this.epochUnit(table, layout, column, declared[i]!.declared, stats[i]!, notes);
       const decide = django[i] ? decideDjangoDateTime : decideColumnType;
-      const decision = decide(declared[i]!.declared, stats[i]!, this.policies);
+      const decision = epoch ? epochDecision(epoch) : decide(declared[i]!.declared, stats[i]!, this.policies);
       if (decision.problem) this.fail(table, layout, column, decision);
       if (stats[i]!.nonAscii > 0 && !decision.repairText && this.needsRepair(table, layout, column)) repair.add(column.name);
       applyDecision(column, decision);
@@ -95,6 +97,12 @@ export class SqliteProfiler {
     });
     this.keyWithNulls(table, notes);
     return { repair, rows };
+  }
+
+  /** The epoch unit the user mapped the column to, once every value is checked against it (sqlite-epoch.ts). */
+  private epochUnit(table: Table, layout: SqliteTableLayout, column: Column, declared: DeclaredType, s: ColumnStats, notes: Note[]): EpochUnit | undefined {
+    const unit = epochUnitFor(this.policies, table.name, column.name, declared, s);
+    return unit && checkEpochValues(this.db, table, layout, column, unit, this.policies, notes);
   }
 
   /** A SQLite primary key may hold NULLs (only rowid aliases cannot); elsewhere it stays unique. */
@@ -265,6 +273,7 @@ function applyDecision(column: Column, decision: ColumnDecision): void {
   delete column.scale;
   delete column.fractionDigits;
   delete column.textForm;
+  delete column.epoch;
   if (decision.type === 'decimal' && decision.precision !== undefined) {
     column.precision = decision.precision;
     column.scale = decision.scale ?? 0;
@@ -273,5 +282,6 @@ function applyDecision(column: Column, decision: ColumnDecision): void {
     if (decision.precision !== undefined) column.precision = decision.precision;
     if (decision.fractionDigits !== undefined) column.fractionDigits = decision.fractionDigits;
     if (decision.textForm) column.textForm = decision.textForm;
+    if (decision.epoch) column.epoch = decision.epoch;
   }
 }

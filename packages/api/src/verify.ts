@@ -20,7 +20,8 @@ import {
 import type { VerifyOptions } from './options';
 import { defaultRegistry } from './registry';
 import { withSessions } from './sessions';
-import { DEFAULTS, READ_BACK_POLICIES, sessionSettings } from './settings';
+import { DEFAULTS, epochDatesOf, READ_BACK_POLICIES, sessionSettings } from './settings';
+import { epochReadAs } from './verify-epoch';
 
 export interface RowDifference {
   /** The row's key as `col=value` pairs (or its whole content when the table has no key). */
@@ -149,7 +150,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const localAdapter = defaultRegistry.forLocation(options.local);
   const remoteAdapter = defaultRegistry.forLocation(options.remote);
   const max = options.maxDifferences ?? DEFAULTS.maxDifferences;
-  return withSessions(sessionSettings(options, READ_BACK_POLICIES), async (open) => {
+  return withSessions(sessionSettings(options, { ...READ_BACK_POLICIES, epochDates: epochDatesOf(options.epochDates) }), async (open) => {
     const local = await open.source(localAdapter, options.local);
     const remote = await open.source(remoteAdapter, options.remote);
     // Every schema of the remote: a table left unread is listed, never counted as the same.
@@ -185,8 +186,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       ];
       // Both sides are canonicalised by the remote column's type: it is what push chose.
       const types = common.map((n) => r.columns.find((c) => c.name === remoteColumn(n))!.type);
-      const lt = subset(l, common);
       const rt = subset(r, common.map(remoteColumn));
+      // Epoch integers meet date-times as the instants they name.
+      const lt = epochReadAs(subset(l, common), rt);
       // Both sides at once: the server reads while this process reads the file.
       const meanings = meaningsOf(rt);
       const [ls, rs] = await Promise.all([checksum(local, lt, types, meanings), checksum(remote, rt, types, meanings)]);

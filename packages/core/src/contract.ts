@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { EpochDates } from './epoch-dates';
 import { HesapError } from './errors';
 import type { TableMergePlan } from './merge-plan';
 import type { ForeignKey, Note, Schema, Table, TablePlace } from './schema';
@@ -55,6 +56,8 @@ export interface DataPolicies {
   invalidText: 'error' | 'replace';
   /** Names longer than the target's identifier limit. `shorten`: a deterministic short name. */
   longNames: 'error' | 'shorten';
+  /** Integers that are dates (epoch milliseconds or seconds), as the user mapped them; none when absent. */
+  epochDates?: EpochDates;
 }
 
 export const DEFAULT_POLICIES: DataPolicies = Object.freeze({

@@ -1,4 +1,5 @@
 import type { DateTimeTextForm } from './datetime-text';
+import type { EpochUnit } from './epoch-dates';
 
 /**
  * The dialect-neutral schema model. Every adapter translates its own catalog into
@@ -85,6 +86,12 @@ export interface Column {
    * A value read for that place is written in this form again (see datetime-text.ts).
    */
   textForm?: DateTimeTextForm;
+  /**
+   * For `timestamp` and `timestamptz` columns kept as epoch integers somewhere (SQLite, mapped
+   * by `epochDates`): what each integer counts. A value read for that place is written as the
+   * integer; one read from there is written as the instant it names (see epoch-dates.ts).
+   */
+  epoch?: EpochUnit;
   /** Text columns: at most this many characters (`varchar(n)`, `char(n)`). */
   maxLength?: number;
   /** With `maxLength`: shorter values are padded with spaces (`char(n)`), so they would not come back as they were. */
