@@ -16,6 +16,7 @@ import {
   type Table,
 } from '@hesap/core';
 import type { ConstraintDefinition, Query } from './postgres-keys';
+import type { Places } from './postgres-places';
 import { keyText, quoteLiteral } from './merge/sql';
 
 /**
@@ -94,13 +95,13 @@ export function describeBreakers(b: CheckBreakers): string {
   return `${describeCheck(b.check)} on ${b.table}: ${b.count} row${b.count === 1 ? '' : 's'} (first: ${b.first.join(', ')}${more})`;
 }
 
-async function breakersOf(run: Query, schema: string, table: Table, check: CheckConstraint, condition: string): Promise<CheckBreakers> {
+async function breakersOf(run: Query, places: Places, table: Table, check: CheckConstraint, condition: string): Promise<CheckBreakers> {
   const key = rowKey(table) ?? [];
   const values = checkColumns(check.expression!);
   const parts = [key.length > 0 && keyText('c', key), values.length > 0 && `${key.length > 0 ? `' (' || ` : ''}${keyText('c', values)}${key.length > 0 ? ` || ')'` : ''}`];
   const label = parts.filter(Boolean).join(' || ') || `'a row'`;
   const r = await run(
-    `SELECT count(*) OVER ()::int AS n, ${label} AS k FROM ${quoteQualified(schema, table.name)} c WHERE NOT ${condition}` +
+    `SELECT count(*) OVER ()::int AS n, ${label} AS k FROM ${places.quoted(table.name)} c WHERE NOT ${condition}` +
       (key.length > 0 ? ` ORDER BY ${key.map((c) => `c.${quoteIdent(c)}`).join(', ')}` : '') +
       ` LIMIT ${ORPHANS_NAMED}`,
   );
@@ -112,7 +113,7 @@ async function breakersOf(run: Query, schema: string, table: Table, check: Check
  * Adds the table's CHECK constraints. Returns the notes (those not created, those made NOT
  * VALID) and the constraints rows break, for a caller that refuses them (--strict).
  */
-export async function addChecks(run: Query, schema: string, table: Table): Promise<{ notes: Note[]; broken: CheckBreakers[] }> {
+export async function addChecks(run: Query, places: Places, table: Table): Promise<{ notes: Note[]; broken: CheckBreakers[] }> {
   const notes: Note[] = [];
   const broken: CheckBreakers[] = [];
   for (const check of table.checks ?? []) {
@@ -125,11 +126,11 @@ export async function addChecks(run: Query, schema: string, table: Table): Promi
       notes.push(checkNotCreated(table.name, check, error.message));
       continue;
     }
-    const statement = `ALTER TABLE ${quoteQualified(schema, table.name)} ADD CONSTRAINT ${quoteIdent(check.name!)} CHECK ${condition}`;
+    const statement = `ALTER TABLE ${places.quoted(table.name)} ADD CONSTRAINT ${quoteIdent(check.name!)} CHECK ${condition}`;
     const refused = await createdOrRefused(run, statement);
     if (refused === 'broken') {
       await run(`${statement} NOT VALID`);
-      const breakers = await breakersOf(run, schema, table, check, condition);
+      const breakers = await breakersOf(run, places, table, check, condition);
       broken.push(breakers);
       notes.push({
         level: 'warning',
@@ -176,31 +177,32 @@ export function checksRefused(broken: readonly CheckBreakers[]): HesapError {
  * in). A load sets them aside, as rows that break them would stop its COPY, and puts them back
  * as they were (see stillBroken).
  */
-export async function notValidChecks(query: Query, schema: string, tables: string[]): Promise<ConstraintDefinition[]> {
+export async function notValidChecks(query: Query, places: Places, tables: string[]): Promise<ConstraintDefinition[]> {
   const r = await query(
-    `SELECT c.conname AS name, t.relname AS rel, pg_get_constraintdef(c.oid) AS def
+    `SELECT c.conname AS name, t.relname AS rel, n.nspname AS schema, pg_get_constraintdef(c.oid) AS def
        FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-      WHERE c.contype = 'c' AND NOT c.convalidated AND n.nspname = $1 AND t.relname = ANY($2::text[]) ORDER BY t.relname, c.conname`,
-    [schema, tables],
+      WHERE c.contype = 'c' AND NOT c.convalidated AND c.conrelid = ANY($1::regclass[]) ORDER BY t.relname, c.conname`,
+    [tables.map((t) => places.quoted(t))],
   );
   return r.rows as ConstraintDefinition[];
 }
 
 /** After the load: the NOT VALID CHECKs put back, and how many of the loaded rows break each, said. */
-export async function stillBroken(query: Query, schema: string, checks: readonly ConstraintDefinition[]): Promise<Note[]> {
+export async function stillBroken(query: Query, places: Places, checks: readonly ConstraintDefinition[]): Promise<Note[]> {
   const notes: Note[] = [];
   for (const c of checks) {
     // PostgreSQL prints `CHECK (<condition>)[ NO INHERIT] NOT VALID`.
     const condition = c.def.replace(/^CHECK /, '').replace(/( NO INHERIT)? NOT VALID$/, '');
-    const r = await query(`SELECT count(*)::int AS n FROM ${quoteQualified(schema, c.rel)} WHERE NOT ${condition}`);
+    const r = await query(`SELECT count(*)::int AS n FROM ${quoteQualified(c.schema, c.rel)} WHERE NOT ${condition}`);
     const n = (r.rows[0] as { n: number }).n;
     if (n === 0) continue;
+    const table = places.nameOf({ schema: c.schema, name: c.rel });
     notes.push({
       level: 'warning',
       code: 'CHECK_NOT_VALID',
-      table: c.rel,
+      table,
       constraint: c.name,
-      message: `CHECK constraint "${c.name}" on ${c.rel} is NOT VALID, and ${n} row${n === 1 ? ' breaks' : 's break'} it. Every row is kept; PostgreSQL checks new and changed rows against it, not these.`,
+      message: `CHECK constraint "${c.name}" on ${table} is NOT VALID, and ${n} row${n === 1 ? ' breaks' : 's break'} it. Every row is kept; PostgreSQL checks new and changed rows against it, not these.`,
     });
   }
   return notes;

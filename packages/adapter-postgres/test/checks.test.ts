@@ -3,6 +3,7 @@ import type { CheckConstraint, Table } from '@hesap/core';
 import { createTestDatabase, type TestDatabase } from '@hesap/test-support';
 import { addChecks } from '../src/postgres-checks';
 import { mapQueryError } from '../src/postgres-errors';
+import { Places } from '../src/postgres-places';
 
 // CHECKs that reach the target other than from a SQLite file hesap read (a snapshot's
 // manifest is taken as it is): what PostgreSQL refuses, and shapes that are not the neutral
@@ -52,7 +53,7 @@ it('lists what PostgreSQL refuses and what is not the neutral form, creates the 
     { name: 'no_column', sql: 'w IS NULL', expression: { kind: 'is-null', value: { kind: 'column', name: 'w' }, negated: false } },
     { name: 'fine', sql: 'id > 0', expression: { kind: 'compare', op: '>', left: { kind: 'column', name: 'id' }, right: { kind: 'number', text: '0' } } },
   ] as CheckConstraint[];
-  const { notes, broken } = await addChecks(run, 'public', table(checks));
+  const { notes, broken } = await addChecks(run, new Places('public'), table(checks));
   expect(broken).toEqual([]);
   expect(notes.map((n) => [n.code, n.constraint])).toEqual([
     ['CHECK_NOT_CREATED', 'text_vs_number'],

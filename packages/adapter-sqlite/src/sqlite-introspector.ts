@@ -19,6 +19,7 @@ import { decideColumnType } from './sqlite-column-type';
 import { readCreateTable } from './sqlite-create-table';
 import { parseDeclaredType, type DeclaredType } from './sqlite-declared-type';
 import { parseSqliteDefault } from './sqlite-defaults';
+import { readPlace } from './sqlite-place';
 
 interface TableListRow {
   schema: string;
@@ -194,8 +195,10 @@ export class SqliteIntrospector {
         ...declaredDefaults(declared),
       });
     }
+    const place = readPlace(name, sql);
     const table: Table = {
       name,
+      ...(place ? { place } : {}),
       columns,
       primaryKey: pkColumns.length > 0 ? { columns: pkColumns.map((c) => c.name) } : undefined,
       uniques: [],
