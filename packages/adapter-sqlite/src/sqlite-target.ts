@@ -22,6 +22,7 @@ import { createIndexSql, createTableSql } from './sqlite-ddl';
 import { explainFileError, fileSystemError, inspectDestination, type Destination } from './sqlite-destination';
 import { installTables, lockError } from './sqlite-install';
 import { SqliteIntrospector } from './sqlite-introspector';
+import { withPlace } from './sqlite-place';
 import { SqliteTableWriter } from './sqlite-table-writer';
 
 export interface SqliteTargetOptions {
@@ -88,8 +89,13 @@ export class SqliteTarget implements TargetSession {
 
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     const dest = this.checked();
-    if (this.options.fresh || !dest.exists) return { dialect: 'sqlite', tables: [], views: [], notes: [] };
-    return this.readLocal((db) => new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ ...options, profile: false }));
+    const keep = new Set(this.options.keep ?? []);
+    if (!dest.exists || (this.options.fresh && keep.size === 0)) return { dialect: 'sqlite', tables: [], views: [], notes: [] };
+    const local = await this.readLocal((db) => new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ ...options, profile: false }));
+    if (!this.options.fresh) return local;
+    // A whole pull starts from an empty file, except for the tables it keeps on purpose
+    // (`--exclude`): those are the file's, named as such.
+    return { dialect: 'sqlite', tables: local.tables.filter((t) => keep.has(t.name)), views: [], notes: [] };
   }
 
   /**
@@ -263,7 +269,8 @@ function localDeclarations(db: Database.Database, tables: readonly TablePlan[]):
         hints: ['Pull replaces the whole file by default; with --tables, pass --yes to replace those tables.'],
       });
     }
-    out.set(name, sql);
+    // The table keeps its declaration, with the place of the table pulled into it (see sqlite-place.ts).
+    out.set(name, [withPlace(sql[0]!, t.target.place), ...sql.slice(1)]);
   }
   return out;
 }

@@ -1,4 +1,6 @@
+import type { CheckExpression } from './check-expression';
 import type { DateTimeTextForm } from './datetime-text';
+import type { EpochUnit } from './epoch-dates';
 
 /**
  * The dialect-neutral schema model. Every adapter translates its own catalog into
@@ -85,6 +87,12 @@ export interface Column {
    * A value read for that place is written in this form again (see datetime-text.ts).
    */
   textForm?: DateTimeTextForm;
+  /**
+   * For `timestamp` and `timestamptz` columns kept as epoch integers somewhere (SQLite, mapped
+   * by `epochDates`): what each integer counts. A value read for that place is written as the
+   * integer; one read from there is written as the instant it names (see epoch-dates.ts).
+   */
+  epoch?: EpochUnit;
   /** Text columns: at most this many characters (`varchar(n)`, `char(n)`). */
   maxLength?: number;
   /** With `maxLength`: shorter values are padded with spaces (`char(n)`), so they would not come back as they were. */
@@ -120,6 +128,31 @@ export interface Index {
 }
 
 /**
+ * A CHECK constraint. `expression` is its condition in neutral form (check-expression.ts): the
+ * source adapter gives it only when it could read the condition and it means the same on the
+ * column values as their neutral types hold them. Otherwise `untranslated` says why, and a
+ * target lists the constraint instead of creating it.
+ */
+export interface CheckConstraint {
+  /** The constraint's own name where the source has one. */
+  name?: string;
+  /** The column it was declared with, for a column constraint. */
+  column?: string;
+  /** The condition as the source wrote it, in its own dialect, for the report. */
+  sql: string;
+  expression?: CheckExpression;
+  /** Why there is no `expression` (`uses JSON_VALID()`). */
+  untranslated?: string;
+}
+
+/** A trigger on a table: code in its own dialect, listed and never run elsewhere. */
+export interface Trigger {
+  name: string;
+  /** Its definition in its own dialect, for information. */
+  sql?: string;
+}
+
+/**
  * The sequence behind a generated key. `lastValue` is the last value handed out (or
  * null when none was), which may be above the largest key still in the table.
  */
@@ -130,8 +163,32 @@ export interface SequenceState {
   strict?: boolean;
 }
 
+/**
+ * Where a table lives in a database with schemas, when that is not the location's own schema:
+ * PostgreSQL's table `events` of the schema `audit` is the table named `audit.events`, placed at
+ * `{ schema: 'audit', table: 'events' }`. A pull writes the place down in the local file with
+ * the table (see the SQLite adapter), so that a push puts the table back where it came from. A
+ * table without one lives in the location's own schema under its name, dots and all.
+ */
+export interface TablePlace {
+  schema: string;
+  table: string;
+}
+
+/** The name a placed table has in the neutral model: `schema.table`. */
+export function placedName(place: TablePlace): string {
+  return `${place.schema}.${place.table}`;
+}
+
+/** Whether two tables of the same name live in the same place: both in the location's own schema, or both at one place. */
+export function samePlace(a: Pick<Table, 'place'>, b: Pick<Table, 'place'>): boolean {
+  return a.place?.schema === b.place?.schema && a.place?.table === b.place?.table;
+}
+
 export interface Table {
   name: string;
+  /** Where the table lives when not in the location's own schema (see {@link TablePlace}); `name` is then `schema.table`. */
+  place?: TablePlace;
   columns: Column[];
   primaryKey?: KeyConstraint;
   uniques: KeyConstraint[];
@@ -143,6 +200,10 @@ export interface Table {
    * (a SQLite primary key holding NULLs becomes a UNIQUE constraint elsewhere).
    */
   declaredPrimaryKey?: string[];
+  /** CHECK constraints, where the source has any. */
+  checks?: CheckConstraint[];
+  /** Triggers on the table, where the source has any. */
+  triggers?: Trigger[];
 }
 
 export interface View {
@@ -160,6 +221,10 @@ export interface Note {
   message: string;
   table?: string;
   column?: string;
+  /** The constraint the note is about. */
+  constraint?: string;
+  /** The trigger the note is about. */
+  trigger?: string;
 }
 
 export interface Schema {
