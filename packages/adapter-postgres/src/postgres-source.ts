@@ -5,6 +5,7 @@ import { explainDriverError, mapQueryError } from './postgres-errors';
 import { PostgresIntrospector, type Relation } from './postgres-introspector';
 import { copyOut } from './copy-out';
 import { formSelectList } from './postgres-text-form';
+import { chooseAppForms } from './postgres-app-forms';
 
 /**
  * Reads PostgreSQL tables with `COPY ... TO STDOUT (FORMAT csv)`, all inside one
@@ -46,6 +47,8 @@ export class PostgresSource implements SourceSession {
       const introspector = new PostgresIntrospector(this.client, this.schema);
       const schema = await introspector.introspect(options);
       this.relations = introspector.relations;
+      // Profiled for a load: the forms an app reads where PostgreSQL recorded none (postgres-app-forms.ts).
+      if (options?.profile) await chooseAppForms(this.client, schema.tables, (name) => this.relation(name));
       return schema;
     } catch (error) {
       throw mapQueryError(error, { doing: 'Reading the schema' });
