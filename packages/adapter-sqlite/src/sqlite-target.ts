@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
 import {
+  checkCompatible,
   DEFAULT_POLICIES,
   HesapError,
   processAlive,
@@ -19,6 +20,7 @@ import {
   type TableWrite,
   type TargetSession,
 } from '@hesap/core';
+import { affinityOf } from './sqlite-declared-type';
 import { createIndexSql, createTableSql } from './sqlite-ddl';
 import { explainFileError, fileSystemError, inspectDestination, type Destination } from './sqlite-destination';
 import { foldName, installTables, lockError } from './sqlite-install';
@@ -268,22 +270,40 @@ function autoincrements(db: Database.Database, table: string): boolean {
 }
 
 /**
+ * A table a whole load creates keeps the file's declaration when that holds the loaded rows
+ * as they are: the same columns (`names`, hidden and generated ones too), each of a type that
+ * takes the loaded one (as a load into the table checks), and JSON documents that include a
+ * bare number under TEXT affinity (NUMERIC would make `1.50` the number 1.5).
+ */
+function fitsLocal(target: Table, local: Table | undefined, names: readonly string[]): boolean {
+  const fold = (list: readonly string[]) => list.map(foldName).sort().join('\u0000');
+  if (!local || fold(names) !== fold(target.columns.map((c) => c.name))) return false;
+  try {
+    checkCompatible(target, holdingZones(local));
+  } catch {
+    return false;
+  }
+  const numeric = (declared: string) => ['INTEGER', 'NUMERIC', 'REAL'].includes(affinityOf(declared));
+  return target.columns.every((c) => c.type !== 'json' || c.jsonNumbers === false || !numeric(local.columns.find((l) => l.name === c.name)!.declaredType));
+}
+
+/**
  * The local declaration of each table the file already has: its CREATE TABLE and CREATE
  * INDEX statements. A table loaded with `load` must be empty there. A table a whole load
- * creates keeps it only when its columns are the loaded ones (names as SQLite compares them).
+ * creates keeps it only where it fits (see fitsLocal); otherwise the source's definition.
  */
-function localDeclarations(db: Database.Database, tables: readonly TablePlan[]): Map<string, string[]> {
+async function localDeclarations(db: Database.Database, tables: readonly TablePlan[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   const statements = db.prepare<[string], { sql: string }>(
     `SELECT sql FROM sqlite_schema WHERE tbl_name = ? COLLATE NOCASE AND type IN ('table', 'index') AND sql IS NOT NULL ORDER BY type = 'index', rowid`,
   );
   const columns = db.prepare<[string], string>('SELECT name FROM pragma_table_xinfo(?)').pluck();
-  const fold = (names: readonly string[]) => names.map(foldName).sort().join('\u0000');
+  const declared = tables.some((t) => t.create) ? (await new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ profile: false })).tables : [];
   for (const t of tables) {
     const name = t.target.name;
     const sql = statements.all(name).map((r) => r.sql);
     if (sql.length === 0) continue;
-    if (t.create && fold(columns.all(name)) !== fold(t.target.columns.map((c) => c.name))) continue;
+    if (t.create && !fitsLocal(t.target, declared.find((d) => foldName(d.name) === foldName(name)), columns.all(name))) continue;
     if (t.action === 'load' && !t.create && db.prepare(`SELECT 1 FROM ${quoteIdent(name)} LIMIT 1`).get()) {
       throw new HesapError('TARGET_NOT_EMPTY', `Table "${name}" already holds rows in the local database.`, {
         table: name,

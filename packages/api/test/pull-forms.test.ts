@@ -142,6 +142,27 @@ describe('pull of tables no hesap push made', () => {
     expect(result.tables.filter((t) => t.status !== 'same')).toEqual([]);
   });
 
+  it("a whole pull makes a table production's where the app's declaration would change a value", async () => {
+    const file = writeSqlite(
+      path.join(tmp.dir, 'drift.db'),
+      // JSON's NUMERIC affinity would make the document 1.50 the number 1.5; INTEGER would make text '007' the number 7.
+      APP_FILE.replace('numbers TEXT', 'numbers JSON').replace('body VARCHAR(255) NOT NULL, written DATETIME NOT NULL, extra TEXT', 'body INTEGER NOT NULL, written DATETIME NOT NULL'),
+    );
+    await pg.query("INSERT INTO notes (body, written) VALUES ('007', '2024-03-05 00:00:00+00')");
+    try {
+      await pull({ local: file, remote: pg.url });
+    } finally {
+      await pg.query("DELETE FROM notes WHERE body = '007'");
+    }
+    expect(declared(file, 'events')).toEqual(declared(fresh, 'events'));
+    expect(columnValues(file, 'numbers')).toEqual(['text:1.50', 'text:{"x": 1}', 'text: 12']);
+    expect(declared(file, 'notes')).toEqual({ id: 'INTEGER', body: 'TEXT', written: 'DATETIME' });
+    expect(read(file, 'SELECT typeof(body) AS t, body FROM notes ORDER BY id')).toEqual([
+      { t: 'text', body: 'first' },
+      { t: 'text', body: '007' },
+    ]);
+  });
+
   it('a pull of tables the file has keeps their declarations too', async () => {
     const file = writeSqlite(path.join(tmp.dir, 'partial.db'), APP_FILE);
     await pull({ local: file, remote: pg.url, tables: ['events'] });
