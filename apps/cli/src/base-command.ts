@@ -1,10 +1,11 @@
 import * as readline from 'node:readline';
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { HesapError, maskConnectionTextsIn, type HesapErrorCode } from '@hesap/core';
-import { loadAdapterPlugins } from '@hesap/api';
+import { loadAdapterPlugins, preview, type PreviewRequest } from '@hesap/api';
 import { EXIT, renderError } from './error-output';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './log';
 import { Output } from './output';
+import { overwriteQuestion, type OverwriteWords } from './overwrite-question';
 import { runTransfer, type TransferHooks } from './transfer-run';
 import { isParseError, usageError, usageLine } from './usage';
 
@@ -96,9 +97,15 @@ export abstract class HesapCommand<T> extends Command {
     this.logger?.log(level, message);
   };
 
-  /** Asks before destroying data; `--yes` answers for scripts. Off a terminal without --yes it refuses. */
-  protected async confirm(question: string, yes: boolean): Promise<void> {
+  /**
+   * Asks before destroying data; `--yes` answers for scripts. Off a terminal without --yes it
+   * refuses, saying the question's facts. A question given as a function (one that reads the
+   * databases for its facts) is worked out only when it is asked, so a failure to read them
+   * is the command's failure, before anything is asked.
+   */
+  protected async confirm(ask: string | (() => Promise<string>), yes: boolean): Promise<void> {
     if (yes) return;
+    const question = typeof ask === 'string' ? ask : await ask();
     if (!process.stdin.isTTY || !process.stderr.isTTY || this.out.json) {
       throw new HesapError('USAGE', `${question.replace(/\?$/, '')}: this needs confirmation.`, {
         hints: ['Pass --yes to confirm when running from a script.'],
@@ -108,6 +115,14 @@ export abstract class HesapCommand<T> extends Command {
     const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));
     rl.close();
     if (!/^y(es)?$/i.test(answer.trim())) throw new Declined();
+  }
+
+  /**
+   * Asks before an operation overwrites a database, naming it and what it holds there now
+   * (read through `preview` with the options the operation will run with).
+   */
+  protected confirmOverwrite(request: PreviewRequest, words: OverwriteWords, yes: boolean): Promise<void> {
+    return this.confirm(async () => overwriteQuestion(await preview(request), words), yes);
   }
 
   /** The usage line of this command, as `hesap <id> <args> <required flags> [flags]`. */

@@ -8,6 +8,8 @@ describe('library messages in flags', () => {
     ["Leave it out with `exclude: ['big table']`, or", "Leave it out with --exclude 'big table', or"],
     ['`tables` names "userz": no such table', '--tables names "userz": no such table'],
     ['Give `local` (or HESAP_LOCAL_DB)', 'Give --local (or HESAP_LOCAL_DB)'],
+    ["say so: `epochDates: 'ms'` (or 's'), `epochDates: { 'users.created_at': 'ms' }` this one.", "say so: --epoch-dates ms (or 's'), --epoch-dates users.created_at=ms this one."],
+    ["`epochDates: { 'my table.at': 's' }`", "--epoch-dates 'my table.at=s'"],
   ])('%s', (library, cli) => {
     expect(inFlags(library)).toBe(cli);
   });

@@ -1,5 +1,18 @@
 import { Flags } from '@oclif/core';
-import { DEFAULTS, migrationTablesSetting, naturalKeys, requireLocal, requireRemote, type CommonOptions, type MergeOptions, type MigrationTableOptions, type TransferRunOptions } from '@hesap/api';
+import {
+  DEFAULTS,
+  epochDatesSetting,
+  migrationTablesSetting,
+  naturalKeys,
+  requireLocal,
+  requireRemote,
+  resolveLocations,
+  type CommonOptions,
+  type EpochDateOptions,
+  type MergeOptions,
+  type MigrationTableOptions,
+  type TransferRunOptions,
+} from '@hesap/api';
 import type { DataPolicies } from '@hesap/core';
 
 /**
@@ -36,6 +49,11 @@ export function locationOf(side: 'local' | 'remote', flags: { local?: string; re
   return side === 'local' ? requireLocal(flags.local) : requireRemote(flags.remote, flags.target);
 }
 
+/** The target of hesap.config.json that chose the remote (--target, or its "defaultTarget"); undefined when --remote did. */
+export function targetOf(flags: { local?: string; remote?: string; target?: string }): string | undefined {
+  return flags.remote ? undefined : resolveLocations({ local: flags.local, target: flags.target }).target;
+}
+
 /** Which tables a command works on. */
 export const tableFlags = {
   tables: Flags.string({ description: 'Only these tables, comma-separated.', helpValue: 'a,b' }),
@@ -49,6 +67,22 @@ export function tablesFrom(flags: { tables?: string; exclude?: string }): Pick<C
 /** The tables a push, pull or copy moves: the flags, and hesap.config.json's `migrationTables`. */
 export function movedTablesFrom(flags: { tables?: string; exclude?: string }): Pick<CommonOptions, 'tables' | 'exclude'> & MigrationTableOptions {
   return { ...tablesFrom(flags), migrationTables: migrationTablesSetting() };
+}
+
+/** Which integers are dates, for the commands that read a SQLite app's dates (push, pull, verify, copy). */
+export const epochDatesFlag = {
+  'epoch-dates': Flags.string({
+    description:
+      'Integers that are dates: ms or s for every column declared as a date and time that holds only integers (Knex and Prisma store epoch milliseconds), ' +
+      'table.column=ms|s for one column, whatever its declaration (Drizzle: seconds). Repeatable. Also "epochDates" in hesap.config.json. Default: integers stay integers.',
+    multiple: true,
+    helpValue: 'ms|s|table.column=ms',
+  }),
+};
+
+/** `--epoch-dates` over hesap.config.json's `epochDates`. */
+export function epochDatesFrom(flags: { 'epoch-dates'?: string[] }): EpochDateOptions {
+  return { epochDates: epochDatesSetting(flags['epoch-dates']) };
 }
 
 export const connectTimeoutFlag = {
@@ -157,6 +191,7 @@ const OPTION_FLAGS: Record<string, string> = {
   lockTimeoutSeconds: '--lock-timeout',
   idleTimeoutSeconds: '--idle-timeout',
   maxDifferences: '--max-differences',
+  epochDates: '--epoch-dates',
   'policies.typeMismatch': '--on-type-mismatch',
   'policies.invalidText': '--on-invalid-text',
   'policies.longNames': '--long-names',
@@ -166,15 +201,21 @@ const OPTION_FLAGS: Record<string, string> = {
   olderThan: '--older-than',
 };
 
+/** A value as it would be typed in a shell: with a space or a quote, in single quotes. */
+function shellWord(value: string): string {
+  return /^[\w.,:/@=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
 /** A library message with each option it names shown as the flag that sets it. */
 export function inFlags(text: string): string {
-  return text.replace(/`([A-Za-z.]+)(?:: ([^`]+))?`/g, (whole, option: string, value: string | undefined) => {
-    const flag = OPTION_FLAGS[option];
-    if (!flag) return whole;
-    if (value === undefined || value === 'true') return flag;
-    // 'replace' → replace, ['users'] → users, 5 → 5
-    const shown = value.replace(/^\[|\]$/g, '').split(',').map((v) => v.trim().replace(/^'(.*)'$/, '$1')).join(',');
-    // As it would be typed in a shell: a name with a space or a quote in single quotes.
-    return `${flag} ${/^[\w.,:/@=-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`}`;
-  });
+  return text
+    .replace(/`epochDates: \{ '([^`]+)': '(ms|s)' \}`/g, (_whole, column: string, unit: string) => `${OPTION_FLAGS.epochDates} ${shellWord(`${column}=${unit}`)}`)
+    .replace(/`([A-Za-z.]+)(?:: ([^`]+))?`/g, (whole, option: string, value: string | undefined) => {
+      const flag = OPTION_FLAGS[option];
+      if (!flag) return whole;
+      if (value === undefined || value === 'true') return flag;
+      // 'replace' → replace, ['users'] → users, 5 → 5
+      const shown = value.replace(/^\[|\]$/g, '').split(',').map((v) => v.trim().replace(/^'(.*)'$/, '$1')).join(',');
+      return `${flag} ${shellWord(shown)}`;
+    });
 }

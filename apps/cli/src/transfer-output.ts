@@ -1,4 +1,5 @@
 import type { CopyResult } from '@hesap/api';
+import { inFlags } from './flags';
 import { formatCount, formatDuration, type Output } from './output';
 
 /** The per-table report of a push, pull or copy. */
@@ -37,7 +38,7 @@ export function renderTransfer(o: Output, result: CopyResult, verb: string): voi
   const warnings = result.notes.filter((n) => n.code !== 'VIEWS_NOT_COPIED');
   if (warnings.length > 0) {
     o.line();
-    for (const n of warnings) o.line(`${n.level === 'warning' ? o.yellow('warning') : o.dim('note')}  ${n.table ? `${n.table}${n.column ? `.${n.column}` : ''}: ` : ''}${n.message}`);
+    for (const n of warnings) o.line(`${n.level === 'warning' ? o.yellow('warning') : o.dim('note')}  ${n.table ? `${n.table}${n.column ? `.${n.column}` : ''}: ` : ''}${inFlags(n.message)}`);
   }
   o.line();
   if (!result.complete) o.line(o.yellow(`${formatCount(result.rowsLeftOut)} source row(s) were left out (listed above): the target does not hold every local row.`));

@@ -148,7 +148,7 @@ describe('the hesap CLI, for people', () => {
     // A real terminal for the prompt: script(1) runs hesap on a pseudo-terminal and passes our "n" to it.
     const command = [process.execPath, hesapBin(), 'db', 'push', '--mode', 'replace', '--local', local, '--remote', pg.url].map((a) => `'${a}'`).join(' ');
     const run = spawnSync('script', ['-qec', command, '/dev/null'], { input: 'n\n', encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
-    expect(run.stdout).toContain('Replace the content of the remote tables with the local rows? [y/N]');
+    expect(run.stdout).toContain(`Replace 90 rows in 2 tables (children 60, parents 30) of database ${pg.name} on 127.0.0.1 with 90 local rows? [y/N]`);
     expect(run.stdout).toContain('Nothing changed.');
     expect(run.stdout).not.toMatch(/Error|USAGE/);
     expect(run.status).toBe(1);

@@ -63,7 +63,9 @@ export class PostgresAdapter extends AdapterBase {
   override async openSource(location: string, options: OpenOptions = {}): Promise<PostgresSource> {
     const { pool, settings, serverVersion } = await connectPool(location, options);
     try {
-      return await PostgresSource.open(pool, settings.location.schema, { version: versionText(serverVersion), tls: settings.tls });
+      const { host, port, database } = settings.location;
+      const server = { version: versionText(serverVersion), tls: settings.tls, host: port === 5432 ? host : `${host.includes(':') ? `[${host}]` : host}:${port}`, database };
+      return await PostgresSource.open(pool, settings.location.schema, server, options.policies?.epochDates);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;

@@ -19,8 +19,8 @@ import { mapQueryError } from './postgres-errors';
 
 type Test = { sql: string; apply: (found: boolean) => void };
 
-/** A column PostgreSQL holds without hesap's comment: its origin is PostgreSQL itself. */
-const unrecorded = (column: Column) => column.origin?.dialect === 'postgres' && !column.textForm && column.fractionDigits === undefined;
+/** A column PostgreSQL holds without hesap's comment (its origin is PostgreSQL itself), not read as epoch integers. */
+const unrecorded = (column: Column) => column.origin?.dialect === 'postgres' && !column.textForm && column.fractionDigits === undefined && !column.epoch;
 
 function testOf(column: Column): Test | undefined {
   if (!unrecorded(column)) return undefined;
@@ -42,14 +42,14 @@ function testOf(column: Column): Test | undefined {
 }
 
 /** Gives each unrecorded date-time and JSON column of `tables` the form its values call for (in place). */
-export async function chooseAppForms(client: pg.ClientBase, tables: readonly Table[], relation: (table: string) => string): Promise<void> {
+export async function chooseAppForms(client: pg.ClientBase, tables: readonly Table[], relation: (table: Table) => string): Promise<void> {
   for (const table of tables) {
     const tests = table.columns.map(testOf).filter((t): t is Test => t !== undefined);
     if (tests.length === 0) continue;
     const list = tests.map((t, i) => `coalesce(bool_or(${t.sql}), false) AS c${i}`).join(', ');
     let row: Record<string, boolean>;
     try {
-      row = (await client.query<Record<string, boolean>>(`SELECT ${list} FROM ${relation(table.name)}`)).rows[0]!;
+      row = (await client.query<Record<string, boolean>>(`SELECT ${list} FROM ${relation(table)}`)).rows[0]!;
     } catch (error) {
       throw mapQueryError(error, { table: table.name, doing: 'Looking at the date-time and JSON values' });
     }

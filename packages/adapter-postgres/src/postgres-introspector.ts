@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import {
+  placedName,
   quoteQualified,
   type Column,
   type ForeignKeyAction,
@@ -67,26 +68,18 @@ interface IndexRow {
 /** Schemas that hold the server's own catalogs and hesap's bookkeeping, never user tables. */
 const SYSTEM_SCHEMAS = `n.nspname NOT IN ('information_schema', '_hesap') AND n.nspname NOT LIKE 'pg\\_%'`;
 
-/** A table's place in the database. */
-export interface Relation {
-  schema: string;
-  name: string;
-}
-
 /**
  * Reads a PostgreSQL schema from the catalogs into the neutral model. Columns that
  * hesap created from SQLite carry their original declaration in a comment, which is
  * read back as the column's origin.
  *
  * Tables of the location's schema (`public` unless the URL says otherwise) keep their
- * names; a table of another schema is named `schema.table` and is read only when asked
- * for by that name (`--tables other.t`) or with `allSchemas`; otherwise a note lists it
- * as left out, so no table is passed over without a word.
+ * names; a table of another schema is named `schema.table`, carries its place (see
+ * TablePlace), and is read only when asked for by that name (`--tables other.t`), by its
+ * place (`places`: a push of a table pulled from there) or with `allSchemas`; otherwise a
+ * note lists it as left out, so no table is passed over without a word.
  */
 export class PostgresIntrospector {
-  /** Where each table of the last introspection lives, by its neutral name. */
-  readonly relations = new Map<string, Relation>();
-
   constructor(
     private readonly client: pg.ClientBase,
     private readonly schema: string,
@@ -110,15 +103,18 @@ export class PostgresIntrospector {
     const wanted = options.tables ? new Set(options.tables) : undefined;
     const own = (r: RelationRow) => r.schema === this.schema;
     const isTable = (r: RelationRow) => r.kind === 'r' || r.kind === 'p';
-    // A table of the own schema literally named `other.t` keeps that name; the other schema's `t` gives way.
-    const ownNames = new Set(relations.filter(own).map((r) => r.name));
-    const elsewhere = relations.filter((r) => !own(r) && isTable(r) && !ownNames.has(r.name));
+    // The places asked for are read under their names, instead of a table of the own schema
+    // literally named so (with `allSchemas`, beside it: both are looked at).
+    const placed = new Set((options.places ?? []).map((p) => JSON.stringify([p.schema, p.table])));
+    const isPlaced = (r: RelationRow) => !own(r) && placed.has(JSON.stringify([r.schema, r.relname]));
+    const placedNames = new Set(options.allSchemas ? [] : (options.places ?? []).map(placedName));
+    // Otherwise a table of the own schema literally named `other.t` keeps that name; the other schema's `t` gives way.
+    const ownNames = new Set(relations.filter((r) => own(r) && !placedNames.has(r.name)).map((r) => r.name));
+    const elsewhere = relations.filter((r) => !own(r) && isTable(r) && (isPlaced(r) || !ownNames.has(r.name)));
     const tableRows = [
-      ...relations.filter((r) => own(r) && isTable(r) && (!wanted || wanted.has(r.name))),
-      ...elsewhere.filter((r) => (wanted ? wanted.has(r.name) : options.allSchemas === true)),
+      ...relations.filter((r) => own(r) && isTable(r) && !placedNames.has(r.name) && (!wanted || wanted.has(r.name))),
+      ...elsewhere.filter((r) => isPlaced(r) || (wanted ? wanted.has(r.name) : options.allSchemas === true)),
     ];
-    this.relations.clear();
-    for (const r of tableRows) this.relations.set(r.name, { schema: r.schema, name: r.relname });
     const views: View[] = relations.filter((r) => own(r) && !isTable(r)).map((r) => ({ name: r.name, sql: r.definition ?? undefined }));
     const leftOut = elsewhere.filter((r) => !tableRows.includes(r)).map((r) => r.name);
     if (leftOut.length > 0 && !wanted) notes.push(leftOutNote(leftOut));
@@ -185,7 +181,8 @@ export class PostgresIntrospector {
     const tables: Table[] = [];
     for (const rel of tableRows) {
       const own = columnNames.get(rel.oid) ?? new Map<number, string>();
-      const table: Table = { name: rel.name, columns: [], uniques: [], foreignKeys: [], indexes: [] };
+      const place = rel.schema === this.schema ? undefined : { schema: rel.schema, table: rel.relname };
+      const table: Table = { name: rel.name, ...(place ? { place } : {}), columns: [], uniques: [], foreignKeys: [], indexes: [] };
       for (const c of columns.filter((x) => x.relid === rel.oid)) {
         if (c.generated === 's') {
           notes.push({ level: 'warning', code: 'GENERATED_COLUMN_SKIPPED', table: rel.name, column: c.name, message: `Generated column "${c.name}" is not copied.` });
@@ -264,6 +261,6 @@ function leftOutNote(names: readonly string[]): Note {
     code: 'OTHER_SCHEMAS_LEFT_OUT',
     message:
       `${names.length} table(s) in other schemas are left out: ${shown}. ` +
-      `Name them with --tables (for example --tables ${names[0]}) to include them; they keep the name schema.table.`,
+      `Name them with --tables (for example --tables ${names[0]}) to include them: each is named schema.table, and a push puts it back into its schema.`,
   };
 }

@@ -1,5 +1,6 @@
-import { HesapError, quoteIdent, quoteQualified, type LoadPlan, type PushMode, type TablePlan } from '@hesap/core';
+import { HesapError, quoteIdent, type LoadPlan, type PushMode, type TablePlan } from '@hesap/core';
 import { HESAP_SCHEMA, IDENTITY_MAP_TABLES } from './merge/identity-map';
+import type { Places } from './postgres-places';
 
 /**
  * What a load needs the role to be allowed, read from the catalog (`has_*_privilege`) before
@@ -45,72 +46,88 @@ const role = (name: string) => quoteIdent(name);
 const names = (tables: readonly TablePlan[]) => tables.map((t) => `"${t.target.name}"`).join(', ');
 
 /**
- * Checks the role's privileges for `plan` in `schema`; PERMISSION_DENIED listing every
- * privilege missing and the statements that grant them. Returns how the identity map is to be used.
+ * Checks the role's privileges for `plan` in the schemas its tables live in (`places`);
+ * PERMISSION_DENIED listing every privilege missing and the statements that grant them.
+ * Returns how the identity map is to be used.
  */
-export async function checkPrivileges(query: Query, schema: string, plan: LoadPlan): Promise<IdentityMapUse> {
+export async function checkPrivileges(query: Query, places: Places, plan: LoadPlan): Promise<IdentityMapUse> {
   const head = (
     await query(
       `SELECT current_user AS role, current_database() AS db,
               has_database_privilege(current_database(), 'CREATE') AS db_create,
               has_database_privilege(current_database(), 'TEMPORARY') AS db_temp,
-              (SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = $1) AS usage,
-              (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = $1) AS create,
+              (SELECT json_agg(json_build_object('name', s.name, 'usage', has_schema_privilege(n.oid, 'USAGE'), 'create', has_schema_privilege(n.oid, 'CREATE')))
+                 FROM unnest($1::text[]) s(name) LEFT JOIN pg_namespace n ON n.nspname = s.name) AS schemas,
               (SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = $2) AS map_usage,
               (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = $2) AS map_create`,
-      [schema, HESAP_SCHEMA],
+      [places.schemas(plan.tables.map((t) => t.target.name)), HESAP_SCHEMA],
     )
   ).rows[0]!;
   const me = String(head.role);
   const db = quoteIdent(String(head.db));
   const missing: Missing[] = [];
-  const schemaExists = head.usage !== null;
-  const created = plan.tables.filter((t) => t.create);
-  if (!schemaExists) {
-    if (!head.db_create) missing.push({ what: `CREATE on the database (the schema "${schema}" does not exist)`, grant: `CREATE SCHEMA ${quoteIdent(schema)} AUTHORIZATION ${role(me)};` });
-  } else {
-    if (!head.usage) missing.push({ what: `USAGE on the schema "${schema}"`, grant: `GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${role(me)};` });
-    // A replaced table's keys are rebuilt after the load: their indexes are made in the schema too.
-    const rebuilt = plan.tables.filter((t) => !t.create && t.action === 'replace');
-    if ((created.length > 0 || rebuilt.length > 0) && !head.create) {
-      const why = [created.length > 0 ? `to create ${names(created)}` : '', rebuilt.length > 0 ? `to rebuild the keys of ${names(rebuilt)}` : ''].filter(Boolean).join(', and ');
-      missing.push({ what: `CREATE on the schema "${schema}" (${why})`, grant: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${role(me)};` });
-    }
+  for (const schema of head.schemas as SchemaPrivileges[]) {
+    const tables = plan.tables.filter((t) => places.of(t.target.name).schema === schema.name);
+    missing.push(...missingOnSchema(schema, tables, head.db_create === true, me));
   }
   if (plan.tables.some((t) => t.merge?.staged) && !head.db_temp) {
     missing.push({ what: 'TEMPORARY on the database (merges stage rows in temporary tables)', grant: `GRANT TEMPORARY ON DATABASE ${db} TO ${role(me)};` });
   }
-  if (schemaExists) missing.push(...(await missingOnTables(query, schema, plan, me)));
+  missing.push(...(await missingOnTables(query, places, plan, me)));
   const map = usesIdentityMap(plan) ? await identityMapUse(query, head, me) : { use: 'none' as const, missing: [] };
   missing.push(...map.missing);
   if (missing.length > 0) throw permissionDenied(me, String(head.db), missing);
   return map.use;
 }
 
-async function missingOnTables(query: Query, schema: string, plan: LoadPlan, me: string): Promise<Missing[]> {
+/** A schema's privileges for the role: null when the schema does not exist. */
+interface SchemaPrivileges {
+  name: string;
+  usage: boolean | null;
+  create: boolean | null;
+}
+
+/** What the load's `tables` in `schema` need on it: USAGE, CREATE for tables made or keys rebuilt, or the database's CREATE to make it. */
+function missingOnSchema(schema: SchemaPrivileges, tables: readonly TablePlan[], dbCreate: boolean, me: string): Missing[] {
+  const name = quoteIdent(schema.name);
+  if (schema.usage === null) {
+    return dbCreate ? [] : [{ what: `CREATE on the database (the schema "${schema.name}" does not exist)`, grant: `CREATE SCHEMA ${name} AUTHORIZATION ${role(me)};` }];
+  }
+  const missing: Missing[] = [];
+  if (!schema.usage) missing.push({ what: `USAGE on the schema "${schema.name}"`, grant: `GRANT USAGE ON SCHEMA ${name} TO ${role(me)};` });
+  // A replaced table's keys are rebuilt after the load: their indexes are made in the schema too.
+  const created = tables.filter((t) => t.create);
+  const rebuilt = tables.filter((t) => !t.create && t.action === 'replace');
+  if ((created.length > 0 || rebuilt.length > 0) && !schema.create) {
+    const why = [created.length > 0 ? `to create ${names(created)}` : '', rebuilt.length > 0 ? `to rebuild the keys of ${names(rebuilt)}` : ''].filter(Boolean).join(', and ');
+    missing.push({ what: `CREATE on the schema "${schema.name}" (${why})`, grant: `GRANT CREATE ON SCHEMA ${name} TO ${role(me)};` });
+  }
+  return missing;
+}
+
+async function missingOnTables(query: Query, places: Places, plan: LoadPlan, me: string): Promise<Missing[]> {
   const existing = plan.tables.filter((t) => !t.create);
   if (existing.length === 0) return [];
   const update = plan.merge?.update ?? false;
+  // One row per table, in plan order (`i`): its owner, its privileges, and the sequence of its generated key.
   const { rows } = await query(
-    `SELECT c.relname AS name, pg_get_userbyid(c.relowner) AS owner, pg_has_role(c.relowner, 'USAGE') AS owns,
+    `SELECT x.i::int AS i, pg_get_userbyid(c.relowner) AS owner, pg_has_role(c.relowner, 'USAGE') AS owns,
             has_table_privilege(c.oid, 'SELECT') AS "SELECT", has_table_privilege(c.oid, 'INSERT') AS "INSERT", has_table_privilege(c.oid, 'UPDATE') AS "UPDATE",
             s.seq, CASE WHEN s.seq IS NULL THEN true ELSE has_sequence_privilege(s.seq, 'UPDATE') END AS seq_update
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       LEFT JOIN LATERAL (SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), col) AS seq
-                            FROM unnest($3::text[], $4::text[]) x(t, col) WHERE x.t = c.relname) s ON true
-      WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
+       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY x(nsp, rel, col, i)
+       JOIN pg_namespace n ON n.nspname = x.nsp JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = x.rel
+       LEFT JOIN LATERAL (SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), x.col) AS seq WHERE x.col IS NOT NULL) s ON true`,
     [
-      schema,
-      existing.map((t) => t.target.name),
-      existing.filter((t) => t.existing?.sequence?.column).map((t) => t.target.name),
-      existing.filter((t) => t.existing?.sequence?.column).map((t) => t.existing!.sequence!.column),
+      existing.map((t) => places.of(t.target.name).schema),
+      existing.map((t) => places.of(t.target.name).name),
+      existing.map((t) => t.existing?.sequence?.column ?? null),
     ],
   );
   const missing: Missing[] = [];
-  for (const t of existing) {
-    const row = rows.find((r) => r.name === t.target.name);
-    if (!row) continue;
-    const qualified = quoteQualified(schema, t.target.name);
+  existing.forEach((t, i) => {
+    const row = rows.find((r) => r.i === i + 1);
+    if (!row) return;
+    const qualified = places.quoted(t.target.name);
     const needs = tableNeeds(t, update);
     if (needs.includes('OWNER') && !row.owns) {
       missing.push({
@@ -122,7 +139,7 @@ async function missingOnTables(query: Query, schema: string, plan: LoadPlan, me:
     if (lacking.length > 0) missing.push({ what: `${lacking.join(', ')} on "${t.target.name}"`, grant: `GRANT ${lacking.join(', ')} ON ${qualified} TO ${role(me)};` });
     // The sequence is set past the keys written (setval): UPDATE on it, unless the role owns the table.
     if (row.seq && !row.seq_update && !row.owns) missing.push({ what: `UPDATE on the sequence ${row.seq}`, grant: `GRANT USAGE, UPDATE ON SEQUENCE ${row.seq} TO ${role(me)};` });
-  }
+  });
   return missing;
 }
 

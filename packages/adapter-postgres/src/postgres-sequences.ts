@@ -1,4 +1,5 @@
-import { quoteIdent, quoteQualified, type SequencePlan } from '@hesap/core';
+import { quoteIdent, type SequencePlan } from '@hesap/core';
+import type { Places } from './postgres-places';
 import { quoteLiteral } from './postgres-types';
 
 /**
@@ -20,13 +21,14 @@ import { quoteLiteral } from './postgres-types';
  * `sqlite_sequence` holds 0 for a table that never had a row); a sequence that counts down
  * is left alone.
  */
-export function setSequenceSql(schema: string, table: string, plan: SequencePlan): string {
+export function setSequenceSql(places: Places, table: string, plan: SequencePlan): string {
+  const name = places.quoted(table);
   const source = plan.sourceLastValue === undefined ? 'NULL::bigint' : `${quoteLiteral(plan.sourceLastValue.toString())}::bigint`;
   return (
     `SELECT setval(q.seq, LEAST(v.v, p.seqmax), true)` +
-    ` FROM (SELECT pg_get_serial_sequence(${quoteLiteral(quoteQualified(schema, table))}, ${quoteLiteral(plan.column)})::regclass AS seq) q` +
+    ` FROM (SELECT pg_get_serial_sequence(${quoteLiteral(name)}, ${quoteLiteral(plan.column)})::regclass AS seq) q` +
     ` JOIN pg_sequence p ON p.seqrelid = q.seq` +
-    ` CROSS JOIN LATERAL (SELECT GREATEST((SELECT max(${quoteIdent(plan.column)}) FROM ${quoteQualified(schema, table)})::bigint,` +
+    ` CROSS JOIN LATERAL (SELECT GREATEST((SELECT max(${quoteIdent(plan.column)}) FROM ${name})::bigint,` +
     ` CASE WHEN ${source} BETWEEN p.seqmin AND p.seqmax THEN ${source} END) AS v) v` +
     // Only forwards: past its last value, or, never called yet (NULL), when its start is taken.
     ` WHERE p.seqincrement > 0 AND v.v >= p.seqmin AND NOT coalesce(pg_sequence_last_value(q.seq) >= v.v, p.seqstart > v.v)`

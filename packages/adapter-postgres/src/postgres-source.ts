@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import { HesapError, quoteIdent, quoteQualified, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
+import { HesapError, quoteIdent, type EpochDates, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
 import { explainDriverError, mapQueryError } from './postgres-errors';
-import { PostgresIntrospector, type Relation } from './postgres-introspector';
+import { PostgresIntrospector } from './postgres-introspector';
+import { Places } from './postgres-places';
 import { copyOut } from './copy-out';
+import { markEpochColumns } from './postgres-epoch';
 import { formSelectList } from './postgres-text-form';
 import { chooseAppForms } from './postgres-app-forms';
 
@@ -15,21 +17,21 @@ import { chooseAppForms } from './postgres-app-forms';
 export class PostgresSource implements SourceSession {
   private closed = false;
   private failed?: Error;
-  /** Where the introspected tables live: tables of other schemas are named `schema.table`. */
-  private relations = new Map<string, Relation>();
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly client: pg.PoolClient,
     readonly schema: string,
     readonly server: ServerInfo,
+    /** Date-times the user reads as epoch integers (`epochDates`), besides those a column comment records. */
+    private readonly epochDates?: EpochDates,
   ) {
     client.on('error', (error) => {
       this.failed = error;
     });
   }
 
-  static async open(pool: pg.Pool, schema: string, server: ServerInfo = {}): Promise<PostgresSource> {
+  static async open(pool: pg.Pool, schema: string, server: ServerInfo = {}, epochDates?: EpochDates): Promise<PostgresSource> {
     const client = await pool.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
@@ -39,16 +41,14 @@ export class PostgresSource implements SourceSession {
       client.release(error as Error);
       throw mapQueryError(error, { doing: 'Starting the read transaction' });
     }
-    return new PostgresSource(pool, client, schema, server);
+    return new PostgresSource(pool, client, schema, server, epochDates);
   }
 
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     try {
-      const introspector = new PostgresIntrospector(this.client, this.schema);
-      const schema = await introspector.introspect(options);
-      this.relations = introspector.relations;
+      const schema = markEpochColumns(await new PostgresIntrospector(this.client, this.schema).introspect(options), this.epochDates);
       // Profiled for a load: the forms an app reads where PostgreSQL recorded none (postgres-app-forms.ts).
-      if (options?.profile) await chooseAppForms(this.client, schema.tables, (name) => this.relation(name));
+      if (options?.profile) await chooseAppForms(this.client, schema.tables, (table) => this.relation(table));
       return schema;
     } catch (error) {
       throw mapQueryError(error, { doing: 'Reading the schema' });
@@ -57,7 +57,7 @@ export class PostgresSource implements SourceSession {
 
   async countRows(table: Table): Promise<number> {
     try {
-      const r = await this.client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${this.relation(table.name)}`);
+      const r = await this.client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${this.relation(table)}`);
       return Number(r.rows[0]!.n);
     } catch (error) {
       throw mapQueryError(error, { table: table.name, doing: 'Counting rows' });
@@ -66,7 +66,7 @@ export class PostgresSource implements SourceSession {
 
   readTable(table: Table): Readable {
     if (this.failed) throw mapQueryError(this.failed, { table: table.name });
-    const name = this.relation(table.name);
+    const name = this.relation(table);
     const formed = formSelectList(table.columns);
     const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
     // Date-time text goes back in the form it was written in (postgres-text-form.ts).
@@ -81,10 +81,9 @@ export class PostgresSource implements SourceSession {
     return stream;
   }
 
-  /** The table's qualified SQL name. */
-  private relation(name: string): string {
-    const r = this.relations.get(name);
-    return r ? quoteQualified(r.schema, r.name) : quoteQualified(this.schema, name);
+  /** The table's qualified SQL name: at its place when it came from another schema. */
+  private relation(table: Table): string {
+    return new Places(this.schema, [table]).quoted(table.name);
   }
 
   explain(error: unknown): HesapError | undefined {

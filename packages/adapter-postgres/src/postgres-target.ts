@@ -17,6 +17,7 @@ import {
   type Schema,
   type TableMergePlan,
   type TablePlan,
+  type Table,
   type TableWrite,
   type TargetSession,
 } from '@hesap/core';
@@ -27,6 +28,7 @@ import { setSequenceSql } from './postgres-sequences';
 import { explainDriverError, mapQueryError } from './postgres-errors';
 import { dropConstraints, keysTouching } from './postgres-keys';
 import { PostgresIntrospector } from './postgres-introspector';
+import { Places } from './postgres-places';
 import { MergeExecutor } from './merge/executor';
 import { fillCycle } from './merge/foreign-keys';
 import { HESAP_SCHEMA, prepareIdentityMap, rememberKeptIds, withoutIdentityMap } from './merge/identity-map';
@@ -60,11 +62,17 @@ export class PostgresTarget implements TargetSession {
   private staging?: Stage;
   /** DDL that puts back the keys set aside for a replace, in order. */
   private readonly restore: string[] = [];
+  /** The target's tables as last read: those of other schemas are where tables pulled from there go back. */
+  private known: Table[] = [];
+  /** Where the load's tables live, settled by begin(). */
+  private places: Places;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly options: PostgresTargetOptions,
-  ) {}
+  ) {
+    this.places = new Places(options.schema);
+  }
 
   private get schema(): string {
     return this.options.schema;
@@ -112,7 +120,9 @@ export class PostgresTarget implements TargetSession {
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     try {
       const client = await this.connection();
-      return await this.answered('reading the target schema', () => new PostgresIntrospector(client, this.schema).introspect(options));
+      const schema = await this.answered('reading the target schema', () => new PostgresIntrospector(client, this.schema).introspect(options));
+      this.known = schema.tables;
+      return schema;
     } catch (error) {
       throw mapQueryError(error, { doing: 'Reading the target schema' });
     }
@@ -125,8 +135,9 @@ export class PostgresTarget implements TargetSession {
     await this.answered('starting the transaction', () => this.run('BEGIN'));
     await this.run(`SET LOCAL lock_timeout = ${lockMs}`);
     await this.run('SET CONSTRAINTS ALL DEFERRED');
+    this.places = new Places(this.schema, [...this.known, ...plan.tables.flatMap((t) => [t.target, t.existing])]);
     // Before anything is written: every privilege the plan needs, or PERMISSION_DENIED with the grants.
-    const identityMap = await checkPrivileges((sql, values) => this.run(sql, { doing: "Reading the role's privileges" }, values), this.schema, plan);
+    const identityMap = await checkPrivileges((sql, values) => this.run(sql, { doing: "Reading the role's privileges" }, values), this.places, plan);
     if (identityMap === 'off') {
       for (const t of plan.tables) if (t.merge) t.merge = withoutIdentityMap(t.merge);
       plan.notes.push({
@@ -136,22 +147,21 @@ export class PostgresTarget implements TargetSession {
       });
     }
     await prepareIdentityMap((sql, doing) => this.run(sql, { doing }), identityMap);
-    const schemaExists = await this.run('SELECT 1 FROM pg_namespace WHERE nspname = $1', {}, [this.schema]);
-    if (schemaExists.rowCount === 0) await this.run(`CREATE SCHEMA ${quoteIdent(this.schema)}`, { doing: 'Creating the schema' });
-    const replaced = plan.tables.filter((t) => t.action === 'replace').map((t) => quoteQualified(this.schema, t.target.name));
+    await this.createSchemas(plan);
+    const replaced = plan.tables.filter((t) => t.action === 'replace').map((t) => this.places.quoted(t.target.name));
     // Tables loaded whole (replaced, or empty ones filled) are loaded like new ones; see setAsideKeys.
     const loaded = plan.tables.filter((t) => t.action === 'replace' || (t.action === 'load' && !t.create)).map((t) => t.target.name);
     if (loaded.length > 0) await this.setAsideKeys(loaded);
     if (replaced.length > 0) await this.run(`TRUNCATE ${replaced.join(', ')}`, { doing: 'Emptying the tables to replace' });
     for (const t of plan.tables) {
       if (t.create) {
-        for (const sql of createTableStatements(this.schema, t.target, plan.notes)) {
+        for (const sql of createTableStatements(this.places, t.target, plan.notes)) {
           await this.run(sql, { table: t.target.name, doing: `Creating table "${t.target.name}"` }).catch((error: unknown) => {
             throw createdMeanwhile(error, t.target.name) ?? error;
           });
         }
       } else if (t.action === 'load') {
-        const r = await this.run(`SELECT 1 FROM ${quoteQualified(this.schema, t.target.name)} LIMIT 1`, { table: t.target.name });
+        const r = await this.run(`SELECT 1 FROM ${this.places.quoted(t.target.name)} LIMIT 1`, { table: t.target.name });
         if ((r.rowCount ?? 0) > 0) {
           throw new HesapError('TARGET_NOT_EMPTY', `Table "${t.target.name}" already holds rows in the target.`, {
             table: t.target.name,
@@ -162,12 +172,22 @@ export class PostgresTarget implements TargetSession {
     }
   }
 
+  /** The schemas the load's tables go into that do not exist yet (the location's own, or one a pulled table came from). */
+  private async createSchemas(plan: LoadPlan): Promise<void> {
+    const wanted = this.places.schemas(plan.tables.map((t) => t.target.name));
+    const present = await this.run('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1::text[])', {}, [wanted]);
+    const exists = new Set((present.rows as Array<{ nspname: string }>).map((r) => r.nspname));
+    for (const schema of wanted.filter((s) => !exists.has(s))) {
+      await this.run(`CREATE SCHEMA ${quoteIdent(schema)}`, { doing: `Creating the schema "${schema}"` });
+    }
+  }
+
   writeTable(table: TablePlan): TableWrite {
     if (!this.client) throw new Error('begin() must come before writeTable()');
     const client = this.client;
     const merge = mergePlanOf(table);
     if (merge.staged) {
-      const stage = openStage(table, merge, this.schema, this.stages.size);
+      const stage = openStage(table, merge, this.places, this.stages.size);
       this.staging = stage;
       const parents = new Map<string, Stage>();
       for (const { foreignKey } of stage.merge.foreignKeys.followed) {
@@ -185,7 +205,7 @@ export class PostgresTarget implements TargetSession {
       };
     }
     const columns = table.target.columns.map((c) => quoteIdent(c.name)).join(', ');
-    const stream = client.query(copyFrom(`COPY ${quoteQualified(this.schema, table.target.name)} (${columns}) FROM STDIN (FORMAT csv)`));
+    const stream = client.query(copyFrom(`COPY ${this.places.quoted(table.target.name)} (${columns}) FROM STDIN (FORMAT csv)`));
     return {
       stream,
       complete: async () => {
@@ -204,19 +224,19 @@ export class PostgresTarget implements TargetSession {
    * everything else.
    */
   private async setAsideKeys(tables: string[]): Promise<void> {
-    const constraints = await keysTouching((sql, values) => this.run(sql, { doing: 'Reading the keys of the tables to replace' }, values), this.schema, tables);
+    const constraints = await keysTouching((sql, values) => this.run(sql, { doing: 'Reading the keys of the tables to replace' }, values), this.places, tables);
     const indexes = await this.run(
-      `SELECT (SELECT relname FROM pg_class WHERE oid = i.indexrelid) AS name, pg_get_indexdef(i.indexrelid) AS def
+      `SELECT (SELECT relname FROM pg_class WHERE oid = i.indexrelid) AS name, n.nspname AS schema, pg_get_indexdef(i.indexrelid) AS def
          FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-        WHERE n.nspname = $1 AND t.relname = ANY($2::text[])
+        WHERE i.indrelid = ANY($1::regclass[])
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))`,
       { doing: 'Reading the indexes of the tables to replace' },
-      [this.schema, tables],
+      [tables.map((t) => this.places.quoted(t))],
     );
     // Foreign keys go first (keysTouching orders them so), keys and indexes after.
-    this.restore.push(...(await dropConstraints((sql) => this.run(sql, { doing: 'Setting keys aside for the load' }), this.schema, constraints)));
-    for (const i of indexes.rows as Array<{ name: string; def: string }>) {
-      await this.run(`DROP INDEX ${quoteQualified(this.schema, i.name)}`, { doing: 'Setting indexes aside for the load' });
+    this.restore.push(...(await dropConstraints((sql) => this.run(sql, { doing: 'Setting keys aside for the load' }), constraints)));
+    for (const i of indexes.rows as Array<{ name: string; schema: string; def: string }>) {
+      await this.run(`DROP INDEX ${quoteQualified(i.schema, i.name)}`, { doing: 'Setting indexes aside for the load' });
       this.restore.push(i.def);
     }
     // Rebuild in the opposite order: keys and indexes, then the foreign keys that need them.
@@ -231,7 +251,7 @@ export class PostgresTarget implements TargetSession {
     const broken: OrphanGroup[] = [];
     for (const sql of this.restore) {
       if (/ FOREIGN KEY \(/.test(sql) && !sql.endsWith(' NOT VALID')) {
-        const orphans = await addForeignKey(rebuilding, this.schema, sql);
+        const orphans = await addForeignKey(rebuilding, this.places, sql);
         if (orphans) broken.push(orphans);
       } else {
         await rebuilding(sql);
@@ -239,7 +259,7 @@ export class PostgresTarget implements TargetSession {
     }
     for (const t of plan.tables) {
       if (!t.create) continue;
-      for (const sql of keyStatements(this.schema, t.target)) {
+      for (const sql of keyStatements(this.places, t.target)) {
         await this.run(sql, { table: t.target.name, doing: `Adding keys and indexes to "${t.target.name}"` });
       }
     }
@@ -254,7 +274,7 @@ export class PostgresTarget implements TargetSession {
         }
         const adding = (sql: string, values?: unknown[]) => this.run(sql, { table: t.target.name, doing: `Adding foreign key "${fk.name}" to "${t.target.name}"` }, values);
         // A table this push creates keeps every row: a key its rows break is made NOT VALID, and said.
-        const orphans = await addForeignKey(adding, this.schema, foreignKeyStatement(this.schema, t.target, fk));
+        const orphans = await addForeignKey(adding, this.places, foreignKeyStatement(this.places, t.target, fk));
         // --strict: nothing but clean rows, so a key that would be NOT VALID refuses the push.
         if (orphans && plan.strict) broken.push(orphans);
         else if (orphans) {
@@ -285,7 +305,7 @@ export class PostgresTarget implements TargetSession {
       if (mergePlanOf(t).identity === 'kept-ids') {
         const shape = t.existing ?? t.target;
         const run = (sql: string, values: unknown[]) => this.run(sql, { table: t.target.name, doing: 'Recording the identity map' }, values);
-        await rememberKeptIds(run, this.schema, { ...shape, name: t.target.name }, this.mergeSettings().sourceId, t.action === 'replace');
+        await rememberKeptIds(run, this.places, { ...shape, name: t.target.name }, this.mergeSettings().sourceId, t.action === 'replace');
       }
     }
     if (plan.dryRun) {
@@ -294,7 +314,7 @@ export class PostgresTarget implements TargetSession {
       // The last statements before COMMIT, together (see postgres-sequences.ts); a dry run leaves them out.
       const sequences = plan.tables.flatMap((t) => {
         const sequence = mergePlanOf(t).sequence;
-        return sequence ? [setSequenceSql(this.schema, t.target.name, sequence)] : [];
+        return sequence ? [setSequenceSql(this.places, t.target.name, sequence)] : [];
       });
       if (sequences.length > 0) await this.run(sequences.join(';\n'), { doing: 'Setting the sequences' });
       this.commitSent = true;

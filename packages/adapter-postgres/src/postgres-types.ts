@@ -1,4 +1,4 @@
-import { formPattern, parseFormPattern, type Column, type ColumnDefault, type ColumnOrigin, type Note, type Table } from '@hesap/core';
+import { EPOCH_UNITS, formPattern, parseFormPattern, type Column, type ColumnDefault, type ColumnOrigin, type EpochUnit, type Note, type Table } from '@hesap/core';
 
 /**
  * Types and defaults between PostgreSQL and the neutral model, and the one function
@@ -194,6 +194,8 @@ interface ColumnComment {
   fraction?: number;
   /** The text form as a pattern (see Column.textForm and `formPattern`). */
   form?: string;
+  /** What the epoch integers of the column counted where it came from (see Column.epoch). */
+  epoch?: EpochUnit;
 }
 
 interface TableComment {
@@ -208,13 +210,15 @@ export function columnComment(column: Column, table: Table): string | undefined 
   if (table.sequence?.column === column.name && table.sequence.strict) body.strict = true;
   if (column.fractionDigits !== undefined) body.fraction = column.fractionDigits;
   if (column.textForm) body.form = formPattern(column.textForm);
+  if (column.epoch) body.epoch = column.epoch;
   return PREFIX + JSON.stringify(body);
 }
 
 /** The text form a column comment records, as the neutral column holds it. */
-export function rememberedForm(comment: ColumnComment | undefined): Pick<Column, 'fractionDigits' | 'textForm'> {
+export function rememberedForm(comment: ColumnComment | undefined): Pick<Column, 'fractionDigits' | 'textForm' | 'epoch'> {
   const textForm = comment?.form === undefined ? undefined : parseFormPattern(comment.form);
-  return { ...(comment?.fraction !== undefined ? { fractionDigits: comment.fraction } : {}), ...(textForm ? { textForm } : {}) };
+  const epoch = EPOCH_UNITS.find((u) => u === comment?.epoch);
+  return { ...(comment?.fraction !== undefined ? { fractionDigits: comment.fraction } : {}), ...(textForm ? { textForm } : {}), ...(epoch ? { epoch } : {}) };
 }
 
 export function tableComment(table: Table): string | undefined {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HesapError, NEUTRAL_TYPES, type Column, type ColumnDefault, type Schema, type Table } from '@hesap/core';
+import { HesapError, NEUTRAL_TYPES, placedName, type Column, type ColumnDefault, type Schema, type Table } from '@hesap/core';
 import { SnapshotInvalidError } from './snapshot-errors';
 
 /**
@@ -341,6 +341,11 @@ function readTable(r: ManifestReader, value: unknown, where: string): Table {
       lastValue: last === null ? null : BigInt(last),
       ...(o.strict !== undefined ? { strict: r.boolean(o.strict, `${where}.sequence.strict`) } : {}),
     };
+  }
+  if (t.place !== undefined) {
+    const o = r.object(t.place, `${where}.place`);
+    table.place = { schema: r.string(o.schema, `${where}.place.schema`), table: r.string(o.table, `${where}.place.table`) };
+    if (placedName(table.place) !== name) r.fail(`${where}.place does not fit the table's name ${JSON.stringify(name)}.`);
   }
   if (t.declaredPrimaryKey !== undefined) table.declaredPrimaryKey = ownColumns(t.declaredPrimaryKey, `${where}.declaredPrimaryKey`);
   return table;

@@ -1,6 +1,6 @@
 import { DEFAULT_POLICIES, NEUTRAL_TYPES, type DataPolicies } from '@hesap/core';
 import * as fc from 'fast-check';
-import { decideColumnType } from './sqlite-column-type';
+import { decideColumnType, decideDjangoDateTime } from './sqlite-column-type';
 import type { ColumnStats } from './sqlite-column-profile';
 import { parseDeclaredType } from './sqlite-declared-type';
 
@@ -183,7 +183,7 @@ describe('decideColumnType', () => {
       for (const declared of ['DATETIME', 'DATE', 'TIME']) {
         expect(decide(declared, { integers: 2 })).toEqual({
           type: 'integer',
-          note: `declared ${declared} holds integers (epoch values?); kept as integers, not turned into dates.`,
+          note: `declared ${declared} holds integers; kept as integers. If they are epoch milliseconds or seconds (Knex, Prisma, Drizzle), \`epochDates\` turns them into dates.`,
         });
       }
     });
@@ -290,14 +290,14 @@ describe('date-time text in an ORM form', () => {
   const { formQuery, readFormStats } = require('./sqlite-column-profile') as typeof import('./sqlite-column-profile');
 
   /** The decision for a column holding `values`, through the form scan of a real SQLite table. */
-  function decideValues(declared: string, values: string[]) {
+  function decideValues(declared: string, values: string[], more: Partial<ColumnStats> = {}, decider = decideColumnType) {
     const db = new Database(':memory:');
     db.exec(`CREATE TABLE t (c ${declared})`);
     for (const v of values) db.prepare('INSERT INTO t (c) VALUES (?)').run(v);
     const kind = parseDeclaredType(declared).intent === 'time' ? 'time' : 'timestamp';
     const form = readFormStats(db.prepare(formQuery('t', 'c', kind)).raw(true).get() as unknown[]);
     db.close();
-    return decide(declared, { texts: values.length, form });
+    return decider(parseDeclaredType(declared), stats({ texts: values.length, form, ...more }), STRICT);
   }
 
   it.each<[string, string[], object]>([
@@ -348,5 +348,28 @@ describe('date-time text in an ORM form', () => {
     const decision = decideValues('DATETIME', values);
     expect(decision.type).toBe('text');
     expect(decision.note).toMatch(why);
+  });
+
+  describe("Django's datetime (decideDjangoDateTime)", () => {
+    const python = { kind: 'timestamp', separator: ' ', fraction: 'python', zone: '' };
+    it.each<[string, string[], Partial<ColumnStats>, object]>([
+      ['six digits or none', ['2024-01-02 03:04:05.678900', '2024-01-02 03:04:05'], {}, { type: 'timestamptz', textForm: python }],
+      // In PostgreSQL's form too, and in a fixed count of digits: the writer's form is the one recorded.
+      ['no fraction at all', ['2024-01-02 03:04:05', '2024-07-01 08:00:00'], { fitting: 2 }, { type: 'timestamptz', textForm: python }],
+      ['six digits every time', ['2024-01-02 03:04:05.678900', '2024-07-01 08:00:00.000001'], {}, { type: 'timestamptz', textForm: python }],
+      ['written by someone else', ['2024-01-02T03:04:05.678', '2024-07-01T08:00:00.000'], {}, { type: 'timestamptz', precision: 3, textForm: { ...python, separator: 'T', fraction: 3 } }],
+    ])('%s: timestamptz, the form recorded', (_what, values, more, expected) => {
+      expect(decideValues('datetime', values, more, decideDjangoDateTime)).toEqual(expected);
+    });
+
+    it('takes Django\'s form for a column without values', () => {
+      expect(decideDjangoDateTime(parseDeclaredType('datetime'), stats(), STRICT)).toEqual({ type: 'timestamptz', textForm: python });
+    });
+
+    it('leaves text, dates and zones as any column', () => {
+      expect(decideValues('datetime', ['2024-01-02T03:04:05', '2024-01-02 03:04:05'], {}, decideDjangoDateTime).type).toBe('text');
+      expect(decideDjangoDateTime(parseDeclaredType('datetime'), stats({ texts: 2, dates: 2 }), STRICT)).toEqual({ type: 'date' });
+      expect(decideValues('datetime', ['2024-01-02 03:04:05+02:00'], {}, decideDjangoDateTime)).toMatchObject({ type: 'timestamptz', textForm: { zone: '+02:00' } });
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { type DataPolicies, type DateTimeTextForm, type NeutralType } from '@hesap/core';
+import { type DataPolicies, type DateTimeTextForm, type EpochUnit, type NeutralType } from '@hesap/core';
 import { wholeReal, type ColumnStats, type FormStats } from './sqlite-column-profile';
 import { isNumericIntent, type DeclaredType } from './sqlite-declared-type';
 
@@ -23,6 +23,8 @@ export interface ColumnDecision {
   fractionDigits?: number;
   /** Date-time text in a form `fractionDigits` does not describe (`T`, a zone, Python's fraction). */
   textForm?: DateTimeTextForm;
+  /** Epoch integers the user mapped to dates (sqlite-epoch.ts). */
+  epoch?: EpochUnit;
   /** Why the type differs from what the declaration suggests, for the report. */
   note?: string;
   problem?: ColumnProblem;
@@ -177,7 +179,7 @@ export function decideColumnType(declared: DeclaredType, s: ColumnStats, policie
       return { type: 'decimal', precision: declared.precision, scale: declared.scale };
     }
     if (intent === 'timestamp' || intent === 'date' || intent === 'time') {
-      return { type: 'integer', note: `${typed} holds integers (epoch values?); kept as integers, not turned into dates.` };
+      return { type: 'integer', note: `${typed} holds integers; kept as integers. If they are epoch milliseconds or seconds (Knex, Prisma, Drizzle), \`epochDates\` turns them into dates.` };
     }
     if (intent === 'boolean') return { type: 'integer', note: `${typed} holds integers other than 0 and 1; kept as integers.` };
     return { type: 'integer' };
@@ -216,9 +218,12 @@ export function decideColumnType(declared: DeclaredType, s: ColumnStats, policie
 
 /**
  * The one form every value of a date-time column is written in, or why there is none. Mixes
- * are taken only where a known writer makes them: Python leaves out a zero fraction.
+ * are taken only where a known writer makes them: Python leaves out a zero fraction. With
+ * `python`, the column is known to be written by Python's `str()`/`isoformat()`, whose form
+ * is taken whenever every value is in it (values all without a fraction, or all with six
+ * digits, are in more than one form: the writer's is the one later values will be in).
  */
-export function sharedForm(f: FormStats, kind: 'timestamp' | 'time'): DateTimeTextForm | string {
+export function sharedForm(f: FormStats, kind: 'timestamp' | 'time', python = false): DateTimeTextForm | string {
   if (f.valid !== f.texts) return 'not every value is a date and time PostgreSQL reads as written';
   if (f.separators[0] !== f.separators[1]) return "some values have a 'T' between date and time and some a space";
   if (f.zones[0] !== f.zones[1]) {
@@ -227,10 +232,13 @@ export function sharedForm(f: FormStats, kind: 'timestamp' | 'time'): DateTimeTe
       : 'the values have different time zones (PostgreSQL keeps the instant, not the offset it was written with)';
   }
   const [fewest, most] = f.digits;
+  // Six digits or none, never six zeros.
+  const inPython = [0, 6].includes(fewest) && [0, 6].includes(most) && f.someDigits === 0 && f.zeroFraction === 0;
   let fraction: DateTimeTextForm['fraction'];
-  if (fewest === most) fraction = most;
+  if (python && inPython) fraction = 'python';
+  else if (fewest === most) fraction = most;
   else if (f.trailingZero === 0) fraction = 'shortest';
-  else if (fewest === 0 && most === 6 && f.someDigits === 0 && f.zeroFraction === 0) fraction = 'python';
+  else if (inPython) fraction = 'python';
   else return 'the values have different numbers of fraction digits';
   return { kind, separator: kind === 'time' ? ' ' : (f.separators[0] as ' ' | 'T'), fraction, zone: f.zones[0] };
 }
@@ -240,4 +248,28 @@ function timestampDecision(form: DateTimeTextForm): ColumnDecision {
   // The form fractionDigits already says (TypeORM's) is recorded as it always was.
   if (form.separator === ' ' && form.zone === '' && typeof form.fraction === 'number') return { type: 'timestamp', ...precision, fractionDigits: form.fraction };
   return { type: form.zone === '' ? 'timestamp' : 'timestamptz', ...precision, textForm: form };
+}
+
+/** Python's `str()` of a naive datetime: a space, six fraction digits or none when they are zero. */
+const PYTHON_STR: DateTimeTextForm = { kind: 'timestamp', separator: ' ', fraction: 'python', zone: '' };
+
+/**
+ * A column Django declared `datetime` (a DateTimeField): Django makes it `timestamptz` in
+ * PostgreSQL, and with USE_TZ (its default) writes UTC in SQLite as Python's `str()` spells it,
+ * without a zone. Where the declaration alone would give `timestamp`, the column becomes
+ * `timestamptz`, each value read as UTC, and its form is recorded (Django's own when every
+ * value is in it, and for a column without values), so a pull writes the text back without a
+ * zone. Anything else (text, dates) is decided as for any column.
+ */
+export function decideDjangoDateTime(declared: DeclaredType, s: ColumnStats, policies: DataPolicies): ColumnDecision {
+  const decision = decideColumnType(declared, s, policies);
+  if (decision.type !== 'timestamp' || decision.problem) return decision;
+  const measured = s.form && sharedForm(s.form, 'timestamp', true);
+  const form: DateTimeTextForm =
+    typeof measured === 'object'
+      ? measured
+      : s.texts === 0
+        ? PYTHON_STR
+        : (decision.textForm ?? { kind: 'timestamp', separator: ' ', fraction: decision.fractionDigits ?? 'shortest', zone: '' });
+  return { type: 'timestamptz', ...(typeof form.fraction === 'number' ? { precision: form.fraction } : {}), textForm: form };
 }

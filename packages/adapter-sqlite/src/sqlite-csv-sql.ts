@@ -1,4 +1,5 @@
 import { quoteIdent, type Column } from '@hesap/core';
+import { epochField } from './sqlite-epoch';
 
 /**
  * SQL that makes SQLite write PostgreSQL CSV itself. The per-value work (number to
@@ -37,6 +38,8 @@ export function isQuotedText(column: Column): boolean {
 
 /** The CSV field for one column, as a SQL expression over the table's row. */
 export function fieldExpression(column: Column, repairText: boolean): string {
+  // Epoch integers the user mapped to dates are read as the instants they name (sqlite-epoch.ts).
+  if (column.epoch) return epochField(column, fieldExpression({ ...column, type: 'text', epoch: undefined }, repairText));
   const q = quoteIdent(column.name);
   switch (column.type) {
     case 'integer':

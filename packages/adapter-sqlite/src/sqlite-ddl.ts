@@ -1,5 +1,6 @@
 import { quoteIdent, type Column, type ForeignKey, type Note, type Table } from '@hesap/core';
 import { formatSqliteDefault } from './sqlite-defaults';
+import { placeComment } from './sqlite-place';
 
 /**
  * CREATE statements for SQLite from the neutral model. A column that came from SQLite
@@ -99,7 +100,8 @@ export function createTableSql(table: Table, notes: Note[]): string {
     lines.push(`UNIQUE (${unique.columns.map(quoteIdent).join(', ')})`);
   }
   for (const fk of table.foreignKeys) lines.push(foreignKeyClause(fk));
-  return `CREATE TABLE ${quoteIdent(table.name)} (\n  ${lines.join(',\n  ')}\n)`;
+  // A table of another schema records its place, so that a push puts it back there.
+  return `CREATE TABLE ${quoteIdent(table.name)} (${placeComment(table.place)}\n  ${lines.join(',\n  ')}\n)`;
 }
 
 export function createIndexSql(table: Table): string[] {

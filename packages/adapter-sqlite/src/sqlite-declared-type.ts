@@ -91,6 +91,8 @@ export function parseDeclaredType(raw: string): DeclaredType {
   const base = { raw, affinity };
   const has = (...names: string[]) => words.some((w) => names.includes(w));
   if (words.length === 0) return { ...base, intent: 'none' };
+  // TINYINT(1) is how Sequelize and Laravel declare a boolean in SQLite (MySQL's BOOLEAN).
+  if (words.length === 1 && words[0] === 'tinyint' && args?.[1] === '1' && args[2] === undefined) return { ...base, intent: 'boolean' };
   if (words.some((w) => INTEGER_WORDS.has(w)) && words.every((w) => INTEGER_WORDS.has(w) || INTEGER_MODIFIERS.has(w))) {
     return { ...base, intent: 'integer' };
   }

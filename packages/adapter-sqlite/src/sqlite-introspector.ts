@@ -17,6 +17,7 @@ import type { ColumnStats } from './sqlite-column-profile';
 import { decideColumnType } from './sqlite-column-type';
 import { parseDeclaredType, type DeclaredType } from './sqlite-declared-type';
 import { parseSqliteDefault } from './sqlite-defaults';
+import { readPlace } from './sqlite-place';
 
 interface TableListRow {
   schema: string;
@@ -176,8 +177,10 @@ export class SqliteIntrospector {
         ...declaredDefaults(declared),
       });
     }
+    const place = readPlace(name, sql);
     const table: Table = {
       name,
+      ...(place ? { place } : {}),
       columns,
       primaryKey: pkColumns.length > 0 ? { columns: pkColumns.map((c) => c.name) } : undefined,
       uniques: [],

@@ -1,10 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import type Database from 'better-sqlite3';
-import { HesapError, quoteIdent, type Column, type DataPolicies, type Note, type Table } from '@hesap/core';
+import { HesapError, quoteIdent, type Column, type DataPolicies, type EpochUnit, type Note, type Table } from '@hesap/core';
 import { formQuery, needsTextCheck, profileParts, quickPlan, readFormStats, readProfile, readQuick, type ColumnStats } from './sqlite-column-profile';
-import { decideColumnType, type ColumnDecision } from './sqlite-column-type';
+import { decideColumnType, decideDjangoDateTime, type ColumnDecision } from './sqlite-column-type';
 import { isQuotedText } from './sqlite-csv-sql';
 import { parseDeclaredType, type DeclaredType } from './sqlite-declared-type';
+import { checkEpochValues, epochDecision, epochUnitFor } from './sqlite-epoch';
 import type { SqliteTableLayout } from './sqlite-introspector';
 import { invalidTextError } from './sqlite-invalid-text';
 import type { ProfileHelpers } from './sqlite-profile-helpers';
@@ -16,6 +17,14 @@ export interface SqliteTableProfile {
   /** The row count, taken by the profile's scan (the same snapshot as the reads). */
   readonly rows?: number;
 }
+
+/** Said once per schema whose `datetime` columns are Django's. */
+const DJANGO_NOTE: Note = {
+  level: 'info',
+  code: 'DJANGO_DATETIMES',
+  message:
+    "The file is a Django project's (it holds django_migrations): its datetime columns become timestamptz, as Django makes them in PostgreSQL, and their text is read as UTC, as Django writes it with USE_TZ = True.",
+};
 
 /** Tables with fewer rowids than this are profiled by one thread. */
 const PARALLEL_MIN_ROWS = 100_000;
@@ -40,6 +49,9 @@ const PROFILE_COLUMNS = 200;
  * with helper threads on big tables.
  */
 export class SqliteProfiler {
+  /** The file is a Django project's (see {@link djangoFile}), once looked up. */
+  private django?: boolean;
+
   constructor(
     private readonly db: Database.Database,
     private readonly policies: DataPolicies,
@@ -69,9 +81,13 @@ export class SqliteProfiler {
     // Tables read in batches have their text checked as it streams: no text test here.
     const checkText = layout.rowid === undefined;
     const { stats, rows } = await this.measure(table.name, layout, declared, checkText);
-    declared.forEach(({ name, declared: d }, i) => this.measureForm(table.name, name, d, stats[i]!));
+    const django = declared.map(({ declared: d }) => d.raw === 'datetime' && this.djangoFile());
+    if (django.includes(true) && !notes.some((n) => n.code === DJANGO_NOTE.code)) notes.push(DJANGO_NOTE);
+    declared.forEach(({ name, declared: d }, i) => this.measureForm(table.name, name, d, stats[i]!, django[i]!));
     table.columns.forEach((column, i) => {
-      const decision = decideColumnType(declared[i]!.declared, stats[i]!, this.policies);
+      const epoch = this.epochUnit(table, layout, column, declared[i]!.declared, stats[i]!, notes);
+      const decide = django[i] ? decideDjangoDateTime : decideColumnType;
+      const decision = epoch ? epochDecision(epoch) : decide(declared[i]!.declared, stats[i]!, this.policies);
       if (decision.problem) this.fail(table, layout, column, decision);
       if (stats[i]!.nonAscii > 0 && !decision.repairText && this.needsRepair(table, layout, column)) repair.add(column.name);
       applyDecision(column, decision);
@@ -81,6 +97,12 @@ export class SqliteProfiler {
     });
     this.keyWithNulls(table, notes);
     return { repair, rows };
+  }
+
+  /** The epoch unit the user mapped the column to, once every value is checked against it (sqlite-epoch.ts). */
+  private epochUnit(table: Table, layout: SqliteTableLayout, column: Column, declared: DeclaredType, s: ColumnStats, notes: Note[]): EpochUnit | undefined {
+    const unit = epochUnitFor(this.policies, table.name, column.name, declared, s);
+    return unit && checkEpochValues(this.db, table, layout, column, unit, this.policies, notes);
   }
 
   /** A SQLite primary key may hold NULLs (only rowid aliases cannot); elsewhere it stays unique. */
@@ -149,13 +171,23 @@ export class SqliteProfiler {
 
   /**
    * Date-time text not all in PostgreSQL's form (nor TypeORM's, nor plain dates): one more scan
-   * of the column finds the form its values share, if they share one (an ORM's).
+   * of the column finds the form its values share, if they share one (an ORM's). A column of
+   * a known writer (`always`) is scanned in any case: the form is recorded whatever it is.
    */
-  private measureForm(tableName: string, column: string, declared: DeclaredType, s: ColumnStats): void {
+  private measureForm(tableName: string, column: string, declared: DeclaredType, s: ColumnStats, always: boolean): void {
     const kind = declared.intent === 'timestamp' ? 'timestamp' : declared.intent === 'time' ? 'time' : undefined;
-    if (!kind || s.texts === 0 || s.texts !== s.integers + s.reals + s.texts + s.blobs || s.fitting === s.texts) return;
-    if (kind === 'timestamp' && (s.millis === s.texts || s.dates === s.texts)) return;
+    if (!kind || s.texts === 0 || s.texts !== s.integers + s.reals + s.texts + s.blobs) return;
+    if (!always && (s.fitting === s.texts || (kind === 'timestamp' && (s.millis === s.texts || s.dates === s.texts)))) return;
     s.form = readFormStats(this.db.prepare(formQuery(tableName, column, kind)).raw(true).get() as unknown[]);
+  }
+
+  /**
+   * True when the file is a Django project's (it holds `django_migrations`): its `datetime`
+   * columns are then Django's DateTimeFields, `timestamptz` in PostgreSQL (decideDjangoDateTime).
+   */
+  private djangoFile(): boolean {
+    this.django ??= this.db.prepare("SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'django_migrations'").get() !== undefined;
+    return this.django;
   }
 
   /**
@@ -241,6 +273,7 @@ function applyDecision(column: Column, decision: ColumnDecision): void {
   delete column.scale;
   delete column.fractionDigits;
   delete column.textForm;
+  delete column.epoch;
   if (decision.type === 'decimal' && decision.precision !== undefined) {
     column.precision = decision.precision;
     column.scale = decision.scale ?? 0;
@@ -249,5 +282,6 @@ function applyDecision(column: Column, decision: ColumnDecision): void {
     if (decision.precision !== undefined) column.precision = decision.precision;
     if (decision.fractionDigits !== undefined) column.fractionDigits = decision.fractionDigits;
     if (decision.textForm) column.textForm = decision.textForm;
+    if (decision.epoch) column.epoch = decision.epoch;
   }
 }

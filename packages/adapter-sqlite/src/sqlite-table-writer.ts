@@ -16,6 +16,7 @@ import {
 import { affinityOf, type SqliteAffinity } from './sqlite-declared-type';
 import { sqliteDeclaredType } from './sqlite-ddl';
 import { fileSystemError } from './sqlite-destination';
+import { epochDecoder } from './sqlite-epoch';
 import { exactNumber, shortDecimal, type RealPrinter } from './sqlite-exact-decimal';
 
 type Decoder = (text: string) => unknown;
@@ -29,6 +30,7 @@ const ZERO = 0n;
  */
 export function decoderFor(column: Column, affinity: SqliteAffinity, printReal: RealPrinter): Decoder {
   const numeric = affinity === 'INTEGER' || affinity === 'NUMERIC' || affinity === 'REAL';
+  if (column.epoch) return epochDecoder(column.epoch);
   switch (column.type) {
     case 'integer':
       // With numeric affinity SQLite turns the text into the exact integer itself.

@@ -25,6 +25,7 @@ import { createIndexSql, createTableSql } from './sqlite-ddl';
 import { explainFileError, fileSystemError, inspectDestination, type Destination } from './sqlite-destination';
 import { foldName, installTables, lockError } from './sqlite-install';
 import { SqliteIntrospector } from './sqlite-introspector';
+import { withPlace } from './sqlite-place';
 import { SqliteTableWriter } from './sqlite-table-writer';
 
 export interface SqliteTargetOptions {
@@ -94,9 +95,13 @@ export class SqliteTarget implements TargetSession {
 
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     const dest = this.checked();
-    if (this.options.fresh || !dest.exists) return { dialect: 'sqlite', tables: [], views: [], notes: [] };
-    const schema = await this.readLocal((db) => new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ ...options, profile: false }));
-    return { ...schema, tables: schema.tables.map(holdingZones) };
+    const keep = new Set(this.options.keep ?? []);
+    if (!dest.exists || (this.options.fresh && keep.size === 0)) return { dialect: 'sqlite', tables: [], views: [], notes: [] };
+    const local = await this.readLocal((db) => new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ ...options, profile: false }));
+    if (!this.options.fresh) return { ...local, tables: local.tables.map(holdingZones) };
+    // A whole pull starts from an empty file, except for the tables it keeps on purpose
+    // (`--exclude`): those are the file's, named as such.
+    return { dialect: 'sqlite', tables: local.tables.filter((t) => keep.has(t.name)), views: [], notes: [] };
   }
 
   /**
@@ -310,7 +315,8 @@ async function localDeclarations(db: Database.Database, tables: readonly TablePl
         hints: ['Pull replaces the whole file by default; with --tables, pass --yes to replace those tables.'],
       });
     }
-    out.set(name, sql);
+    // The table keeps its declaration, with the place of the table pulled into it (see sqlite-place.ts).
+    out.set(name, [withPlace(sql[0]!, t.target.place), ...sql.slice(1)]);
   }
   return out;
 }

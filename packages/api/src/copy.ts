@@ -1,8 +1,8 @@
-import { transfer, withRetries, type AdapterRegistry, type RetryRecord, type TransferReport } from '@hesap/core';
+import { transfer, withRetries, type Adapter, type AdapterRegistry, type RetryRecord, type SourceSession, type TargetSession, type TransferReport } from '@hesap/core';
 import type { CopyOptions } from './options';
 import { defaultRegistry } from './registry';
 import { ConnectBudget } from './connect-budget';
-import { withSessions } from './sessions';
+import { withSessions, type Sessions } from './sessions';
 import { copySettings, type CopySettings } from './settings';
 
 export interface CopyResult extends TransferReport {
@@ -25,24 +25,52 @@ export async function copy(options: CopyOptions, registry: AdapterRegistry = def
 
 /** A settled copy: push, pull and restore settle their own defaults, then run here. */
 export async function runCopy(settings: CopySettings, registry: AdapterRegistry = defaultRegistry): Promise<CopyResult> {
+  const { value: report, retries } = await withCopySessions(settings, registry, ({ source, target, toAdapter }) =>
+    transfer({ source, target, targetCapabilities: toAdapter.capabilities, ...settings.engine }),
+  );
+  return { ...report, retries, from: registry.forLocation(settings.from).describe(settings.from), to: registry.forLocation(settings.to).describe(settings.to) };
+}
+
+/** The sessions of one attempt of a settled copy, open. */
+export interface CopySessions {
+  source: SourceSession;
+  target: TargetSession;
+  fromAdapter: Adapter;
+  toAdapter: Adapter;
+  /** Opens more sessions of the attempt (closed with the others). */
+  open: Sessions;
+}
+
+/**
+ * Runs `work` with the copy's source and target open, as a copy opens them. A transient
+ * failure before the work ends redoes it from the start with new sessions (never half a
+ * COPY); failures to connect share one connect timeout. `quick`: the source is only looked
+ * at, not profiled (see `OpenOptions.profile`).
+ */
+export async function withCopySessions<R>(
+  settings: CopySettings,
+  registry: AdapterRegistry,
+  work: (sessions: CopySessions) => Promise<R>,
+  options: { quick?: boolean } = {},
+): Promise<{ value: R; retries: RetryRecord[] }> {
   const { from, to, session, engine } = settings;
   const fromAdapter = registry.forLocation(from);
   const toAdapter = registry.forLocation(to);
   const budget = new ConnectBudget(session.connectTimeoutSeconds);
+  const profile = options.quick ? { profile: false } : {};
   const attempt = () =>
     withSessions(session, async (open) => {
-      const source = await budget.connect((seconds) => open.source(fromAdapter, from, { connectTimeoutSeconds: seconds }));
+      const source = await budget.connect((seconds) => open.source(fromAdapter, from, { ...profile, connectTimeoutSeconds: seconds }));
       const target = await budget.connect((seconds) => open.target(toAdapter, to, { fresh: settings.fresh, keep: engine.exclude, connectTimeoutSeconds: seconds }));
       budget.connected();
-      return transfer({ source, target, targetCapabilities: toAdapter.capabilities, ...engine });
+      return work({ source, target, fromAdapter, toAdapter, open });
     });
   // A transient failure before COMMIT redoes the whole transfer (never half a COPY);
   // failures to connect share one connect timeout.
-  const { value: report, retries } = await withRetries(attempt, {
+  return withRetries(attempt, {
     attempts: settings.attempts,
     signal: engine.signal,
     mayRetry: (_error, waitMs) => budget.allowsRetry(waitMs),
     onRetry: (r) => session.log?.('warn', `Attempt ${r.attempt} failed (${r.code}: ${r.reason}); nothing was committed. Trying again in ${r.waitedMs} ms.`),
   });
-  return { ...report, retries, from: fromAdapter.describe(from), to: toAdapter.describe(to) };
 }

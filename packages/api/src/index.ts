@@ -14,6 +14,7 @@ export type {
   PushMode,
   MergeMode,
   DataPolicies,
+  EpochUnit,
   RetryRecord,
   TableReport,
   TransferReport,
@@ -22,6 +23,7 @@ export type {
 } from '@hesap/core';
 export type { RestoreMode } from './snapshot';
 export { copy, type CopyResult } from './copy';
+export { preview, type PreviewRequest, type PreviewResult, type PreviewTable, type PreviewSide } from './preview';
 export { DEFAULTS, DEFAULT_MODES, defaultSourceId } from './settings';
 export { defaultRegistry, listAdapters, type AdapterInfo } from './registry';
 export { loadAdapterPlugins, adapterFromModule } from './plugins';
@@ -34,6 +36,7 @@ export {
   localDatabaseUrl,
   naturalKeys,
   migrationTablesSetting,
+  epochDatesSetting,
   resolveLocal,
   resolveRemote,
   requireLocal,
@@ -47,7 +50,21 @@ export {
   type ResolvedSetting,
 } from './project-config';
 export { readState, type SyncState, type SyncRecord } from './state';
-export type { CommonOptions, TransferRunOptions, AttemptOptions, CopyOptions, PushOptions, MergeOptions, MigrationTableOptions, PullOptions, StatusOptions, VerifyOptions, LogFunction } from './options';
+export type {
+  CommonOptions,
+  TransferRunOptions,
+  AttemptOptions,
+  CopyOptions,
+  PushOptions,
+  MergeOptions,
+  MigrationTableOptions,
+  EpochDateOptions,
+  EpochDatesOption,
+  PullOptions,
+  StatusOptions,
+  VerifyOptions,
+  LogFunction,
+} from './options';
 export { status, type StatusResult, type SideStatus, type ConfigurationReport, type TableComparison } from './status';
 export { verify, type VerifyResult, type TableVerification, type RowDifference } from './verify';
 export { snapshot, snapshotDir, parseDuration } from './snapshot';

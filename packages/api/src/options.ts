@@ -1,4 +1,4 @@
-import type { DataPolicies, MigrationTablesSetting, ProgressEvent, PushMode } from '@hesap/core';
+import type { DataPolicies, EpochUnit, MigrationTablesSetting, ProgressEvent, PushMode } from '@hesap/core';
 import type { ProjectLocations } from './project-config';
 
 /**
@@ -80,7 +80,28 @@ export interface MigrationTableOptions {
   migrationTables?: MigrationTablesSetting;
 }
 
-export interface CopyOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions, MigrationTableOptions {
+/**
+ * Which integers are dates: `'ms'` or `'s'` for every column declared as a date and time, or
+ * columns by `table.column` (`'*'` standing for the declared ones): `{ '*': 'ms', 'events.at': 's' }`.
+ */
+export type EpochDatesOption = EpochUnit | Readonly<Record<string, EpochUnit>>;
+
+/** Options of the operations that read a SQLite app's dates: copy, push, pull, verify. */
+export interface EpochDateOptions {
+  /**
+   * Epoch integers that are dates: Knex (better-sqlite3) and Prisma store a Date in SQLite as
+   * milliseconds since 1970 (`'ms'`), Drizzle's `integer({ mode: 'timestamp' })` as seconds
+   * (`'s'`). A unit alone maps every column declared as a date and time (`datetime`,
+   * `timestamp`) whose values are all integers; `{ 'events.at': 's' }` maps one column, whatever
+   * its declaration. A push writes them as date-times (a created column is `timestamptz` and
+   * records the unit), checking every value first; a pull writes such columns back as the
+   * integers (with a unit alone, every date-time column of a table hesap did not make); verify
+   * compares them by meaning. Default: none, integers stay integers.
+   */
+  epochDates?: EpochDatesOption;
+}
+
+export interface CopyOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions, MigrationTableOptions, EpochDateOptions {
   /** Where rows come from: a SQLite path, `sqlite:` or `postgres://` URL. */
   from: string;
   /** Where rows go. */
@@ -93,7 +114,7 @@ export interface CopyOptions extends CommonOptions, TransferRunOptions, AttemptO
   fresh?: boolean;
 }
 
-export interface PushOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions, MigrationTableOptions {
+export interface PushOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions, MigrationTableOptions, EpochDateOptions {
   /** The local SQLite file. */
   local: string;
   /** The PostgreSQL URL. */
@@ -111,7 +132,7 @@ export interface PushOptions extends CommonOptions, TransferRunOptions, AttemptO
   dryRun?: boolean;
 }
 
-export interface PullOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MigrationTableOptions {
+export interface PullOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MigrationTableOptions, EpochDateOptions {
   remote: string;
   /** The SQLite file to write; replaced atomically when complete. */
   local: string;
@@ -124,7 +145,7 @@ export interface StatusOptions extends CommonOptions {
   configuration?: ProjectLocations;
 }
 
-export interface VerifyOptions extends CommonOptions {
+export interface VerifyOptions extends CommonOptions, EpochDateOptions {
   local: string;
   remote: string;
   /** How many differing keys to list per table (default 10). */

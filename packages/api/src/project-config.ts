@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseDotEnv } from 'dotenv';
-import { HesapError, type MigrationTablesSetting } from '@hesap/core';
+import { EPOCH_UNITS, HesapError, type EpochUnit, type MigrationTablesSetting } from '@hesap/core';
+import type { EpochDatesOption } from './options';
 
 /**
  * A project's own settings, read the same way for the CLI and for a Node program, and the
@@ -86,6 +87,8 @@ export interface ProjectConfig {
   adapters?: string[];
   /** Migration bookkeeping: `auto` (default) or `include` (see `migrationTablesSetting`). */
   migrationTables?: unknown;
+  /** Integers that are dates: `"ms"`, `"s"`, or `{ "*": "ms", "events.at": "s" }` (see `epochDatesSetting`). */
+  epochDates?: unknown;
 }
 
 /** hesap.config.json found from `dir` up to the project root, or the `"hesap"` field of the root's package.json. */
@@ -337,4 +340,25 @@ export function migrationTablesSetting(): MigrationTablesSetting | undefined {
   const value = readProjectConfig().migrationTables;
   if (value === undefined || value === 'auto' || value === 'include') return value;
   throw new HesapError('CONFIG_INVALID', `hesap.config.json: "migrationTables" is ${JSON.stringify(value)}; expected "auto" or "include".`);
+}
+
+/**
+ * Which integers are dates, from `--epoch-dates` flags over hesap.config.json's `"epochDates"`:
+ * a flag `ms` or `s` for every column declared as a date and time, `table.column=ms` for one.
+ */
+export function epochDatesSetting(flags: readonly string[] | undefined): EpochDatesOption | undefined {
+  const configured = readProjectConfig().epochDates;
+  const mapping: Record<string, EpochUnit> = {};
+  const isUnit = (v: unknown): v is EpochUnit => EPOCH_UNITS.includes(v as EpochUnit);
+  if (isUnit(configured)) mapping['*'] = configured;
+  else if (configured && typeof configured === 'object' && !Array.isArray(configured) && Object.values(configured).every(isUnit)) Object.assign(mapping, configured);
+  else if (configured !== undefined) {
+    throw new HesapError('CONFIG_INVALID', `hesap.config.json: "epochDates" is ${JSON.stringify(configured)}; expected "ms", "s" or { "table.column": "ms" | "s" }.`);
+  }
+  for (const flag of flags ?? []) {
+    const m = /^(?:(.+)=)?\s*(ms|s)\s*$/s.exec(flag);
+    if (!m) throw new HesapError('USAGE', `--epoch-dates ${flag}: expected ms, s, or table.column=ms|s.`);
+    mapping[m[1]?.trim() ?? '*'] = m[2] as EpochUnit;
+  }
+  return Object.keys(mapping).length > 0 ? mapping : undefined;
 }

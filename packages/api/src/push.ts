@@ -1,12 +1,23 @@
 import { runCopy, type CopyResult } from './copy';
 import type { PullOptions, PushOptions } from './options';
-import { copySettings } from './settings';
+import { copySettings, type CopySettings } from './settings';
 import { recordSync } from './state';
 
 export type PushResult = CopyResult;
 export type PullResult = CopyResult;
 
 const totalRows = (r: CopyResult) => r.tables.reduce((n, t) => n + t.received, 0);
+
+/** A push, settled: the local file to the remote, merging by default. */
+export function pushSettings(options: PushOptions): CopySettings {
+  return copySettings({ ...options, from: options.local, to: options.remote }, 'push');
+}
+
+/** A pull, settled: always a replace; without `tables` the file's tables become the remote's. */
+export function pullSettings(options: PullOptions): CopySettings {
+  const partial = (options.tables?.length ?? 0) > 0;
+  return copySettings({ ...options, from: options.remote, to: options.local, mode: 'replace', fresh: !partial }, 'copy');
+}
 
 /**
  * Local SQLite → PostgreSQL, in one transaction: the target ends fully pushed or untouched.
@@ -21,7 +32,7 @@ const totalRows = (r: CopyResult) => r.tables.reduce((n, t) => n + t.received, 0
  * for (const t of result.tables) console.log(`${t.table}: +${t.inserted}, ${t.skipped.length} skipped`);
  */
 export async function push(options: PushOptions): Promise<PushResult> {
-  const result = await runCopy(copySettings({ ...options, from: options.local, to: options.remote }, 'push'));
+  const result = await runCopy(pushSettings(options));
   if (!result.dryRun) {
     recordSync(options.local, 'lastPush', { at: new Date().toISOString(), remote: result.to, tables: result.tables.length, rows: totalRows(result) });
   }
@@ -37,8 +48,7 @@ export async function push(options: PushOptions): Promise<PushResult> {
  * Views, triggers and `user_version` stay.
  */
 export async function pull(options: PullOptions): Promise<PullResult> {
-  const partial = (options.tables?.length ?? 0) > 0;
-  const result = await runCopy(copySettings({ ...options, from: options.remote, to: options.local, mode: 'replace', fresh: !partial }, 'copy'));
+  const result = await runCopy(pullSettings(options));
   recordSync(options.local, 'lastPull', { at: new Date().toISOString(), remote: result.from, tables: result.tables.length, rows: totalRows(result) });
   return result;
 }

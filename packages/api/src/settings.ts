@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_POLICIES, isKeywordText, isUrlText, redactUrl, resolvePolicies, type DataPolicies, type TransferOptions } from '@hesap/core';
-import type { CommonOptions, CopyOptions, LogFunction, TransferRunOptions } from './options';
+import { DEFAULT_POLICIES, EPOCH_UNITS, HesapError, isKeywordText, isUrlText, redactUrl, resolvePolicies, type DataPolicies, type EpochDates, type EpochUnit, type TransferOptions } from '@hesap/core';
+import type { CommonOptions, CopyOptions, EpochDatesOption, LogFunction, TransferRunOptions } from './options';
 import type { SnapshotCreateOptions } from './snapshot';
 
 /**
@@ -50,6 +50,31 @@ export function defaultSourceId(location: string): string {
     // a missing file fails later, with its own error
   }
   return `${os.hostname()}:${real}`;
+}
+
+/**
+ * `epochDates` settled: `'ms'` is `{ '*': 'ms' }`; each unit is `ms` or `s`, each other name
+ * `table.column`. Undefined when no integer is a date.
+ */
+export function epochDatesOf(option: EpochDatesOption | undefined): EpochDates | undefined {
+  if (option === undefined) return undefined;
+  const entries: Array<[string, unknown]> = typeof option === 'string' ? [['*', option]] : Object.entries(option ?? {});
+  let declared: EpochUnit | undefined;
+  const columns: Record<string, EpochUnit> = {};
+  for (const [name, unit] of entries) {
+    if (!EPOCH_UNITS.includes(unit as EpochUnit)) {
+      throw new HesapError('USAGE', `\`epochDates\` gives ${JSON.stringify(unit)}${name === '*' ? '' : ` for ${name}`}; expected 'ms' (epoch milliseconds) or 's' (seconds).`);
+    }
+    if (name === '*') declared = unit as EpochUnit;
+    else if (/^.+\..+$/s.test(name)) columns[name] = unit as EpochUnit;
+    else throw new HesapError('USAGE', `\`epochDates\` names ${JSON.stringify(name)}; expected table.column, or '*' for every column declared as a date and time.`);
+  }
+  return { declared, columns };
+}
+
+/** The policies of an operation that moves rows, with its dates read as asked. */
+function policiesOf(options: CopyOptions): DataPolicies {
+  return resolvePolicies({ ...options.policies, epochDates: epochDatesOf(options.epochDates) });
 }
 
 /** What every session of an operation is opened with. */
@@ -108,7 +133,7 @@ export interface CopySettings {
  * the ids a load or replace kept, for the merges that follow.
  */
 export function copySettings(options: CopyOptions, operation: keyof typeof DEFAULT_MODES): CopySettings {
-  const session = sessionSettings(options, resolvePolicies(options.policies));
+  const session = sessionSettings(options, policiesOf(options));
   return {
     from: options.from,
     to: options.to,

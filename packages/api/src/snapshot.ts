@@ -34,7 +34,7 @@ import { runCopy, type CopyResult } from './copy';
 import type { AttemptOptions, CommonOptions, LogFunction, TransferRunOptions } from './options';
 import { defaultRegistry } from './registry';
 import { withSessions } from './sessions';
-import { copySettings, DEFAULT_MODES, READ_BACK_POLICIES, snapshotCreateSettings, type SessionSettings } from './settings';
+import { copySettings, DEFAULT_MODES, READ_BACK_POLICIES, snapshotCreateSettings, type CopySettings, type SessionSettings } from './settings';
 
 export type { SnapshotInfo, SnapshotProblem, SnapshotTableCheck } from '@hesap/adapter-snapshot';
 
@@ -273,10 +273,7 @@ async function restore(options: SnapshotRestoreOptions, registry: AdapterRegistr
   const verified = await check(where, { signal: options.signal }, false);
   if (!verified.ok || !verified.manifest) throw refused(name, verified.problems);
   const manifest = verified.manifest;
-  const partial = (options.tables?.length ?? 0) > 0 || (options.exclude?.length ?? 0) > 0;
-  const mode = options.mode ?? DEFAULT_MODES.restore;
-  // A whole restore into SQLite is the snapshot's file, nothing else.
-  const settings = copySettings({ ...options, from: `snapshot:${where}`, mode, fresh: mode === 'replace' && !partial }, 'restore');
+  const settings = restoreSettings(options, where);
   const result = await runCopy(settings, registry).catch((error: unknown) => {
     // A file whose rows disagree with the manifest failed the load, which was rolled back.
     if (error instanceof SnapshotInvalidError) throw refused(name, [{ file: error.file, ...(error.table ? { table: error.table } : {}), message: error.message }]);
@@ -284,6 +281,24 @@ async function restore(options: SnapshotRestoreOptions, registry: AdapterRegistr
   });
   const restoredCheck = await readBack(options.to, { ...settings.session, policies: READ_BACK_POLICIES }, manifest, result, registry);
   return { ...result, snapshot: name, path: where, createdAt: manifest.createdAt, check: restoredCheck };
+}
+
+/** A restore of the snapshot at `where`, settled. */
+export function restoreSettings(options: SnapshotRestoreOptions, where: string): CopySettings {
+  const partial = (options.tables?.length ?? 0) > 0 || (options.exclude?.length ?? 0) > 0;
+  const mode = options.mode ?? DEFAULT_MODES.restore;
+  // A whole restore into SQLite is the snapshot's file, nothing else.
+  return copySettings({ ...options, from: `snapshot:${where}`, mode, fresh: mode === 'replace' && !partial }, 'restore');
+}
+
+/**
+ * What a restore says when the snapshot at `where` cannot be read for it: the damaged files,
+ * found as the restore finds them, or else `error` itself.
+ */
+export async function restoreRefusal(where: string, error: unknown): Promise<never> {
+  const verified = await check(where, {}, false).catch(() => undefined);
+  if (verified && (!verified.ok || !verified.manifest)) throw refused(path.basename(where), verified.problems);
+  throw error;
 }
 
 function refused(name: string, problems: SnapshotProblem[]): SnapshotInvalidError {
@@ -318,7 +333,8 @@ async function readBack(
   return withSessions(settings, async (open) => {
     const session = await open.source(registry.forLocation(to), to, { profile: !created });
     const names = result.tables.map((t) => t.targetName ?? t.table);
-    const schema = await session.introspect({ profile: !created, tables: names });
+    const places = manifest.schema.tables.flatMap((t) => (t.place && result.tables.some((r) => r.table === t.name) ? [t.place] : []));
+    const schema = await session.introspect({ profile: !created, tables: names, places });
     const tables: RestoredTableCheck[] = [];
     for (const report of result.tables) {
       const entry = manifest.tables.find((e) => e.table === report.table)!;

@@ -1,4 +1,4 @@
-import { checkTableNames, HesapError, selectTables, type Adapter, type Schema } from '@hesap/core';
+import { checkTableNames, findTable, HesapError, samePlace, selectTables, type Adapter, type Schema } from '@hesap/core';
 import type { StatusOptions } from './options';
 import type { ProjectLocations } from './project-config';
 import { defaultRegistry } from './registry';
@@ -116,10 +116,15 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   if (read.length > 0 && read.every((l) => l.schema)) checkTableNames(options, ...read.map((l) => l.schema!));
   const [remote, local] = looks.map((l) => l.status) as [SideStatus, SideStatus];
   const names = [...new Set([...Object.keys(local.tables ?? {}), ...Object.keys(remote.tables ?? {})])].sort();
-  const tables = names.map((table) => {
+  const [remoteLook, localLook] = looks as [SideLook, SideLook];
+  const tables = names.flatMap((table): TableComparison[] => {
     const l = local.tables?.[table];
     const r = remote.tables?.[table];
-    return { table, local: l, remote: r, differs: l !== r };
+    // Named alike but not the same table (a local name with a dot, a remote table of that schema): each is on one side only.
+    if (l !== undefined && r !== undefined && !samePlace(findTable(localLook.schema!, table)!, findTable(remoteLook.schema!, table)!)) {
+      return [{ table, local: l, remote: undefined, differs: true }, { table, local: undefined, remote: r, differs: true }];
+    }
+    return [{ table, local: l, remote: r, differs: l !== r }];
   });
   const state = options.local ? readState(options.local) : {};
   return {

@@ -6,9 +6,9 @@ import {
   canonicalField,
   ContentChecksum,
   DEFAULT_POLICIES,
-  findTable,
   fitIdentifiers,
   readJsonText,
+  samePlace,
   type AdapterCapabilities,
   type CsvChecksumResult,
   type CsvRow,
@@ -20,7 +20,8 @@ import {
 import type { VerifyOptions } from './options';
 import { defaultRegistry } from './registry';
 import { withSessions } from './sessions';
-import { DEFAULTS, READ_BACK_POLICIES, sessionSettings } from './settings';
+import { DEFAULTS, epochDatesOf, READ_BACK_POLICIES, sessionSettings } from './settings';
+import { epochReadAs } from './verify-epoch';
 
 export interface RowDifference {
   /** The row's key as `col=value` pairs (or its whole content when the table has no key). */
@@ -149,11 +150,14 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const localAdapter = defaultRegistry.forLocation(options.local);
   const remoteAdapter = defaultRegistry.forLocation(options.remote);
   const max = options.maxDifferences ?? DEFAULTS.maxDifferences;
-  return withSessions(sessionSettings(options, READ_BACK_POLICIES), async (open) => {
+  return withSessions(sessionSettings(options, { ...READ_BACK_POLICIES, epochDates: epochDatesOf(options.epochDates) }), async (open) => {
     const local = await open.source(localAdapter, options.local);
     const remote = await open.source(remoteAdapter, options.remote);
     // Every schema of the remote: a table left unread is listed, never counted as the same.
-    const [localSchema, remoteSchema] = [await local.introspect({ profile: true }), await remote.introspect({ profile: false, allSchemas: true })];
+    const localSchema = await local.introspect({ profile: true });
+    // Tables pulled from other schemas are compared with the tables they came from (see TablePlace).
+    const places = localSchema.tables.flatMap((t) => (t.place ? [t.place] : []));
+    const remoteSchema = await remote.introspect({ profile: false, allSchemas: true, places });
     checkTableNames(options, localSchema, remoteSchema);
     const wanted = (name: string) =>
       (!options.tables || options.tables.length === 0 || options.tables.includes(name)) && !(options.exclude ?? []).includes(name);
@@ -166,12 +170,14 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     const tables: TableVerification[] = [];
     for (const name of names) {
       const l = localByName.get(name);
-      const r = findTable(remoteSchema, name);
-      if (!l || !r) {
-        const only = (l ? await local.countRows(l) : await remote.countRows(r!)) as number;
-        tables.push({ table: name, status: l ? 'only-local' : 'only-remote', [l ? 'localRows' : 'remoteRows']: only, differences: [] });
-        continue;
+      // Named alike but not the same table (a local name with a dot, a remote table of that schema): each is on one side only.
+      const alike = remoteSchema.tables.filter((t) => t.name === name);
+      const r = l && alike.find((t) => samePlace(l, t));
+      if (l && !r) tables.push({ table: name, status: 'only-local', localRows: await local.countRows(l), differences: [] });
+      for (const other of alike.filter((t) => t !== r)) {
+        tables.push({ table: name, status: 'only-remote', remoteRows: await remote.countRows(other), differences: [] });
       }
+      if (!l || !r) continue;
       const remoteColumn = (local: string) => named.get(l.name)?.columns.get(local) ?? local;
       const common = l.columns.map((c) => c.name).filter((n) => r.columns.some((c) => c.name === remoteColumn(n)));
       const unmatched = [
@@ -180,8 +186,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       ];
       // Both sides are canonicalised by the remote column's type: it is what push chose.
       const types = common.map((n) => r.columns.find((c) => c.name === remoteColumn(n))!.type);
-      const lt = subset(l, common);
       const rt = subset(r, common.map(remoteColumn));
+      // Epoch integers meet date-times as the instants they name.
+      const lt = epochReadAs(subset(l, common), rt);
       // Both sides at once: the server reads while this process reads the file.
       const meanings = meaningsOf(rt);
       const [ls, rs] = await Promise.all([checksum(local, lt, types, meanings), checksum(remote, rt, types, meanings)]);

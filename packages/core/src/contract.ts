@@ -1,7 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
+import type { EpochDates } from './epoch-dates';
 import { HesapError } from './errors';
 import type { TableMergePlan } from './merge-plan';
-import type { ForeignKey, Note, Schema, Table } from './schema';
+import type { ForeignKey, Note, Schema, Table, TablePlace } from './schema';
 
 /**
  * The adapter contract. An adapter is a small factory of roles: it opens a source
@@ -55,6 +56,8 @@ export interface DataPolicies {
   invalidText: 'error' | 'replace';
   /** Names longer than the target's identifier limit. `shorten`: a deterministic short name. */
   longNames: 'error' | 'shorten';
+  /** Integers that are dates (epoch milliseconds or seconds), as the user mapped them; none when absent. */
+  epochDates?: EpochDates;
 }
 
 export const DEFAULT_POLICIES: DataPolicies = Object.freeze({
@@ -77,6 +80,12 @@ export interface IntrospectOptions {
    * read only when named in `tables`, and a note lists the ones left out.
    */
   allSchemas?: boolean;
+  /**
+   * Databases with schemas: also the tables at these places (the source's tables that came
+   * from other schemas), each named `schema.table`; a table of the location's own schema
+   * literally named so is then not read, since the source's table is the placed one.
+   */
+  places?: readonly TablePlace[];
 }
 
 /** A stream that knows how many rows went through it, for progress reports. */
@@ -84,11 +93,15 @@ export interface RowCounting {
   readonly rowCount: number;
 }
 
-/** What a session knows about the server it talks to, for `status`. */
+/** What a session knows about the server it talks to, for `status` and the questions before overwriting. */
 export interface ServerInfo {
   version?: string;
   /** How the connection is secured, in words. */
   tls?: string;
+  /** The host connected to (with its port when not the server's default), for a question that names it. Never a secret. */
+  host?: string;
+  /** The database connected to. */
+  database?: string;
 }
 
 export interface SourceSession {

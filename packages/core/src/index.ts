@@ -6,6 +6,7 @@ export * from './errors';
 export * from './identifiers';
 export * from './schema';
 export * from './datetime-text';
+export * from './epoch-dates';
 export * from './json-text';
 export * from './target-values';
 export * from './contract';

@@ -1,4 +1,5 @@
 import type { AdapterCapabilities, DataPolicies, LoadPlan, MergeSettings, PushMode, TablePlan } from './contract';
+import { EPOCH_WORDS } from './epoch-dates';
 import { HesapError } from './errors';
 import { identifierBytes, shortenIdentifier, truncateIdentifier } from './identifiers';
 import { isStaged, planMerges } from './merge-plan';
@@ -25,10 +26,14 @@ export function checkTableNames(options: { tables?: readonly string[]; exclude?:
   }
 }
 
-/** Which tables to move: all of them, or those named, minus those excluded. Unknown names are an error. */
+/**
+ * Which tables to move: all of them, or those named, minus those excluded. A named table the
+ * source lacks is an error; an excluded one is nothing to leave out (a table only the target
+ * has, kept by a whole pull: {@link checkTableNames} refuses a name that is on no side).
+ */
 export function selectTables(schema: Schema, include?: readonly string[], exclude?: readonly string[]): Table[] {
   const known = new Set(schema.tables.map((t) => t.name));
-  for (const name of [...(include ?? []), ...(exclude ?? [])]) {
+  for (const name of include ?? []) {
     if (!known.has(name)) {
       const view = schema.views.some((v) => v.name === name);
       throw new HesapError(
@@ -214,11 +219,18 @@ export function fitIdentifiers(
     return renamed;
   };
 
+  // A table placed in another schema is named there by its place: its two names are what must fit.
   const tableNames = checkGroup(
     'table',
     '',
-    tables.map((t) => t.name),
+    tables.filter((t) => !t.place).map((t) => t.name),
   );
+  for (const { place } of tables) {
+    if (!place) continue;
+    for (const [kind, part] of [['schema', place.schema], ['table', place.table]] as const) {
+      if (identifierBytes(part) > limit) problems.push(`${kind} name "${part}" is longer than ${limit} bytes.`);
+    }
+  }
   const columnMaps = new Map<string, Map<string, string>>();
   for (const { named: t } of named) {
     columnMaps.set(
@@ -298,7 +310,7 @@ const ACCEPTS: Record<NeutralType, readonly NeutralType[]> = {
   bytes: ['bytes'],
   date: ['date', 'text'],
   time: ['time', 'text'],
-  timestamp: ['timestamp', 'text', 'date'],
+  timestamp: ['timestamp', 'timestamptz', 'text', 'date'],
   timestamptz: ['timestamptz', 'timestamp', 'text', 'date'],
   json: ['json', 'text'],
   uuid: ['uuid', 'text'],
@@ -312,21 +324,23 @@ export function checkCompatible(source: Table, target: Table): Note[] {
   const notes: Note[] = [];
   const problems: string[] = [];
   let firstColumn: string | undefined;
+  let epochColumn: string | undefined;
   for (const column of source.columns) {
     const existing = target.columns.find((c) => c.name === column.name);
     if (!existing) {
       problems.push(`column "${column.name}" does not exist in the target`);
       firstColumn ??= column.name;
-    } else if (!ACCEPTS[existing.type].includes(column.type)) {
+    } else if (!ACCEPTS[existing.type].includes(column.type) && !takesEpoch(existing, column)) {
       problems.push(`column "${column.name}" is ${describeType(existing)} in the target but ${describeType(column)} in the source`);
       firstColumn ??= column.name;
+      if (column.type === 'integer' && (existing.type === 'timestamp' || existing.type === 'timestamptz')) epochColumn ??= column.name;
     } else if (existing.type !== column.type) {
       notes.push({
         level: 'info',
         code: 'TYPE_CONVERTED',
         table: source.name,
         column: column.name,
-        message: `${describeType(column)} values go into the target's ${describeType(existing)} column.`,
+        message: `${column.epoch ? `Epoch ${EPOCH_WORDS[column.epoch]}` : `${describeType(column)} values`} go into the target's ${describeType(existing)} column.`,
       });
     }
   }
@@ -349,19 +363,39 @@ export function checkCompatible(source: Table, target: Table): Note[] {
     throw new HesapError('SCHEMA_INCOMPATIBLE', `Table "${source.name}" cannot be loaded into the existing table: ${problems.join('; ')}.`, {
       table: source.name,
       column: firstColumn,
-      hints: ['hesap never alters an existing table. Change the target table, or leave this one out with `exclude`.'],
+      hints: [
+        ...(epochColumn ? [epochHint(source.name, epochColumn)] : []),
+        'hesap never alters an existing table. Change the target table, or leave this one out with `exclude`.',
+      ],
     });
   }
   return notes;
 }
 
+/** Epoch integers (mapped by `epochDates`) stay the integers they are in an existing integer column. */
+function takesEpoch(existing: Column, column: Column): boolean {
+  return column.epoch !== undefined && existing.type === 'integer';
+}
+
+function epochHint(table: string, column: string): string {
+  return (
+    `If the integers of "${column}" are dates (Knex and Prisma store epoch milliseconds, Drizzle seconds), say so: ` +
+    `\`epochDates: 'ms'\` (or 's') takes every integer column declared as a date and time so, \`epochDates: { '${table}.${column}': 'ms' }\` this one.`
+  );
+}
+
 /**
  * The source table as it is read for an existing target: a boolean going into an integer
- * column is read as its 0 or 1 (the CSV of a boolean is `t`/`f`, which an integer does not take).
+ * column is read as its 0 or 1 (the CSV of a boolean is `t`/`f`, which an integer does not take);
+ * epoch integers as the integers they are into an integer column, as UTC date and time into a
+ * `timestamp` one.
  */
 function readAs(source: Table, target: Table, existing: Table): Table {
   const columns = source.columns.map((column, i) => {
     const into = existing.columns.find((c) => c.name === target.columns[i]!.name);
+    if (column.epoch && into?.type === 'integer') return { ...column, type: 'integer' as const, epoch: undefined, precision: undefined };
+    // An instant into a column without a zone: its UTC date and time.
+    if (column.epoch && into?.type === 'timestamp') return { ...column, type: 'timestamp' as const };
     return column.type === 'boolean' && into?.type === 'integer' ? { ...column, type: 'integer' as const } : column;
   });
   return columns.some((c, i) => c !== source.columns[i]) ? { ...source, columns } : source;

@@ -1,4 +1,5 @@
 import type { DateTimeTextForm } from './datetime-text';
+import type { EpochUnit } from './epoch-dates';
 
 /**
  * The dialect-neutral schema model. Every adapter translates its own catalog into
@@ -88,6 +89,12 @@ export interface Column {
    * digits when any value has a fraction, else none; a `timestamptz` in UTC, ending `+00:00`.
    */
   textForm?: DateTimeTextForm;
+  /**
+   * For `timestamp` and `timestamptz` columns kept as epoch integers somewhere (SQLite, mapped
+   * by `epochDates`): what each integer counts. A value read for that place is written as the
+   * integer; one read from there is written as the instant it names (see epoch-dates.ts).
+   */
+  epoch?: EpochUnit;
   /** Text columns: at most this many characters (`varchar(n)`, `char(n)`). */
   maxLength?: number;
   /** With `maxLength`: shorter values are padded with spaces (`char(n)`), so they would not come back as they were. */
@@ -139,8 +146,32 @@ export interface SequenceState {
   strict?: boolean;
 }
 
+/**
+ * Where a table lives in a database with schemas, when that is not the location's own schema:
+ * PostgreSQL's table `events` of the schema `audit` is the table named `audit.events`, placed at
+ * `{ schema: 'audit', table: 'events' }`. A pull writes the place down in the local file with
+ * the table (see the SQLite adapter), so that a push puts the table back where it came from. A
+ * table without one lives in the location's own schema under its name, dots and all.
+ */
+export interface TablePlace {
+  schema: string;
+  table: string;
+}
+
+/** The name a placed table has in the neutral model: `schema.table`. */
+export function placedName(place: TablePlace): string {
+  return `${place.schema}.${place.table}`;
+}
+
+/** Whether two tables of the same name live in the same place: both in the location's own schema, or both at one place. */
+export function samePlace(a: Pick<Table, 'place'>, b: Pick<Table, 'place'>): boolean {
+  return a.place?.schema === b.place?.schema && a.place?.table === b.place?.table;
+}
+
 export interface Table {
   name: string;
+  /** Where the table lives when not in the location's own schema (see {@link TablePlace}); `name` is then `schema.table`. */
+  place?: TablePlace;
   columns: Column[];
   primaryKey?: KeyConstraint;
   uniques: KeyConstraint[];

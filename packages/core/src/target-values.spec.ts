@@ -60,6 +60,9 @@ describe('valueTest', () => {
     expect(verdicts({ type: 'text' }, tz, texts)).toEqual([undefined, undefined, undefined, expect.any(String), expect.any(String)]);
     const ms = { ...naive, precision: 3, declaredType: 'timestamp(3) without time zone' };
     expect(verdicts({ type: 'timestamp' }, ms, ['2024-01-02 03:04:05.123', '2024-01-02 03:04:05.1234', '2024-01-02 03:04:05.123000'])).toEqual([undefined, expect.stringMatching(/rounded/), undefined]);
+    // A timestamptz source (Django's UTC text has no zone, Sequelize's has one) into a column without zone.
+    expect(verdicts({ type: 'timestamptz' }, naive, ['2024-01-02 03:04:05.678900', '2024-01-02 03:04:05.678 +00:00'])).toEqual([undefined, expect.stringMatching(/drop/)]);
+    expect(verdicts({ type: 'timestamptz' }, ms, ['2024-01-02 03:04:05.1234'])).toEqual([expect.stringMatching(/rounded/)]);
   });
 
   it('takes JSON into json and jsonb, and what jsonb keeps only', () => {

@@ -83,18 +83,27 @@ function textTest(target: Column): ValueTest | undefined {
 function timestampTest(source: Column, target: Column): ValueTest | undefined {
   const digits = target.precision;
   const rounds = (fraction: string) => digits !== undefined && fraction.replace(/0+$/, '').length > digits;
-  // Dates and timestamps the source already holds as such are read as they are, up to the digits.
+  // Dates and timestamps the source already holds as such are read as they are, up to the digits
+  // and, from a timestamptz into a timestamp, the zone (Django's UTC text has none).
   if (source.type !== 'text') {
-    return digits === undefined || digits >= 6 ? undefined : (t) => (rounds(parseTimestampText(t)?.fraction ?? '') ? roundedBy(target) : undefined);
+    const zoned = source.type === 'timestamptz' && target.type === 'timestamp';
+    if (!zoned && (digits === undefined || digits >= 6)) return undefined;
+    return (t) => {
+      const parts = parseTimestampText(t);
+      if (zoned && parts && parts.zone !== '') return zoneDropped(target);
+      return rounds(parts?.fraction ?? '') ? roundedBy(target) : undefined;
+    };
   }
   return (t) => {
     if (isDateText(t)) return undefined;
     const parts = parseTimestampText(t);
     if (!parts) return `PostgreSQL would not read it as the date and time it spells (${target.declaredType})`;
-    if (parts.zone !== '' && target.type === 'timestamp') return `it has a time zone, which ${target.declaredType} would drop`;
+    if (parts.zone !== '' && target.type === 'timestamp') return zoneDropped(target);
     return rounds(parts.fraction) ? roundedBy(target) : undefined;
   };
 }
+
+const zoneDropped = (target: Column) => `it has a time zone, which ${target.declaredType} would drop`;
 
 const roundedBy = (target: Column) => `it has more fraction digits than ${target.declaredType} keeps (it would be rounded)`;
 

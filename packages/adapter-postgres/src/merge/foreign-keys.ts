@@ -1,4 +1,4 @@
-import { HesapError, quoteIdent, quoteQualified, type FollowedForeignKey, type ForeignKey } from '@hesap/core';
+import { HesapError, quoteIdent, type FollowedForeignKey, type ForeignKey } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { matchedRows } from './outcome';
 import { allNotNull, cols, equal, keyText, quoteLiteral, sameColumns, sameValues, tuple } from './sql';
@@ -71,7 +71,7 @@ function checkValues(exec: MergeExecutor, s: Stage, followed: FollowedForeignKey
   if (s.merge.foreignKeys.orphans === 'keep') return;
   const fk = followed.foreignKey;
   const child = cols('s', fk.columns);
-  const parentTable = quoteQualified(s.schema, fk.references.table);
+  const parentTable = s.places.quoted(fk.references.table);
   // A parent loaded by this push holds exactly the source's rows: a value missing there is missing in the source.
   const where = followed.parentLoaded ? 'the source' : 'the target';
   exec.send(

@@ -1,5 +1,6 @@
 import { quoteIdent, quoteQualified, type MergeSettings, type Table, type TableMergePlan } from '@hesap/core';
 import type { IdentityMapUse } from '../postgres-privileges';
+import type { Places } from '../postgres-places';
 import { inSavepoint } from '../postgres-errors';
 import type { MergeExecutor } from './executor';
 import { targetKey, type Stage } from './stage';
@@ -121,12 +122,12 @@ export function remember(exec: MergeExecutor, settings: MergeSettings, s: Stage,
 }
 
 /** After a load that kept every id (create or replace): the baseline covers the whole table. */
-export async function rememberKeptIds(run: (sql: string, values: unknown[]) => Promise<unknown>, schema: string, table: Table, sourceId: string, replaced: boolean): Promise<void> {
+export async function rememberKeptIds(run: (sql: string, values: unknown[]) => Promise<unknown>, places: Places, table: Table, sourceId: string, replaced: boolean): Promise<void> {
   const pk = quoteIdent(table.primaryKey!.columns[0]!);
   const values = [sourceId, table.name];
   if (replaced) await run(`DELETE FROM ${MAP} WHERE source_id = $1 AND table_name = $2`, values);
   await run(
-    `INSERT INTO ${BASELINE} (source_id, table_name, max_key) SELECT $1, $2, coalesce(max(${pk}), 0) FROM ${quoteQualified(schema, table.name)}` +
+    `INSERT INTO ${BASELINE} (source_id, table_name, max_key) SELECT $1, $2, coalesce(max(${pk}), 0) FROM ${places.quoted(table.name)}` +
       ` ON CONFLICT (source_id, table_name) DO UPDATE SET max_key = EXCLUDED.max_key, updated_at = now()`,
     values,
   );

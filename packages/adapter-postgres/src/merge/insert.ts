@@ -63,9 +63,9 @@ async function setAsideForeignKeys(exec: MergeExecutor, s: Stage, rows: number):
   const size = exec.ask(`SELECT greatest(c.reltuples, 0)::float8 AS n FROM pg_class c WHERE c.oid = ${quoteLiteral(s.target)}::regclass`);
   const lockTimeout = exec.ask(LOCK_TIMEOUT);
   if (rows * 4 < Number((await size).rows[0]?.n ?? 0)) return [];
-  const keys = await foreignKeysOf((sql, values) => exec.query(sql, values ?? []), s.schema, [s.table]);
+  const keys = await foreignKeysOf((sql, values) => exec.query(sql, values ?? []), s.places, [s.table]);
   if (keys.length === 0) return [];
-  const { drop, restore } = dropStatements(s.schema, keys);
+  const { drop, restore } = dropStatements(keys);
   // Busy (someone holds a lock on the table or a parent): keep the keys; the rows go in checked one by one.
   return (await withShortLockWait(exec, 'hesap_set_aside', (await lockTimeout).rows[0].v as string, drop)) ? restore : [];
 }

@@ -1,4 +1,5 @@
 import { quoteIdent, quoteQualified, type HesapError, type Table, type TableMergePlan, type TablePlan } from '@hesap/core';
+import type { Places } from '../postgres-places';
 import type { MergeExecutor } from './executor';
 import { analyzeSql, cols, equal, quoteLiteral } from './sql';
 
@@ -14,7 +15,8 @@ export interface Stage {
   /** The target table's name, and its shape as it is (or will be, for tables created by this push). */
   readonly table: string;
   readonly shape: Table;
-  readonly schema: string;
+  /** Where the push's tables live (this one, and the parents its foreign keys point at). */
+  readonly places: Places;
   /** Quoted: the target table, the staging table, and the tables beside it (see `kept`, `claimed`). */
   readonly target: string;
   readonly stage: string;
@@ -117,7 +119,7 @@ function quoted(h: HiddenColumns): Quoted {
 }
 
 /** The stage of the `index`th table staged in this push, whose merge plan is `merge`. */
-export function openStage(plan: TablePlan, merge: TableMergePlan, schema: string, index: number): Stage {
+export function openStage(plan: TablePlan, merge: TableMergePlan, places: Places, index: number): Stage {
   const h = hiddenColumns([...plan.target.columns, ...(plan.existing?.columns ?? [])].map((c) => c.name));
   return {
     h,
@@ -126,8 +128,8 @@ export function openStage(plan: TablePlan, merge: TableMergePlan, schema: string
     merge,
     table: plan.target.name,
     shape: plan.existing ?? plan.target,
-    schema,
-    target: quoteQualified(schema, plan.target.name),
+    places,
+    target: places.quoted(plan.target.name),
     stage: quoteQualified('pg_temp', `hesap_stage_${index}`),
     kept: quoteQualified('pg_temp', `hesap_kept_${index}`),
     claimed: quoteQualified('pg_temp', `hesap_claimed_${index}`),
@@ -254,7 +256,8 @@ export async function prepareStage(exec: MergeExecutor, s: Stage): Promise<void>
  * VACUUM), or the table is not ours to analyse, the merge goes on without.
  */
 async function analyzeIfNoStatistics(exec: MergeExecutor, s: Stage): Promise<void> {
-  const known = exec.ask(`SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = ${quoteLiteral(s.schema)} AND tablename = ${quoteLiteral(s.table)}) AS any`);
+  const where = s.places.of(s.table);
+  const known = exec.ask(`SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = ${quoteLiteral(where.schema)} AND tablename = ${quoteLiteral(where.name)}) AS any`);
   const lockTimeout = exec.ask(LOCK_TIMEOUT);
   if ((await known).rows[0]?.any) return;
   await withShortLockWait(exec, 'hesap_analyze', (await lockTimeout).rows[0].v as string, [`ANALYZE ${s.target}`]);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pgFingerprint, createTestDatabase, tempDir, type TestDatabase } from '@hesap/test-support';
-import { pull, push, verify, type PushResult, type VerifyResult } from '@hesap/api';
+import { pull, push, verify, type EpochDateOptions, type PushResult, type VerifyResult } from '@hesap/api';
 import { TABLES, type Objects, type OrmApp, type ReadBack } from './orm-apps';
 
 /**
@@ -107,12 +107,18 @@ function expectNewObjectsIn(after: ReadBack, before: ReadBack): void {
 }
 
 /**
+ * What the app's project tells hesap (its hesap.config.json): every push, pull and verify of
+ * the journey takes it. A Knex app says its dates are epoch milliseconds.
+ */
+export type ProjectSettings = EpochDateOptions;
+
+/**
  * The journey's checks for one ORM. `knownDefects` names the checks that fail today
  * because of a hesap defect, each with the error it fails with: they run as `it.failing`,
  * so the suite stays green and the fix of the defect turns the check into a failure to
- * unmark.
+ * unmark. `settings` are the app's own (see {@link ProjectSettings}).
  */
-export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<JourneyCheck, string>>): void {
+export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<JourneyCheck, string>>, settings: ProjectSettings = {}): void {
   const missing = app.missing();
   if (missing) {
     process.stderr.write(`Skipping the ${app.name} ORM tests: ${missing}.\n`);
@@ -146,7 +152,7 @@ export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<Jou
       tmp.cleanup();
     });
 
-    const pushed = once(() => push({ local, remote: production.url }));
+    const pushed = once(() => push({ local, remote: production.url, ...settings }));
     const afterPush = once(async () => {
       await pushed();
       return app.readBack(production.url);
@@ -160,12 +166,12 @@ export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<Jou
       await inserted();
       const fingerprint = await pgFingerprint(production);
       const read = await app.readBack(production.url);
-      const result = await push({ local, remote: production.url });
+      const result = await push({ local, remote: production.url, ...settings });
       return { result, fingerprint, read };
     });
     const pulledFile = once(async () => {
       await pushedAgain();
-      await pull({ local: pulled, remote: production.url });
+      await pull({ local: pulled, remote: production.url, ...settings });
       return pulled;
     });
 
@@ -209,7 +215,7 @@ export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<Jou
 
     check('verify', async () => {
       const file = await pulledFile();
-      const result = await verify({ local: file, remote: production.url });
+      const result = await verify({ local: file, remote: production.url, ...settings });
       expect(differing(result)).toEqual([]);
       expect(result.same).toBe(true);
     });
@@ -232,7 +238,7 @@ export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<Jou
       tmp.cleanup();
     });
 
-    const pushed = once(() => push({ local, remote: empty.url }));
+    const pushed = once(() => push({ local, remote: empty.url, ...settings }));
     const afterPush = once(async () => {
       await pushed();
       return app.readBack(empty.url);
@@ -258,7 +264,7 @@ export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<Jou
 
     check('first deploy: verify', async () => {
       await pushed();
-      const result = await verify({ local, remote: empty.url });
+      const result = await verify({ local, remote: empty.url, ...settings });
       expect(differing(result)).toEqual([]);
       expect(result.same).toBe(true);
     });

@@ -155,6 +155,17 @@ describe('the local file a pull or restore writes', () => {
     expect(rows(file, 'PRAGMA user_version')).toEqual([{ user_version: 3n }]);
   });
 
+  it('a whole pull keeps a table only the file has when --exclude names it', async () => {
+    const file = path.join(tmp.dir, 'scratch.db');
+    const db = openSqlite(file);
+    db.exec(`CREATE TABLE scratch (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO scratch VALUES (1, 'mine'); CREATE TABLE gone (v TEXT);`);
+    db.close();
+    await pull({ local: file, remote: pg.url, exclude: ['scratch'] });
+    expect(rows(file, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name")).toEqual([{ name: 'items' }, { name: 'scratch' }]);
+    expect(rows(file, 'SELECT * FROM scratch')).toEqual([{ id: 1n, note: 'mine' }]);
+    expect(itemCount(file)).toEqual([{ n: 200n }]);
+  });
+
   it('the CLI with --yes still refuses a text file, with the reason and exit 1', async () => {
     const file = path.join(tmp.dir, 'readme.txt');
     fs.writeFileSync(file, 'hello\n');

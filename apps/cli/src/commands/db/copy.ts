@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { copy, DEFAULT_MODES, type CopyResult } from '@hesap/api';
-import { redactUrl } from '@hesap/core';
 import { EXIT, HesapCommand } from '../../base-command';
-import { mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
+import { epochDatesFlag, epochDatesFrom, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbCopy extends HesapCommand<CopyResult> {
@@ -25,18 +24,16 @@ export default class DbCopy extends HesapCommand<CopyResult> {
     ...mergeFlags('copy', 'the --from location'),
     ...timeoutFlags,
     ...policyFlags,
+    ...epochDatesFlag,
   };
 
   protected async execute(): Promise<CopyResult> {
     const { flags } = await this.parseFlags(DbCopy);
     const { from, to } = flags;
-    if (flags.mode === 'replace' && !flags['dry-run']) {
-      await this.confirm(`Replace the content of the tables in ${redactUrl(to)} with the rows from ${redactUrl(from)}?`, flags.yes);
-    }
     // A file target keeps its other tables (fresh: false): a copy never replaces a whole file unasked.
-    return this.transfer((hooks) =>
-      copy({ from, to, mode: flags.mode, fresh: false, ...mergeFrom(flags), ...movedTablesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
-    );
+    const options = { from, to, mode: flags.mode, fresh: false, ...mergeFrom(flags), ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo };
+    if (flags.mode === 'replace' && !flags['dry-run']) await this.confirmOverwrite({ operation: 'copy', options }, {}, flags.yes);
+    return this.transfer((hooks) => copy({ ...options, ...hooks }));
   }
 
   protected override exitCodeFor(result: CopyResult): number {

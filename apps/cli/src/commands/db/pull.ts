@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { pull, type PullResult } from '@hesap/api';
 import { HesapCommand } from '../../base-command';
-import { locationFlags, locationOf, movedTablesFrom, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
+import { epochDatesFlag, epochDatesFrom, locationFlags, locationOf, movedTablesFrom, tableFlags, targetOf, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbPull extends HesapCommand<PullResult> {
@@ -10,14 +10,15 @@ export default class DbPull extends HesapCommand<PullResult> {
     'Reads every table from one consistent snapshot into a temporary database, then installs it into the local file in one SQLite transaction ' +
     '(waiting up to --lock-timeout for your app\'s write), so an app that has the file open keeps working. Tables not pulled, views, triggers and user_version stay.';
   static override examples = ['<%= config.bin %> db pull', '<%= config.bin %> db pull --local backup.db --yes'];
-  static override flags = { ...locationFlags, ...tableFlags, ...timeoutFlags };
+  static override flags = { ...locationFlags, ...tableFlags, ...timeoutFlags, ...epochDatesFlag };
 
   protected async execute(): Promise<PullResult> {
     const { flags } = await this.parseFlags(DbPull);
     const local = locationOf('local', flags);
     const remote = locationOf('remote', flags);
-    if (fs.existsSync(local)) await this.confirm(`Overwrite ${local} with the remote database?`, flags.yes);
-    return this.transfer((hooks) => pull({ local, remote, ...movedTablesFrom(flags), ...timeoutsFrom(flags), log: this.logTo, ...hooks }));
+    const options = { local, remote, ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), log: this.logTo };
+    if (fs.existsSync(local)) await this.confirmOverwrite({ operation: 'pull', options }, { remote: 'from', target: targetOf(flags) }, flags.yes);
+    return this.transfer((hooks) => pull({ ...options, ...hooks }));
   }
 
   protected render(result: PullResult): void {

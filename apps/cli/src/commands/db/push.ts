@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { DEFAULT_MODES, push, type PushResult } from '@hesap/api';
 import { EXIT, HesapCommand } from '../../base-command';
-import { locationFlags, locationOf, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, timeoutFlags, timeoutsFrom } from '../../flags';
+import { epochDatesFlag, epochDatesFrom, locationFlags, locationOf, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, targetOf, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbPush extends HesapCommand<PushResult> {
@@ -26,18 +26,18 @@ export default class DbPush extends HesapCommand<PushResult> {
     mode: Flags.option({ options: ['merge', 'upsert', 'append', 'replace', 'create'] as const, description: `How rows meet the rows already there (default ${DEFAULT_MODES.push}).` })(),
     ...mergeFlags('push', "host name and the local file's path"),
     ...policyFlags,
+    ...epochDatesFlag,
   };
 
   protected async execute(): Promise<PushResult> {
     const { flags } = await this.parseFlags(DbPush);
     const local = locationOf('local', flags);
     const remote = locationOf('remote', flags);
+    const options = { local, remote, mode: flags.mode, ...mergeFrom(flags), ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo };
     if (flags.mode === 'replace' && !flags['dry-run']) {
-      await this.confirm(`Replace the content of the remote tables with the local rows?`, flags.yes);
+      await this.confirmOverwrite({ operation: 'push', options }, { local: true, remote: 'to', target: targetOf(flags) }, flags.yes);
     }
-    return this.transfer((hooks) =>
-      push({ local, remote, mode: flags.mode, ...mergeFrom(flags), ...movedTablesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo, ...hooks }),
-    );
+    return this.transfer((hooks) => push({ ...options, ...hooks }));
   }
 
   protected override exitCodeFor(result: PushResult): number {

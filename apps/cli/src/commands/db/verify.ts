@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { DEFAULTS, verify, type VerifyResult } from '@hesap/api';
 import { EXIT, HesapCommand } from '../../base-command';
-import { connectTimeoutFlag, locationFlags, locationOf, tableFlags, tablesFrom } from '../../flags';
+import { connectTimeoutFlag, epochDatesFlag, epochDatesFrom, locationFlags, locationOf, tableFlags, tablesFrom } from '../../flags';
 
 export default class DbVerify extends HesapCommand<VerifyResult> {
   static override summary = 'Compare the content of every table on both sides.';
@@ -12,6 +12,7 @@ export default class DbVerify extends HesapCommand<VerifyResult> {
     ...locationFlags,
     ...tableFlags,
     ...connectTimeoutFlag,
+    ...epochDatesFlag,
     'max-differences': Flags.integer({ description: `How many differing keys to list per table (default ${DEFAULTS.maxDifferences}).`, min: 0 }),
   };
 
@@ -19,7 +20,7 @@ export default class DbVerify extends HesapCommand<VerifyResult> {
     const { flags } = await this.parseFlags(DbVerify);
     const remote = locationOf('remote', flags);
     const local = locationOf('local', flags);
-    return verify({ local, remote, ...tablesFrom(flags), connectTimeoutSeconds: flags['connect-timeout'], maxDifferences: flags['max-differences'], log: this.logTo });
+    return verify({ local, remote, ...tablesFrom(flags), ...epochDatesFrom(flags), connectTimeoutSeconds: flags['connect-timeout'], maxDifferences: flags['max-differences'], log: this.logTo });
   }
 
   protected override exitCodeFor(result: VerifyResult): number {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { DEFAULT_MODES, snapshot, type SnapshotRestoreResult } from '@hesap/api';
 import { EXIT, HesapCommand } from '../../../base-command';
-import { connectTimeoutFlag, lockTimeoutFlag, locationFlags, locationOf, policiesFrom, policyFlags, snapshotDirFlag, tableFlags, tablesFrom, timeoutsFrom } from '../../../flags';
+import { connectTimeoutFlag, lockTimeoutFlag, locationFlags, locationOf, policiesFrom, policyFlags, snapshotDirFlag, tableFlags, tablesFrom, targetOf, timeoutsFrom } from '../../../flags';
 import { renderTransfer } from '../../../transfer-output';
 
 export default class DbSnapshotRestore extends HesapCommand<SnapshotRestoreResult> {
@@ -34,22 +34,12 @@ export default class DbSnapshotRestore extends HesapCommand<SnapshotRestoreResul
   protected async execute(): Promise<SnapshotRestoreResult> {
     const { args, flags } = await this.parseFlags(DbSnapshotRestore);
     const to = locationOf(flags.to, flags);
+    const options = { snapshot: args.snapshot, dir: flags.dir, to, mode: flags.mode, ...tablesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo };
     if (flags.to === 'remote' || fs.existsSync(to)) {
-      await this.confirm(`${flags.mode === 'merge' ? 'Merge into' : 'Replace'} the ${flags.to} database's tables with snapshot ${args.snapshot}?`, flags.yes);
+      const remote = flags.to === 'remote' ? ({ remote: 'to', target: targetOf(flags) } as const) : {};
+      await this.confirmOverwrite({ operation: 'restore', options }, { merge: flags.mode === 'merge', ...remote }, flags.yes);
     }
-    return this.transfer((hooks) =>
-      snapshot.restore({
-        snapshot: args.snapshot,
-        dir: flags.dir,
-        to,
-        mode: flags.mode,
-        ...tablesFrom(flags),
-        ...timeoutsFrom(flags),
-        policies: policiesFrom(flags),
-        log: this.logTo,
-        ...hooks,
-      }),
-    );
+    return this.transfer((hooks) => snapshot.restore({ ...options, ...hooks }));
   }
 
   protected override exitCodeFor(result: SnapshotRestoreResult): number {
