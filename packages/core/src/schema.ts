@@ -84,7 +84,10 @@ export interface Column {
   /**
    * For `timestamp`, `timestamptz` and `time` columns kept as text somewhere (SQLite): how every
    * value was spelled (`T` or space, fraction digits, zone), when not as PostgreSQL prints it.
-   * A value read for that place is written in this form again (see datetime-text.ts).
+   * A value read for that place is written in this form again (see datetime-text.ts). For a
+   * PostgreSQL column no form was recorded for (an ORM or a person made it), the form a pull
+   * writes for apps to read, chosen from the values when the source is profiled: six fraction
+   * digits when any value has a fraction, else none; a `timestamptz` in UTC, ending `+00:00`.
    */
   textForm?: DateTimeTextForm;
   /**
@@ -104,6 +107,12 @@ export interface Column {
    * and key order are its own, and of a key written twice only the last value stays.
    */
   jsonParsed?: boolean;
+  /**
+   * JSON columns whose values were looked at (a profiled source): whether some document is a
+   * bare number (`12`, `1.50`). Only without one may SQLite declare the column `JSON`, whose
+   * NUMERIC affinity would store such a document as a number; undefined when not known.
+   */
+  jsonNumbers?: boolean;
   origin?: ColumnOrigin;
 }
 
