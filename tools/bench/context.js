@@ -134,6 +134,7 @@ async function createContext(o) {
     checkPg,
     checkFile,
     wanted,
+    compare: o.compare,
   };
 }
 

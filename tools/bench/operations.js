@@ -31,7 +31,29 @@ function planOperations(ctx, prepared) {
     if (ds.id === 'all') addSnapshotOperations(ctx, prepared.support, ds, add);
     addBaselines(ctx, prepared, ds, add);
   }
+  if (ctx.compare) ops.push(...twinsOf(ops, ctx.compare));
   return { ops, na, comparisons: comparisonsOf(selectedDatasets) };
+}
+
+/**
+ * With --compare: each hesap data operation again, run by the other checkout's CLI (its
+ * setup and check as the original's), so both commits meet the same noise in each round.
+ */
+function twinsOf(ops, dir) {
+  const cli = path.join(dir, 'apps/cli/bin/run.js');
+  if (!fs.existsSync(cli)) throw new Error(`--compare: ${cli} does not exist (build that checkout first)`);
+  const name = path.basename(dir);
+  return ops
+    .filter((op) => op.kind === 'hesap' && op.dataset !== 'cli')
+    .map((op) => ({
+      ...op,
+      id: `${op.id}@${name}`,
+      label: `${op.label} [${name}]`,
+      command: () => {
+        const run = op.command();
+        return { ...run, args: [cli, ...run.args.slice(1)] };
+      },
+    }));
 }
 
 /** hesap's push (replace, create, merge) and pull of a data set. */

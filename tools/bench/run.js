@@ -6,6 +6,7 @@
  *
  *   npm run bench -- [--rounds 3] [--scale 1] [--orders N] [--only push,pipe] [--datasets orders,all]
  *                    [--rss-scaling] [--work-dir DIR] [--out-dir docs/benchmarks] [--regenerate] [--keep]
+ *                    [--compare DIR]
  *
  * Every operation runs once per round, and the rounds interleave all operations (each
  * round in a rotated order), so machine noise falls on all of them alike; the report
@@ -16,6 +17,10 @@
  * PostgreSQL: HESAP_BENCH_PG_URL, else postgresql://postgres@127.0.0.1:5432/postgres. The
  * benchmark creates and drops its own databases, all named hesap_bench_*.
  * Writes docs/benchmarks/latest.md, latest.svg and raw/<date>.json.
+ *
+ * --compare DIR times another built checkout of hesap (DIR/apps/cli/bin/run.js) beside this
+ * one: each hesap operation gets a twin run by that CLI in the same rounds, so a change is
+ * judged against its own noise (an A/B of two commits in one run).
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -41,6 +46,7 @@ function parseArgs(argv) {
     outDir: path.join(ROOT, 'docs/benchmarks'),
     regenerate: false,
     keep: false,
+    compare: undefined,
     timeout: 900,
   };
   eachArg(argv, (a, next) => {
@@ -54,6 +60,7 @@ function parseArgs(argv) {
     else if (a === '--out-dir') o.outDir = path.resolve(next());
     else if (a === '--regenerate') o.regenerate = true;
     else if (a === '--keep') o.keep = true;
+    else if (a === '--compare') o.compare = path.resolve(next());
     else if (a === '--timeout') o.timeout = Number(next());
     else if (a === '--help' || a === '-h') {
       console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0]);

@@ -56,7 +56,7 @@ describe("a Django project's file", () => {
   it('push makes its datetime columns timestamptz holding the UTC instants, and says so', async () => {
     const pushed = await push({ local, remote: pg.url });
     expect(await types(pg, 'events')).toEqual({
-      id: 'bigint',
+      id: 'integer',
       at: 'timestamp with time zone',
       six: 'timestamp with time zone',
       whole: 'timestamp with time zone',
@@ -135,7 +135,7 @@ describe('TINYINT(1) columns (Sequelize, Laravel)', () => {
 
   it('push makes those holding only 0 and 1 boolean; a pull gives back 0 and 1 under the same declaration', async () => {
     const pushed = await push({ local, remote: pg.url });
-    expect(await types(pg, 'users')).toEqual({ id: 'bigint', is_active: 'boolean', is_admin: 'boolean', level: 'bigint', rank: 'bigint' });
+    expect(await types(pg, 'users')).toEqual({ id: 'integer', is_active: 'boolean', is_admin: 'boolean', level: 'bigint', rank: 'bigint' });
     expect(pushed.notes.find((n) => n.column === 'level')?.message).toMatch(/other than 0 and 1/);
     const [row] = await pg.query<{ d: string }>(`SELECT pg_get_expr(adbin, adrelid) AS d FROM pg_attrdef WHERE adrelid = 'users'::regclass AND adnum = 2`);
     expect(row!.d).toBe('true');
