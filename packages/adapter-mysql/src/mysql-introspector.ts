@@ -227,7 +227,8 @@ export class MysqlIntrospector {
     const [row] = await this.rows<RowDataPacket>(`SELECT ${sums} FROM ${quoteMysqlIdent(table.name)}`);
     candidates.forEach((column, i) => {
       if (Number(row?.[`c${i}`] ?? 0) > 0) {
-        column.type = 'integer';
+        // A TINYINT fits PostgreSQL's smallint.
+        Object.assign(column, { type: 'integer', byteSize: 2 });
         notes.push({ level: 'info', code: 'TYPE_FALLBACK', table: table.name, column: column.name, message: `"${column.name}" is TINYINT(1) but holds values other than 0 and 1; it is copied as an integer.` });
       }
     });

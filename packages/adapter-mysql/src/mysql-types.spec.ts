@@ -14,9 +14,15 @@ const column = (type: Column['type'], extra: Partial<Column> = {}): Column => ({
 describe('MySQL types', () => {
   it.each([
     [info('tinyint', 'tinyint(1)'), { type: 'boolean' }],
-    [info('tinyint', 'tinyint(1) unsigned'), { type: 'integer' }],
-    [info('tinyint', 'tinyint(4)'), { type: 'integer' }],
+    [info('tinyint', 'tinyint(1) unsigned'), { type: 'integer', byteSize: 2 }],
+    [info('tinyint', 'tinyint(4)'), { type: 'integer', byteSize: 2 }],
+    [info('smallint', 'smallint(5) unsigned'), { type: 'integer', byteSize: 4 }],
+    [info('mediumint', 'mediumint(8)'), { type: 'integer', byteSize: 4 }],
+    [info('int', 'int(11)'), { type: 'integer', byteSize: 4 }],
     [info('int', 'int(10) unsigned'), { type: 'integer' }],
+    [info('bigint', 'bigint(20)'), { type: 'integer' }],
+    [info('varchar', 'varchar(255)'), { type: 'text', maxLength: 255 }],
+    [info('char', 'char(2)'), { type: 'text' }],
     [info('bigint', 'bigint(20) unsigned'), { type: 'decimal', precision: 20, scale: 0 }],
     [info('decimal', 'decimal(10,2)', { precision: 10, scale: 2 }), { type: 'decimal', precision: 10, scale: 2 }],
     [info('double'), { type: 'float' }],

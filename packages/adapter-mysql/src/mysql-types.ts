@@ -25,13 +25,32 @@ export function isBooleanCandidate(info: MysqlColumnInfo): boolean {
   return info.dataType === 'tinyint' && /^tinyint\(1\)(?! unsigned)/i.test(info.columnType);
 }
 
-/** The neutral type of a column, from its declared type. */
-export function neutralType(info: MysqlColumnInfo): Pick<Column, 'type' | 'precision' | 'scale'> {
+/**
+ * Bytes of PostgreSQL's narrowest integer that holds every value of a MySQL integer type (the
+ * server checks the range, so no value is past it): `smallint` for TINYINT and SMALLINT,
+ * `integer` up to INT, none (bigint) for INT UNSIGNED and BIGINT.
+ */
+function integerBytes(t: string, unsigned: boolean): 2 | 4 | undefined {
+  if (t === 'tinyint' || (t === 'smallint' && !unsigned)) return 2;
+  if (t === 'smallint' || t === 'mediumint' || ((t === 'int' || t === 'integer') && !unsigned)) return 4;
+  return undefined;
+}
+
+/** The neutral type of a column, from its declared type, with the width PostgreSQL keeps of it. */
+export function neutralType(info: MysqlColumnInfo): Pick<Column, 'type' | 'precision' | 'scale' | 'byteSize' | 'maxLength'> {
   const t = info.dataType.toLowerCase();
   if (isBooleanCandidate(info)) return { type: 'boolean' };
+  const unsigned = /unsigned/i.test(info.columnType);
   // BIGINT UNSIGNED goes past 2^63: an exact decimal holds every value.
-  if (t === 'bigint' && /unsigned/i.test(info.columnType)) return { type: 'decimal', precision: 20, scale: 0 };
-  if (INTEGERS.has(t)) return { type: 'integer' };
+  if (t === 'bigint' && unsigned) return { type: 'decimal', precision: 20, scale: 0 };
+  if (INTEGERS.has(t)) {
+    const bytes = integerBytes(t, unsigned);
+    return bytes ? { type: 'integer', byteSize: bytes } : { type: 'integer' };
+  }
+  // VARCHAR(n) counts characters, as PostgreSQL does. CHAR(n) is read without its trailing
+  // spaces, which PostgreSQL's character(n) would add back: text.
+  const length = t === 'varchar' ? /^varchar\((\d+)\)/i.exec(info.columnType) : null;
+  if (length) return { type: 'text', maxLength: Number(length[1]) };
   if (t === 'decimal' || t === 'numeric') return { type: 'decimal', precision: info.precision ?? undefined, scale: info.scale ?? undefined };
   if (t === 'float' || t === 'double' || t === 'real') return { type: 'float' };
   if (BINARIES.has(t)) return { type: 'bytes' };

@@ -116,7 +116,7 @@ describeMysql('a database made in MySQL', () => {
     expect(ayse).toEqual({
       id: '1',
       active: true,
-      level: '2',
+      level: 2,
       plan: 'pro',
       born: '1990',
       flags: 'a5',
@@ -125,6 +125,15 @@ describeMysql('a database made in MySQL', () => {
       created: '2024-03-05 07:08:09.123+00',
       note: 'İstanbul',
     });
+    // The widths PostgreSQL has: INT UNSIGNED goes past integer, a TINYINT fits smallint.
+    const created = await pg.query<{ c: string; type: string }>(
+      `SELECT attname AS c, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'customers'::regclass AND attname IN ('id', 'email', 'level') ORDER BY attnum`,
+    );
+    expect(created).toEqual([
+      { c: 'id', type: 'bigint' },
+      { c: 'email', type: 'character varying(120)' },
+      { c: 'level', type: 'smallint' },
+    ]);
     await copy({ from: pg.url, to: back.url }, registry);
     const declared = async (db: MysqlTestDatabase) =>
       db.query<{ t: string; c: string; type: string; d: string | null }>(

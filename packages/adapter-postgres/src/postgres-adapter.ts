@@ -19,6 +19,7 @@ const CAPABILITIES: AdapterCapabilities = Object.freeze({
   maxIdentifierBytes: 63,
   consistentRead: true,
   atomicLoad: true,
+  createsChecks: true,
   mergeModes: Object.freeze(['merge', 'upsert', 'append'] as const),
   textAllowsNul: false,
 });

@@ -7,6 +7,7 @@ import { Places } from './postgres-places';
 import { copyOut } from './copy-out';
 import { markEpochColumns } from './postgres-epoch';
 import { formSelectList } from './postgres-text-form';
+import { chooseAppForms } from './postgres-app-forms';
 
 /**
  * Reads PostgreSQL tables with `COPY ... TO STDOUT (FORMAT csv)`, all inside one
@@ -44,7 +45,10 @@ export class PostgresSource implements SourceSession {
 
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     try {
-      return markEpochColumns(await new PostgresIntrospector(this.client, this.schema).introspect(options), this.epochDates);
+      const schema = markEpochColumns(await new PostgresIntrospector(this.client, this.schema).introspect(options), this.epochDates);
+      // Profiled for a load: the forms an app reads where PostgreSQL recorded none (postgres-app-forms.ts).
+      if (options?.profile) await chooseAppForms(this.client, schema.tables, (table) => this.relation(table));
+      return schema;
     } catch (error) {
       throw mapQueryError(error, { doing: 'Reading the schema' });
     }

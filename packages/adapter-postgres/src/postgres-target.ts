@@ -22,11 +22,12 @@ import {
   type TargetSession,
 } from '@hesap/core';
 import { isTransient } from './postgres-connection';
+import { addChecks, checksRefused, notValidChecks, stillBroken, type CheckBreakers } from './postgres-checks';
 import { createTableStatements, foreignKeyStatement, keyStatements } from './postgres-ddl';
 import { addForeignKey } from './postgres-orphans';
 import { setSequenceSql } from './postgres-sequences';
 import { explainDriverError, mapQueryError } from './postgres-errors';
-import { dropConstraints, keysTouching } from './postgres-keys';
+import { dropConstraints, keysTouching, type ConstraintDefinition } from './postgres-keys';
 import { PostgresIntrospector } from './postgres-introspector';
 import { Places } from './postgres-places';
 import { MergeExecutor } from './merge/executor';
@@ -62,6 +63,8 @@ export class PostgresTarget implements TargetSession {
   private staging?: Stage;
   /** DDL that puts back the keys set aside for a replace, in order. */
   private readonly restore: string[] = [];
+  /** The NOT VALID CHECK constraints among them. */
+  private readonly checksSetAside: ConstraintDefinition[] = [];
   /** The target's tables as last read: those of other schemas are where tables pulled from there go back. */
   private known: Table[] = [];
   /** Where the load's tables live, settled by begin(). */
@@ -217,7 +220,7 @@ export class PostgresTarget implements TargetSession {
 
   /**
    * Tables loaded whole (replaced, or empty ones filled by --mode create) are loaded like new
-   * ones: their keys, indexes and the foreign keys touching them are dropped inside the
+   * ones: their keys, indexes, NOT VALID CHECKs and the foreign keys touching them are dropped inside the
    * transaction (definitions kept, exactly as PostgreSQL prints them) and rebuilt after the
    * load, once per table instead of once per row; rows that break a foreign key are then
    * counted for every key, not only the first row met. A failure rolls the drops back with
@@ -233,8 +236,11 @@ export class PostgresTarget implements TargetSession {
       { doing: 'Reading the indexes of the tables to replace' },
       [tables.map((t) => this.places.quoted(t))],
     );
+    // NOT VALID CHECKs would stop the COPY at rows they were made NOT VALID for: put back as they were.
+    this.checksSetAside.push(...(await notValidChecks((sql, values) => this.run(sql, { doing: 'Reading the CHECK constraints of the tables to replace' }, values), this.places, tables)));
     // Foreign keys go first (keysTouching orders them so), keys and indexes after.
-    this.restore.push(...(await dropConstraints((sql) => this.run(sql, { doing: 'Setting keys aside for the load' }), constraints)));
+    const setAside = [...constraints, ...this.checksSetAside];
+    this.restore.push(...(await dropConstraints((sql) => this.run(sql, { doing: 'Setting keys aside for the load' }), setAside)));
     for (const i of indexes.rows as Array<{ name: string; schema: string; def: string }>) {
       await this.run(`DROP INDEX ${quoteQualified(i.schema, i.name)}`, { doing: 'Setting indexes aside for the load' });
       this.restore.push(i.def);
@@ -257,12 +263,14 @@ export class PostgresTarget implements TargetSession {
         await rebuilding(sql);
       }
     }
+    notes.push(...(await stillBroken(rebuilding, this.places, this.checksSetAside)));
     for (const t of plan.tables) {
       if (!t.create) continue;
       for (const sql of keyStatements(this.places, t.target)) {
         await this.run(sql, { table: t.target.name, doing: `Adding keys and indexes to "${t.target.name}"` });
       }
     }
+    await this.addCreatedChecks(plan, notes);
     for (const t of plan.tables) {
       if (!t.create) continue;
       const leftOut = mergePlanOf(t).foreignKeys.leftOut;
@@ -336,6 +344,23 @@ export class PostgresTarget implements TargetSession {
     this.client!.release();
     this.client = undefined;
     return { notes };
+  }
+
+  /**
+   * The CHECK constraints of the tables this push created: each one PostgreSQL takes, NOT VALID
+   * where rows SQLite let in break it (refused with --strict); the rest listed.
+   */
+  private async addCreatedChecks(plan: LoadPlan, notes: Note[]): Promise<void> {
+    const broken: CheckBreakers[] = [];
+    for (const t of plan.tables) {
+      if (!t.create || !t.target.checks) continue;
+      const name = t.target.name;
+      const adding = (sql: string, values?: unknown[]) => this.run(sql, { table: name, doing: `Adding the CHECK constraints of "${name}"` }, values);
+      const added = await addChecks(adding, this.places, t.target);
+      notes.push(...added.notes);
+      broken.push(...added.broken);
+    }
+    if (plan.strict && broken.length > 0) throw checksRefused(broken);
   }
 
   /** The push's merge settings, resolved before the plan was made. */

@@ -11,12 +11,16 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** The PostgreSQL type for a neutral column (its own declaration when it came from PostgreSQL). */
+/**
+ * The PostgreSQL type for a neutral column (its own declaration when it came from PostgreSQL).
+ * A width the source declared and every value fits (`byteSize`, `maxLength`) is kept: an ORM
+ * that made the schema elsewhere declares the same here.
+ */
 export function postgresType(column: Column): string {
   if (column.origin?.dialect === 'postgres') return column.origin.type;
   switch (column.type) {
     case 'integer':
-      return 'bigint';
+      return column.byteSize === 4 ? 'integer' : column.byteSize === 2 ? 'smallint' : 'bigint';
     case 'float':
       return 'double precision';
     case 'decimal':
@@ -24,7 +28,8 @@ export function postgresType(column: Column): string {
     case 'boolean':
       return 'boolean';
     case 'text':
-      return 'text';
+      if (column.maxLength === undefined) return 'text';
+      return `${column.fixedLength ? 'character' : 'character varying'}(${column.maxLength})`;
     case 'bytes':
       return 'bytea';
     case 'date':

@@ -19,6 +19,7 @@ const CAPABILITIES: AdapterCapabilities = Object.freeze({
   consistentRead: true,
   atomicLoad: true,
   textAllowsNul: true,
+  keepsSchema: true,
 });
 
 /**

@@ -46,6 +46,10 @@ describe('the quick pass', () => {
     ['TEXT', ['a', 'Ünï', '', null]],
     ['BOOLEAN', [0n, 1n, 1n]],
     ['BLOB', [Buffer.from([0, 1])]],
+    ['INT', [2147483647n, -2147483648n, 2147483648n, null]],
+    ['SMALLINT', [32767n, -32769n]],
+    ['VARCHAR(3)', ['abc', 'Ünï', 'abcd', '', null]],
+    ['CHAR(2)', ['ab', 'a', 'abc', 'çğ']],
   ])('gives the same stats as the full breakdown for %s', (type, values) => {
     const { quick, full } = both(type, values as unknown[]);
     expect(quick).toEqual(full);
@@ -53,7 +57,7 @@ describe('the quick pass', () => {
 
   it.each([
     ['INTEGER', [[1n, null], [null], [], [-(2n ** 63n)]]],
-    ['VARCHAR(20)', [['a', 'Ünï', ''], [null], []]],
+    ['VARCHAR(20)', [['a', 'Ünï', ''], [null], [], ['a'.repeat(21)]]],
     ['BLOB', [[Buffer.from([0, 1]), null], [null]]],
     ['DECIMAL(10,2)', [[0.99, 2n, 12345678.5, 1.0], [null], [3.0]]],
     ['REAL', [[1.0, 0.5], [null]]],
@@ -64,6 +68,8 @@ describe('the quick pass', () => {
       for (const policies of [STRICT, AS_TEXT, REPLACE]) {
         expect(decideColumnType(parseDeclaredType(type), quick!, policies)).toEqual(decideColumnType(parseDeclaredType(type), full!, policies));
       }
+      // And the width: every value fits, or not.
+      expect(quick!.fitting === quick!.integers + quick!.texts).toBe(full!.fitting === full!.integers + full!.texts);
     }
   });
 

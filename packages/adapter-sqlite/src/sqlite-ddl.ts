@@ -5,7 +5,8 @@ import { placeComment } from './sqlite-place';
 /**
  * CREATE statements for SQLite from the neutral model. A column that came from SQLite
  * gets its original declaration back (and so its affinity); others get the SQLite type
- * whose affinity keeps their values as they are.
+ * whose affinity keeps their values as they are, named as the ORMs that read SQLite by
+ * its declarations map it (Sequelize and Rails: `DATETIME`, `BOOLEAN`, `JSON`).
  */
 
 /** The declared type a column gets in SQLite. */
@@ -26,12 +27,15 @@ export function sqliteDeclaredType(column: Column): string {
       return 'DATE';
     case 'time':
       return 'TIME';
+    // Sequelize parses only `DATETIME` columns into dates; a timestamptz is written with its zone.
     case 'timestamp':
-      return 'DATETIME';
     case 'timestamptz':
-      return 'TIMESTAMPTZ';
-    // JSON and UUIDs must keep TEXT affinity: `123` is valid JSON and must stay text.
+      return 'DATETIME';
+    // `JSON` has NUMERIC affinity, which would store the document `1.50` as the number 1.5:
+    // declared so only where the source's values were looked at and none is a bare number.
     case 'json':
+      return column.jsonNumbers === false ? 'JSON' : 'TEXT';
+    // UUIDs keep TEXT affinity.
     case 'uuid':
     case 'text':
       return 'TEXT';

@@ -82,12 +82,8 @@ const TEXT_WORDS = new Set([
 /** Reads a declared type: affinity, intent, and `(p,s)` when given. */
 export function parseDeclaredType(raw: string): DeclaredType {
   const affinity = affinityOf(raw);
-  const cleaned = raw.replace(/["`[\]]/g, ' ').trim().toLowerCase();
-  const args = /\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)/.exec(cleaned);
-  const words = cleaned
-    .replace(/\([^)]*\)/g, ' ')
-    .split(/\s+/)
-    .filter((w) => w.length > 0);
+  const args = /\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)/.exec(raw.replace(/["`[\]]/g, ' '));
+  const words = declaredWords(raw);
   const base = { raw, affinity };
   const has = (...names: string[]) => words.some((w) => names.includes(w));
   if (words.length === 0) return { ...base, intent: 'none' };
@@ -113,6 +109,16 @@ export function parseDeclaredType(raw: string): DeclaredType {
   if (has('blob', 'bytea', 'varbinary', 'longblob', 'mediumblob', 'tinyblob')) return { ...base, intent: 'blob' };
   if (words.every((w) => TEXT_WORDS.has(w))) return { ...base, intent: 'text' };
   return { ...base, intent: 'unknown' };
+}
+
+/** The words of a declared type, lower case, without quotes and arguments (`varchar(255)`: `varchar`). */
+export function declaredWords(raw: string): string[] {
+  return raw
+    .replace(/["`[\]]/g, ' ')
+    .toLowerCase()
+    .replace(/\([^)]*\)/g, ' ')
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
 }
 
 /** True for an intent that names a numeric type: text in such a column is a type mismatch. */

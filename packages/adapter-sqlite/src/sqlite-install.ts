@@ -78,12 +78,14 @@ export function installTables(file: string, complete: string, tables: readonly s
   }
 }
 
+/** A name as SQLite compares names: ASCII letters without case. */
+export const foldName = (name: string) => name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
 /** Drops the file's tables (with their indexes and triggers) not named in `kept`, compared as SQLite compares names. */
 function dropTablesNotIn(db: Database.Database, kept: readonly string[]): void {
-  const fold = (n: string) => n.replace(/[A-Z]/g, (c) => c.toLowerCase());
-  const names = new Set(kept.map(fold));
+  const names = new Set(kept.map(foldName));
   const tables = db.prepare(`SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).pluck().all() as string[];
-  for (const name of tables) if (!names.has(fold(name))) db.exec(`DROP TABLE main.${quoteIdent(name)}`);
+  for (const name of tables) if (!names.has(foldName(name))) db.exec(`DROP TABLE main.${quoteIdent(name)}`);
 }
 
 /** The transaction's work: drop, recreate, fill, then put back what the app had on these tables. */

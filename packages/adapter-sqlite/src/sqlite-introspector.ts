@@ -13,8 +13,10 @@ import {
   type Table,
   type View,
 } from '@hesap/core';
+import { settleChecks } from './sqlite-checks';
 import type { ColumnStats } from './sqlite-column-profile';
 import { decideColumnType } from './sqlite-column-type';
+import { readCreateTable } from './sqlite-create-table';
 import { parseDeclaredType, type DeclaredType } from './sqlite-declared-type';
 import { parseSqliteDefault } from './sqlite-defaults';
 import { readPlace } from './sqlite-place';
@@ -108,6 +110,7 @@ export class SqliteIntrospector {
     const views: View[] = [];
     const sqlOf = this.db.prepare('SELECT sql FROM main.sqlite_schema WHERE name = ? AND type IN (\'table\', \'view\')').pluck();
     const sequences = this.readSequences();
+    const triggers = this.readTriggers();
     for (const entry of list) {
       if (entry.schema !== 'main' || entry.name.startsWith('sqlite_')) continue;
       if (entry.type === 'view') {
@@ -118,8 +121,14 @@ export class SqliteIntrospector {
         notes.push({ level: 'warning', code: 'TABLE_SKIPPED', table: entry.name, message: `${entry.type} table "${entry.name}" is not copied.` });
         continue;
       }
-      const { table, layout } = this.readTable(entry, (sqlOf.get(entry.name) as string) ?? '', sequences, notes);
+      const sql = (sqlOf.get(entry.name) as string | undefined) ?? '';
+      const { table, layout } = this.readTable(entry, sql, sequences, notes);
       await onTable?.(table, layout, notes);
+      // After the profile: whether a CHECK translates depends on the column types it decided.
+      const checks = settleChecks(table, readCreateTable(sql));
+      if (checks.length > 0) table.checks = checks;
+      const own = triggers.filter((t) => t.table.toLowerCase() === entry.name.toLowerCase());
+      if (own.length > 0) table.triggers = own.map(({ name, sql }) => ({ name, sql }));
       tables.push(table);
     }
     if (views.length > 0) {
@@ -139,6 +148,15 @@ export class SqliteIntrospector {
     const rows = this.db.prepare('SELECT name, seq FROM main.sqlite_sequence').safeIntegers(true).all() as Array<{ name: string; seq: bigint | null }>;
     for (const row of rows) if (row.seq !== null) out.set(row.name, BigInt(row.seq));
     return out;
+  }
+
+  /** Every trigger and the table it is on (SQLite matches the name without case). */
+  private readTriggers(): Array<{ name: string; table: string; sql: string }> {
+    return this.db.prepare("SELECT name, tbl_name AS \"table\", sql FROM main.sqlite_schema WHERE type = 'trigger' ORDER BY name").all() as Array<{
+      name: string;
+      table: string;
+      sql: string;
+    }>;
   }
 
   private readTable(entry: TableListRow, sql: string, sequences: Map<string, bigint>, notes: Note[]): { table: Table; layout: SqliteTableLayout } {

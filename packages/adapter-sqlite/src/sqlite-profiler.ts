@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type Database from 'better-sqlite3';
 import { HesapError, quoteIdent, type Column, type DataPolicies, type EpochUnit, type Note, type Table } from '@hesap/core';
 import { formQuery, needsTextCheck, profileParts, quickPlan, readFormStats, readProfile, readQuick, type ColumnStats } from './sqlite-column-profile';
+import { applySize, decideColumnSize, rowidStats } from './sqlite-column-size';
 import { decideColumnType, decideDjangoDateTime, type ColumnDecision } from './sqlite-column-type';
 import { isQuotedText } from './sqlite-csv-sql';
 import { parseDeclaredType, type DeclaredType } from './sqlite-declared-type';
@@ -94,6 +95,9 @@ export class SqliteProfiler {
       if (decision.repairText) repair.add(column.name);
       else if (!checkText && this.policies.invalidText === 'replace' && isQuotedText(column)) repair.add(column.name);
       if (decision.note) notes.push({ level: 'warning', code: 'TYPE_FALLBACK', table: table.name, column: column.name, message: decision.note });
+      const sized = decideColumnSize(declared[i]!.declared, stats[i]!, column, table, repair.has(column.name));
+      applySize(column, sized.size);
+      if (sized.note) notes.push({ level: 'info', code: 'TYPE_FALLBACK', table: table.name, column: column.name, message: sized.note });
     });
     this.keyWithNulls(table, notes);
     return { repair, rows };
@@ -143,9 +147,14 @@ export class SqliteProfiler {
     const plans = declared.map((d) => quickPlan(d.name, d.declared, checkText));
     const stats: Array<ColumnStats | undefined> = new Array(declared.length);
     let rows: number | undefined;
-    // The rowid alias holds integers and nothing else, NULL included: no need to look.
+    // The rowid alias holds integers and nothing else, NULL included: only its bounds are read,
+    // off the b-tree's edges (two subqueries: min() and max() in one SELECT scan the table).
     const alias = declared.findIndex((d) => d.name === layout.rowidAlias);
-    if (alias >= 0) stats[alias] = { integers: 1, reals: 0, texts: 0, blobs: 0, integralReals: 0, nonAscii: 0, fitting: 0, dates: 0, millis: 0 };
+    if (alias >= 0) {
+      const [q, t] = [quoteIdent(layout.rowidAlias!), quoteIdent(tableName)];
+      const bounds = this.db.prepare(`SELECT (SELECT min(${q}) FROM ${t}), (SELECT max(${q}) FROM ${t})`).raw(true).safeIntegers(true).get() as [bigint | null, bigint | null];
+      stats[alias] = rowidStats(...bounds);
+    }
     const quick = plans.map((p, i) => ({ p, i })).filter(({ p, i }) => p.parts.length > 0 && i !== alias);
     let counted = false;
     for (let at = 0; at < Math.max(1, quick.length); at += PROFILE_COLUMNS) {

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { quoteIdent, type DataPolicies, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
+import { keepKeysAlike } from './sqlite-column-size';
 import { REPAIR_TEXT_FUNCTION } from './sqlite-csv-sql';
 import { SqliteIntrospector } from './sqlite-introspector';
 import type { ProfileHelpers } from './sqlite-profile-helpers';
@@ -49,6 +50,7 @@ export class SqliteSource implements SourceSession {
         plans.set(table.name, readPlan(layout, profiled ? await this.profiler.profile(table, layout, notes) : undefined));
       });
       this.plans = plans;
+      if (options.profile) keepKeysAlike(schema.tables.filter((t) => !wanted || wanted.has(t.name)), schema.notes);
       return schema;
     } finally {
       // The profile is done: the helpers' memory is given back before the rows move.

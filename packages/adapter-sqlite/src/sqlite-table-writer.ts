@@ -56,9 +56,20 @@ export function decoderFor(column: Column, affinity: SqliteAffinity, printReal: 
       return parseBytesField;
     case 'timestamp':
       return column.fractionDigits !== undefined ? fixedFraction(column.fractionDigits) : (t) => t;
+    case 'json':
+      // Declared `JSON` (NUMERIC affinity) because the source had no bare number: one now would become a number.
+      return numeric && column.jsonNumbers === false ? keptDocument : (t) => t;
     default:
       return (t) => t;
   }
+}
+
+/** A JSON document a NUMERIC affinity keeps as text: anything but a bare number. */
+function keptDocument(text: string): string {
+  if (/^[\t\n\r ]*[-0-9]/.test(text)) {
+    throw new HesapError('INTERNAL', `The JSON document ${text.length > 60 ? `${text.slice(0, 57)}...` : text} is a bare number, which the column's JSON declaration would turn into a number; the source had none when it was looked at.`);
+  }
+  return text;
 }
 
 function unrepresentableDecimal(text: string, affinity: SqliteAffinity): never {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
 import {
+  checkCompatible,
   DEFAULT_POLICIES,
   HesapError,
   processAlive,
@@ -14,23 +15,26 @@ import {
   type LoadPlan,
   type Note,
   type Schema,
+  type Table,
   type TablePlan,
   type TableWrite,
   type TargetSession,
 } from '@hesap/core';
+import { affinityOf } from './sqlite-declared-type';
 import { createIndexSql, createTableSql } from './sqlite-ddl';
 import { explainFileError, fileSystemError, inspectDestination, type Destination } from './sqlite-destination';
-import { installTables, lockError } from './sqlite-install';
+import { foldName, installTables, lockError } from './sqlite-install';
 import { SqliteIntrospector } from './sqlite-introspector';
 import { withPlace } from './sqlite-place';
 import { SqliteTableWriter } from './sqlite-table-writer';
 
 export interface SqliteTargetOptions {
   /**
-   * A whole load (a pull without --tables): every table is created from the source's
-   * definition, and the file's other tables are dropped (except `keep`), so its tables are
-   * the source's. Otherwise a table the file has keeps its local declaration and indexes,
-   * and the others stay.
+   * A whole load (a pull without --tables): the file's tables become the source's, and its
+   * other tables are dropped (except `keep`); a table the file has with the same columns keeps
+   * its local declaration and indexes (the app made it, and its ORM reads by them), the others
+   * are created from the source's definition. Otherwise a table the file has keeps its local
+   * declaration and indexes, and the others stay.
    */
   fresh: boolean;
   /** With `fresh`: tables of the file the load leaves out on purpose; every other table it does not bring is dropped. */
@@ -74,6 +78,8 @@ export class SqliteTarget implements TargetSession {
   private tempFile?: string;
   private plan?: LoadPlan;
   private dest?: Destination;
+  /** Tables created with the local file's declaration (and indexes), not the source's. */
+  private declaredHere = new Set<string>();
   private done = false;
 
   constructor(
@@ -92,7 +98,7 @@ export class SqliteTarget implements TargetSession {
     const keep = new Set(this.options.keep ?? []);
     if (!dest.exists || (this.options.fresh && keep.size === 0)) return { dialect: 'sqlite', tables: [], views: [], notes: [] };
     const local = await this.readLocal((db) => new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ ...options, profile: false }));
-    if (!this.options.fresh) return local;
+    if (!this.options.fresh) return { ...local, tables: local.tables.map(holdingZones) };
     // A whole pull starts from an empty file, except for the tables it keeps on purpose
     // (`--exclude`): those are the file's, named as such.
     return { dialect: 'sqlite', tables: local.tables.filter((t) => keep.has(t.name)), views: [], notes: [] };
@@ -125,8 +131,10 @@ export class SqliteTarget implements TargetSession {
     for (const t of plan.tables) {
       if (t.action !== 'load' && t.action !== 'replace') throw new HesapError('UNSUPPORTED', `SQLite targets do not support --mode ${t.action}.`);
     }
-    const kept = plan.tables.filter((t) => !t.create);
+    // A whole load looks for the file's own declaration of every table it creates.
+    const kept = plan.tables.filter((t) => !t.create || (this.options.fresh && dest.exists));
     const local = kept.length > 0 ? await this.readLocal((db) => localDeclarations(db, kept)) : new Map<string, string[]>();
+    this.declaredHere = new Set(local.keys());
     this.tempFile = path.join(path.dirname(dest.file), `.${path.basename(dest.file)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
     try {
       const db = new DatabaseConstructor(this.tempFile);
@@ -168,9 +176,10 @@ export class SqliteTarget implements TargetSession {
     const dest = this.checked();
     try {
       for (const t of this.plan!.tables) {
-        if (t.create) for (const sql of createIndexSql(t.target)) db.exec(sql);
+        if (t.create && !this.declaredHere.has(t.target.name)) for (const sql of createIndexSql(t.target)) db.exec(sql);
         const seq = t.target.sequence;
-        if (seq?.strict && seq.lastValue !== null) {
+        // A local declaration without AUTOINCREMENT has no sqlite_sequence row to keep.
+        if (seq?.strict && seq.lastValue !== null && autoincrements(db, t.target.name)) {
           const current = db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').safeIntegers(true).pluck().get(t.target.name) as
             | bigint
             | undefined;
@@ -251,19 +260,56 @@ export class SqliteTarget implements TargetSession {
 }
 
 /**
- * The local declaration of each table the file already has: its CREATE TABLE and CREATE
- * INDEX statements. A table loaded with `load` must be empty there.
+ * A column the file declares for date-times holds their text with a zone as well as without:
+ * a pulled `timestamptz` goes into the app's `DATETIME` column as a `timestamp` does.
  */
-function localDeclarations(db: Database.Database, tables: readonly TablePlan[]): Map<string, string[]> {
+function holdingZones(table: Table): Table {
+  if (!table.columns.some((c) => c.type === 'timestamp')) return table;
+  return { ...table, columns: table.columns.map((c) => (c.type === 'timestamp' ? { ...c, type: 'timestamptz' } : c)) };
+}
+
+/** The table was declared with AUTOINCREMENT (SQLite then keeps its last id in sqlite_sequence). */
+function autoincrements(db: Database.Database, table: string): boolean {
+  const sql = db.prepare<[string], string>(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE`).pluck().get(table);
+  return sql !== undefined && /\bAUTOINCREMENT\b/i.test(sql);
+}
+
+/**
+ * A table a whole load creates keeps the file's declaration when that holds the loaded rows
+ * as they are: the same columns (`names`, hidden and generated ones too), each of a type that
+ * takes the loaded one (as a load into the table checks), and JSON documents that include a
+ * bare number under TEXT affinity (NUMERIC would make `1.50` the number 1.5).
+ */
+function fitsLocal(target: Table, local: Table | undefined, names: readonly string[]): boolean {
+  const fold = (list: readonly string[]) => list.map(foldName).sort().join('\u0000');
+  if (!local || fold(names) !== fold(target.columns.map((c) => c.name))) return false;
+  try {
+    checkCompatible(target, holdingZones(local));
+  } catch {
+    return false;
+  }
+  const numeric = (declared: string) => ['INTEGER', 'NUMERIC', 'REAL'].includes(affinityOf(declared));
+  return target.columns.every((c) => c.type !== 'json' || c.jsonNumbers === false || !numeric(local.columns.find((l) => l.name === c.name)!.declaredType));
+}
+
+/**
+ * The local declaration of each table the file already has: its CREATE TABLE and CREATE
+ * INDEX statements. A table loaded with `load` must be empty there. A table a whole load
+ * creates keeps it only where it fits (see fitsLocal); otherwise the source's definition.
+ */
+async function localDeclarations(db: Database.Database, tables: readonly TablePlan[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   const statements = db.prepare<[string], { sql: string }>(
     `SELECT sql FROM sqlite_schema WHERE tbl_name = ? COLLATE NOCASE AND type IN ('table', 'index') AND sql IS NOT NULL ORDER BY type = 'index', rowid`,
   );
+  const columns = db.prepare<[string], string>('SELECT name FROM pragma_table_xinfo(?)').pluck();
+  const declared = tables.some((t) => t.create) ? (await new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ profile: false })).tables : [];
   for (const t of tables) {
     const name = t.target.name;
     const sql = statements.all(name).map((r) => r.sql);
     if (sql.length === 0) continue;
-    if (t.action === 'load' && db.prepare(`SELECT 1 FROM ${quoteIdent(name)} LIMIT 1`).get()) {
+    if (t.create && !fitsLocal(t.target, declared.find((d) => foldName(d.name) === foldName(name)), columns.all(name))) continue;
+    if (t.action === 'load' && !t.create && db.prepare(`SELECT 1 FROM ${quoteIdent(name)} LIMIT 1`).get()) {
       throw new HesapError('TARGET_NOT_EMPTY', `Table "${name}" already holds rows in the local database.`, {
         table: name,
         hints: ['Pull replaces the whole file by default; with --tables, pass --yes to replace those tables.'],

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { buildEdgeValueDatabase, createTestDatabase, dumpSqlite, tempDir, type TestDatabase } from '@hesap/test-support';
+import { buildEdgeValueDatabase, createTestDatabase, dumpSqlite, sqliteDeclarations, tempDir, type TestDatabase } from '@hesap/test-support';
 import { pull, push } from '@hesap/api';
 
 describe('push then pull of the edge-value database', () => {
@@ -22,6 +22,7 @@ describe('push then pull of the edge-value database', () => {
     expect(pushed.tables.find((t) => t.table === 'edge_text')?.received).toBe(26);
     await pull({ local: pulled, remote: pg.url });
     expect(dumpSqlite(pulled)).toEqual(dumpSqlite(original));
+    expect(sqliteDeclarations(pulled)).toEqual(sqliteDeclarations(original));
   });
 
   it('creates real constraints and sequences in PostgreSQL', async () => {
@@ -57,6 +58,9 @@ describe('push then pull of the edge-value database', () => {
     expect(type('edge_decimal', 'price')).toBe('numeric');
     expect(type('edge_blob', 'b')).toBe('bytea');
     expect(type('edge_int', 'n')).toBe('bigint');
+    // Declared INTEGER with every value in 32 bits: integer, as an ORM declares it in PostgreSQL.
+    expect(type('edge_int', 'id')).toBe('integer');
+    expect(type('edge_tree', 'parent_id')).toBe('integer');
     expect(type('edge_float', 'f')).toBe('double precision');
   });
 });

@@ -31,6 +31,10 @@ export interface AdapterCapabilities {
   caseInsensitiveNames?: boolean;
   /** Table names the database keeps for itself (`sqlite_`), compared without case. */
   reservedPrefixes?: readonly string[];
+  /** The tables it creates get the CHECK constraints it can take; it lists the others itself. */
+  createsChecks?: boolean;
+  /** It keeps the schema as it is given, CHECK constraints and triggers included (a snapshot). */
+  keepsSchema?: boolean;
 }
 
 export const DEFAULT_CAPABILITIES: AdapterCapabilities = Object.freeze({

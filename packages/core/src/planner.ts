@@ -5,6 +5,7 @@ import { identifierBytes, shortenIdentifier, truncateIdentifier } from './identi
 import { isStaged, planMerges } from './merge-plan';
 import type { Column, ForeignKey, NeutralType, Note, Schema, Table } from './schema';
 import { findTable } from './schema';
+import { nameChecks, renameChecks, unkeptNotes } from './table-checks';
 
 /**
  * Names in `tables` or `exclude` that are a table (or view) on none of the given sides are
@@ -113,12 +114,15 @@ export function orderTables(tables: readonly Table[]): TableOrder {
  */
 export function nameConstraints(table: Table): Table {
   const base = table.name;
-  return {
+  const named: Table = {
     ...table,
     primaryKey: table.primaryKey && { ...table.primaryKey, name: table.primaryKey.name ?? `${base}_pkey` },
     uniques: table.uniques.map((u) => ({ ...u, name: u.name ?? `${base}_${u.columns.join('_')}_key` })),
     foreignKeys: table.foreignKeys.map((fk) => ({ ...fk, name: fk.name ?? `${base}_${fk.columns.join('_')}_fkey` })),
   };
+  const taken = [named.primaryKey?.name, ...named.uniques.map((u) => u.name), ...named.foreignKeys.map((fk) => fk.name)];
+  const checks = nameChecks(named, taken.filter((n): n is string => n !== undefined));
+  return checks ? { ...named, checks } : named;
 }
 
 /**
@@ -268,6 +272,7 @@ export function fitIdentifiers(
     t.indexes = t.indexes.map((i) => ({ ...i, name: claim(i.name, 'index') }));
     // Foreign key names only need to be unique per table, but a short one is still needed.
     t.foreignKeys = t.foreignKeys.map((fk) => ({ ...fk, name: shortenIdentifier(fk.name!, limit) }));
+    if (t.checks) t.checks = t.checks.map((c) => ({ ...c, name: shortenIdentifier(c.name!, limit) }));
   }
   return { tables: out, notes };
 }
@@ -293,6 +298,7 @@ function renameTable(t: Table, tables: Map<string, string>, columnMaps: Map<stri
     })),
     sequence: t.sequence && { ...t.sequence, column: own.get(t.sequence.column) ?? t.sequence.column },
     declaredPrimaryKey: t.declaredPrimaryKey && cols(t.declaredPrimaryKey),
+    ...(t.checks ? { checks: renameChecks(t.checks, (name) => own.get(name) ?? name) } : {}),
   };
 }
 
@@ -479,6 +485,7 @@ export function planLoad(options: {
     const action: TablePlan['action'] = options.mode === 'create' ? 'load' : (options.mode as TablePlan['action']);
     return { ...base, source: readAs(source, target, existing), create: false, action, existing, naturalKey };
   });
+  notes.push(...unkeptNotes(plans, options.capabilities));
   const merges = planMerges(plans, options.target, options.merge);
   const tables = plans.map((plan, i) => ({ ...plan, merge: merges[i] }));
   return { mode: options.mode, tables, dryRun: options.dryRun ?? false, strict: options.strict ?? false, notes, merge: options.merge };

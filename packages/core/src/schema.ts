@@ -1,3 +1,4 @@
+import type { CheckExpression } from './check-expression';
 import type { DateTimeTextForm } from './datetime-text';
 import type { EpochUnit } from './epoch-dates';
 
@@ -83,7 +84,10 @@ export interface Column {
   /**
    * For `timestamp`, `timestamptz` and `time` columns kept as text somewhere (SQLite): how every
    * value was spelled (`T` or space, fraction digits, zone), when not as PostgreSQL prints it.
-   * A value read for that place is written in this form again (see datetime-text.ts).
+   * A value read for that place is written in this form again (see datetime-text.ts). For a
+   * PostgreSQL column no form was recorded for (an ORM or a person made it), the form a pull
+   * writes for apps to read, chosen from the values when the source is profiled: six fraction
+   * digits when any value has a fraction, else none; a `timestamptz` in UTC, ending `+00:00`.
    */
   textForm?: DateTimeTextForm;
   /**
@@ -103,6 +107,12 @@ export interface Column {
    * and key order are its own, and of a key written twice only the last value stays.
    */
   jsonParsed?: boolean;
+  /**
+   * JSON columns whose values were looked at (a profiled source): whether some document is a
+   * bare number (`12`, `1.50`). Only without one may SQLite declare the column `JSON`, whose
+   * NUMERIC affinity would store such a document as a number; undefined when not known.
+   */
+  jsonNumbers?: boolean;
   origin?: ColumnOrigin;
 }
 
@@ -124,6 +134,31 @@ export interface Index {
   name: string;
   columns: string[];
   unique: boolean;
+}
+
+/**
+ * A CHECK constraint. `expression` is its condition in neutral form (check-expression.ts): the
+ * source adapter gives it only when it could read the condition and it means the same on the
+ * column values as their neutral types hold them. Otherwise `untranslated` says why, and a
+ * target lists the constraint instead of creating it.
+ */
+export interface CheckConstraint {
+  /** The constraint's own name where the source has one. */
+  name?: string;
+  /** The column it was declared with, for a column constraint. */
+  column?: string;
+  /** The condition as the source wrote it, in its own dialect, for the report. */
+  sql: string;
+  expression?: CheckExpression;
+  /** Why there is no `expression` (`uses JSON_VALID()`). */
+  untranslated?: string;
+}
+
+/** A trigger on a table: code in its own dialect, listed and never run elsewhere. */
+export interface Trigger {
+  name: string;
+  /** Its definition in its own dialect, for information. */
+  sql?: string;
 }
 
 /**
@@ -174,6 +209,10 @@ export interface Table {
    * (a SQLite primary key holding NULLs becomes a UNIQUE constraint elsewhere).
    */
   declaredPrimaryKey?: string[];
+  /** CHECK constraints, where the source has any. */
+  checks?: CheckConstraint[];
+  /** Triggers on the table, where the source has any. */
+  triggers?: Trigger[];
 }
 
 export interface View {
@@ -191,6 +230,10 @@ export interface Note {
   message: string;
   table?: string;
   column?: string;
+  /** The constraint the note is about. */
+  constraint?: string;
+  /** The trigger the note is about. */
+  trigger?: string;
 }
 
 export interface Schema {

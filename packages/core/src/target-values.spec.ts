@@ -31,6 +31,21 @@ describe('valueTest', () => {
     expect(verdicts({ type: 'integer' }, into(4), ['2147483647', '-2147483649'])).toEqual([undefined, expect.stringMatching(/32-bit/)]);
   });
 
+  it('needs no test for a source whose counted width the target holds', () => {
+    const int = (bytes?: 2 | 4) => col({ type: 'integer', byteSize: bytes, declaredType: 'integer' });
+    expect(valueTest(int(4), int(4))).toBeUndefined();
+    expect(valueTest(int(2), int(4))).toBeUndefined();
+    expect(verdicts({ type: 'integer', byteSize: 4 }, { type: 'integer', byteSize: 2, declaredType: 'smallint' }, ['32768'])).toEqual([expect.stringMatching(/16-bit/)]);
+    expect(verdicts({ type: 'integer' }, { type: 'integer', byteSize: 4, declaredType: 'integer' }, ['2147483648'])).toEqual([expect.stringMatching(/32-bit/)]);
+    const text = (maxLength?: number, fixedLength?: boolean) => col({ type: 'text', maxLength, fixedLength });
+    expect(valueTest(text(100), text(255))).toBeUndefined();
+    expect(valueTest(text(2, true), text(2, true))).toBeUndefined();
+    expect(valueTest(text(2, true), text(3))).toBeUndefined();
+    expect(verdicts({ type: 'text', maxLength: 10 }, { type: 'text', maxLength: 5 }, ['abcdef'])).toEqual([expect.any(String)]);
+    expect(verdicts({ type: 'text', maxLength: 2 }, { type: 'text', maxLength: 2, fixedLength: true }, ['a'])).toEqual([expect.stringMatching(/pads/)]);
+    expect(verdicts({ type: 'text', maxLength: 2, fixedLength: true }, { type: 'text', maxLength: 3, fixedLength: true }, ['ab'])).toEqual([expect.stringMatching(/pads/)]);
+  });
+
   it('keeps numbers exact in double precision, real and numeric(p,s)', () => {
     expect(verdicts({ type: 'integer' }, { type: 'float' }, ['9007199254740992', '9007199254740993'])).toEqual([undefined, expect.any(String)]);
     expect(verdicts({ type: 'decimal' }, { type: 'float' }, ['0.1', '0.10000000000000000001'])).toEqual([undefined, expect.any(String)]);

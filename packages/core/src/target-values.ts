@@ -30,9 +30,10 @@ function decimalDigits(text: string): [number, number] | undefined {
   return [m[1] === '0' ? 0 : m[1]!.length, m[2]?.length ?? 0];
 }
 
-function integerTest(target: Column): ValueTest | undefined {
+function integerTest(source: Column, target: Column): ValueTest | undefined {
   const bytes = target.byteSize;
-  if (bytes === undefined) return undefined;
+  // A source column of a width the target holds (its values were counted) needs no test.
+  if (bytes === undefined || (source.type === 'integer' && source.byteSize !== undefined && source.byteSize <= bytes)) return undefined;
   const [lo, hi] = INTEGER_BOUNDS[bytes];
   return (t) => {
     const n = BigInt(t);
@@ -69,15 +70,21 @@ function decimalTest(target: Column): ValueTest | undefined {
   };
 }
 
-function textTest(target: Column): ValueTest | undefined {
+function textTest(source: Column, target: Column): ValueTest | undefined {
   const max = target.maxLength;
-  if (max === undefined) return undefined;
+  if (max === undefined || (source.type === 'text' && fitsLength(source, target))) return undefined;
   return (t) => {
     const length = [...t].length;
     if (length > max) return `it is ${length} characters long, more than ${target.declaredType} holds`;
     if (target.fixedLength && length < max) return `it is ${length} characters long, and ${target.declaredType} pads it with spaces to ${max}`;
     return undefined;
   };
+}
+
+/** Every value of `source` has as many characters as `target` takes (and gives back). */
+function fitsLength(source: Column, target: Column): boolean {
+  if (source.maxLength === undefined || target.maxLength === undefined) return false;
+  return target.fixedLength ? source.fixedLength === true && source.maxLength === target.maxLength : source.maxLength <= target.maxLength;
 }
 
 function timestampTest(source: Column, target: Column): ValueTest | undefined {
@@ -124,13 +131,13 @@ export function valueTest(source: Column, target: Column): ValueTest | undefined
     case 'boolean':
       return source.type === 'boolean' ? undefined : (t) => (t === '0' || t === '1' ? undefined : 'a boolean column takes 0 and 1 only');
     case 'integer':
-      return integerTest(target);
+      return integerTest(source, target);
     case 'float':
       return floatTest(source, target);
     case 'decimal':
       return decimalTest(target);
     case 'text':
-      return textTest(target);
+      return textTest(source, target);
     case 'timestamp':
     case 'timestamptz':
       return timestampTest(source, target);

@@ -70,6 +70,21 @@ export function dumpSqlite(file: string): DatabaseDump {
   }
 }
 
+/** Each table's columns as declared (`"users"."email"` -> `varchar(255)`), for checking that a round trip keeps declarations. */
+export function sqliteDeclarations(file: string): Record<string, string> {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const out: Record<string, string> = {};
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").pluck().all() as string[];
+    for (const table of tables) {
+      for (const c of db.prepare(`PRAGMA table_info(${quote(table)})`).all() as Array<{ name: string; type: string }>) out[`${quote(table)}.${quote(c.name)}`] = c.type;
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
 /** Opens a SQLite file for writing in a test. */
 export function openSqlite(file: string): Database.Database {
   return new Database(file);

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as fc from 'fast-check';
 import { HesapError } from '@hesap/core';
-import { createTestDatabase, dumpSqlite, pgFingerprint, tempDir, writeSqlite } from '@hesap/test-support';
+import { createTestDatabase, dumpSqlite, pgFingerprint, sqliteDeclarations, tempDir, writeSqlite } from '@hesap/test-support';
 import { pull, push } from '@hesap/api';
 
 /**
@@ -25,11 +25,22 @@ interface TableSpec {
   rows: Value[][];
 }
 
+/**
+ * Declared widths PostgreSQL has (issue 19): the type a push creates when every value fits it,
+ * and when one does not (SQLite checks no width).
+ */
+const WIDTHS: Record<string, { fits: (v: Value) => boolean; type: string; wider: string }> = {
+  INT: { fits: (v) => typeof v === 'bigint' && v >= -(2n ** 31n) && v < 2n ** 31n, type: 'integer', wider: 'bigint' },
+  SMALLINT: { fits: (v) => typeof v === 'bigint' && v >= -(2n ** 15n) && v < 2n ** 15n, type: 'smallint', wider: 'bigint' },
+  'VARCHAR(8)': { fits: (v) => typeof v === 'string' && [...v].length <= 8, type: 'character varying', wider: 'text' },
+  'CHAR(3)': { fits: (v) => typeof v === 'string' && [...v].length === 3, type: 'character', wider: 'text' },
+};
+
 // '' is a column without a declared type: any value. hesap refuses some mixes there by design
 // (BLOBs with other values, integers with whole-number reals: no single PostgreSQL type
 // keeps both apart), with an error naming table, column and row; ' blobs' is an untyped
 // column of BLOBs only, which must always go through.
-const DECLARED = ['INTEGER', 'REAL', 'TEXT', 'BLOB', 'NUMERIC(10,2)', 'BOOLEAN', 'DATETIME', '', ' blobs'] as const;
+const DECLARED = ['INTEGER', 'REAL', 'TEXT', 'BLOB', 'NUMERIC(10,2)', 'BOOLEAN', 'DATETIME', '', ' blobs', ...Object.keys(WIDTHS)] as const;
 
 // Names that need quoting everywhere; unique ignoring case, as SQLite compares them.
 const NAMES = ['a', 'Bee', 'user', 'select', 'order', 'group', 'x y', 'q"uote', 'dot.ted', 'semi;colon', 'Ünï', '😀', 'new\nline', 'value', 'from'];
@@ -126,6 +137,14 @@ function valueFor(declared: string): fc.Arbitrary<Value> {
   switch (declared) {
     case 'INTEGER':
       return fc.oneof(nul, bigints);
+    case 'INT':
+      return fc.oneof(nul, fc.integer().map((n) => BigInt(n)), bigints);
+    case 'SMALLINT':
+      return fc.oneof(nul, fc.integer({ min: -32768, max: 32767 }).map((n) => BigInt(n)), bigints);
+    case 'VARCHAR(8)':
+      return fc.oneof(nul, text);
+    case 'CHAR(3)':
+      return fc.oneof(nul, fc.string({ minLength: 3, maxLength: 3 }), text);
     case 'REAL':
       return fc.oneof(nul, doubles);
     case 'TEXT':
@@ -225,7 +244,21 @@ describe('push then pull keeps every generated table', () => {
               expect({ column: c, type: row?.type }).toEqual({ column: c, type: expect.stringMatching(/^timestamp/) });
             }
           }
+          // A declared width is kept where every value fits it.
+          for (const t of tables) {
+            for (const [i, c] of t.columns.entries()) {
+              const width = WIDTHS[c.declared];
+              if (!width) continue;
+              const [row] = await pg.query<{ type: string }>(
+                'SELECT data_type AS type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3',
+                ['public', t.name, c.name],
+              );
+              const values = t.rows.map((r) => r[i]!).filter((v) => v !== null);
+              expect({ column: c, type: row?.type }).toEqual({ column: c, type: values.every(width.fits) ? width.type : width.wider });
+            }
+          }
           await pull({ local: back, remote: pg.url });
+          expect(sqliteDeclarations(back)).toEqual(sqliteDeclarations(local));
           const expected = dumpSqlite(local);
           const actual = dumpSqlite(back);
           expect(actual.tables).toEqual(expected.tables);

@@ -1,0 +1,58 @@
+import type pg from 'pg';
+import { quoteIdent, type Column, type Table } from '@hesap/core';
+import { mapQueryError } from './postgres-errors';
+
+/**
+ * The text a pull writes for the app that reads the file, where no form was recorded: tables
+ * an ORM made (SQLAlchemy `create_all`, Django `migrate`, Sequelize `sync`, Rails migrations)
+ * or a person did, whose columns carry no comment of hesap's. PostgreSQL prints the shortest
+ * fraction (`12:30:00.25`), which SQLAlchemy's SQLite dialect reads as 25 microseconds; six
+ * digits (`12:30:00.250000`) SQLAlchemy, Django, Rails, Sequelize and Python's `fromisoformat`
+ * all read right, and a column none of whose values has a fraction is written without one. A
+ * `timestamptz` is written in UTC ending `+00:00`: Sequelize reads text with a `+` as the
+ * instant it names (to other text it appends its own zone setting), Django and Rails read the
+ * offset, and SQLAlchemy's naive `DateTime` reads the UTC time. A JSON column is declared
+ * `JSON` in SQLite only when no document is a bare number (Column.jsonNumbers).
+ *
+ * One aggregate pass over each table with such columns decides, in the read's snapshot.
+ */
+
+type Test = { sql: string; apply: (found: boolean) => void };
+
+/** A column PostgreSQL holds without hesap's comment (its origin is PostgreSQL itself), not read as epoch integers. */
+const unrecorded = (column: Column) => column.origin?.dialect === 'postgres' && !column.textForm && column.fractionDigits === undefined && !column.epoch;
+
+function testOf(column: Column): Test | undefined {
+  if (!unrecorded(column)) return undefined;
+  const v = quoteIdent(column.name);
+  if (column.type === 'json') {
+    return { sql: `${column.jsonParsed ? 'jsonb_typeof' : 'json_typeof'}(${v}) = 'number'`, apply: (found) => (column.jsonNumbers = found) };
+  }
+  if (column.type !== 'timestamp' && column.type !== 'timestamptz' && column.type !== 'time') return undefined;
+  const kind = column.type === 'time' ? 'time' : 'timestamp';
+  const zone = column.type === 'timestamptz' ? '+00:00' : '';
+  const apply = (found: boolean) => (column.textForm = { kind, separator: ' ', fraction: found ? 6 : 0, zone });
+  // A column of precision 0 holds whole seconds only: nothing to look at.
+  if (column.precision === 0) {
+    apply(false);
+    return undefined;
+  }
+  // The seconds' microseconds (of the UTC time: the session's zone); NULL or 0 for infinity.
+  return { sql: `date_part('microseconds', ${v})::bigint % 1000000 <> 0`, apply };
+}
+
+/** Gives each unrecorded date-time and JSON column of `tables` the form its values call for (in place). */
+export async function chooseAppForms(client: pg.ClientBase, tables: readonly Table[], relation: (table: Table) => string): Promise<void> {
+  for (const table of tables) {
+    const tests = table.columns.map(testOf).filter((t): t is Test => t !== undefined);
+    if (tests.length === 0) continue;
+    const list = tests.map((t, i) => `coalesce(bool_or(${t.sql}), false) AS c${i}`).join(', ');
+    let row: Record<string, boolean>;
+    try {
+      row = (await client.query<Record<string, boolean>>(`SELECT ${list} FROM ${relation(table)}`)).rows[0]!;
+    } catch (error) {
+      throw mapQueryError(error, { table: table.name, doing: 'Looking at the date-time and JSON values' });
+    }
+    tests.forEach((t, i) => t.apply(row[`c${i}`] === true));
+  }
+}
