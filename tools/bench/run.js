@@ -7,6 +7,10 @@
  *   npm run bench -- [--rounds 3] [--scale 1] [--orders N] [--only push,pipe] [--datasets orders,all]
  *                    [--rss-scaling] [--work-dir DIR] [--out-dir docs/benchmarks] [--regenerate] [--keep]
  *                    [--compare DIR]
+ *   npm run bench -- --wan [--wan-delay 25] [--wan-scale 0.0004] [--rounds 3]
+ *
+ * `--wan` runs only the long-link scenario instead (wan.js): a small model app through a
+ * proxy that delays each way, round trips per command; writes docs/benchmarks/wan.md.
  *
  * Every operation runs once per round, and the rounds interleave all operations (each
  * round in a rotated order), so machine noise falls on all of them alike; the report
@@ -33,6 +37,7 @@ const { planOperations } = require('./operations');
 const { runRounds } = require('./rounds');
 const { measureRssScaling } = require('./rss-scaling');
 const { summarize } = require('./summary');
+const { runWan } = require('./wan');
 
 function parseArgs(argv) {
   const o = {
@@ -48,6 +53,9 @@ function parseArgs(argv) {
     keep: false,
     compare: undefined,
     timeout: 900,
+    wan: false,
+    wanDelay: 25,
+    wanScale: 0.0004,
   };
   eachArg(argv, (a, next) => {
     if (a === '--rounds') o.rounds = Number(next());
@@ -62,6 +70,9 @@ function parseArgs(argv) {
     else if (a === '--keep') o.keep = true;
     else if (a === '--compare') o.compare = path.resolve(next());
     else if (a === '--timeout') o.timeout = Number(next());
+    else if (a === '--wan') o.wan = true;
+    else if (a === '--wan-delay') o.wanDelay = Number(next());
+    else if (a === '--wan-scale') o.wanScale = Number(next());
     else if (a === '--help' || a === '-h') {
       console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
       process.exit(0);
@@ -74,6 +85,7 @@ function parseArgs(argv) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
+  if (o.wan) return runWan(o);
   const commandLine = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const ctx = await createContext(o);
   const { tmpDir, pgUrl, admin, facts, data, file, selectedDatasets, created } = ctx;

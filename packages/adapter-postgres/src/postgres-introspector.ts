@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import {
   placedName,
-  quoteQualified,
   type Column,
   type ForeignKeyAction,
   type IntrospectOptions,
@@ -43,6 +42,8 @@ interface ColumnRow {
   identity: string;
   generated: string;
   comment: string | null;
+  /** The last value of the column's sequence (serial or identity), as text. */
+  last: string | null;
 }
 
 interface ConstraintRow {
@@ -121,43 +122,7 @@ export class PostgresIntrospector {
     const oids = tableRows.map((r) => r.oid);
     if (oids.length === 0) return { dialect: 'postgres', tables: [], views, notes };
 
-    const columns = (
-      await this.client.query<ColumnRow>(
-        `SELECT a.attrelid::int AS relid, a.attname AS name, a.attnum::int AS num,
-                format_type(a.atttypid, a.atttypmod) AS type,
-                CASE WHEN t.typtype = 'd' THEN bt.typname WHEN t.typtype = 'e' THEN 'text' ELSE t.typname END AS typname,
-                CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod,
-                a.attnotnull AS notnull, pg_get_expr(d.adbin, d.adrelid) AS default,
-                a.attidentity AS identity, a.attgenerated AS generated, col_description(a.attrelid, a.attnum) AS comment
-           FROM pg_attribute a
-           JOIN pg_type t ON t.oid = a.atttypid
-           LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
-           LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-          WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
-          ORDER BY a.attrelid, a.attnum`,
-        [oids],
-      )
-    ).rows;
-    const constraints = (
-      await this.client.query<ConstraintRow>(
-        `SELECT conrelid::int AS relid, conname AS name, contype AS type, conkey::int[] AS keys,
-                confrelid::int AS frelid, confkey::int[] AS fkeys, confupdtype AS upd, confdeltype AS del
-           FROM pg_constraint WHERE conrelid = ANY($1::oid[]) AND contype IN ('p', 'u', 'f')
-          ORDER BY conrelid, contype, conname`,
-        [oids],
-      )
-    ).rows;
-    const indexes = (
-      await this.client.query<IndexRow>(
-        `SELECT i.indrelid::int AS relid, ic.relname AS name, i.indisunique AS unique, i.indkey::text AS keys,
-                i.indexprs IS NOT NULL AS expression, i.indpred IS NOT NULL AS partial
-           FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-          WHERE i.indrelid = ANY($1::oid[])
-            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
-          ORDER BY ic.relname`,
-        [oids],
-      )
-    ).rows;
+    const { columns, constraints, indexes } = await this.details(oids);
 
     const nameOf = new Map(relations.map((r) => [r.oid, r.name]));
     const columnNames = new Map<number, Map<number, string>>();
@@ -202,12 +167,7 @@ export class PostgresIntrospector {
         };
         table.columns.push(column);
         if (column.generated) {
-          const last = await this.client.query<{ last: string | null }>(
-            'SELECT pg_sequence_last_value(pg_get_serial_sequence($1, $2)::regclass)::text AS last',
-            [quoteQualified(rel.schema, rel.relname), c.name],
-          );
-          const value = last.rows[0]?.last;
-          table.sequence = { column: c.name, lastValue: value === null || value === undefined ? null : BigInt(value), strict: remembered?.strict };
+          table.sequence = { column: c.name, lastValue: c.last === null ? null : BigInt(c.last), strict: remembered?.strict };
         }
       }
       for (const con of constraints.filter((x) => x.relid === rel.oid)) {
@@ -239,6 +199,46 @@ export class PostgresIntrospector {
       tables.push(table);
     }
     return { dialect: 'postgres', tables, views, notes };
+  }
+
+  /**
+   * The columns (with the last value of a serial or identity column's sequence),
+   * constraints and indexes of the tables read, in one query: one round trip, however
+   * many tables (issue 24). Each kind comes as a JSON array, in the order it is used.
+   */
+  private async details(oids: number[]): Promise<{ columns: ColumnRow[]; constraints: ConstraintRow[]; indexes: IndexRow[] }> {
+    const r = await this.client.query<{ columns: string; constraints: string; indexes: string }>(
+      `SELECT
+         (SELECT coalesce(json_agg(q ORDER BY q.relid, q.num), '[]')::text FROM (
+            SELECT a.attrelid::int AS relid, a.attname AS name, a.attnum::int AS num,
+                   format_type(a.atttypid, a.atttypmod) AS type,
+                   CASE WHEN t.typtype = 'd' THEN bt.typname WHEN t.typtype = 'e' THEN 'text' ELSE t.typname END AS typname,
+                   CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod,
+                   a.attnotnull AS notnull, pg_get_expr(d.adbin, d.adrelid) AS default,
+                   a.attidentity AS identity, a.attgenerated AS generated, col_description(a.attrelid, a.attnum) AS comment,
+                   CASE WHEN a.attgenerated <> 's' AND (a.attidentity <> '' OR pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')
+                        THEN pg_sequence_last_value(pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)::regclass)::text END AS last
+              FROM pg_attribute a
+              JOIN pg_class c ON c.oid = a.attrelid
+              JOIN pg_namespace n ON n.oid = c.relnamespace
+              JOIN pg_type t ON t.oid = a.atttypid
+              LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped) q) AS columns,
+         (SELECT coalesce(json_agg(q ORDER BY q.relid, q.type, q.name), '[]')::text FROM (
+            SELECT conrelid::int AS relid, conname AS name, contype AS type, conkey::int[] AS keys,
+                   confrelid::int AS frelid, confkey::int[] AS fkeys, confupdtype AS upd, confdeltype AS del
+              FROM pg_constraint WHERE conrelid = ANY($1::oid[]) AND contype IN ('p', 'u', 'f')) q) AS constraints,
+         (SELECT coalesce(json_agg(q ORDER BY q.name), '[]')::text FROM (
+            SELECT i.indrelid::int AS relid, ic.relname AS name, i.indisunique AS unique, i.indkey::text AS keys,
+                   i.indexprs IS NOT NULL AS expression, i.indpred IS NOT NULL AS partial
+              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+             WHERE i.indrelid = ANY($1::oid[])
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))) q) AS indexes`,
+      [oids],
+    );
+    const row = r.rows[0]!;
+    return { columns: JSON.parse(row.columns) as ColumnRow[], constraints: JSON.parse(row.constraints) as ConstraintRow[], indexes: JSON.parse(row.indexes) as IndexRow[] };
   }
 
   private async relationName(oid: number): Promise<string> {

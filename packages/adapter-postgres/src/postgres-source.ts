@@ -34,9 +34,8 @@ export class PostgresSource implements SourceSession {
   static async open(pool: pg.Pool, schema: string, server: ServerInfo = {}, epochDates?: EpochDates): Promise<PostgresSource> {
     const client = await pool.connect();
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      // The snapshot is taken by the first statement of the transaction.
-      await client.query('SELECT 1');
+      // The snapshot is taken by the first statement of the transaction; both go in one message (one round trip).
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT 1');
     } catch (error) {
       client.release(error as Error);
       throw mapQueryError(error, { doing: 'Starting the read transaction' });
@@ -61,6 +60,18 @@ export class PostgresSource implements SourceSession {
       return Number(r.rows[0]!.n);
     } catch (error) {
       throw mapQueryError(error, { table: table.name, doing: 'Counting rows' });
+    }
+  }
+
+  async countRowsOf(tables: readonly Table[]): Promise<number[]> {
+    if (tables.length === 0) return [];
+    try {
+      const counts = tables.map((t, i) => `(SELECT count(*) FROM ${this.relation(t)})::text AS n${i}`);
+      const r = await this.client.query<Record<string, string>>(`SELECT ${counts.join(', ')}`);
+      return tables.map((_, i) => Number(r.rows[0]![`n${i}`]));
+    } catch (error) {
+      // The server's message names the table it could not read (permission denied for table …).
+      throw mapQueryError(error, { table: tables.length === 1 ? tables[0]!.name : undefined, doing: 'Counting rows' });
     }
   }
 

@@ -114,6 +114,8 @@ export interface SourceSession {
   introspect(options?: IntrospectOptions): Promise<Schema>;
   /** The exact number of rows, seen from the same snapshot as the reads. */
   countRows(table: Table): Promise<number>;
+  /** The same for several tables in one request, in their order: a server far away is asked once (issue 24). Optional. */
+  countRowsOf?(tables: readonly Table[]): Promise<number[]>;
   /**
    * The table's rows as PostgreSQL CSV, columns in `table.columns` order, encoded for
    * the neutral types in `table`. May implement {@link RowCounting}.

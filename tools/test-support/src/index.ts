@@ -5,6 +5,7 @@ export * from './sqlite-files';
 export * from './edge-values';
 export * from './peer-data';
 export * from './tcp-proxy';
+export { createTurnCounter, sumTurns } from './pg-turns';
 export * from './tls-certs';
 export * from './hesap-cli';
 export * from './fault-checks';

@@ -1,11 +1,17 @@
 import * as net from 'node:net';
+import { createTurnCounter, sumTurns, type RoundTrips, type TurnCounts } from './pg-turns';
 import { createTestDatabase, type TestDatabase } from './postgres';
+
+export type { RoundTrips, TurnCounts } from './pg-turns';
 
 /**
  * A TCP proxy between hesap and PostgreSQL that a test can break on purpose: cut every
  * connection now or after some bytes, stop relaying (a stall), or take connections and
  * never answer. It runs in the test process, so anything talking through it must not be
  * spawned synchronously (spawnSync blocks the event loop that relays the bytes).
+ *
+ * It also counts PostgreSQL round trips (see pg-turns.js) and can hold every chunk back
+ * for `delayMs` each way, as a long link does.
  */
 export interface TcpProxy {
   /** The port the proxy listens on (127.0.0.1). */
@@ -36,6 +42,11 @@ export interface TcpProxy {
   stallAll(): void;
   /** Relays again on the stalled connections. */
   resumeAll(): void;
+  /** PostgreSQL round trips of the connections accepted since the start or the last `resetRoundTrips`, added up. */
+  roundTrips(): RoundTrips;
+  /** The same, one entry per connection, in the order they were accepted. */
+  roundTripsPerConnection(): TurnCounts[];
+  resetRoundTrips(): void;
   close(): Promise<void>;
 }
 
@@ -45,12 +56,20 @@ interface Pair {
   stalled: boolean;
   /** Chunks held back while stalled, with the socket they go to. */
   held: Array<[net.Socket, Buffer]>;
+  turns: ReturnType<typeof createTurnCounter>;
+}
+
+export interface TcpProxyOptions {
+  /** Holds every chunk back this long before relaying it, each way (order kept): a round trip costs twice this. */
+  delayMs?: number;
 }
 
 /** Starts a proxy to `target` (`host:port` or a PostgreSQL URL). */
-export async function startTcpProxy(target: string): Promise<TcpProxy> {
+export async function startTcpProxy(target: string, options: TcpProxyOptions = {}): Promise<TcpProxy> {
   const { host, port } = hostAndPort(target);
+  const delayMs = options.delayMs ?? 0;
   const pairs = new Set<Pair>();
+  let counted: TurnCounts[] = [];
   const bytes = { up: 0, down: 0 };
   let accepted = 0;
   let cut: { left: number; reset: boolean; done: () => void } | undefined;
@@ -95,19 +114,22 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
         stallNow();
         done();
       }
+      pair.turns[direction === 'up' ? 'client' : 'server'](chunk);
       if (pair.stalled) {
         pair.held.push([to, chunk]);
         return;
       }
       bytes[direction] += chunk.length;
-      if (!to.write(chunk)) {
+      // Held back chunks are written in order: timers of one duration fire in the order they were set.
+      if (delayMs > 0) setTimeout(() => to.write(chunk), delayMs);
+      else if (!to.write(chunk)) {
         from.pause();
         to.once('drain', () => {
           if (!pair.stalled) from.resume();
         });
       }
     });
-    from.on('end', () => to.end());
+    from.on('end', () => (delayMs > 0 ? setTimeout(() => to.end(), delayMs) : to.end()));
     from.on('close', () => {
       if (pairs.has(pair)) end(pair, false);
     });
@@ -117,8 +139,9 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const server = net.createServer((client) => {
     accepted++;
     const upstream = net.connect(port, host);
-    const pair: Pair = { client, server: upstream, stalled: false, held: [] };
+    const pair: Pair = { client, server: upstream, stalled: false, held: [], turns: createTurnCounter() };
     pairs.add(pair);
+    counted.push(pair.turns.counts);
     relay(pair, client, upstream, 'up');
     relay(pair, upstream, client, 'down');
   });
@@ -154,6 +177,11 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
         pair.client.resume();
         pair.server.resume();
       }
+    },
+    roundTrips: () => sumTurns(counted),
+    roundTripsPerConnection: () => counted.map((c) => ({ ...c })),
+    resetRoundTrips: () => {
+      counted = [];
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -217,9 +245,9 @@ export interface ProxiedTestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createProxiedTestDatabase(label: string): Promise<ProxiedTestDatabase> {
+export async function createProxiedTestDatabase(label: string, options: TcpProxyOptions = {}): Promise<ProxiedTestDatabase> {
   const pg = await createTestDatabase(label);
-  const proxy = await startTcpProxy(pg.url);
+  const proxy = await startTcpProxy(pg.url, options);
   return {
     pg,
     proxy,
