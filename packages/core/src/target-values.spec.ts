@@ -62,6 +62,18 @@ describe('valueTest', () => {
     ]);
   });
 
+  it('reads no value where the declared digits of the source column already fit (a push into a table like its own)', () => {
+    const money = { type: 'decimal' as const, precision: 10, scale: 2, declaredType: 'numeric(10,2)' };
+    expect(valueTest(col({ type: 'decimal', precision: 10, scale: 2 }), col(money))).toBeUndefined();
+    expect(valueTest(col({ type: 'decimal', precision: 8, scale: 1 }), col(money))).toBeUndefined();
+    expect(verdicts({ type: 'decimal', precision: 12, scale: 2 }, money, ['12.5', '123456789012'])).toEqual([undefined, expect.stringMatching(/before the point/)]);
+    expect(verdicts({ type: 'decimal', precision: 10, scale: 3 }, money, ['1.234'])).toEqual([expect.stringMatching(/after the point/)]);
+    const ms = { type: 'timestamp' as const, precision: 3, declaredType: 'timestamp(3) without time zone' };
+    expect(valueTest(col({ type: 'timestamp', precision: 3 }), col(ms))).toBeUndefined();
+    expect(verdicts({ type: 'timestamp', precision: 6 }, ms, ['2024-01-02 03:04:05.1234'])).toEqual([expect.stringMatching(/rounded/)]);
+    expect(verdicts({ type: 'timestamptz', precision: 3 }, ms, ['2024-01-02 03:04:05.123+02'])).toEqual([expect.stringMatching(/drop/)]);
+  });
+
   it('keeps text within varchar(n) and refuses what char(n) would pad, counting characters', () => {
     expect(verdicts({ type: 'text' }, { type: 'text', maxLength: 3 }, ['abc', 'äöü', '😀😀😀', 'abcd', 'ab '])).toEqual([undefined, undefined, undefined, expect.any(String), undefined]);
     expect(verdicts({ type: 'text' }, { type: 'text', maxLength: 3, fixedLength: true }, ['abc', 'ab'])).toEqual([undefined, expect.stringMatching(/pads/)]);

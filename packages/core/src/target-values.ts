@@ -57,10 +57,16 @@ function floatTest(source: Column, target: Column): ValueTest | undefined {
   return single ? (t) => (exact(Number(t)) ? undefined : `${target.declaredType} (single precision) cannot hold this number exactly`) : undefined;
 }
 
-function decimalTest(target: Column): ValueTest | undefined {
+function decimalTest(source: Column, target: Column): ValueTest | undefined {
   if (target.precision === undefined) return undefined;
   const scale = target.scale ?? 0;
   const whole = target.precision - scale;
+  // A source column of a declared precision its values were found to fit (or a numeric(p,s)
+  // of PostgreSQL's) needs no test when the target holds as many digits on both sides.
+  if ((source.type === 'decimal' || source.type === 'integer') && source.precision !== undefined) {
+    const sourceScale = source.scale ?? 0;
+    if (sourceScale <= scale && source.precision - sourceScale <= whole) return undefined;
+  }
   return (t) => {
     const digits = decimalDigits(t);
     if (!digits) return `${target.declaredType} cannot hold it`;
@@ -94,7 +100,9 @@ function timestampTest(source: Column, target: Column): ValueTest | undefined {
   // and, from a timestamptz into a timestamp, the zone (Django's UTC text has none).
   if (source.type !== 'text') {
     const zoned = source.type === 'timestamptz' && target.type === 'timestamp';
-    if (!zoned && (digits === undefined || digits >= 6)) return undefined;
+    // Values of at most as many fraction digits as the target keeps cannot be rounded.
+    const kept = digits === undefined || digits >= 6 || (source.precision !== undefined && source.precision <= digits);
+    if (!zoned && kept) return undefined;
     return (t) => {
       const parts = parseTimestampText(t);
       if (zoned && parts && parts.zone !== '') return zoneDropped(target);
@@ -135,7 +143,7 @@ export function valueTest(source: Column, target: Column): ValueTest | undefined
     case 'float':
       return floatTest(source, target);
     case 'decimal':
-      return decimalTest(target);
+      return decimalTest(source, target);
     case 'text':
       return textTest(source, target);
     case 'timestamp':
