@@ -24,6 +24,11 @@ type Decoder = (text: string) => unknown;
 const ONE = 1n;
 const ZERO = 0n;
 
+const endsInDigit = (t: string) => {
+  const c = t.charCodeAt(t.length - 1);
+  return c >= 48 && c <= 57;
+};
+
 /**
  * How CSV text becomes a value for a column of the given neutral type and SQLite affinity.
  * `printReal` is SQLite's own text for a double (long decimals are checked against it).
@@ -38,7 +43,13 @@ export function decoderFor(column: Column, affinity: SqliteAffinity, printReal: 
     case 'decimal':
       if (affinity === 'TEXT') return (t) => t;
       // A value no INTEGER or REAL holds: refused under numeric affinity, kept as exact text without one.
-      if (numeric) return (t) => (shortDecimal(t) ? t : (exactNumber(t, affinity, printReal) ?? unrepresentableDecimal(t, affinity)));
+      if (numeric) {
+        const slow = (t: string) => exactNumber(t, affinity, printReal) ?? unrepresentableDecimal(t, affinity);
+        // numeric(p,s) of at most 15 digits: every finite value (its text ends in a digit, unlike
+        // NaN and Infinity) is one SQLite's own conversion keeps exactly.
+        if (column.precision !== undefined && column.precision <= 15) return (t) => (endsInDigit(t) ? t : slow(t));
+        return (t) => (shortDecimal(t) ? t : slow(t));
+      }
       return (t) => (shortDecimal(t) ? (/\./.test(t) ? Number(t) : BigInt(t)) : (exactNumber(t, affinity, printReal) ?? t));
     case 'float':
       return (t) => {
