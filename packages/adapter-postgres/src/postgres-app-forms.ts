@@ -12,12 +12,15 @@ import { mapQueryError } from './postgres-errors';
  * `timestamptz` is written in UTC ending `+00:00`: Sequelize reads text with a `+` as the
  * instant it names (to other text it appends its own zone setting), Django and Rails read the
  * offset, and SQLAlchemy's naive `DateTime` reads the UTC time. A JSON column is declared
- * `JSON` in SQLite only when no document is a bare number (Column.jsonNumbers).
+ * `JSON` in SQLite only when no document is a bare number (Column.jsonNumbers). Each date-time
+ * column also records the fewest fraction digits that spell all its values (Column.fractionUsed),
+ * so a pull into a file whose app writes another form can take that one (app-forms.ts).
  *
  * One aggregate pass over each table with such columns decides, in the read's snapshot.
  */
 
-type Test = { sql: string; apply: (found: boolean) => void };
+/** `sql`: an aggregate over the table; `apply` takes its value. */
+type Test = { sql: string; apply: (value: unknown) => void };
 
 /** A column PostgreSQL holds without hesap's comment (its origin is PostgreSQL itself), not read as epoch integers. */
 const unrecorded = (column: Column) => column.origin?.dialect === 'postgres' && !column.textForm && column.fractionDigits === undefined && !column.epoch;
@@ -26,19 +29,24 @@ function testOf(column: Column): Test | undefined {
   if (!unrecorded(column)) return undefined;
   const v = quoteIdent(column.name);
   if (column.type === 'json') {
-    return { sql: `${column.jsonParsed ? 'jsonb_typeof' : 'json_typeof'}(${v}) = 'number'`, apply: (found) => (column.jsonNumbers = found) };
+    const sql = `coalesce(bool_or(${column.jsonParsed ? 'jsonb_typeof' : 'json_typeof'}(${v}) = 'number'), false)`;
+    return { sql, apply: (found) => (column.jsonNumbers = found === true) };
   }
   if (column.type !== 'timestamp' && column.type !== 'timestamptz' && column.type !== 'time') return undefined;
   const kind = column.type === 'time' ? 'time' : 'timestamp';
   const zone = column.type === 'timestamptz' ? '+00:00' : '';
-  const apply = (found: boolean) => (column.textForm = { kind, separator: ' ', fraction: found ? 6 : 0, zone });
+  const apply = (digits: unknown) => {
+    column.fractionUsed = Number(digits);
+    column.textForm = { kind, separator: ' ', fraction: column.fractionUsed > 0 ? 6 : 0, zone };
+  };
   // A column of precision 0 holds whole seconds only: nothing to look at.
   if (column.precision === 0) {
-    apply(false);
+    apply(0);
     return undefined;
   }
-  // The seconds' microseconds (of the UTC time: the session's zone); NULL or 0 for infinity.
-  return { sql: `date_part('microseconds', ${v})::bigint % 1000000 <> 0`, apply };
+  // The seconds' microseconds (of the UTC time: the session's zone; NULL or 0 for infinity) as six digits, trailing zeros dropped.
+  const us = `lpad((date_part('microseconds', ${v})::bigint % 1000000)::text, 6, '0')`;
+  return { sql: `coalesce(max(length(rtrim(${us}, '0'))), 0)`, apply };
 }
 
 /** Gives each unrecorded date-time and JSON column of `tables` the form its values call for (in place). */
@@ -46,13 +54,13 @@ export async function chooseAppForms(client: pg.ClientBase, tables: readonly Tab
   for (const table of tables) {
     const tests = table.columns.map(testOf).filter((t): t is Test => t !== undefined);
     if (tests.length === 0) continue;
-    const list = tests.map((t, i) => `coalesce(bool_or(${t.sql}), false) AS c${i}`).join(', ');
-    let row: Record<string, boolean>;
+    const list = tests.map((t, i) => `${t.sql} AS c${i}`).join(', ');
+    let row: Record<string, unknown>;
     try {
-      row = (await client.query<Record<string, boolean>>(`SELECT ${list} FROM ${relation(table)}`)).rows[0]!;
+      row = (await client.query<Record<string, unknown>>(`SELECT ${list} FROM ${relation(table)}`)).rows[0]!;
     } catch (error) {
       throw mapQueryError(error, { table: table.name, doing: 'Looking at the date-time and JSON values' });
     }
-    tests.forEach((t, i) => t.apply(row[`c${i}`] === true));
+    tests.forEach((t, i) => t.apply(row[`c${i}`]));
   }
 }

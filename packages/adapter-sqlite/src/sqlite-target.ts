@@ -11,8 +11,10 @@ import {
   quoteIdent,
   syncDirectory,
   syncFile,
+  type DateTimeTextForm,
   type IntrospectOptions,
   type LoadPlan,
+  type LocalForms,
   type Note,
   type Schema,
   type Table,
@@ -20,6 +22,8 @@ import {
   type TableWrite,
   type TargetSession,
 } from '@hesap/core';
+import { formQuery, readFormStats } from './sqlite-column-profile';
+import { sharedForm } from './sqlite-column-type';
 import { affinityOf } from './sqlite-declared-type';
 import { createIndexSql, createTableSql } from './sqlite-ddl';
 import { explainFileError, fileSystemError, inspectDestination, type Destination } from './sqlite-destination';
@@ -122,6 +126,18 @@ export class SqliteTarget implements TargetSession {
     } finally {
       db?.close();
     }
+  }
+
+  /**
+   * The form of the app's own date-time text in each column of the pulled tables the file
+   * has (see sharedForm), where its rows share one; read before the file changes. Only the
+   * columns whose form a pull chose from their values are looked at (Column.fractionUsed).
+   */
+  async localForms(tables: readonly Table[]): Promise<LocalForms> {
+    const dest = this.checked();
+    const wanted = tables.filter((t) => t.columns.some((c) => c.fractionUsed !== undefined));
+    if (!dest.exists || wanted.length === 0) return new Map();
+    return this.readLocal((db) => appFormsIn(db, wanted));
   }
 
   async begin(plan: LoadPlan): Promise<void> {
@@ -266,6 +282,29 @@ export class SqliteTarget implements TargetSession {
 function holdingZones(table: Table): Table {
   if (!table.columns.some((c) => c.type === 'timestamp')) return table;
   return { ...table, columns: table.columns.map((c) => (c.type === 'timestamp' ? { ...c, type: 'timestamptz' } : c)) };
+}
+
+/** {@link SqliteTarget.localForms} on the open file. */
+function appFormsIn(db: Database.Database, tables: readonly Table[]): Map<string, Map<string, DateTimeTextForm>> {
+  const out = new Map<string, Map<string, DateTimeTextForm>>();
+  const names = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).pluck().all() as string[];
+  const columns = db.prepare<[string], string>('SELECT name FROM pragma_table_xinfo(?)').pluck();
+  for (const table of tables) {
+    const local = names.find((n) => foldName(n) === foldName(table.name));
+    if (local === undefined) continue;
+    const localColumns = columns.all(local);
+    const forms = new Map<string, DateTimeTextForm>();
+    for (const column of table.columns) {
+      const name = localColumns.find((n) => foldName(n) === foldName(column.name));
+      if (column.fractionUsed === undefined || name === undefined) continue;
+      const kind = column.type === 'time' ? 'time' : 'timestamp';
+      const stats = readFormStats(db.prepare(formQuery(local, name, kind)).raw(true).get() as unknown[]);
+      const form = stats.texts > 0 ? sharedForm(stats, kind) : undefined;
+      if (typeof form === 'object') forms.set(column.name, form);
+    }
+    if (forms.size > 0) out.set(table.name, forms);
+  }
+  return out;
 }
 
 /** The table was declared with AUTOINCREMENT (SQLite then keeps its last id in sqlite_sequence). */

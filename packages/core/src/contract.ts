@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { LocalForms } from './app-forms';
 import type { EpochDates } from './epoch-dates';
 import { HesapError } from './errors';
 import type { TableMergePlan } from './merge-plan';
@@ -224,6 +225,11 @@ export interface TableWrite {
 export interface TargetSession {
   /** What the target holds now. */
   introspect(options?: IntrospectOptions): Promise<Schema>;
+  /**
+   * The forms the app's own date-time text in `tables` is written in where the target already
+   * has them (see LocalForms), read before anything changes; targets that keep no such text leave it out.
+   */
+  localForms?(tables: readonly Table[]): Promise<LocalForms>;
   /** Starts the transaction, creates missing tables, empties replaced ones. */
   begin(plan: LoadPlan): Promise<void>;
   writeTable(table: TablePlan): TableWrite;

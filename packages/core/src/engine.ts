@@ -12,6 +12,7 @@ import type {
   TableWriteResult,
   TargetSession,
 } from './contract';
+import { adoptLocalForms } from './app-forms';
 import { chunksPassed } from './chunk-memory';
 import { connectionStalled, HesapError, withTable } from './errors';
 import { migrationTablesStayHome, type MigrationTablesSetting } from './migration-tables';
@@ -193,6 +194,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   checkTableNames(options, schema, targetSchema);
   const home = migrationTablesStayHome(selectTables(schema, include, options.exclude), targetSchema, { named: include, setting: options.migrationTables });
   const selected = home.tables;
+  if (target.localForms) adoptLocalForms(selected, await target.localForms(selected));
   const counts = new Map<string, number>();
   for (const table of selected) counts.set(table.name, await source.countRows(table));
   const plan: LoadPlan = planLoad({

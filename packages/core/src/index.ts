@@ -8,6 +8,7 @@ export * from './schema';
 export * from './check-expression';
 export * from './table-checks';
 export * from './datetime-text';
+export * from './app-forms';
 export * from './epoch-dates';
 export * from './json-text';
 export * from './target-values';

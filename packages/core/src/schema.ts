@@ -87,9 +87,16 @@ export interface Column {
    * A value read for that place is written in this form again (see datetime-text.ts). For a
    * PostgreSQL column no form was recorded for (an ORM or a person made it), the form a pull
    * writes for apps to read, chosen from the values when the source is profiled: six fraction
-   * digits when any value has a fraction, else none; a `timestamptz` in UTC, ending `+00:00`.
+   * digits when any value has a fraction, else none; a `timestamptz` in UTC, ending `+00:00`;
+   * or, pulled into a file whose app's own rows share one form the values fit, that form (app-forms.ts).
    */
   textForm?: DateTimeTextForm;
+  /**
+   * With a `textForm` chosen from the values (a PostgreSQL column without a recorded form): the
+   * fewest fraction digits that spell every value (0-6), so a pull can tell whether the values
+   * fit the form the app's own rows in the local file are written in (app-forms.ts).
+   */
+  fractionUsed?: number;
   /**
    * For `timestamp` and `timestamptz` columns kept as epoch integers somewhere (SQLite, mapped
    * by `epochDates`): what each integer counts. A value read for that place is written as the
