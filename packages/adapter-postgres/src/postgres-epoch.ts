@@ -1,4 +1,4 @@
-import { epochUnitOfColumn, type Column, type EpochDates, type Schema } from '@hesap/core';
+import { epochUnitOfColumn, isDateTimeColumn, type EpochDates, type Schema } from '@hesap/core';
 
 /**
  * Date-times a SQLite target keeps as the epoch integers its app wrote (Column.epoch; see
@@ -6,8 +6,6 @@ import { epochUnitOfColumn, type Column, type EpochDates, type Schema } from '@h
  * integers, or asked for by the user's `epochDates` for columns hesap did not make. They are
  * read as any date-time is (the instant, in UTC): the SQLite target turns each into its integer.
  */
-
-const isDateTime = (c: Column) => c.type === 'timestamp' || c.type === 'timestamptz';
 
 /**
  * Marks the columns the user's mapping keeps as epoch integers: each one it names
@@ -19,7 +17,7 @@ export function markEpochColumns(schema: Schema, dates: EpochDates | undefined):
   if (!dates) return schema;
   for (const table of schema.tables) {
     for (const column of table.columns) {
-      if (!isDateTime(column)) continue;
+      if (!isDateTimeColumn(column)) continue;
       const named = epochUnitOfColumn(dates, table.name, column.name);
       const made = column.origin?.dialect !== 'postgres' || column.textForm || column.fractionDigits !== undefined || column.epoch;
       const unit = named ?? (made ? undefined : dates.declared);

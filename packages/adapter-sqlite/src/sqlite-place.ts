@@ -1,4 +1,5 @@
 import { placedName, type TablePlace } from '@hesap/core';
+import { tokenize } from './sqlite-create-table';
 
 /**
  * A table's place (see TablePlace) written down in the local file: a comment at the start of
@@ -53,25 +54,5 @@ function recorded(sql: string): { start: number; end: number; json: string } | u
 
 /** Just after the parenthesis that opens a CREATE TABLE's column list: the first outside names and comments. */
 function columnListStart(sql: string): number | undefined {
-  const closing: Record<string, string> = { '"': '"', "'": "'", '`': '`', '[': ']' };
-  for (let i = 0; i < sql.length; i++) {
-    const c = sql[i]!;
-    if (c === '(') return i + 1;
-    if (closing[c]) {
-      // A quote inside a quoted name is doubled: the scan goes on past the pair.
-      let j = sql.indexOf(closing[c], i + 1);
-      while (j >= 0 && c !== '[' && sql[j + 1] === c) j = sql.indexOf(c, j + 2);
-      if (j < 0) return undefined;
-      i = j;
-    } else if (sql.startsWith('--', i)) {
-      const end = sql.indexOf('\n', i);
-      if (end < 0) return undefined;
-      i = end;
-    } else if (sql.startsWith('/*', i)) {
-      const end = sql.indexOf('*/', i + 2);
-      if (end < 0) return undefined;
-      i = end + 1;
-    }
-  }
-  return undefined;
+  return tokenize(sql).find((t) => t.kind === 'op' && t.value === '(')?.end;
 }

@@ -1,6 +1,4 @@
-import type { Column, Table } from '@hesap/core';
-
-const isDateTime = (c: Column) => c.type === 'timestamp' || c.type === 'timestamptz';
+import { isDateTimeColumn, type Column, type Table } from '@hesap/core';
 
 /**
  * One table's local columns as verify reads them where epoch integers meet the remote side's
@@ -14,7 +12,7 @@ export function epochReadAs(local: Table, remote: Table): Table {
   const columns = local.columns.map((c, i): Column => {
     const r = remote.columns[i]!;
     const unit = c.epoch ?? r.epoch;
-    if (unit && isDateTime(r) && (c.type === 'integer' || c.epoch)) return { ...c, type: r.type, epoch: unit };
+    if (unit && isDateTimeColumn(r) && (c.type === 'integer' || c.epoch)) return { ...c, type: r.type, epoch: unit };
     return c.epoch ? { ...c, type: 'integer', epoch: undefined } : c;
   });
   return { ...local, columns };

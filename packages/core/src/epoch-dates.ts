@@ -1,4 +1,5 @@
 import { parseTimestampText, zoneOffsetMinutes } from './datetime-text';
+import type { Column } from './schema';
 
 /**
  * Dates kept in SQLite as epoch integers: Knex (better-sqlite3) and Prisma store a JavaScript
@@ -24,6 +25,9 @@ export interface EpochDates {
   /** Columns by `table.column`, whatever their declaration (Drizzle declares `integer`). */
   columns: Readonly<Record<string, EpochUnit>>;
 }
+
+/** A column of a date and time of day (with or without zone): what epoch integers stand for. */
+export const isDateTimeColumn = (column: Pick<Column, 'type'>): boolean => column.type === 'timestamp' || column.type === 'timestamptz';
 
 /** The unit the mapping names for this very column (`table.column`), if it names one. */
 export function epochUnitOfColumn(dates: EpochDates | undefined, table: string, column: string): EpochUnit | undefined {

@@ -1,5 +1,5 @@
 import type { AdapterCapabilities, DataPolicies, LoadPlan, MergeSettings, PushMode, TablePlan } from './contract';
-import { EPOCH_WORDS } from './epoch-dates';
+import { EPOCH_WORDS, isDateTimeColumn } from './epoch-dates';
 import { HesapError } from './errors';
 import { identifierBytes, shortenIdentifier, truncateIdentifier } from './identifiers';
 import { isStaged, planMerges } from './merge-plan';
@@ -339,7 +339,7 @@ export function checkCompatible(source: Table, target: Table): Note[] {
     } else if (!ACCEPTS[existing.type].includes(column.type) && !takesEpoch(existing, column)) {
       problems.push(`column "${column.name}" is ${describeType(existing)} in the target but ${describeType(column)} in the source`);
       firstColumn ??= column.name;
-      if (column.type === 'integer' && (existing.type === 'timestamp' || existing.type === 'timestamptz')) epochColumn ??= column.name;
+      if (column.type === 'integer' && isDateTimeColumn(existing)) epochColumn ??= column.name;
     } else if (existing.type !== column.type) {
       notes.push({
         level: 'info',
