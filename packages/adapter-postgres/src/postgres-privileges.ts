@@ -33,7 +33,8 @@ function tableNeeds(t: TablePlan, update: boolean): TablePrivilege[] {
   if (t.create) return [];
   if (t.action === 'replace') return ['OWNER'];
   if (t.action === 'load' || t.action === 'append') return ['SELECT', 'INSERT'];
-  const updates = t.action === 'upsert' || (update && t.merge?.differing === 'update') || (t.merge?.foreignKeys.cycles.length ?? 0) > 0;
+  const edits = (t.edited?.length ?? 0) > 0;
+  const updates = t.action === 'upsert' || (update && t.merge?.differing === 'update') || edits || (t.merge?.foreignKeys.cycles.length ?? 0) > 0;
   return updates ? ['SELECT', 'INSERT', 'UPDATE'] : ['SELECT', 'INSERT'];
 }
 

@@ -36,6 +36,7 @@ import { HESAP_SCHEMA, prepareIdentityMap, rememberKeptIds, withoutIdentityMap }
 import { checkPrivileges } from './postgres-privileges';
 import { openStage, type Stage } from './merge/stage';
 import { writeStaged } from './merge/table-merge';
+import { readSyncState, syncStateSql, type SyncState } from './postgres-sync-state';
 
 /**
  * The target's settings, as the caller resolved them (absent: no limit). The idle timeout
@@ -69,6 +70,8 @@ export class PostgresTarget implements TargetSession {
   private known: Table[] = [];
   /** Where the load's tables live, settled by begin(). */
   private places: Places;
+  /** The record of the last push, as read before this one (lastSync). */
+  private syncState?: SyncState;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -129,6 +132,18 @@ export class PostgresTarget implements TargetSession {
     } catch (error) {
       throw mapQueryError(error, { doing: 'Reading the target schema' });
     }
+  }
+
+  async lastSync(): Promise<SyncState> {
+    this.syncState = await this.answered('reading the record of the last push', () =>
+      readSyncState((sql, values) => this.run(sql, { doing: 'Reading the record of the last push' }, values)),
+    );
+    return this.syncState;
+  }
+
+  async snapshotAfter(): Promise<string | undefined> {
+    const r = await this.pool.query('SELECT pg_current_snapshot()::text AS s');
+    return r.rows[0]?.s as string | undefined;
   }
 
   async begin(plan: LoadPlan): Promise<void> {
@@ -197,7 +212,7 @@ export class PostgresTarget implements TargetSession {
         const parent = this.stages.get(foreignKey.references.table);
         if (parent) parents.set(parent.table, parent);
       }
-      const write = writeStaged(client, stage, this.mergeSettings(), parents);
+      const write = writeStaged(client, stage, this.mergeSettings(), parents, this.plan);
       return {
         stream: write.stream,
         complete: async () => {
@@ -324,7 +339,9 @@ export class PostgresTarget implements TargetSession {
         const sequence = mergePlanOf(t).sequence;
         return sequence ? [setSequenceSql(this.places, t.target.name, sequence)] : [];
       });
-      if (sequences.length > 0) await this.run(sequences.join(';\n'), { doing: 'Setting the sequences' });
+      // The record of the last push goes with them (see postgres-sync-state.ts).
+      const last = [...sequences, ...syncStateSql(this.syncState, plan.syncToken, plan.merge?.sourceId ?? '')];
+      if (last.length > 0) await this.run(last.join(';\n'), { doing: sequences.length > 0 ? 'Setting the sequences' : 'Recording the push' });
       this.commitSent = true;
       try {
         await this.answered('committing', () => this.run('COMMIT'));

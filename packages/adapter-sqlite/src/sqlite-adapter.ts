@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
 import {
   AdapterBase,
   DEFAULT_CAPABILITIES,
   HesapError,
+  quoteIdent,
   resolvePolicies,
   type AdapterCapabilities,
   type OpenOptions,
@@ -12,6 +14,7 @@ import {
 } from '@hesap/core';
 import { ProfileHelpers, type ProfileHelperOptions } from './sqlite-profile-helpers';
 import { SqliteSource } from './sqlite-source';
+import { prepareShadow, SHADOW } from './sqlite-changes';
 import { SqliteTarget } from './sqlite-target';
 
 /** The source connection's page cache, in KiB (SQLite's negative cache_size). */
@@ -30,6 +33,12 @@ export interface SqliteOpenOptions extends OpenOptions {
   keep?: readonly string[];
   /** Milliseconds to wait for a lock held by another connection; given, it replaces `lockTimeoutSeconds`. */
   busyTimeoutMs?: number;
+  /**
+   * Source only: the file holding the shadow of the last push to the same target (an
+   * incremental push, see sqlite-changes.ts). The source connection then opens the app's file
+   * for writing (it only reads it) so that it may write the shadow it attaches.
+   */
+  shadow?: string;
 }
 
 /**
@@ -95,10 +104,10 @@ export class SqliteAdapter extends AdapterBase {
   }
 
   override async openSource(location: string, options: SqliteOpenOptions = {}): Promise<SqliteSource> {
-    const db = this.openFile(location, options);
+    const { db, shadow } = this.openWithShadow(location, options);
     try {
       const file = sqlitePath(location);
-      const open = () => new SqliteSource(db, resolvePolicies(options.policies));
+      const open = () => new SqliteSource(db, resolvePolicies(options.policies), shadow);
       if (options.profile === false) return open();
       const { session, helpers } = await ProfileHelpers.around(file, fs.statSync(file).size, options.profileHelpers ?? {}, open);
       if (helpers) session.useHelpers(helpers);
@@ -113,7 +122,26 @@ export class SqliteAdapter extends AdapterBase {
     return new SqliteTarget(sqlitePath(location), { fresh: options.fresh ?? true, keep: options.keep, busyTimeoutMs: busyTimeoutOf(options), log: options.log });
   }
 
-  private openFile(location: string, options: SqliteOpenOptions, recovered = false): Database.Database {
+  /**
+   * The source's connection, with the shadow attached when one is asked for and can be: a
+   * shadow that cannot be made or read (a read-only folder, a damaged file) is set aside, and
+   * the push is a full one.
+   */
+  private openWithShadow(location: string, options: SqliteOpenOptions): { db: Database.Database; shadow: boolean } {
+    if (options.shadow) {
+      const db = this.openFile(location, options, false, true);
+      try {
+        attachShadow(db, options.shadow);
+        return { db, shadow: true };
+      } catch {
+        db.close();
+        setAside(options.shadow);
+      }
+    }
+    return { db: this.openFile(location, options), shadow: false };
+  }
+
+  private openFile(location: string, options: SqliteOpenOptions, recovered = false, writable = false): Database.Database {
     const file = sqlitePath(location);
     if (!fs.existsSync(file)) {
       throw new HesapError('LOCAL_FILE_MISSING', `The local database file does not exist: ${file}`, {
@@ -121,7 +149,7 @@ export class SqliteAdapter extends AdapterBase {
       });
     }
     try {
-      const db = new DatabaseConstructor(file, { readonly: true, fileMustExist: true, timeout: busyTimeoutOf(options) });
+      const db = new DatabaseConstructor(file, { readonly: !writable, fileMustExist: true, timeout: busyTimeoutOf(options) });
       // Reads are scans, each page read once: 2 MB of page cache, not better-sqlite3's 16 MB.
       db.pragma(`cache_size = ${SOURCE_CACHE_KIB}`);
       db.prepare('SELECT count(*) FROM sqlite_schema').get();
@@ -132,13 +160,31 @@ export class SqliteAdapter extends AdapterBase {
       // it back. Opening the file for writing once does, as the app's next open would.
       if (!recovered && (error as { code?: string }).code === 'SQLITE_READONLY_ROLLBACK') {
         recoverJournal(file, busyTimeoutOf(options));
-        return this.openFile(location, options, true);
+        return this.openFile(location, options, true, writable);
       }
       throw new HesapError('CONFIG_INVALID', `${file} cannot be opened as a SQLite database: ${(error as Error).message}`, {
         cause: error,
         hints: ['Check that `local` names a SQLite database file.'],
       });
     }
+  }
+}
+
+/** Attaches the shadow (made if missing) and checks that it is a database hesap can read. */
+function attachShadow(db: Database.Database, file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // The source's connection may not create files (fileMustExist): the shadow is made first on its own.
+  if (!fs.existsSync(file)) new DatabaseConstructor(file).close();
+  db.prepare(`ATTACH DATABASE ? AS ${quoteIdent(SHADOW)}`).run(file);
+  prepareShadow(db);
+}
+
+/** A shadow that cannot be used is moved out of the way (kept for a look, never read again). */
+function setAside(file: string): void {
+  try {
+    if (fs.existsSync(file)) fs.renameSync(file, `${file}.damaged`);
+  } catch {
+    // The next push tries again.
   }
 }
 

@@ -14,9 +14,13 @@ export interface SqliteReadPlan {
   readonly repair: ReadonlySet<string>;
   /** The row count the profile took in the same snapshot: counting needs no second scan. */
   readonly rows?: number;
+  /** The INTEGER PRIMARY KEY column that is the rowid, when there is one. */
+  readonly rowidAlias?: string;
+  /** Only the rows whose rowids this temporary table holds (an incremental push; see sqlite-changes.ts). */
+  readonly only?: string;
 }
 
 /** The plan for a table as the catalog laid it out and, when it was profiled, as its data asks. */
 export function readPlan(layout: SqliteTableLayout, profile?: SqliteTableProfile): SqliteReadPlan {
-  return { rowid: layout.rowid, rowLabel: layout.rowLabel, repair: profile?.repair ?? new Set(), rows: profile?.rows };
+  return { rowid: layout.rowid, rowidAlias: layout.rowidAlias, rowLabel: layout.rowLabel, repair: profile?.repair ?? new Set(), rows: profile?.rows };
 }

@@ -8,6 +8,7 @@ import type { ProfileHelpers } from './sqlite-profile-helpers';
 import { SqliteProfiler } from './sqlite-profiler';
 import { readPlan, type SqliteReadPlan } from './sqlite-read-plan';
 import { SqliteTableReader } from './sqlite-table-reader';
+import { SqliteChanges } from './sqlite-changes';
 
 /**
  * Reads a SQLite database as PostgreSQL CSV. Every read happens inside one read
@@ -21,10 +22,15 @@ export class SqliteSource implements SourceSession {
   private plans = new Map<string, SqliteReadPlan>();
   private open = true;
   readonly server: ServerInfo;
+  /** What changed since the last push, when the session was opened with a shadow (see sqlite-changes.ts). */
+  readonly changes?: SqliteChanges;
+  /** The tables as the last introspection gave them. */
+  private tables = new Map<string, Table>();
 
   constructor(
     private readonly db: Database.Database,
     private readonly policies: DataPolicies,
+    shadow = false,
   ) {
     this.introspector = new SqliteIntrospector(db, policies);
     this.profiler = new SqliteProfiler(db, policies);
@@ -33,6 +39,20 @@ export class SqliteSource implements SourceSession {
     db.exec('BEGIN');
     // The snapshot starts with the first read, so take it now.
     db.prepare('SELECT count(*) FROM main.sqlite_schema').get();
+    if (shadow) {
+      this.changes = new SqliteChanges(
+        db,
+        (name) => {
+          const table = this.tables.get(name);
+          const plan = this.plans.get(name);
+          return table?.primaryKey && table.primaryKey.columns.length > 0 && plan?.rowid ? { table, rowid: plan.rowid, rowidAlias: plan.rowidAlias } : undefined;
+        },
+        (name, only, rows) => {
+          const plan = this.plans.get(name);
+          if (plan) this.plans.set(name, { ...plan, only, rows });
+        },
+      );
+    }
   }
 
   /** Threads that read the same snapshot and share the profile scans (see ProfileHelpers.around). */
@@ -50,6 +70,7 @@ export class SqliteSource implements SourceSession {
         plans.set(table.name, readPlan(layout, profiled ? await this.profiler.profile(table, layout, notes) : undefined));
       });
       this.plans = plans;
+      this.tables = new Map(schema.tables.map((t) => [t.name, t]));
       if (options.profile) keepKeysAlike(schema.tables.filter((t) => !wanted || wanted.has(t.name)), schema.notes);
       return schema;
     } finally {

@@ -5,6 +5,7 @@ import { CHUNK_BYTES, quoteIdent, withTable, type RowCounting, type Table } from
 import { lineExpression } from './sqlite-csv-sql';
 import { failOnInvalidText } from './sqlite-invalid-text';
 import type { SqliteReadPlan } from './sqlite-read-plan';
+import { SEND_KEY } from './sqlite-changes';
 
 const MIN_ROWID = -(2n ** 63n);
 
@@ -42,11 +43,13 @@ export class SqliteTableReader extends Readable implements RowCounting {
     const r = this.plan.rowid!;
     const line = lineExpression(this.table.columns, this.plan.repair);
     const from = `main.${quoteIdent(this.table.name)}`;
+    // An incremental push reads the rows of its send set: the set drives, each row found by its rowid.
+    const rows = this.plan.only
+      ? `SELECT k.${quoteIdent(SEND_KEY)} AS r, ${line} AS line FROM (SELECT ${quoteIdent(SEND_KEY)} FROM ${this.plan.only}` +
+        ` WHERE ${quoteIdent(SEND_KEY)} >= ? ORDER BY 1 LIMIT ?) k CROSS JOIN ${from} WHERE ${from}.${r} = k.${quoteIdent(SEND_KEY)}`
+      : `SELECT ${r} AS r, ${line} AS line FROM ${from} WHERE ${r} >= ? ORDER BY ${r} LIMIT ?`;
     this.batch ??= this.db
-      .prepare(
-        `SELECT max(r), count(*), CAST(group_concat(line, '') AS BLOB) FROM ` +
-          `(SELECT ${r} AS r, ${line} AS line FROM ${from} WHERE ${r} >= ? ORDER BY ${r} LIMIT ?)`,
-      )
+      .prepare(`SELECT max(r), count(*), CAST(group_concat(line, '') AS BLOB) FROM (${rows})`)
       .raw(true)
       .safeIntegers(true);
     for (;;) {

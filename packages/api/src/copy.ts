@@ -4,6 +4,7 @@ import { defaultRegistry } from './registry';
 import { ConnectBudget } from './connect-budget';
 import { withSessions, type Sessions } from './sessions';
 import { copySettings, type CopySettings } from './settings';
+import { forgetShadows } from './state';
 
 export interface CopyResult extends TransferReport {
   from: string;
@@ -28,6 +29,8 @@ export async function runCopy(settings: CopySettings, registry: AdapterRegistry 
   const { value: report, retries } = await withCopySessions(settings, registry, ({ source, target, toAdapter }) =>
     transfer({ source, target, targetCapabilities: toAdapter.capabilities, ...settings.engine }),
   );
+  // A file written by a pull, copy or restore holds other rows now: its shadows no longer tell what changed since a push.
+  if (!report.dryRun && registry.forLocation(settings.to).name === 'sqlite') forgetShadows(registry.forLocation(settings.to).describe(settings.to));
   return { ...report, retries, from: registry.forLocation(settings.from).describe(settings.from), to: registry.forLocation(settings.to).describe(settings.to) };
 }
 
@@ -60,7 +63,8 @@ export async function withCopySessions<R>(
   const profile = options.quick ? { profile: false } : {};
   const attempt = () =>
     withSessions(session, async (open) => {
-      const source = await budget.connect((seconds) => open.source(fromAdapter, from, { ...profile, connectTimeoutSeconds: seconds }));
+      const shadow = settings.shadow ? { shadow: settings.shadow } : {};
+      const source = await budget.connect((seconds) => open.source(fromAdapter, from, { ...profile, ...shadow, connectTimeoutSeconds: seconds }));
       const target = await budget.connect((seconds) => open.target(toAdapter, to, { fresh: settings.fresh, keep: engine.exclude, connectTimeoutSeconds: seconds }));
       budget.connected();
       return work({ source, target, fromAdapter, toAdapter, open });

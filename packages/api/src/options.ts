@@ -1,4 +1,4 @@
-import type { DataPolicies, EpochUnit, MigrationTablesSetting, ProgressEvent, PushMode } from '@hesap/core';
+import type { ConflictPolicy, DataPolicies, EpochUnit, MigrationTablesSetting, ProgressEvent, PushMode } from '@hesap/core';
 import type { ProjectLocations } from './project-config';
 
 /**
@@ -115,6 +115,21 @@ export interface CopyOptions extends CommonOptions, TransferRunOptions, AttemptO
 }
 
 export interface PushOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions, MigrationTableOptions, EpochDateOptions {
+  /**
+   * Merge modes (merge, upsert, append): send only the rows that changed since the last push
+   * from this file to this database (default true). hesap keeps a shadow of what that push
+   * sent in its state folder; when it cannot be trusted (another push or a restore since, no
+   * shadow yet, a role that may not keep `_hesap.sync_state`) every row is sent, and
+   * `incremental.reason` says why. `false`: every row, as before.
+   */
+  incremental?: boolean;
+  /**
+   * An incremental merge meets a row changed both here and in the target since the last push
+   * (a conflict): `keep-remote` (default) leaves the target's value and lists the row in
+   * `conflicts`; `keep-local` writes the local value over it (listed too); `fail` refuses the
+   * push, nothing written.
+   */
+  onConflict?: ConflictPolicy;
   /** The local SQLite file. */
   local: string;
   /** The PostgreSQL URL. */

@@ -1,7 +1,8 @@
 import { runCopy, type CopyResult } from './copy';
 import type { PullOptions, PushOptions } from './options';
 import { copySettings, type CopySettings } from './settings';
-import { recordSync } from './state';
+import { recordSync, shadowFile } from './state';
+import { defaultRegistry } from './registry';
 
 export type PushResult = CopyResult;
 export type PullResult = CopyResult;
@@ -10,7 +11,10 @@ const totalRows = (r: CopyResult) => r.tables.reduce((n, t) => n + t.received, 0
 
 /** A push, settled: the local file to the remote, merging by default. */
 export function pushSettings(options: PushOptions): CopySettings {
-  return copySettings({ ...options, from: options.local, to: options.remote }, 'push');
+  const settings = copySettings({ ...options, from: options.local, to: options.remote }, 'push');
+  if (options.incremental === false || !['merge', 'upsert', 'append'].includes(settings.engine.mode)) return settings;
+  const remote = defaultRegistry.forLocation(options.remote).describe(options.remote);
+  return { ...settings, engine: { ...settings.engine, incremental: true, onConflict: options.onConflict ?? 'keep-remote' }, shadow: shadowFile(options.local, remote, settings.engine.merge!.sourceId) };
 }
 
 /** A pull, settled: always a replace; without `tables` the file's tables become the remote's. */

@@ -125,6 +125,8 @@ export interface CopySettings {
   attempts: number;
   session: SessionSettings;
   engine: EngineSettings;
+  /** The source's shadow of the last push to this target (an incremental push; see state.ts). */
+  shadow?: string;
 }
 
 /**

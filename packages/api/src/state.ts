@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -19,8 +20,33 @@ export interface SyncState {
   lastPull?: SyncRecord;
 }
 
+function stateDir(): string {
+  return process.env.HESAP_STATE_DIR ?? path.join(process.cwd(), '.hesap');
+}
+
 function stateFile(): string {
-  return path.join(process.env.HESAP_STATE_DIR ?? path.join(process.cwd(), '.hesap'), 'state.json');
+  return path.join(stateDir(), 'state.json');
+}
+
+/** The folder of one local file's shadows, named by a hash of its absolute path. */
+function shadowDir(local: string): string {
+  const file = path.resolve(local.replace(/^(sqlite3?|file):(\/\/)?/i, ''));
+  return path.join(stateDir(), 'shadows', createHash('sha256').update(file).digest('hex').slice(0, 32));
+}
+
+/**
+ * The shadow of the last push from `local` to `remote` (an incremental push, see
+ * adapter-sqlite's sqlite-changes.ts): a SQLite file in the state folder, named by a hash of
+ * the remote as `describe` shows it (never a password) and the source id.
+ */
+export function shadowFile(local: string, remote: string, sourceId: string): string {
+  const name = createHash('sha256').update(`${remote}\u0000${sourceId}`).digest('hex').slice(0, 32);
+  return path.join(shadowDir(local), `${name}.sqlite`);
+}
+
+/** After a pull or a restore into the file: its shadows no longer tell what changed, and the next push sends every row. */
+export function forgetShadows(local: string): void {
+  fs.rmSync(shadowDir(local), { recursive: true, force: true });
 }
 
 export function readState(local: string): SyncState {

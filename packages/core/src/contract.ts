@@ -126,6 +126,61 @@ export interface SourceSession {
   close(): Promise<void>;
   /** Turns an error of this adapter's driver into a HesapError; undefined when it is not one of its own. */
   explain?(error: unknown): HesapError | undefined;
+  /** What changed since the last push to the same target (see {@link ChangeTracking}); absent when the source keeps no such record. */
+  readonly changes?: ChangeTracking;
+}
+
+/**
+ * Incremental pushes (issue 23): the source keeps, outside the app's database, the rows as
+ * the last push to a target sent them (its shadow), with the token that push left in the
+ * target. When the target still holds that token, nobody else wrote there through hesap since,
+ * and a push need only send the rows that differ from the shadow.
+ */
+export interface ChangeTracking {
+  /**
+   * The token the shadow was recorded with and the target's snapshot right after that push
+   * (see TargetSession.snapshotAfter), or why there is no usable shadow.
+   */
+  readonly recorded: { token: string; remoteSince?: string } | { reason: string };
+  /**
+   * From now on this session reads, of each table in `tables`, only the rows that differ from
+   * the shadow (new or changed), with the parent rows that they point at through `tables`'
+   * foreign keys; `countRows` counts those. Tables the shadow does not know are read whole.
+   */
+  restrict(tables: readonly Table[]): Promise<TableChanges[]>;
+  /**
+   * Once the target has committed the push (with `token`): the shadow takes the rows this
+   * session read of `tables` (all rows unless restricted), except those the push left out,
+   * which stay pending for the next push. `whole`: the push was full; the shadow is rebuilt.
+   */
+  record(token: string, tables: readonly Table[], skipped: readonly SkippedRow[], remoteSince?: string, conflicts?: readonly Conflict[]): Promise<void>;
+}
+
+/** What a table's rows did since the last push, as the shadow tells. */
+export interface TableChanges {
+  table: string;
+  /** Read whole: the shadow did not know the table (or its columns changed). */
+  whole: boolean;
+  /** Rows that are not in the shadow. */
+  inserted: number;
+  /** Rows the shadow holds with other values: the same source key, edited locally. */
+  updated: number;
+  /** Rows the shadow holds that are gone from the file. */
+  deleted: number;
+  /** Rows sent besides, because a changed row points at them. */
+  parents: number;
+  /** Source keys (text of each primary key column) of the `updated` rows. */
+  edited: Array<Array<string | null>>;
+  /** Of those, the keys of rows whose conflict an earlier push kept the remote value of: still conflicts until settled. */
+  conflicted: Array<Array<string | null>>;
+}
+
+/** The target's record of the last push through hesap, read before a push (see {@link ChangeTracking}). */
+export interface SyncMark {
+  /** The token the last push left; absent when none did (or the record cannot be read). */
+  token?: string;
+  /** A push can leave its token: the record exists and may be written, or may be created. */
+  writable: boolean;
 }
 
 /** One table of a load: the source table and the target table it becomes. */
@@ -150,6 +205,30 @@ export interface TablePlan {
   deferredForeignKeys: ForeignKey[];
   /** How its rows meet the target's, decided once by the planner (every plan `planLoad` makes has one). */
   merge?: TableMergePlan;
+  /**
+   * An incremental merge: the source keys (text of each primary key column) of rows this
+   * source pushed before and edited since. Matched, they are updated in the target unless the
+   * target row changed since that push too (a conflict, see LoadPlan.onConflict).
+   */
+  edited?: Array<Array<string | null>>;
+  /** Of `edited`, rows an earlier push found in conflict and left as the target had them: conflicts still. */
+  conflicted?: Array<Array<string | null>>;
+}
+
+/** What a push does with a row changed on both sides since the last push. */
+export type ConflictPolicy = 'keep-remote' | 'keep-local' | 'fail';
+
+/** A row changed locally and in the target since the last push, with both values. */
+export interface Conflict {
+  table: string;
+  /** The source row's key, as `col=value` pairs. */
+  sourceKey: string;
+  /** The same key as the text of each primary key column. */
+  sourceKeyValues: Array<string | null>;
+  local: Record<string, unknown>;
+  remote: Record<string, unknown>;
+  /** Which value the target holds after the push. */
+  kept: 'remote' | 'local';
 }
 
 /** How a merge treats rows, for the whole load (whether a skipped row fails the load is the engine's to enforce). */
@@ -178,6 +257,15 @@ export interface LoadPlan {
   strict?: boolean;
   merge?: MergeSettings;
   notes: Note[];
+  /**
+   * The token this push leaves in the target as the last push through hesap (written inside
+   * its transaction, see {@link ChangeTracking}); absent when none is kept.
+   */
+  syncToken?: string;
+  /** The target's snapshot right after the last push (an incremental merge): a row whose version it cannot see changed since. */
+  remoteSince?: string;
+  /** Rows edited on both sides since the last push (default `keep-remote`, reported). */
+  onConflict?: ConflictPolicy;
 }
 
 /** A row that was not written, and why. */
@@ -188,6 +276,8 @@ export interface SkippedRow {
   constraint?: string;
   /** The source row's key, as `col=value` pairs. */
   sourceKey: string;
+  /** The same key as the text of each primary key column, when the table has one (for the source's shadow). */
+  sourceKeyValues?: Array<string | null>;
   /** The target row it met, when there was one; for a foreign key, the values that point nowhere. */
   targetKey?: string;
   /**
@@ -214,6 +304,10 @@ export interface TableWriteResult {
   /** Matched rows whose other columns differ, left as they are (merge without `update`). */
   differing?: number;
   skipped: SkippedRow[];
+  /** Of `updated`, rows updated because they were edited locally since the last push (an incremental merge). */
+  localEdits?: number;
+  /** Rows changed on both sides since the last push (an incremental merge). */
+  conflicts?: Conflict[];
 }
 
 /** A table being written: the CSV goes into `stream`; `complete()` resolves once it is in. */
@@ -240,6 +334,10 @@ export interface TargetSession {
   close(): Promise<void>;
   /** Turns an error of this adapter's driver into a HesapError; undefined when it is not one of its own. */
   explain?(error: unknown): HesapError | undefined;
+  /** The token the last push through hesap left here (see {@link ChangeTracking}); targets that keep none leave it out. */
+  lastSync?(): Promise<SyncMark>;
+  /** After `finish`: the target's snapshot now (PostgreSQL's `pg_current_snapshot()`), which the next incremental push compares rows' versions with. */
+  snapshotAfter?(): Promise<string | undefined>;
 }
 
 /** What `status` shows about one side. */

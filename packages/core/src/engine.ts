@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type {
@@ -9,6 +10,9 @@ import type {
   PushMode,
   RowCounting,
   SourceSession,
+  Conflict,
+  ConflictPolicy,
+  TableChanges,
   TableWriteResult,
   TargetSession,
 } from './contract';
@@ -19,7 +23,7 @@ import { migrationTablesStayHome, type MigrationTablesSetting } from './migratio
 import { groupOrphans, orphansRefused } from './orphans';
 import { checkTableNames, planLoad, selectTables } from './planner';
 import { checkTargetValues, targetValueTests } from './target-values';
-import type { Note } from './schema';
+import type { Note, Table } from './schema';
 
 /** Progress of one table. Emitted at most every `progressIntervalMs`, and once at the start and end of each table. */
 export interface ProgressEvent {
@@ -70,6 +74,25 @@ export interface TransferOptions {
    * connection that stays open but carries nothing).
    */
   idleTimeoutSeconds: number;
+  /**
+   * Merge modes: send only the rows that changed since the last push to this target, when
+   * the source keeps a shadow of it and the target still holds that push's token (see
+   * ChangeTracking); otherwise every row, and the reason is reported.
+   */
+  incremental?: boolean;
+  /** Incremental merges: rows changed on both sides since the last push (default `keep-remote`). */
+  onConflict?: ConflictPolicy;
+}
+
+/** What an incremental push found (see TransferOptions.incremental). */
+export interface IncrementalReport {
+  /** Only changed rows were sent. Otherwise every row was, for `reason`. */
+  used: boolean;
+  reason?: string;
+  /** Per table of the push, what changed since the last push (when used). */
+  tables: Array<Omit<TableChanges, 'edited' | 'conflicted'>>;
+  /** Tables left out of this push: nothing in them changed. */
+  unchanged: string[];
 }
 
 export interface TableReport extends TableWriteResult {
@@ -92,6 +115,10 @@ export interface TransferReport {
   views: string[];
   notes: Note[];
   durationMs: number;
+  /** Present when the push was asked to be incremental. */
+  incremental?: IncrementalReport;
+  /** Rows changed on both sides since the last push, with both values (an incremental merge). */
+  conflicts: Conflict[];
 }
 
 const MERGE_MODES: readonly PushMode[] = ['merge', 'upsert', 'append'] satisfies MergeMode[];
@@ -193,8 +220,10 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   const targetSchema = await target.introspect({ profile: false, places: schema.tables.flatMap((t) => (t.place ? [t.place] : [])) });
   checkTableNames(options, schema, targetSchema);
   const home = migrationTablesStayHome(selectTables(schema, include, options.exclude), targetSchema, { named: include, setting: options.migrationTables });
-  const selected = home.tables;
+  let selected = home.tables;
   if (target.localForms) adoptLocalForms(selected, await target.localForms(selected));
+  const sync = options.incremental && MERGE_MODES.includes(mode) ? await changesSince(source, target, selected, targetSchema.tables.map((t) => t.name)) : undefined;
+  if (sync?.report.used) selected = selected.filter((t) => !sync.report.unchanged.includes(t.name));
   const counts = new Map<string, number>();
   for (const table of selected) counts.set(table.name, await source.countRows(table));
   const plan: LoadPlan = planLoad({
@@ -210,6 +239,19 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     merge: options.merge,
     strict: options.strict,
   });
+  if (sync?.token && !options.dryRun) plan.syncToken = sync.token;
+  if (sync?.report.used) {
+    for (const t of plan.tables) {
+      const edited = sync.edited.get(t.source.name);
+      if (edited && edited.length > 0 && t.merge?.staged && t.action === 'merge') {
+        t.edited = edited;
+        const conflicted = sync.conflicted.get(t.source.name);
+        if (conflicted && conflicted.length > 0) t.conflicted = conflicted;
+      }
+    }
+    plan.remoteSince = sync.remoteSince;
+    plan.onConflict = options.onConflict ?? 'keep-remote';
+  }
   const selectedNames = new Set(selected.map((t) => t.name));
   const notes: Note[] = [...home.notes, ...schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table))];
 
@@ -268,6 +310,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     const finished = await target.finish();
     // Adapters add to the plan's notes while they create tables.
     notes.push(...plan.notes, ...finished.notes);
+    if (plan.syncToken) await recordPush(source, target, plan, reports, notes);
   } catch (error) {
     await target.abort(error).catch(() => undefined);
     const explained = error instanceof HesapError ? error : (source.explain?.(error) ?? target.explain?.(error) ?? error);
@@ -285,7 +328,71 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     views: schema.views.map((v) => v.name),
     notes,
     durationMs: Date.now() - started,
+    ...(sync ? { incremental: sync.report } : {}),
+    conflicts: reports.flatMap((r) => r.conflicts ?? []),
   };
+}
+
+/**
+ * Before a merge: whether the source's shadow of the last push can be trusted (the target
+ * holds the token it was recorded with), and if so, the source reads only what changed. The
+ * tables the target does not have (yet) are read whole. The new token is made here when the
+ * target can keep one, whether or not this push is incremental: the next one can be.
+ */
+async function changesSince(
+  source: SourceSession,
+  target: TargetSession,
+  selected: readonly Table[],
+  targetTables: readonly string[],
+): Promise<{ token?: string; report: IncrementalReport; edited: Map<string, Keys>; conflicted: Map<string, Keys>; remoteSince?: string }> {
+  const tracking = source.changes;
+  const mark = target.lastSync ? await target.lastSync() : undefined;
+  const token = tracking && mark?.writable ? randomUUID() : undefined;
+  const full = (reason: string) => ({ token, report: { used: false, reason, tables: [], unchanged: [] }, edited: new Map(), conflicted: new Map() });
+  if (!tracking) return full('the source keeps no record of what it pushed');
+  if (!mark) return full('the target keeps no record of pushes');
+  if (!mark.writable) return full(`the target's record of pushes ("_hesap.sync_state") is missing and this role may not create it`);
+  if ('reason' in tracking.recorded) return full(tracking.recorded.reason);
+  if (mark.token === undefined) return full('the target holds no record of an earlier push');
+  if (mark.token !== tracking.recorded.token) return full('the target was written through hesap by another push (or restored) since the last push from here');
+  const present = new Set(targetTables);
+  const changes = await tracking.restrict(selected.filter((t) => present.has(t.name)));
+  const byName = new Map(changes.map((c) => [c.table, c]));
+  const unchanged = selected.filter((t) => {
+    const c = byName.get(t.name);
+    return c !== undefined && !c.whole && c.inserted + c.updated + c.parents === 0;
+  });
+  const tables = changes.map(({ edited: _edited, conflicted: _conflicted, ...counts }) => counts);
+  return {
+    token,
+    report: { used: true, tables, unchanged: unchanged.map((t) => t.name) },
+    edited: new Map(changes.map((c) => [c.table, c.edited])),
+    conflicted: new Map(changes.map((c) => [c.table, c.conflicted])),
+    remoteSince: tracking.recorded.remoteSince,
+  };
+}
+
+/** Source keys, as the text of each primary key column. */
+type Keys = Array<Array<string | null>>;
+
+/** After the commit: the source's shadow takes what this push sent; a failure to record costs only the next push's speed. */
+async function recordPush(source: SourceSession, target: TargetSession, plan: LoadPlan, reports: readonly TableReport[], notes: Note[]): Promise<void> {
+  try {
+    const remoteSince = await target.snapshotAfter?.();
+    await source.changes!.record(
+      plan.syncToken!,
+      plan.tables.map((t) => t.source),
+      reports.flatMap((r) => r.skipped),
+      remoteSince,
+      reports.flatMap((r) => r.conflicts ?? []),
+    );
+  } catch (error) {
+    notes.push({
+      level: 'warning',
+      code: 'SHADOW_NOT_RECORDED',
+      message: `The push was committed, but what it sent could not be recorded for the next push (${error instanceof Error ? error.message : String(error)}): the next push sends every row again.`,
+    });
+  }
 }
 
 /** Rows left out because their parent exists nowhere, without the user asking: the push is refused, every key named. */

@@ -32,6 +32,7 @@ export const HESAP_ERROR_CODES = [
   'CONSTRAINT_VIOLATION',
   'TARGET_NOT_EMPTY',
   'TARGET_CHANGED',
+  'CONFLICT',
   'LOCK_TIMEOUT',
   /** The file system is full (ENOSPC, SQLITE_FULL). */
   'DISK_FULL',

@@ -1,8 +1,9 @@
-import { quoteIdent } from '@hesap/core';
+import { quoteIdent, type LoadPlan } from '@hesap/core';
+import { matchedChanges } from './local-edits';
 import { dropStatements, foreignKeysOf } from '../postgres-keys';
 import type { MergeExecutor } from './executor';
-import { markConflicts, matchedRows, tally, type Written } from './outcome';
-import { cols, equal, quoteLiteral, sameValues } from './sql';
+import { markConflicts, tally, type Written } from './outcome';
+import { quoteLiteral } from './sql';
 import { inserting, LOCK_TIMEOUT, targetKey, withShortLockWait, type Stage } from './stage';
 
 /** New rows in one table from which a merge sets its foreign keys aside for the insert. */
@@ -13,7 +14,7 @@ export const BULK_INSERT_ROWS = 50_000;
  * keys set aside for a bulk insert), and the matched ones updated where they differ (or
  * counted, when the push does not update).
  */
-export async function writeRows(exec: MergeExecutor, s: Stage): Promise<Written> {
+export async function writeRows(exec: MergeExecutor, s: Stage, plan: Pick<LoadPlan, 'remoteSince' | 'onConflict'>): Promise<Written> {
   let counts = await tally(exec, s);
   const restore = await setAsideForeignKeys(exec, s, counts.planned);
   const inserted = await insertRows(exec, s);
@@ -23,7 +24,8 @@ export async function writeRows(exec: MergeExecutor, s: Stage): Promise<Written>
     markConflicts(exec, s);
     counts = await tally(exec, s);
   }
-  return { counts, inserted, changes: counts.compared > 0 ? changes(exec, s) : async () => ({ updated: 0, differing: 0 }) };
+  const none = async () => ({ updated: 0, differing: 0, localEdits: 0, conflicts: [] });
+  return { counts, inserted, changes: counts.compared > 0 ? matchedChanges(exec, s, plan.remoteSince, plan.onConflict ?? 'keep-remote') : none };
 }
 
 /**
@@ -70,20 +72,3 @@ async function setAsideForeignKeys(exec: MergeExecutor, s: Stage, rows: number):
   return (await withShortLockWait(exec, 'hesap_set_aside', (await lockTimeout).rows[0].v as string, drop)) ? restore : [];
 }
 
-/** Matched rows whose other columns differ: updated (upsert, or a merge that updates), or counted. Queued: sent when awaited. */
-function changes(exec: MergeExecutor, s: Stage): () => Promise<{ updated: number; differing: number }> {
-  const valueCols = s.columns.filter((c) => !s.pk.includes(c));
-  const differs = `NOT (${sameValues(s.shape, 't', 's', valueCols)})`;
-  const join = equal(cols('t', s.pk), targetKey(s, 's'));
-  if (s.merge.differing === 'update') {
-    const r = exec.ask(
-      `UPDATE ${s.target} t SET ${valueCols.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${s.stage} s WHERE ${join} AND ${matchedRows(s, true)} AND ${differs}`,
-    );
-    return async () => ({ updated: (await r).rowCount ?? 0, differing: 0 });
-  }
-  if (s.merge.differing === 'count') {
-    const r = exec.ask(`SELECT count(*)::int AS n FROM ${s.stage} s JOIN ${s.target} t ON ${join} WHERE ${matchedRows(s, true)} AND ${differs}`);
-    return async () => ({ updated: 0, differing: (await r).rows[0].n as number });
-  }
-  return async () => ({ updated: 0, differing: 0 });
-}

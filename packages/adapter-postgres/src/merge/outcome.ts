@@ -4,6 +4,7 @@ import { PRESENT_IN_TARGET } from './new-keys';
 import { remember } from './identity-map';
 import { cols, equal, keyText, quoteLiteral } from './sql';
 import { inserting, open, sourceKey, targetKey, type Stage } from './stage';
+import type { MatchedChanges } from './local-edits';
 
 /** Every row's fate, counted in one pass over the stage once it is decided. */
 export interface Tally {
@@ -89,6 +90,7 @@ function skippedRows(exec: MergeExecutor, s: Stage): () => Promise<SkippedRow[]>
       reason: row.reason as string,
       constraint: row.constraint_name ?? undefined,
       sourceKey: s.pk.length > 0 ? s.pk.map((c, i) => `${c}=${row[`k${i}`] ?? 'NULL'}`).join(', ') : keyCols.map((c, i) => `${c}=${row[`c${i}`] ?? 'NULL'}`).join(', '),
+      ...(s.pk.length > 0 ? { sourceKeyValues: s.pk.map((_c, i) => row[`k${i}`] ?? null) } : {}),
       targetKey: row.target ?? undefined,
       ...(row.orphan ? { orphan: row.orphan as SkippedRow['orphan'] } : {}),
       ...(row.reason === PRESENT_IN_TARGET ? { present: true as const } : {}),
@@ -99,7 +101,7 @@ function skippedRows(exec: MergeExecutor, s: Stage): () => Promise<SkippedRow[]>
 export interface Written {
   counts: Tally;
   inserted: number;
-  changes: () => Promise<{ updated: number; differing: number }>;
+  changes: () => Promise<MatchedChanges>;
 }
 
 /**
@@ -112,7 +114,7 @@ export async function report(exec: MergeExecutor, s: Stage, settings: MergeSetti
   s.remapped = counts.new_ids + counts.moved;
   s.skippedRows = counts.skipped;
   if (s.merge.identity === 'merge') remember(exec, settings, s, s.remapped > 0, counts.same_max);
-  const { updated, differing } = await written.changes();
+  const { updated, differing, localEdits, conflicts } = await written.changes();
   const result: TableWriteResult = {
     table: s.plan.source.name,
     received,
@@ -123,6 +125,8 @@ export async function report(exec: MergeExecutor, s: Stage, settings: MergeSetti
     skipped: await skipped(),
   };
   if (differing > 0) result.differing = differing;
+  if (localEdits > 0) result.localEdits = localEdits;
+  if (conflicts.length > 0) result.conflicts = conflicts;
   // Only children use the range (see absent()).
   if (counts.skipped === 0 && s.merge.keyRange) s.keyRange = wholeKeyRange(s, counts);
   await exec.flush();

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { MergeSettings, TableWrite, TableWriteResult } from '@hesap/core';
+import type { LoadPlan, MergeSettings, TableWrite, TableWriteResult } from '@hesap/core';
 import { mapQueryError } from '../postgres-errors';
 import { MergeExecutor } from './executor';
 import { followForeignKeys, followSelfReferences, leaveOutOrphans } from './foreign-keys';
@@ -18,7 +18,7 @@ import { copyStageSql, createStageSql, prepareStage, type Stage } from './stage'
  */
 
 /** A staged table's write: the COPY goes into its stage; `complete()` merges the stage into the target. */
-export function writeStaged(client: pg.ClientBase, stage: Stage, settings: MergeSettings, parents: ReadonlyMap<string, Stage>): TableWrite {
+export function writeStaged(client: pg.ClientBase, stage: Stage, settings: MergeSettings, parents: ReadonlyMap<string, Stage>, plan?: LoadPlan): TableWrite {
   // Sent on the connection ahead of the COPY, without waiting for it; its error, if any, is reported by complete().
   const created = client.query(createStageSql(stage)).then(
     () => undefined,
@@ -30,13 +30,20 @@ export function writeStaged(client: pg.ClientBase, stage: Stage, settings: Merge
     complete: async () => {
       const failed = await created;
       if (failed) throw failed;
-      return mergeTable(new MergeExecutor(client, stage.table), stage, settings, parents, Number(stream.rowCount ?? 0));
+      return mergeTable(new MergeExecutor(client, stage.table), stage, settings, parents, Number(stream.rowCount ?? 0), plan ?? {});
     },
   };
 }
 
 /** The steps of a merge, in order, once the stage holds the `received` source rows. */
-export async function mergeTable(exec: MergeExecutor, s: Stage, settings: MergeSettings, parents: ReadonlyMap<string, Stage>, received: number): Promise<TableWriteResult> {
+export async function mergeTable(
+  exec: MergeExecutor,
+  s: Stage,
+  settings: MergeSettings,
+  parents: ReadonlyMap<string, Stage>,
+  received: number,
+  plan: Pick<LoadPlan, 'remoteSince' | 'onConflict'>,
+): Promise<TableWriteResult> {
   await prepareStage(exec, s);
   // Children follow their parents: checked, and rewritten through the parents' stages.
   followForeignKeys(exec, s, parents);
@@ -49,6 +56,6 @@ export async function mergeTable(exec: MergeExecutor, s: Stage, settings: MergeS
   // The steps above rewrote every row's status: fresh statistics for the joins below.
   exec.send(...analyzeSql(s.stage));
   await followSelfReferences(exec, s);
-  const written = await writeRows(exec, s);
+  const written = await writeRows(exec, s, plan);
   return report(exec, s, settings, written, received);
 }

@@ -1,0 +1,87 @@
+import { HesapError, quoteIdent, type Conflict, type ConflictPolicy } from '@hesap/core';
+import type { MergeExecutor } from './executor';
+import { matchedRows } from './outcome';
+import { cols, equal, quoteLiteral, sameValues } from './sql';
+import { sourceKey, targetKey, type Stage } from './stage';
+
+/**
+ * An incremental merge's matched rows (issue 23). A row this source pushed before and edited
+ * since travels: it updates its target row, unless that row changed in the target since the
+ * last push too. That is a conflict: reported with both values, and settled by the policy
+ * (`keep-remote` by default; `keep-local` updates it; `fail` refuses the push). Other matched
+ * rows that differ are counted, or updated with `--update`, as in any merge.
+ */
+
+export interface MatchedChanges {
+  updated: number;
+  differing: number;
+  localEdits: number;
+  conflicts: Conflict[];
+}
+
+/** SQL condition: the staged row `s` is one of `keys` (this source's edits since the last push, or those of them still in conflict). */
+function amongSql(s: Stage, keys: ReadonlyArray<ReadonlyArray<string | null>>): string {
+  const key = `jsonb_build_array(${sourceKey(s, 's').map((k) => `${k}::text`).join(', ')})`;
+  return `${key} IN (SELECT value FROM jsonb_array_elements(${quoteLiteral(JSON.stringify(keys))}::jsonb))`;
+}
+
+/**
+ * SQL condition: the target row `t` was written since the last push, by anyone but that push:
+ * its version (xmin, widened to 64 bits against the current transaction id's epoch) is not
+ * visible in the snapshot taken right after that push committed.
+ */
+export function changedSinceSql(since: string): string {
+  const now = 'pg_snapshot_xmax(pg_current_snapshot())::text::bigint';
+  const x = 't.xmin::text::bigint';
+  const widened = `((${now} >> 32) << 32) + ${x} - CASE WHEN ${x} > (${now} & 4294967295) THEN 4294967296 ELSE 0 END`;
+  return `NOT pg_visible_in_snapshot((${widened})::text::xid8, ${quoteLiteral(since)}::pg_snapshot)`;
+}
+
+/** A row's columns as one JSON object (alias `a`). */
+function rowJson(s: Stage, a: string): string {
+  return `jsonb_build_object(${s.columns.map((c) => `${quoteLiteral(c)}, ${a}.${quoteIdent(c)}`).join(', ')})`;
+}
+
+/** Matched rows whose other columns differ: updated where the push's settings say, counted otherwise; local edits travel. Queued: sent when awaited. */
+export function matchedChanges(exec: MergeExecutor, s: Stage, since: string | undefined, policy: ConflictPolicy): () => Promise<MatchedChanges> {
+  const valueCols = s.columns.filter((c) => !s.pk.includes(c));
+  const differs = `NOT (${sameValues(s.shape, 't', 's', valueCols)})`;
+  const join = equal(cols('t', s.pk), targetKey(s, 's'));
+  const set = valueCols.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ');
+  const matched = `${join} AND ${matchedRows(s, true)} AND ${differs}`;
+  const update = (where: string) => exec.ask(`UPDATE ${s.target} t SET ${set} FROM ${s.stage} s WHERE ${matched} AND ${where}`);
+  const count = (where: string) => exec.ask(`SELECT count(*)::int AS n FROM ${s.stage} s JOIN ${s.target} t ON ${join} WHERE ${matchedRows(s, true)} AND ${differs} AND ${where}`);
+  const others = s.merge.differing === 'update' ? update : count;
+  if (s.merge.differing === 'none') return async () => ({ updated: 0, differing: 0, localEdits: 0, conflicts: [] });
+  if (!s.plan.edited || s.plan.edited.length === 0) {
+    const r = others('true');
+    return async () => (s.merge.differing === 'update' ? { updated: (await r).rowCount ?? 0, differing: 0, localEdits: 0, conflicts: [] } : { updated: 0, differing: (await r).rows[0].n as number, localEdits: 0, conflicts: [] });
+  }
+  const edited = amongSql(s, s.plan.edited ?? []);
+  const changedThere = `(${since ? changedSinceSql(since) : 'false'}${s.plan.conflicted?.length ? ` OR ${amongSql(s, s.plan.conflicted)}` : ''})`;
+  const keyText = sourceKey(s, 's').map((k, i) => `${quoteLiteral(`${s.pk[i]}=`)} || coalesce(${k}::text, 'NULL')`).join(` || ', ' || `);
+  const keyValues = `jsonb_build_array(${sourceKey(s, 's').map((k) => `${k}::text`).join(', ')})`;
+  const conflicts = exec.ask(
+    `SELECT ${keyText} AS k, ${keyValues} AS kv, ${rowJson(s, 's')} AS local, ${rowJson(s, 't')} AS remote FROM ${s.stage} s JOIN ${s.target} t ON ${join}` +
+      ` WHERE ${matchedRows(s, true)} AND ${differs} AND ${edited} AND ${changedThere}`,
+  );
+  const travel = update(`${edited}${policy === 'keep-local' ? '' : ` AND NOT ${changedThere}`}`);
+  const rest = others(`NOT (${edited})`);
+  return async () => {
+    const found = (await conflicts).rows as Array<{ k: string; kv: Array<string | null>; local: Record<string, unknown>; remote: Record<string, unknown> }>;
+    if (policy === 'fail' && found.length > 0) {
+      throw new HesapError('CONFLICT', `Table "${s.plan.source.name}": ${found.length} row(s) changed both here and in the target since the last push; first: ${found[0]!.k}. Nothing was committed.`, {
+        table: s.plan.source.name,
+        row: found[0]!.k,
+        hints: ['Push with --on-conflict keep-remote (the default) to keep the target\'s values and list the rows, or keep-local to write yours over them.'],
+      });
+    }
+    const localEdits = (await travel).rowCount ?? 0;
+    const restResult = await rest;
+    const kept = policy === 'keep-local' ? 'local' : 'remote';
+    const conflictList = found.map((c) => ({ table: s.plan.source.name, sourceKey: c.k, sourceKeyValues: c.kv, local: c.local, remote: c.remote, kept }) satisfies Conflict);
+    return s.merge.differing === 'update'
+      ? { updated: localEdits + (restResult.rowCount ?? 0), differing: 0, localEdits, conflicts: conflictList }
+      : { updated: localEdits, differing: restResult.rows[0].n as number, localEdits, conflicts: conflictList };
+  };
+}

@@ -1,0 +1,323 @@
+import type Database from 'better-sqlite3';
+import { quoteIdent, quoteQualified, type ChangeTracking, type Conflict, type SkippedRow, type Table, type TableChanges } from '@hesap/core';
+import { affinityOf } from './sqlite-declared-type';
+
+/**
+ * Incremental pushes, the SQLite side (issue 23). The shadow is a SQLite file kept outside the
+ * app's database (hesap's state folder) and attached to the source's own connection, so the
+ * rows that differ from it are found by a join in SQLite's C code, in the very snapshot the
+ * push reads. It holds, per table with a primary key, the rows as the last push to one target
+ * sent them, and the token that push left in the target (see ChangeTracking).
+ *
+ * After the target commits, the same connection writes into the shadow what the push read
+ * (the rows it sent, less the rows the target left out, which stay pending), with the new
+ * token, and commits: the app's file is only ever read.
+ */
+
+export const SHADOW = 'hesap_shadow';
+/** Changes here make old shadows unreadable: they are then set aside, and the next push is full. */
+const FORMAT = '1';
+
+const META = quoteQualified(SHADOW, 'hesap_meta');
+const TABLES = quoteQualified(SHADOW, 'hesap_tables');
+/** Rows whose conflict a push left as the target had it: conflicts still, until settled (see local-edits.ts in the PostgreSQL adapter). */
+const CONFLICTS = quoteQualified(SHADOW, 'hesap_conflicts');
+
+/** A table whose changes the shadow can tell: a rowid table with a primary key. */
+export interface Tracked {
+  table: Table;
+  /** The name that reaches the rowid in the app's table. */
+  rowid: string;
+  /** The INTEGER PRIMARY KEY column, when the key is the rowid. */
+  rowidAlias?: string;
+}
+
+/** A table's send set in the temporary database: rowids of the rows to read, and why. */
+interface SendSet {
+  tracked: Tracked;
+  temp: string;
+  /** The shadow table, and the app's columns in its order (as recorded). */
+  shadow?: string;
+}
+
+/** Why each row is in a send set. */
+const INSERTED = 0;
+const UPDATED = 1;
+const PARENT = 2;
+
+/** The name of the send set's column: one no app column takes. */
+export const SEND_KEY = 'hesap:r';
+
+interface ShadowTableRow {
+  name: string;
+  shadow: string;
+  layout: string;
+}
+
+/** A shadow table's layout: the app's columns with their affinities, and its primary key. */
+interface Layout {
+  columns: Array<[string, string]>;
+  key: string[];
+}
+
+export class SqliteChanges implements ChangeTracking {
+  readonly recorded: { token: string; remoteSince?: string } | { reason: string };
+  private sends?: Map<string, SendSet>;
+
+  /**
+   * `tracked`: the tables whose rows can be told apart (rowid and primary key), by name;
+   * `restrictRead`: makes the source read a table's send set only, counting `rows`.
+   */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly tracked: (name: string) => Tracked | undefined,
+    private readonly restrictRead: (table: string, temp: string, rows: number) => void,
+  ) {
+    this.recorded = this.readRecord();
+  }
+
+  private readRecord(): { token: string; remoteSince?: string } | { reason: string } {
+    try {
+      const meta = new Map(
+        (this.db.prepare(`SELECT key, value FROM ${META}`).raw(true).all() as Array<[string, string]>).map(([k, v]) => [k, v]),
+      );
+      if (meta.get('format') !== FORMAT) return { reason: 'no push from this file to this target was recorded here' };
+      const token = meta.get('token');
+      const remoteSince = meta.get('remote_since');
+      return token ? { token, ...(remoteSince ? { remoteSince } : {}) } : { reason: 'no push from this file to this target was recorded here' };
+    } catch (error) {
+      return { reason: `the record of the last push could not be read (${(error as Error).message})` };
+    }
+  }
+
+  async restrict(tables: readonly Table[]): Promise<TableChanges[]> {
+    const known = new Map((this.db.prepare(`SELECT name, shadow, layout FROM ${TABLES}`).all() as ShadowTableRow[]).map((r) => [r.name, r]));
+    const sends = new Map<string, SendSet>();
+    const results: TableChanges[] = [];
+    for (const [i, table] of tables.entries()) {
+      const tracked = this.tracked(table.name);
+      if (!tracked) {
+        results.push(wholeTable(table.name));
+        continue;
+      }
+      const temp = quoteQualified('temp', `hesap_send_${i}`);
+      this.db.exec(`DROP TABLE IF EXISTS ${temp}; CREATE TABLE ${temp} (${quoteIdent(SEND_KEY)} INTEGER PRIMARY KEY, how INTEGER NOT NULL)`);
+      const row = known.get(table.name);
+      const layout = layoutOf(this.db, table);
+      if (!row || row.layout !== JSON.stringify(layout)) {
+        // Not in the shadow, or its columns changed since: every row goes, as new.
+        this.db.exec(`INSERT INTO ${temp} SELECT ${quoteIdent(tracked.rowid)}, ${INSERTED} FROM main.${quoteIdent(table.name)}`);
+        sends.set(table.name, { tracked, temp });
+        continue;
+      }
+      const shadow = quoteQualified(SHADOW, row.shadow);
+      this.db.exec(diffSql(tracked, layout, temp, shadow));
+      // Rows still in conflict go again, as edits, whether or not they changed since.
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO ${temp} SELECT m.${quoteIdent(tracked.rowid)}, ${UPDATED} FROM ${CONFLICTS} k CROSS JOIN main.${quoteIdent(table.name)} m` +
+            ` WHERE k.name = ? AND ${layout.key.map((c, i) => `CAST(m.${quoteIdent(c)} AS TEXT) IS json_extract(k.key, '$[${i}]')`).join(' AND ')}`,
+        )
+        .run(table.name);
+      sends.set(table.name, { tracked, temp, shadow });
+    }
+    addParents(this.db, sends);
+    for (const table of tables) {
+      const send = sends.get(table.name);
+      if (!send) continue;
+      results.push(this.summarize(send));
+    }
+    for (const [name, send] of sends) {
+      const rows = this.db.prepare(`SELECT count(*) FROM ${send.temp}`).pluck().get() as number;
+      this.restrictRead(name, send.temp, rows);
+    }
+    this.sends = sends;
+    return results;
+  }
+
+  private summarize(send: SendSet): TableChanges {
+    const { table } = send.tracked;
+    const counts = new Map(this.db.prepare(`SELECT how, count(*) FROM ${send.temp} GROUP BY how`).raw(true).all() as Array<[number, number]>);
+    const inserted = counts.get(INSERTED) ?? 0;
+    const updated = counts.get(UPDATED) ?? 0;
+    const parents = counts.get(PARENT) ?? 0;
+    if (!send.shadow) return { table: table.name, whole: true, inserted, updated, deleted: 0, parents, edited: [], conflicted: [] };
+    const all = this.db.prepare(`SELECT count(*) FROM main.${quoteIdent(table.name)}`).pluck().get() as number;
+    const shadowRows = this.db.prepare(`SELECT count(*) FROM ${send.shadow}`).pluck().get() as number;
+    // Rows of the file the shadow matched: all but the new ones. The shadow's others are gone.
+    const deleted = shadowRows - (all - inserted);
+    const key = table.primaryKey!.columns;
+    const edited =
+      updated === 0
+        ? []
+        : (this.db
+            .prepare(
+              `SELECT ${key.map((c) => `CAST(m.${quoteIdent(c)} AS TEXT)`).join(', ')} FROM ${send.temp} x CROSS JOIN main.${quoteIdent(table.name)} m` +
+                ` WHERE x.how = ${UPDATED} AND m.${quoteIdent(send.tracked.rowid)} = x.${quoteIdent(SEND_KEY)}`,
+            )
+            .raw(true)
+            .all() as Array<Array<string | null>>);
+    const conflicted = (this.db.prepare(`SELECT key FROM ${CONFLICTS} WHERE name = ?`).pluck().all(table.name) as string[]).map((k) => JSON.parse(k) as Array<string | null>);
+    return { table: table.name, whole: false, inserted, updated, deleted, parents, edited, conflicted };
+  }
+
+  async record(token: string, tables: readonly Table[], skipped: readonly SkippedRow[], remoteSince?: string, conflicts: readonly Conflict[] = []): Promise<void> {
+    const db = this.db;
+    const known = new Map((db.prepare(`SELECT name, shadow, layout FROM ${TABLES}`).all() as ShadowTableRow[]).map((r) => [r.name, r]));
+    const pushed = new Set(tables.map((t) => t.name));
+    if (!this.sends) {
+      // A full push: what the shadow held of tables outside it is no longer known to be what the target holds.
+      for (const row of known.values()) if (!pushed.has(row.name)) dropShadow(db, row);
+    }
+    let next = (db.prepare(`SELECT coalesce(max(CAST(substr(shadow, 3) AS INTEGER)), 0) + 1 FROM ${TABLES}`).pluck().get() as number) ?? 1;
+    for (const table of tables) {
+      const tracked = this.tracked(table.name);
+      const row = known.get(table.name);
+      if (!tracked) {
+        if (row) dropShadow(db, row);
+        continue;
+      }
+      const send = this.sends?.get(table.name);
+      const layout = layoutOf(db, table);
+      const from = `main.${quoteIdent(table.name)}`;
+      const appColumns = layout.columns.map(([c]) => quoteIdent(c)).join(', ');
+      let name: string;
+      if (send?.shadow && row) {
+        name = row.shadow;
+        const shadow = quoteQualified(SHADOW, name);
+        db.exec(
+          `INSERT OR REPLACE INTO ${shadow} SELECT ${appColumns} FROM ${send.temp} x CROSS JOIN ${from} m WHERE m.${quoteIdent(tracked.rowid)} = x.${quoteIdent(SEND_KEY)}`,
+        );
+      } else {
+        if (row) dropShadow(db, row);
+        name = `t_${next++}`;
+        const shadow = quoteQualified(SHADOW, name);
+        db.exec(createShadowSql(shadow, layout, tracked));
+        db.prepare(`INSERT INTO ${TABLES} (name, shadow, layout) VALUES (?, ?, ?)`).run(table.name, name, JSON.stringify(layout));
+        db.exec(
+          send
+            ? `INSERT INTO ${shadow} SELECT ${appColumns} FROM ${send.temp} x CROSS JOIN ${from} m WHERE m.${quoteIdent(tracked.rowid)} = x.${quoteIdent(SEND_KEY)}`
+            : `INSERT INTO ${shadow} SELECT ${appColumns} FROM ${from}`,
+        );
+      }
+      const left = skipped.filter((s) => s.table === table.name && !s.present);
+      if (left.length > 0 && !forgetRows(db, quoteQualified(SHADOW, name), layout, left)) {
+        // A row left out could not be found again by its key: the table is sent whole next time.
+        dropShadow(db, { name: table.name, shadow: name });
+      }
+    }
+    // The conflicts of the pushed tables are those this push found; the target kept its value of those not written over.
+    const forget = db.prepare(`DELETE FROM ${CONFLICTS} WHERE name = ?`);
+    for (const table of tables) forget.run(table.name);
+    const remember = db.prepare(`INSERT OR REPLACE INTO ${CONFLICTS} (name, key) VALUES (?, ?)`);
+    for (const c of conflicts) if (c.kept === 'remote') remember.run(c.table, JSON.stringify(c.sourceKeyValues));
+    db.prepare(`INSERT OR REPLACE INTO ${META} (key, value) VALUES ('format', ?), ('token', ?), ('remote_since', ?)`).run(FORMAT, token, remoteSince ?? null);
+    db.exec('COMMIT');
+  }
+}
+
+/** The shadow's own tables, made once (outside the push's transaction). */
+export function prepareShadow(db: Database.Database): void {
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS ${META} (key TEXT PRIMARY KEY, value TEXT);` +
+      ` CREATE TABLE IF NOT EXISTS ${TABLES} (name TEXT PRIMARY KEY, shadow TEXT NOT NULL, layout TEXT NOT NULL);` +
+      ` CREATE TABLE IF NOT EXISTS ${CONFLICTS} (name TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (name, key))`,
+  );
+}
+
+function wholeTable(name: string): TableChanges {
+  return { table: name, whole: true, inserted: 0, updated: 0, deleted: 0, parents: 0, edited: [], conflicted: [] };
+}
+
+/** The table's columns with their affinities, and its key, as the catalog declares them now. */
+function layoutOf(db: Database.Database, table: Table): Layout {
+  const declared = new Map(
+    (db.prepare('SELECT name, type FROM pragma_table_xinfo(?, ?)').raw(true).all(table.name, 'main') as Array<[string, string]>).map(([n, t]) => [n, t]),
+  );
+  return {
+    columns: table.columns.map((c) => [c.name, affinityOf(declared.get(c.name) ?? '')]),
+    key: table.primaryKey?.columns ?? [],
+  };
+}
+
+/** Shadow column i is `c<i>`: the app's names stay out of the shadow's own catalog. */
+const shadowColumn = (i: number) => quoteIdent(`c${i}`);
+
+function createShadowSql(shadow: string, layout: Layout, tracked: Tracked): string {
+  const keyIndexes = layout.key.map((k) => layout.columns.findIndex(([c]) => c === k));
+  const single = keyIndexes.length === 1 && tracked.rowidAlias !== undefined && tracked.rowidAlias === layout.key[0];
+  const columns = layout.columns.map(([, affinity], i) => `${shadowColumn(i)} ${affinity}${single && i === keyIndexes[0] ? ' PRIMARY KEY' : ''}`);
+  if (!single) columns.push(`PRIMARY KEY (${keyIndexes.map(shadowColumn).join(', ')})`);
+  return `CREATE TABLE ${shadow} (${columns.join(', ')})`;
+}
+
+/**
+ * The rows of the app's table that the shadow does not hold as they are: new keys (INSERTED)
+ * and keys whose values differ (UPDATED). Values are compared as stored: the shadow's column
+ * (BINARY collation, the same affinity) on the left, so a column declared NOCASE still sees a
+ * change of case; a column without affinity, which may hold 1 and 1.0 alike, compares types too.
+ */
+function diffSql(tracked: Tracked, layout: Layout, temp: string, shadow: string): string {
+  const app = (c: string) => `m.${quoteIdent(c)}`;
+  const index = (c: string) => layout.columns.findIndex(([name]) => name === c);
+  const on = layout.key.map((k) => `s.${shadowColumn(index(k))} = ${app(k)}`).join(' AND ');
+  const same = layout.columns
+    .map(([c, affinity], i) => {
+      const equal = `s.${shadowColumn(i)} IS ${app(c)}`;
+      return affinity === 'BLOB' ? `${equal} AND typeof(s.${shadowColumn(i)}) = typeof(${app(c)})` : equal;
+    })
+    .join(' AND ');
+  return (
+    `INSERT INTO ${temp} SELECT m.${quoteIdent(tracked.rowid)}, CASE WHEN s.rowid IS NULL THEN ${INSERTED} ELSE ${UPDATED} END` +
+    ` FROM main.${quoteIdent(tracked.table.name)} m LEFT JOIN ${shadow} s ON ${on} WHERE s.rowid IS NULL OR NOT (${same || 'true'})`
+  );
+}
+
+/**
+ * A changed row goes with the rows it points at through a foreign key to another table of the
+ * push (or its own): the target follows a child to its parent among the parent's pushed rows.
+ * Repeated until no table gains a row (chains, cycles).
+ */
+function addParents(db: Database.Database, sends: ReadonlyMap<string, SendSet>): void {
+  const edges = [...sends.values()].flatMap((child) =>
+    child.tracked.table.foreignKeys.flatMap((fk) => {
+      const parent = sends.get(fk.references.table);
+      if (!parent) return [];
+      const refs = fk.references.columns.length > 0 ? fk.references.columns : (parent.tracked.table.primaryKey?.columns ?? []);
+      if (refs.length !== fk.columns.length) return [];
+      const c = `main.${quoteIdent(child.tracked.table.name)}`;
+      const p = `main.${quoteIdent(parent.tracked.table.name)}`;
+      const on = refs.map((r, i) => `p.${quoteIdent(r)} = c.${quoteIdent(fk.columns[i]!)}`).join(' AND ');
+      return [
+        db.prepare(
+          `INSERT OR IGNORE INTO ${parent.temp} SELECT p.${quoteIdent(parent.tracked.rowid)}, ${PARENT}` +
+            ` FROM ${child.temp} x CROSS JOIN ${c} c CROSS JOIN ${p} p WHERE c.${quoteIdent(child.tracked.rowid)} = x.${quoteIdent(SEND_KEY)} AND ${on}`,
+        ),
+      ];
+    }),
+  );
+  for (let round = 0; round < 10_000; round++) {
+    let added = 0;
+    for (const edge of edges) added += edge.run().changes;
+    if (added === 0) return;
+  }
+}
+
+/**
+ * Rows the push left out are taken out of the shadow again, found by the text of their key
+ * (as the target named them), so the next push tries them again. False when one is not found.
+ */
+function forgetRows(db: Database.Database, shadow: string, layout: Layout, rows: readonly SkippedRow[]): boolean {
+  const index = (c: string) => layout.columns.findIndex(([name]) => name === c);
+  const remove = db.prepare(`DELETE FROM ${shadow} WHERE ${layout.key.map((k) => `CAST(${shadowColumn(index(k))} AS TEXT) IS ?`).join(' AND ')}`);
+  for (const row of rows) {
+    const key = row.sourceKeyValues;
+    if (!key || key.length !== layout.key.length || remove.run(...key).changes !== 1) return false;
+  }
+  return true;
+}
+
+function dropShadow(db: Database.Database, row: Pick<ShadowTableRow, 'name' | 'shadow'>): void {
+  db.exec(`DROP TABLE IF EXISTS ${quoteQualified(SHADOW, row.shadow)}`);
+  db.prepare(`DELETE FROM ${TABLES} WHERE name = ?`).run(row.name);
+}
