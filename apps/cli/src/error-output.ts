@@ -7,7 +7,7 @@ import type { Output } from './output';
  * was answered no (nothing changed); 2 usage or configuration; 3 a push or copy committed
  * but left source rows out (listed; `complete: false`).
  */
-export const EXIT = { ok: 0, failed: 1, declined: 1, usage: 2, rowsLeftOut: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, declined: 1, usage: 2, rowsLeftOut: 3, conflicts: 4 } as const;
 
 /**
  * An error as the CLI shows it: in flags' words (the API names its options), as the one

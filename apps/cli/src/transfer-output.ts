@@ -18,6 +18,7 @@ export function renderTransfer(o: Output, result: CopyResult, verb: string): voi
       formatDuration(t.durationMs),
     ]),
   );
+  renderIncremental(o, result);
   const differing = result.tables.filter((t) => (t.differing ?? 0) > 0);
   if (differing.length > 0) {
     o.line();
@@ -43,6 +44,39 @@ export function renderTransfer(o: Output, result: CopyResult, verb: string): voi
   o.line();
   if (!result.complete) o.line(o.yellow(`${formatCount(result.rowsLeftOut)} source row(s) were left out (listed above): the target does not hold every local row.`));
   o.line(summaryLine(o, result, verb));
+}
+
+/** An incremental push: what it found changed, or why it sent every row; local edits and conflicts. */
+function renderIncremental(o: Output, result: CopyResult): void {
+  const inc = result.incremental;
+  if (!inc) return;
+  o.line();
+  if (!inc.used) o.line(o.dim(`Every row was sent: ${inc.reason}.`));
+  else {
+    const tables = inc.tables;
+    const sum = (f: (t: (typeof tables)[number]) => number) => tables.reduce((n, t) => n + f(t), 0);
+    o.line(
+      o.dim(
+        `Incremental: ${formatCount(sum((t) => t.inserted))} new and ${formatCount(sum((t) => t.updated))} edited row(s) since the last push` +
+          ` (${formatCount(sum((t) => t.parents))} parent row(s) sent with them)` +
+          (inc.unchanged.length > 0 ? `; unchanged, not sent: ${inc.unchanged.join(', ')}` : '') +
+          '.',
+      ),
+    );
+    const deleted = tables.filter((t) => t.deleted > 0);
+    for (const t of deleted) o.line(o.yellow(`${t.table}: ${formatCount(t.deleted)} row(s) deleted locally since the last push stay in the target.`));
+  }
+  const edits = result.tables.filter((t) => (t.localEdits ?? 0) > 0);
+  for (const t of edits) o.line(`${t.table}: ${formatCount(t.localEdits!)} row(s) edited locally since the last push were updated.`);
+  if (result.conflicts.length > 0) {
+    o.line(o.bold(o.yellow(`Conflicts: ${result.conflicts.length} row(s) changed here and in the target since the last push`)));
+    for (const c of result.conflicts) {
+      const changed = Object.keys(c.local).filter((k) => JSON.stringify(c.local[k]) !== JSON.stringify(c.remote[k]));
+      const values = changed.map((k) => `${k}: local ${JSON.stringify(c.local[k])}, remote ${JSON.stringify(c.remote[k])}`).join('; ');
+      o.line(`  ${c.table} ${c.sourceKey} (kept ${c.kept}): ${values}`);
+    }
+    if (result.conflicts.some((c) => c.kept === 'remote')) o.line(o.dim('  The target kept its values; push with --on-conflict keep-local to write yours over them.'));
+  }
 }
 
 /**

@@ -27,13 +27,20 @@ export default class DbPush extends HesapCommand<PushResult> {
     ...mergeFlags('push', "host name and the local file's path"),
     ...policyFlags,
     ...epochDatesFlag,
+    incremental: Flags.boolean({
+      description: 'Merge modes: send only the rows changed since the last push from this file to this database (a shadow of it is kept in .hesap/); every row when that cannot be trusted, saying why.',
+    }),
+    'on-conflict': Flags.option({
+      options: ['keep-remote', 'keep-local', 'fail'] as const,
+      description: 'With --incremental: a row changed here and in the target since the last push is kept as the target has it and listed (keep-remote, default; exit 4), written over (keep-local), or refuses the push (fail).',
+    })(),
   };
 
   protected async execute(): Promise<PushResult> {
     const { flags } = await this.parseFlags(DbPush);
     const local = locationOf('local', flags);
     const remote = locationOf('remote', flags);
-    const options = { local, remote, mode: flags.mode, ...mergeFrom(flags), ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo };
+    const options = { local, remote, mode: flags.mode, incremental: flags.incremental, onConflict: flags['on-conflict'], ...mergeFrom(flags), ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo };
     if (flags.mode === 'replace' && !flags['dry-run']) {
       await this.confirmOverwrite({ operation: 'push', options }, { local: true, remote: 'to', target: targetOf(flags) }, flags.yes);
     }
@@ -41,7 +48,8 @@ export default class DbPush extends HesapCommand<PushResult> {
   }
 
   protected override exitCodeFor(result: PushResult): number {
-    return result.complete ? EXIT.ok : EXIT.rowsLeftOut;
+    if (!result.complete) return EXIT.rowsLeftOut;
+    return result.conflicts.some((c) => c.kept === 'remote') ? EXIT.conflicts : EXIT.ok;
   }
 
   protected render(result: PushResult): void {
