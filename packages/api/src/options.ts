@@ -117,10 +117,10 @@ export interface CopyOptions extends CommonOptions, TransferRunOptions, AttemptO
 export interface PushOptions extends CommonOptions, TransferRunOptions, AttemptOptions, MergeOptions, MigrationTableOptions, EpochDateOptions {
   /**
    * Merge modes (merge, upsert, append): send only the rows that changed since the last push
-   * from this file to this database (default false for now: see the README). hesap keeps a
-   * shadow of what that push sent in its state folder; when it cannot be trusted (another
-   * push or a restore since, no shadow yet, a role that may not keep `_hesap.sync_state`)
-   * every row is sent, and `incremental.reason` says why.
+   * from this file to this database (default true). hesap keeps a shadow of what that push
+   * sent in its state folder; when it cannot be trusted (another push or a restore since, no
+   * shadow yet, a role that may not keep `_hesap.sync_state`) every row is sent, and
+   * `incremental.reason` says why. `false`: every row is sent and matched, as before.
    */
   incremental?: boolean;
   /**

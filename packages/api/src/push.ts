@@ -12,7 +12,7 @@ const totalRows = (r: CopyResult) => r.tables.reduce((n, t) => n + t.received, 0
 /** A push, settled: the local file to the remote, merging by default. */
 export function pushSettings(options: PushOptions): CopySettings {
   const settings = copySettings({ ...options, from: options.local, to: options.remote }, 'push');
-  if (options.incremental !== true || !['merge', 'upsert', 'append'].includes(settings.engine.mode)) return settings;
+  if (options.incremental === false || !['merge', 'upsert', 'append'].includes(settings.engine.mode)) return settings;
   const remote = defaultRegistry.forLocation(options.remote).describe(options.remote);
   return { ...settings, engine: { ...settings.engine, incremental: true, onConflict: options.onConflict ?? 'keep-remote' }, shadow: shadowFile(options.local, remote, settings.engine.merge!.sourceId) };
 }

@@ -28,11 +28,14 @@ export default class DbPush extends HesapCommand<PushResult> {
     ...policyFlags,
     ...epochDatesFlag,
     incremental: Flags.boolean({
-      description: 'Merge modes: send only the rows changed since the last push from this file to this database (a shadow of it is kept in .hesap/); every row when that cannot be trusted, saying why.',
+      allowNo: true,
+      default: true,
+      description:
+        'Merge modes: send only the rows changed since the last push from this file to this database (a shadow of it is kept in .hesap/); every row when that cannot be trusted, saying why. --no-incremental sends and matches every row.',
     }),
     'on-conflict': Flags.option({
       options: ['keep-remote', 'keep-local', 'fail'] as const,
-      description: 'With --incremental: a row changed here and in the target since the last push is kept as the target has it and listed (keep-remote, default; exit 4), written over (keep-local), or refuses the push (fail).',
+      description: 'Incremental merges: a row changed here and in the target since the last push is kept as the target has it and listed (keep-remote, default; exit 4), written over (keep-local), or refuses the push (fail).',
     })(),
   };
 
