@@ -135,7 +135,8 @@ describe('the hesap CLI, for people', () => {
       expect(second.code).toBe(0);
       expect(summary(second)).toMatch(/^Nothing to change: 90 unchanged, 0 skipped in 2 tables, /);
       expect(second.stdout).not.toMatch(/Pushed/);
-      const append = await runHesap(['db', 'push', '--local', local, '--remote', pg.url, '--mode', 'append']);
+      // Every row sent (an incremental append would send none: nothing changed since the push above).
+      const append = await runHesap(['db', 'push', '--local', local, '--remote', pg.url, '--mode', 'append', '--no-incremental']);
       expect(append.code).toBe(0);
       expect(summary(append)).toMatch(/^Nothing to change: 0 unchanged, 90 skipped in 2 tables, /);
       const dry = await runHesap(['db', 'push', '--local', local, '--remote', pg.url, '--mode', 'replace', '--dry-run']);

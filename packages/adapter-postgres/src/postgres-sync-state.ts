@@ -31,7 +31,7 @@ export async function readSyncState(query: Query): Promise<SyncState> {
             CASE WHEN c.oid IS NULL THEN coalesce(has_schema_privilege(n.oid, 'USAGE') AND has_schema_privilege(n.oid, 'CREATE'), has_database_privilege(current_database(), 'CREATE'))
                  ELSE has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE') END AS writable,
             CASE WHEN c.oid IS NOT NULL AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
-                 THEN (xpath('/row/token/text()', query_to_xml($2, false, true, '')))[1]::text END AS token
+                 THEN substring(query_to_xml($2, false, true, '')::text FROM '<token>([^<]*)</token>') END AS token
        FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = $1 LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = $3`,
     [HESAP_SCHEMA, read, TABLE],
   );
@@ -67,5 +67,5 @@ export function syncStateSql(state: SyncState | undefined, token: string | undef
 }
 
 function createSql(): string {
-  return `CREATE TABLE IF NOT EXISTS ${SYNC_STATE} (id int PRIMARY KEY CHECK (id = 1), token text NOT NULL, source_id text NOT NULL, pushed_at timestamptz NOT NULL DEFAULT now())`;
+  return `CREATE TABLE IF NOT EXISTS ${SYNC_STATE} (id int PRIMARY KEY, token text NOT NULL, source_id text NOT NULL, pushed_at timestamptz NOT NULL DEFAULT now())`;
 }

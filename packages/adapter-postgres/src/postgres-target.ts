@@ -58,6 +58,8 @@ export class PostgresTarget implements TargetSession {
   private failed?: Error;
   private finished = false;
   private commitSent = false;
+  /** A transaction was started (begin); before that the connection only read the catalog. */
+  private began = false;
   /** The stages of the tables merged so far in this push: children follow their foreign keys through them. */
   private readonly stages = new Map<string, Stage>();
   /** The stage being written, whose creation's error explains a COPY that met an aborted transaction. */
@@ -141,13 +143,16 @@ export class PostgresTarget implements TargetSession {
     return this.syncState;
   }
 
+  /** The snapshot taken right after this push's COMMIT, in the same message (see postgres-sync-state.ts). */
+  private after?: string;
+
   async snapshotAfter(): Promise<string | undefined> {
-    const r = await this.pool.query('SELECT pg_current_snapshot()::text AS s');
-    return r.rows[0]?.s as string | undefined;
+    return this.after;
   }
 
   async begin(plan: LoadPlan): Promise<void> {
     this.plan = plan;
+    this.began = true;
     // 0 is PostgreSQL's "wait as long as it takes", for a caller that set no limit.
     const lockMs = this.options.lockTimeoutSeconds === undefined ? 0 : Math.round(this.options.lockTimeoutSeconds * 1000);
     await this.answered('starting the transaction', () => this.run('BEGIN'));
@@ -344,7 +349,9 @@ export class PostgresTarget implements TargetSession {
       if (last.length > 0) await this.run(last.join(';\n'), { doing: sequences.length > 0 ? 'Setting the sequences' : 'Recording the push' });
       this.commitSent = true;
       try {
-        await this.answered('committing', () => this.run('COMMIT'));
+        // A push that leaves its token reads the snapshot right after its COMMIT, in the same message: the next push compares rows' versions with it.
+        const committed = await this.answered('committing', () => this.run(plan.syncToken ? 'COMMIT; SELECT pg_current_snapshot()::text AS s' : 'COMMIT'));
+        if (Array.isArray(committed)) this.after = (committed as pg.QueryResult[])[1]?.rows[0]?.s as string | undefined;
       } catch (error) {
         const code = (error as HesapError).code;
         if (isTransient((error as HesapError).cause ?? error) || code === 'CONNECTION_LOST' || code === 'CONNECTION_TIMEOUT') {
@@ -397,6 +404,11 @@ export class PostgresTarget implements TargetSession {
     const client = this.client;
     this.client = undefined;
     if (!client || this.finished) return;
+    if (!this.began && !this.failed) {
+      // Only the catalog was read (an incremental push that found nothing to send): nothing to undo.
+      client.release();
+      return;
+    }
     // The connection may be mid-COPY, mid-statement or broken; it is never returned to the pool.
     try {
       if (!this.failed && !this.commitSent) {

@@ -97,7 +97,7 @@ export class SqliteChanges implements ChangeTracking {
     for (const [i, table] of tables.entries()) {
       const tracked = this.tracked(table.name);
       if (!tracked) {
-        results.push(wholeTable(table.name));
+        results.push({ table: table.name, whole: true, rows: 0, inserted: 0, updated: 0, deleted: 0, parents: 0, edited: [], conflicted: [] });
         continue;
       }
       const temp = quoteQualified('temp', `hesap_send_${i}`);
@@ -141,8 +141,8 @@ export class SqliteChanges implements ChangeTracking {
     const inserted = counts.get(INSERTED) ?? 0;
     const updated = counts.get(UPDATED) ?? 0;
     const parents = counts.get(PARENT) ?? 0;
-    if (!send.shadow) return { table: table.name, whole: true, inserted, updated, deleted: 0, parents, edited: [], conflicted: [] };
     const all = this.db.prepare(`SELECT count(*) FROM main.${quoteIdent(table.name)}`).pluck().get() as number;
+    if (!send.shadow) return { table: table.name, whole: true, rows: all, inserted, updated, deleted: 0, parents, edited: [], conflicted: [] };
     const shadowRows = this.db.prepare(`SELECT count(*) FROM ${send.shadow}`).pluck().get() as number;
     // Rows of the file the shadow matched: all but the new ones. The shadow's others are gone.
     const deleted = shadowRows - (all - inserted);
@@ -158,7 +158,7 @@ export class SqliteChanges implements ChangeTracking {
             .raw(true)
             .all() as Array<Array<string | null>>);
     const conflicted = (this.db.prepare(`SELECT key FROM ${CONFLICTS} WHERE name = ?`).pluck().all(table.name) as string[]).map((k) => JSON.parse(k) as Array<string | null>);
-    return { table: table.name, whole: false, inserted, updated, deleted, parents, edited, conflicted };
+    return { table: table.name, whole: false, rows: all, inserted, updated, deleted, parents, edited, conflicted };
   }
 
   async record(token: string, tables: readonly Table[], skipped: readonly SkippedRow[], remoteSince?: string, conflicts: readonly Conflict[] = []): Promise<void> {
@@ -223,10 +223,6 @@ export function prepareShadow(db: Database.Database): void {
       ` CREATE TABLE IF NOT EXISTS ${TABLES} (name TEXT PRIMARY KEY, shadow TEXT NOT NULL, layout TEXT NOT NULL);` +
       ` CREATE TABLE IF NOT EXISTS ${CONFLICTS} (name TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (name, key))`,
   );
-}
-
-function wholeTable(name: string): TableChanges {
-  return { table: name, whole: true, inserted: 0, updated: 0, deleted: 0, parents: 0, edited: [], conflicted: [] };
 }
 
 /** The table's columns with their affinities, and its key, as the catalog declares them now. */

@@ -252,11 +252,12 @@ describe('merge: a push carries meaning, not ids', () => {
 
   it('an order edited locally and pushed with --update changes its production copy, without a new row', async () => {
     localExec(local, `UPDATE orders SET total = 1300, delivery = 50 WHERE id = 2`);
-    const withoutUpdate = await push({ local, remote: pg.url });
+    // Every row sent and matched, as --update is about (an incremental push lets a local edit travel by itself: incremental.test.ts).
+    const withoutUpdate = await push({ local, remote: pg.url, incremental: false });
     expect(table(withoutUpdate, 'orders').updated).toBe(0);
     const count = async () => (await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM orders'))[0]!.n;
     const n = await count();
-    const result = await push({ local, remote: pg.url, update: true });
+    const result = await push({ local, remote: pg.url, update: true, incremental: false });
     expect(table(result, 'orders')).toMatchObject({ inserted: 0, updated: 1 });
     expect(await count()).toBe(n);
     const [order] = await pg.query<{ total: string; delivery: string; email: string }>(

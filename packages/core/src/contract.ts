@@ -161,6 +161,8 @@ export interface TableChanges {
   table: string;
   /** Read whole: the shadow did not know the table (or its columns changed). */
   whole: boolean;
+  /** The table's rows in the source, sent or not. */
+  rows: number;
   /** Rows that are not in the shadow. */
   inserted: number;
   /** Rows the shadow holds with other values: the same source key, edited locally. */

@@ -21,7 +21,7 @@ import { chunksPassed } from './chunk-memory';
 import { connectionStalled, HesapError, withTable } from './errors';
 import { migrationTablesStayHome, type MigrationTablesSetting } from './migration-tables';
 import { groupOrphans, orphansRefused } from './orphans';
-import { checkTableNames, planLoad, selectTables } from './planner';
+import { checkTableNames, orderTables, planLoad, selectTables } from './planner';
 import { checkTargetValues, targetValueTests } from './target-values';
 import type { Note, Table } from './schema';
 
@@ -264,7 +264,9 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       await checkTargetValues((t) => source.readTable(t), tablePlan.source, targetValueTests(tablePlan));
     }
     signal?.throwIfAborted();
-    await target.begin(plan);
+    // An incremental push that found nothing changed writes nothing: no transaction at all, and the record stays as it is.
+    const idle = sync?.report.used === true && plan.tables.length === 0;
+    if (!idle) await target.begin(plan);
     for (const [index, tablePlan] of plan.tables.entries()) {
       signal?.throwIfAborted();
       const name = tablePlan.source.name;
@@ -305,12 +307,13 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       });
     }
     current = undefined;
+    if (sync?.report.used) reportUnsent(sync.report, reports, orderTables(home.tables).order.map((t) => t.name));
     if (!plan.merge?.skipOrphans) refuseOrphans(plan, reports);
     signal?.throwIfAborted();
-    const finished = await target.finish();
+    const finished = idle ? { notes: [] } : await target.finish();
     // Adapters add to the plan's notes while they create tables.
     notes.push(...plan.notes, ...finished.notes);
-    if (plan.syncToken) await recordPush(source, target, plan, reports, notes);
+    if (plan.syncToken && !idle) await recordPush(source, target, plan, reports, notes);
   } catch (error) {
     await target.abort(error).catch(() => undefined);
     const explained = error instanceof HesapError ? error : (source.explain?.(error) ?? target.explain?.(error) ?? error);
@@ -370,6 +373,24 @@ async function changesSince(
     conflicted: new Map(changes.map((c) => [c.table, c.conflicted])),
     remoteSince: tracking.recorded.remoteSince,
   };
+}
+
+/**
+ * An incremental push reports every table it was asked for: a table with nothing changed as
+ * `unchanged` (all its rows), and in a table whose changes were sent, the rows it did not
+ * send among its unchanged ones.
+ */
+function reportUnsent(report: IncrementalReport, reports: TableReport[], order: readonly string[]): void {
+  const rows = new Map(report.tables.map((t) => [t.table, t]));
+  for (const r of reports) {
+    const t = rows.get(r.table);
+    if (t && !t.whole) r.unchanged += t.rows - r.received;
+  }
+  for (const name of report.unchanged) {
+    reports.push({ table: name, action: 'unchanged', received: 0, inserted: 0, updated: 0, unchanged: rows.get(name)?.rows ?? 0, remapped: 0, skipped: [], bytes: 0, durationMs: 0 });
+  }
+  // In the order a full push would list them (parents first).
+  reports.sort((a, b) => order.indexOf(a.table) - order.indexOf(b.table));
 }
 
 /** Source keys, as the text of each primary key column. */
