@@ -235,6 +235,8 @@ class Watcher extends EventEmitter<WatchEvents> implements WatchHandle {
   private inFlight: { controller: AbortController; done: Promise<void> } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  /** stop() was called (set before anything of the stop runs). */
+  private closing = false;
   private stopped = false;
 
   constructor(options: WatchOptions) {
@@ -274,7 +276,7 @@ class Watcher extends EventEmitter<WatchEvents> implements WatchHandle {
   status(): WatchStatus {
     const state: WatchState = this.stopped
       ? 'stopped'
-      : this.stopping
+      : this.closing
         ? 'stopping'
         : this.inFlight
           ? 'pushing'
@@ -302,6 +304,7 @@ class Watcher extends EventEmitter<WatchEvents> implements WatchHandle {
   }
 
   private async shutDown(): Promise<void> {
+    this.closing = true;
     clearInterval(this.timer);
     this.timer = undefined;
     this.emitStatus();
@@ -316,7 +319,7 @@ class Watcher extends EventEmitter<WatchEvents> implements WatchHandle {
   }
 
   private tick(): void {
-    if (this.stopping) return;
+    if (this.closing) return;
     this.look(true);
     if (this.due()) this.startPush();
   }
@@ -410,7 +413,7 @@ class Watcher extends EventEmitter<WatchEvents> implements WatchHandle {
     this.pending = true;
     this.firstChangeAt ??= Date.now();
     // Stopped: the push was rolled back on purpose; the next watch or push sends it.
-    if (aborted && this.stopping) return;
+    if (aborted && this.closing) return;
     this.failures++;
     const retriable = watchRetries(error);
     const failure: WatchFailure = { at: new Date().toISOString(), trigger, error, retriable, attempt: this.failures };
