@@ -59,7 +59,7 @@ export class WatchDisplay {
     if (this.out.json) return this.event({ event: 'push', ...p });
     if (this.live) return;
     this.out.line(`${clock(p.at)} ${summaryLine(this.out, p.result, 'Pushed')}${conflictsText(p)}`);
-    if (!p.complete) this.out.line(`${clock(p.at)} ${formatCount(p.result.rowsLeftOut)} local row(s) were left out (\`hesap db push\` lists them).`);
+    if (!p.complete) this.out.line(`${clock(p.at)} ${this.out.yellow(leftOutText(p))} (\`hesap db push\` lists them).`);
   };
 
   private readonly failure = (f: WatchFailure): void => {
@@ -110,6 +110,10 @@ function conflictsText(p: WatchPush): string {
   return p.conflicts === undefined ? '' : `; ${formatCount(p.conflicts)} conflict${p.conflicts === 1 ? '' : 's'}`;
 }
 
+function leftOutText(p: Pick<WatchPush, 'rowsLeftOut'>): string {
+  return `${formatCount(p.rowsLeftOut)} local row${p.rowsLeftOut === 1 ? '' : 's'} left out`;
+}
+
 function nextStep(f: WatchFailure): string {
   return f.retriable ? `retrying in ${formatDuration(f.retryInMs ?? 0)} (attempt ${f.attempt + 1})` : 'waiting for the next local change';
 }
@@ -135,6 +139,7 @@ export function statusText(o: Output, s: WatchStatus): string {
     parts.push(
       `last push ${clock(p.at)}: ${formatCount(changed)} row${changed === 1 ? '' : 's'} (${formatCount(p.rows.inserted)} inserted, ${formatCount(p.rows.updated)} updated), ${p.tables} table${p.tables === 1 ? '' : 's'}, ${formatDuration(p.durationMs)}`,
     );
+    if (!p.complete) parts.push(o.yellow(leftOutText(p)));
     if (p.conflicts !== undefined) parts.push(`${formatCount(p.conflicts)} conflict${p.conflicts === 1 ? '' : 's'}`);
   }
   parts.push(`${formatCount(s.pushes)} push${s.pushes === 1 ? '' : 'es'}`);

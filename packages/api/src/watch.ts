@@ -80,6 +80,8 @@ export interface WatchPush {
   rows: WatchRows;
   /** Every local row of the pushed tables is in the remote (see `PushResult.complete`). */
   complete: boolean;
+  /** Local rows left out (listed in `result`); 0 when `complete`. */
+  rowsLeftOut: number;
   /**
    * Rows changed on both sides since the last push, once `push()` reports conflicts (issue 23);
    * absent until then. See `conflictsOf`.
@@ -400,6 +402,7 @@ class Watcher extends EventEmitter<WatchEvents> implements WatchHandle {
       tables: result.tables.length,
       rows: rowsOf(result),
       complete: result.complete,
+      rowsLeftOut: result.rowsLeftOut,
       ...(conflicts === undefined ? {} : { conflicts }),
       result,
     };

@@ -88,7 +88,7 @@ describe('watch()', () => {
     const handle = start({ local: file, remote: pg.url });
     const seen = record(handle);
     await waitFor(() => seen.pushes.length >= 1, { ...LONG, what: 'the first push' });
-    expect(seen.pushes[0]).toMatchObject({ trigger: 'start', tables: 2, rows: { inserted: 2, read: 2 }, complete: true });
+    expect(seen.pushes[0]).toMatchObject({ trigger: 'start', tables: 2, rows: { inserted: 2, read: 2 }, complete: true, rowsLeftOut: 0 });
     expect(await remoteEmails(pg)).toEqual(['ada@example.com']);
 
     const writer = await app(file);
