@@ -1,7 +1,7 @@
 import type { WatchChange, WatchFailure, WatchHandle, WatchPush, WatchStatus } from '@hesap/api';
 import { errorJson } from './error-output';
 import { inFlags } from './flags';
-import { formatCount, formatDuration, jsonReplacer, type Output } from './output';
+import { formatCount, formatDuration, jsonReplacer, Output } from './output';
 import { summaryLine } from './transfer-output';
 
 /** How `hesap db watch` ended: printed last (the last JSON line with --json). */
@@ -14,6 +14,16 @@ export interface WatchSummary {
   pushes: number;
   /** Local commits no push committed (the next push or watch sends them). */
   pending: boolean;
+}
+
+/**
+ * The output of a command that prints JSON lines with --json: each document (an event, the
+ * last word, or an error) on one line of its own.
+ */
+export class JsonLinesOutput extends Output {
+  override document(value: unknown): void {
+    this.stdout.write(JSON.stringify(value, jsonReplacer) + '\n');
+  }
 }
 
 /** `12:01:02`, local time. */
@@ -91,7 +101,7 @@ export class WatchDisplay {
   }
 
   private event(value: Record<string, unknown>): void {
-    this.out.stdout.write(JSON.stringify(value, jsonReplacer) + '\n');
+    this.out.document(value);
   }
 
   /** The last word: the summary, after the status line. */

@@ -221,6 +221,13 @@ describe('hesap db watch', () => {
     const result = await run.done;
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/\[LOCAL_FILE_MISSING\].*nope\.db/);
+    // With --json the error is one JSON line too.
+    const json = spawnHesap(['db', 'watch', '--local', missing, '--remote', pg.url, '--json']);
+    running.push(json);
+    const asJson = await json.done;
+    expect(asJson.code).toBe(2);
+    expect(asJson.stdout.endsWith('\n') && asJson.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(JSON.parse(asJson.stdout)).toEqual({ error: expect.objectContaining({ code: 'LOCAL_FILE_MISSING', message: expect.stringContaining('nope.db') }) });
     expect(fs.existsSync(missing)).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { DEFAULT_MODES, WATCH_DEFAULTS, watch } from '@hesap/api';
 import { HesapCommand } from '../../base-command';
 import { epochDatesFlag, epochDatesFrom, locationFlags, locationOf, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, targetOf, timeoutFlags, timeoutsFrom } from '../../flags';
-import { WatchDisplay, type WatchSummary } from '../../watch-output';
+import { JsonLinesOutput, WatchDisplay, type WatchSummary } from '../../watch-output';
 
 // Every flag of `db push` but --dry-run (a watch that commits nothing has nothing to watch for).
 const { 'dry-run': _dryRun, ...pushMergeFlags } = mergeFlags('push', "host name and the local file's path");
@@ -21,6 +21,10 @@ export default class DbWatch extends HesapCommand<WatchSummary> {
     '<%= config.bin %> db watch --key users=email --update',
     '<%= config.bin %> db watch --json > watch.log',
   ];
+  static override baseFlags = {
+    ...HesapCommand.baseFlags,
+    json: Flags.boolean({ description: 'Print one JSON object per line on stdout, one per event: watching, change, push, error, stopped.' }),
+  };
   static override flags = {
     ...locationFlags,
     ...tableFlags,
@@ -29,11 +33,13 @@ export default class DbWatch extends HesapCommand<WatchSummary> {
     ...pushMergeFlags,
     ...policyFlags,
     ...epochDatesFlag,
-    debounce: Flags.integer({ description: `Milliseconds without a new local commit before pushing (default ${WATCH_DEFAULTS.debounceMs}).`, min: 0 }),
-    'max-wait': Flags.integer({ description: `Longest wait in milliseconds from a local commit to its push while commits keep coming (default ${WATCH_DEFAULTS.maxWaitMs}).`, min: 0 }),
+    debounce: Flags.integer({ description: `Milliseconds without a new local commit before pushing (default ${WATCH_DEFAULTS.debounceMs}).`, min: 0, helpValue: '<ms>' }),
+    'max-wait': Flags.integer({ description: `Longest wait in milliseconds from a local commit to its push while commits keep coming (default ${WATCH_DEFAULTS.maxWaitMs}).`, min: 0, helpValue: '<ms>' }),
   };
 
   protected async execute(): Promise<WatchSummary> {
+    // With --json every document is a line of its own: each event, the last word, and an error.
+    this.out = new JsonLinesOutput(this.out.json);
     const { flags } = await this.parseFlags(DbWatch);
     const local = locationOf('local', flags);
     const remote = locationOf('remote', flags);
