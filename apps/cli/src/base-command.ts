@@ -50,6 +50,11 @@ export abstract class HesapCommand<T> extends Command {
   protected abstract execute(): Promise<T>;
   /** Prints the result for people. */
   protected abstract render(result: T): void;
+  /** Prints the result: the one JSON document with --json, else `render`. */
+  protected report(result: T): void {
+    if (this.out.json) this.out.document(result);
+    else this.render(result);
+  }
   /** The exit code for a result that did not throw. */
   protected exitCodeFor(_result: T): number {
     return EXIT.ok;
@@ -62,8 +67,7 @@ export abstract class HesapCommand<T> extends Command {
     try {
       await loadAdapterPlugins();
       const result = await this.execute();
-      if (this.out.json) this.out.document(result);
-      else this.render(result);
+      this.report(result);
       process.exitCode = this.exitCodeFor(result);
       return result;
     } catch (error) {

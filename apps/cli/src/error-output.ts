@@ -18,7 +18,7 @@ export function renderError(out: Output, error: HesapError, withStacks = false):
   const message = inFlags(error.message);
   const hints = error.hints.map(inFlags);
   if (out.json) {
-    out.document({ error: { ...error.toJSON(), message, ...(hints.length > 0 ? { hints } : {}) } });
+    out.document({ error: errorJson(error) });
     return;
   }
   out.note(`${out.red('Error')} ${out.dim(`[${error.code}]`)} ${message.split('\n')[0]}`);
@@ -31,4 +31,10 @@ export function renderError(out: Output, error: HesapError, withStacks = false):
       cause = cause.cause;
     }
   }
+}
+
+/** An error's JSON form, in flags' words. */
+export function errorJson(error: HesapError): Record<string, unknown> {
+  const hints = error.hints.map(inFlags);
+  return { ...error.toJSON(), message: inFlags(error.message), ...(hints.length > 0 ? { hints } : {}) };
 }

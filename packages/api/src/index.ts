@@ -86,3 +86,19 @@ export type {
 } from './snapshot';
 export { grants, type GrantsOptions, type GrantsResult } from './grants';
 export { init, dotEnvLine, type InitOptions, type InitResult } from './init';
+export {
+  watch,
+  watchRetries,
+  conflictsOf,
+  WATCH_DEFAULTS,
+  type WatchOptions,
+  type WatchHandle,
+  type WatchEvents,
+  type WatchStatus,
+  type WatchState,
+  type WatchTrigger,
+  type WatchPush,
+  type WatchRows,
+  type WatchFailure,
+  type WatchChange,
+} from './watch';

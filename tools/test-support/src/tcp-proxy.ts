@@ -42,6 +42,15 @@ export interface TcpProxy {
   stallAll(): void;
   /** Relays again on the stalled connections. */
   resumeAll(): void;
+  /**
+   * Takes the link down: cuts every open connection (`reset`: RST) and, until `up()`, resets
+   * each new one as soon as it is accepted, as a network that dropped does to a client.
+   */
+  down(how?: { reset?: boolean }): void;
+  /** Brings the link back: new connections are relayed again. */
+  up(): void;
+  /** True between `down()` and `up()`. */
+  readonly isDown: boolean;
   /** PostgreSQL round trips of the connections accepted since the start or the last `resetRoundTrips`, added up. */
   roundTrips(): RoundTrips;
   /** The same, one entry per connection, in the order they were accepted. */
@@ -74,6 +83,7 @@ export async function startTcpProxy(target: string, options: TcpProxyOptions = {
   let accepted = 0;
   let cut: { left: number; reset: boolean; done: () => void } | undefined;
   let stall: { match: (chunk: Buffer) => boolean; done: () => void } | undefined;
+  let linkDown: { reset: boolean } | undefined;
 
   const end = (pair: Pair, reset: boolean) => {
     pairs.delete(pair);
@@ -138,6 +148,12 @@ export async function startTcpProxy(target: string, options: TcpProxyOptions = {
 
   const server = net.createServer((client) => {
     accepted++;
+    if (linkDown) {
+      client.on('error', () => undefined);
+      if (linkDown.reset) client.resetAndDestroy();
+      else client.destroy();
+      return;
+    }
     const upstream = net.connect(port, host);
     const pair: Pair = { client, server: upstream, stalled: false, held: [], turns: createTurnCounter() };
     pairs.add(pair);
@@ -177,6 +193,16 @@ export async function startTcpProxy(target: string, options: TcpProxyOptions = {
         pair.client.resume();
         pair.server.resume();
       }
+    },
+    down: (how = {}) => {
+      linkDown = { reset: how.reset ?? false };
+      cutNow(linkDown.reset);
+    },
+    up: () => {
+      linkDown = undefined;
+    },
+    get isDown() {
+      return linkDown !== undefined;
     },
     roundTrips: () => sumTurns(counted),
     roundTripsPerConnection: () => counted.map((c) => ({ ...c })),

@@ -8,6 +8,7 @@ import DbPull from './db/pull';
 import DbPush from './db/push';
 import DbStatus from './db/status';
 import DbVerify from './db/verify';
+import DbWatch from './db/watch';
 import DbSnapshotCreate from './db/snapshot/create';
 import DbSnapshotList from './db/snapshot/list';
 import DbSnapshotPrune from './db/snapshot/prune';
@@ -24,6 +25,7 @@ export const commands = {
   'db:grants': DbGrants,
   'adapters:list': AdaptersList,
   'db:verify': DbVerify,
+  'db:watch': DbWatch,
   'db:snapshot:create': DbSnapshotCreate,
   'db:snapshot:list': DbSnapshotList,
   'db:snapshot:verify': DbSnapshotVerify,
