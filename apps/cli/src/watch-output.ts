@@ -115,9 +115,9 @@ export class WatchDisplay {
   }
 }
 
-/** The conflicts of a push, once push() reports them (issue 23). */
+/** The conflicts of a push (rows changed on both sides since the last one), when there are any. */
 function conflictsText(p: WatchPush): string {
-  return p.conflicts === undefined ? '' : `; ${formatCount(p.conflicts)} conflict${p.conflicts === 1 ? '' : 's'}`;
+  return p.conflicts === 0 ? '' : `; ${formatCount(p.conflicts)} conflict${p.conflicts === 1 ? '' : 's'}`;
 }
 
 function leftOutText(p: Pick<WatchPush, 'rowsLeftOut'>): string {
@@ -150,7 +150,7 @@ export function statusText(o: Output, s: WatchStatus): string {
       `last push ${clock(p.at)}: ${formatCount(changed)} row${changed === 1 ? '' : 's'} (${formatCount(p.rows.inserted)} inserted, ${formatCount(p.rows.updated)} updated), ${p.tables} table${p.tables === 1 ? '' : 's'}, ${formatDuration(p.durationMs)}`,
     );
     if (!p.complete) parts.push(o.yellow(leftOutText(p)));
-    if (p.conflicts !== undefined) parts.push(`${formatCount(p.conflicts)} conflict${p.conflicts === 1 ? '' : 's'}`);
+    if (p.conflicts > 0) parts.push(`${formatCount(p.conflicts)} conflict${p.conflicts === 1 ? '' : 's'}`);
   }
   parts.push(`${formatCount(s.pushes)} push${s.pushes === 1 ? '' : 'es'}`);
   return parts.join(' · ');

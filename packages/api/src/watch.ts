@@ -82,11 +82,8 @@ export interface WatchPush {
   complete: boolean;
   /** Local rows left out (listed in `result`); 0 when `complete`. */
   rowsLeftOut: number;
-  /**
-   * Rows changed on both sides since the last push, once `push()` reports conflicts (issue 23);
-   * absent until then. See `conflictsOf`.
-   */
-  conflicts?: number;
+  /** Rows changed on both sides since the last push (`PushResult.conflicts`), whatever the policy did with them. */
+  conflicts: number;
   result: PushResult;
 }
 
@@ -161,14 +158,9 @@ export function watchRetries(error: HesapError): boolean {
   return isRetriable(error) || PASSING.includes(error.code);
 }
 
-/**
- * The conflicts of a push result (rows changed on both sides since the last push), once
- * `push()` reports them as `conflicts` (a list or a count); undefined before that.
- */
-export function conflictsOf(result: PushResult): number | undefined {
-  const conflicts = (result as { conflicts?: unknown }).conflicts;
-  if (Array.isArray(conflicts)) return conflicts.length;
-  return typeof conflicts === 'number' ? conflicts : undefined;
+/** The conflicts of a push result: rows changed on both sides since the last push. */
+export function conflictsOf(result: PushResult): number {
+  return result.conflicts.length;
 }
 
 /** The rows of a push, added up over its tables. */
@@ -403,7 +395,7 @@ class Watcher extends EventEmitter<WatchEvents> implements WatchHandle {
       rows: rowsOf(result),
       complete: result.complete,
       rowsLeftOut: result.rowsLeftOut,
-      ...(conflicts === undefined ? {} : { conflicts }),
+      conflicts,
       result,
     };
     const { result: _result, ...summary } = event;

@@ -97,7 +97,7 @@ describe('watch()', () => {
     expect(seen.changes).toBeGreaterThanOrEqual(1);
     const second = seen.pushes.find((p) => p.trigger === 'change');
     expect(second).toMatchObject({ rows: { inserted: 1 }, complete: true });
-    expect(seen.pushes.every((p) => p.conflicts === undefined)).toBe(true);
+    expect(seen.pushes.every((p) => p.conflicts === 0)).toBe(true);
 
     // A burst of commits is pushed, all of it.
     for (let i = 0; i < 20; i++) await writer.exec(`INSERT INTO notes (user_id, body) VALUES (1, 'burst ${i}')`);
