@@ -30,6 +30,8 @@ export interface Tracked {
   rowid: string;
   /** The INTEGER PRIMARY KEY column, when the key is the rowid. */
   rowidAlias?: string;
+  /** The table's rows, when the profile counted them. */
+  rows?: number;
 }
 
 /** A table's send set in the temporary database: rowids of the rows to read, and why. */
@@ -141,7 +143,8 @@ export class SqliteChanges implements ChangeTracking {
     const inserted = counts.get(INSERTED) ?? 0;
     const updated = counts.get(UPDATED) ?? 0;
     const parents = counts.get(PARENT) ?? 0;
-    const all = this.db.prepare(`SELECT count(*) FROM main.${quoteIdent(table.name)}`).pluck().get() as number;
+    // The profile counted the table's rows in this snapshot; count only when it did not.
+    const all = send.tracked.rows ?? (this.db.prepare(`SELECT count(*) FROM main.${quoteIdent(table.name)}`).pluck().get() as number);
     if (!send.shadow) return { table: table.name, whole: true, rows: all, inserted, updated, deleted: 0, parents, edited: [], conflicted: [] };
     const shadowRows = this.db.prepare(`SELECT count(*) FROM ${send.shadow}`).pluck().get() as number;
     // Rows of the file the shadow matched: all but the new ones. The shadow's others are gone.

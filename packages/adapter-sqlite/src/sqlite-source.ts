@@ -45,7 +45,7 @@ export class SqliteSource implements SourceSession {
         (name) => {
           const table = this.tables.get(name);
           const plan = this.plans.get(name);
-          return table?.primaryKey && table.primaryKey.columns.length > 0 && plan?.rowid ? { table, rowid: plan.rowid, rowidAlias: plan.rowidAlias } : undefined;
+          return table?.primaryKey && table.primaryKey.columns.length > 0 && plan?.rowid ? { table, rowid: plan.rowid, rowidAlias: plan.rowidAlias, rows: plan.only ? undefined : plan.rows } : undefined;
         },
         (name, only, rows) => {
           const plan = this.plans.get(name);
