@@ -8,9 +8,13 @@
  *                    [--rss-scaling] [--work-dir DIR] [--out-dir docs/benchmarks] [--regenerate] [--keep]
  *                    [--compare DIR]
  *   npm run bench -- --wan [--wan-delay 25] [--wan-scale 0.0004] [--rounds 3]
+ *   npm run bench -- --incremental [--rounds 3] [--orders N] [--scale 1] [--profile] [--no-vacuum]
  *
  * `--wan` runs only the long-link scenario instead (wan.js): a small model app through a
  * proxy that delays each way, round trips per command; writes docs/benchmarks/wan.md.
+ * `--incremental` runs only the incremental-push scenario instead (incremental.js): the
+ * orders pushed first, again unchanged, again after 100 changes, with and without
+ * `--no-incremental`, times and bytes sent; writes docs/benchmarks/incremental.md.
  *
  * Every operation runs once per round, and the rounds interleave all operations (each
  * round in a rotated order), so machine noise falls on all of them alike; the report
@@ -38,6 +42,7 @@ const { runRounds } = require('./rounds');
 const { measureRssScaling } = require('./rss-scaling');
 const { summarize } = require('./summary');
 const { runWan } = require('./wan');
+const { runIncremental } = require('./incremental');
 
 function parseArgs(argv) {
   const o = {
@@ -56,6 +61,9 @@ function parseArgs(argv) {
     wan: false,
     wanDelay: 25,
     wanScale: 0.0004,
+    incremental: false,
+    profile: false,
+    vacuum: true,
   };
   eachArg(argv, (a, next) => {
     if (a === '--rounds') o.rounds = Number(next());
@@ -73,6 +81,9 @@ function parseArgs(argv) {
     else if (a === '--wan') o.wan = true;
     else if (a === '--wan-delay') o.wanDelay = Number(next());
     else if (a === '--wan-scale') o.wanScale = Number(next());
+    else if (a === '--incremental') o.incremental = true;
+    else if (a === '--profile') o.profile = true;
+    else if (a === '--no-vacuum') o.vacuum = false;
     else if (a === '--help' || a === '-h') {
       console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
       process.exit(0);
@@ -85,7 +96,9 @@ function parseArgs(argv) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
+  if (o.wan && o.incremental) throw new Error('--wan and --incremental are two scenarios: run one at a time');
   if (o.wan) return runWan(o);
+  if (o.incremental) return runIncremental(o);
   const commandLine = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const ctx = await createContext(o);
   const { tmpDir, pgUrl, admin, facts, data, file, selectedDatasets, created } = ctx;
