@@ -164,47 +164,54 @@ export class SqliteChanges implements ChangeTracking {
     return { table: table.name, whole: false, rows: all, inserted, updated, deleted, parents, edited, conflicted };
   }
 
+  /** The shadow table each table's rows went into during this push (see keep). */
+  private readonly kept = new Map<string, string>();
+
+  /**
+   * Writes what this session read of `table` into the shadow, inside the session's own
+   * transaction (committed by `record`, rolled back with the session). Called as soon as the
+   * table's rows are sent, while the target works on them.
+   */
+  keep(table: Table): void {
+    if (this.kept.has(table.name)) return;
+    const db = this.db;
+    const row = db.prepare(`SELECT name, shadow, layout FROM ${TABLES} WHERE name = ?`).get(table.name) as ShadowTableRow | undefined;
+    const tracked = this.tracked(table.name);
+    if (!tracked) {
+      if (row) dropShadow(db, row);
+      return;
+    }
+    const send = this.sends?.get(table.name);
+    const layout = layoutOf(db, table);
+    const from = `main.${quoteIdent(table.name)}`;
+    const appColumns = layout.columns.map(([c]) => quoteIdent(c)).join(', ');
+    const sent = send ? ` FROM ${send.temp} x CROSS JOIN ${from} m WHERE m.${quoteIdent(tracked.rowid)} = x.${quoteIdent(SEND_KEY)}` : ` FROM ${from}`;
+    if (send?.shadow && row) {
+      db.exec(`INSERT OR REPLACE INTO ${quoteQualified(SHADOW, row.shadow)} SELECT ${appColumns}${sent}`);
+      this.kept.set(table.name, row.shadow);
+      return;
+    }
+    if (row) dropShadow(db, row);
+    const name = `t_${db.prepare(`SELECT coalesce(max(CAST(substr(shadow, 3) AS INTEGER)), 0) + 1 FROM ${TABLES}`).pluck().get() as number}`;
+    const shadow = quoteQualified(SHADOW, name);
+    db.exec(createShadowSql(shadow, layout, tracked));
+    db.prepare(`INSERT INTO ${TABLES} (name, shadow, layout) VALUES (?, ?, ?)`).run(table.name, name, JSON.stringify(layout));
+    db.exec(`INSERT INTO ${shadow} SELECT ${appColumns}${sent}`);
+    this.kept.set(table.name, name);
+  }
+
   async record(token: string, tables: readonly Table[], skipped: readonly SkippedRow[], remoteSince?: string, conflicts: readonly Conflict[] = []): Promise<void> {
     const db = this.db;
-    const known = new Map((db.prepare(`SELECT name, shadow, layout FROM ${TABLES}`).all() as ShadowTableRow[]).map((r) => [r.name, r]));
-    const pushed = new Set(tables.map((t) => t.name));
+    for (const table of tables) this.keep(table);
     if (!this.sends) {
       // A full push: what the shadow held of tables outside it is no longer known to be what the target holds.
-      for (const row of known.values()) if (!pushed.has(row.name)) dropShadow(db, row);
+      const pushed = new Set(tables.map((t) => t.name));
+      for (const row of db.prepare(`SELECT name, shadow FROM ${TABLES}`).all() as ShadowTableRow[]) if (!pushed.has(row.name)) dropShadow(db, row);
     }
-    let next = (db.prepare(`SELECT coalesce(max(CAST(substr(shadow, 3) AS INTEGER)), 0) + 1 FROM ${TABLES}`).pluck().get() as number) ?? 1;
     for (const table of tables) {
-      const tracked = this.tracked(table.name);
-      const row = known.get(table.name);
-      if (!tracked) {
-        if (row) dropShadow(db, row);
-        continue;
-      }
-      const send = this.sends?.get(table.name);
-      const layout = layoutOf(db, table);
-      const from = `main.${quoteIdent(table.name)}`;
-      const appColumns = layout.columns.map(([c]) => quoteIdent(c)).join(', ');
-      let name: string;
-      if (send?.shadow && row) {
-        name = row.shadow;
-        const shadow = quoteQualified(SHADOW, name);
-        db.exec(
-          `INSERT OR REPLACE INTO ${shadow} SELECT ${appColumns} FROM ${send.temp} x CROSS JOIN ${from} m WHERE m.${quoteIdent(tracked.rowid)} = x.${quoteIdent(SEND_KEY)}`,
-        );
-      } else {
-        if (row) dropShadow(db, row);
-        name = `t_${next++}`;
-        const shadow = quoteQualified(SHADOW, name);
-        db.exec(createShadowSql(shadow, layout, tracked));
-        db.prepare(`INSERT INTO ${TABLES} (name, shadow, layout) VALUES (?, ?, ?)`).run(table.name, name, JSON.stringify(layout));
-        db.exec(
-          send
-            ? `INSERT INTO ${shadow} SELECT ${appColumns} FROM ${send.temp} x CROSS JOIN ${from} m WHERE m.${quoteIdent(tracked.rowid)} = x.${quoteIdent(SEND_KEY)}`
-            : `INSERT INTO ${shadow} SELECT ${appColumns} FROM ${from}`,
-        );
-      }
+      const name = this.kept.get(table.name);
       const left = skipped.filter((s) => s.table === table.name && !s.present);
-      if (left.length > 0 && !forgetRows(db, quoteQualified(SHADOW, name), layout, left)) {
+      if (name && left.length > 0 && !forgetRows(db, quoteQualified(SHADOW, name), layoutOf(db, table), left)) {
         // A row left out could not be found again by its key: the table is sent whole next time.
         dropShadow(db, { name: table.name, shadow: name });
       }

@@ -154,6 +154,11 @@ export interface ChangeTracking {
    * which stay pending for the next push. `whole`: the push was full; the shadow is rebuilt.
    */
   record(token: string, tables: readonly Table[], skipped: readonly SkippedRow[], remoteSince?: string, conflicts?: readonly Conflict[]): Promise<void>;
+  /**
+   * Optional: the shadow takes `table`'s sent rows now, inside the source's own transaction
+   * (kept only if `record` follows), while the target is still busy with them.
+   */
+  keep?(table: Table): void;
 }
 
 /** What a table's rows did since the last push, as the shadow tells. */

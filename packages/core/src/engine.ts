@@ -280,6 +280,8 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       const write = target.writeTable(tablePlan);
       const tap = new ProgressTap((bytes) => progress('rows', rowCountOf(read, write.stream), bytes), options.progressIntervalMs);
       await moveTable(read, tap, write.stream, name, options.idleTimeoutSeconds * 1000, signal);
+      // The rows are sent: the source's shadow takes them while the target merges (recorded only after the commit).
+      if (plan.syncToken) source.changes?.keep?.(tablePlan.source);
       // The work after the stream (a merge's set statements) can be long: an abort must not wait for it.
       const result = await untilAborted(write.complete(), signal);
       if (options.strict && result.skipped.length > 0) {
