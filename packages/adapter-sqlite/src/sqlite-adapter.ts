@@ -127,18 +127,29 @@ export class SqliteAdapter extends AdapterBase {
    * shadow that cannot be made or read (a read-only folder, a damaged file) is set aside, and
    * the push is a full one.
    */
-  private openWithShadow(location: string, options: SqliteOpenOptions): { db: Database.Database; shadow: boolean } {
+  private openWithShadow(location: string, options: SqliteOpenOptions): { db: Database.Database; shadow?: { damaged?: string } } {
     if (options.shadow) {
       const db = this.openFile(location, options, false, true);
       try {
         attachShadow(db, options.shadow);
-        return { db, shadow: true };
-      } catch {
-        db.close();
-        setAside(options.shadow);
+        return { db, shadow: {} };
+      } catch (error) {
+        // Damaged: set aside, and a new one made in its place, so this push's record makes the next one incremental.
+        try {
+          db.exec(`DETACH DATABASE ${quoteIdent(SHADOW)}`);
+        } catch {
+          // not attached
+        }
+        const aside = setAside(options.shadow);
+        try {
+          attachShadow(db, options.shadow);
+          return { db, shadow: { damaged: `the record of the last push could not be read (${(error as Error).message})${aside ? `; it was set aside as ${aside}` : ''}` } };
+        } catch {
+          db.close();
+        }
       }
     }
-    return { db: this.openFile(location, options), shadow: false };
+    return { db: this.openFile(location, options) };
   }
 
   private openFile(location: string, options: SqliteOpenOptions, recovered = false, writable = false): Database.Database {
@@ -179,12 +190,14 @@ function attachShadow(db: Database.Database, file: string): void {
   prepareShadow(db);
 }
 
-/** A shadow that cannot be used is moved out of the way (kept for a look, never read again). */
-function setAside(file: string): void {
+/** A shadow that cannot be used is moved out of the way (kept for a look, never read again); returns where, if it was. */
+function setAside(file: string): string | undefined {
   try {
-    if (fs.existsSync(file)) fs.renameSync(file, `${file}.damaged`);
+    if (!fs.existsSync(file)) return undefined;
+    fs.renameSync(file, `${file}.damaged`);
+    return `${file}.damaged`;
   } catch {
-    // The next push tries again.
+    return undefined;
   }
 }
 

@@ -72,10 +72,12 @@ export class SqliteChanges implements ChangeTracking {
    */
   constructor(
     private readonly db: Database.Database,
+    /** Why the shadow there was could not be used, when a new one took its place. */
+    damaged: string | undefined,
     private readonly tracked: (name: string) => Tracked | undefined,
     private readonly restrictRead: (table: string, temp: string, rows: number) => void,
   ) {
-    this.recorded = this.readRecord();
+    this.recorded = damaged ? { reason: damaged } : this.readRecord();
   }
 
   private readRecord(): { token: string; remoteSince?: string } | { reason: string } {
@@ -93,13 +95,17 @@ export class SqliteChanges implements ChangeTracking {
   }
 
   async restrict(tables: readonly Table[]): Promise<TableChanges[]> {
-    const known = new Map((this.db.prepare(`SELECT name, shadow, layout FROM ${TABLES}`).all() as ShadowTableRow[]).map((r) => [r.name, r]));
+    // A recorded table the shadow no longer holds (damaged by hand) is as good as unknown: that table is read whole.
+    const present = new Set(this.db.prepare(`SELECT name FROM ${quoteQualified(SHADOW, 'sqlite_schema')} WHERE type = 'table'`).pluck().all() as string[]);
+    const known = new Map(
+      (this.db.prepare(`SELECT name, shadow, layout FROM ${TABLES}`).all() as ShadowTableRow[]).filter((r) => present.has(r.shadow)).map((r) => [r.name, r]),
+    );
     const sends = new Map<string, SendSet>();
     const results: TableChanges[] = [];
     for (const [i, table] of tables.entries()) {
       const tracked = this.tracked(table.name);
       if (!tracked) {
-        results.push({ table: table.name, whole: true, rows: 0, inserted: 0, updated: 0, deleted: 0, parents: 0, edited: [], conflicted: [] });
+        results.push({ table: table.name, whole: true, rows: 0, inserted: 0, updated: 0, deleted: 0, parents: 0, edited: [], conflicted: [], references: [] });
         continue;
       }
       const temp = quoteQualified('temp', `hesap_send_${i}`);
@@ -145,23 +151,23 @@ export class SqliteChanges implements ChangeTracking {
     const parents = counts.get(PARENT) ?? 0;
     // The profile counted the table's rows in this snapshot; count only when it did not.
     const all = send.tracked.rows ?? (this.db.prepare(`SELECT count(*) FROM main.${quoteIdent(table.name)}`).pluck().get() as number);
-    if (!send.shadow) return { table: table.name, whole: true, rows: all, inserted, updated, deleted: 0, parents, edited: [], conflicted: [] };
+    if (!send.shadow) return { table: table.name, whole: true, rows: all, inserted, updated, deleted: 0, parents, edited: [], conflicted: [], references: [] };
     const shadowRows = this.db.prepare(`SELECT count(*) FROM ${send.shadow}`).pluck().get() as number;
     // Rows of the file the shadow matched: all but the new ones. The shadow's others are gone.
     const deleted = shadowRows - (all - inserted);
     const key = table.primaryKey!.columns;
-    const edited =
-      updated === 0
-        ? []
-        : (this.db
-            .prepare(
-              `SELECT ${key.map((c) => `CAST(m.${quoteIdent(c)} AS TEXT)`).join(', ')} FROM ${send.temp} x CROSS JOIN main.${quoteIdent(table.name)} m` +
-                ` WHERE x.how = ${UPDATED} AND m.${quoteIdent(send.tracked.rowid)} = x.${quoteIdent(SEND_KEY)}`,
-            )
-            .raw(true)
-            .all() as Array<Array<string | null>>);
+    const keysOf = (how: number) =>
+      this.db
+        .prepare(
+          `SELECT ${key.map((c) => `CAST(m.${quoteIdent(c)} AS TEXT)`).join(', ')} FROM ${send.temp} x CROSS JOIN main.${quoteIdent(table.name)} m` +
+            ` WHERE x.how = ${how} AND m.${quoteIdent(send.tracked.rowid)} = x.${quoteIdent(SEND_KEY)}`,
+        )
+        .raw(true)
+        .all() as Array<Array<string | null>>;
+    const edited = updated === 0 ? [] : keysOf(UPDATED);
+    const references = parents === 0 ? [] : keysOf(PARENT);
     const conflicted = (this.db.prepare(`SELECT key FROM ${CONFLICTS} WHERE name = ?`).pluck().all(table.name) as string[]).map((k) => JSON.parse(k) as Array<string | null>);
-    return { table: table.name, whole: false, rows: all, inserted, updated, deleted, parents, edited, conflicted };
+    return { table: table.name, whole: false, rows: all, inserted, updated, deleted, parents, edited, conflicted, references };
   }
 
   /** The shadow table each table's rows went into during this push (see keep). */

@@ -30,7 +30,8 @@ export class SqliteSource implements SourceSession {
   constructor(
     private readonly db: Database.Database,
     private readonly policies: DataPolicies,
-    shadow = false,
+    /** Opened with a shadow attached; `damaged`: the one there was could not be read, and a new one took its place. */
+    shadow?: { damaged?: string },
   ) {
     this.introspector = new SqliteIntrospector(db, policies);
     this.profiler = new SqliteProfiler(db, policies);
@@ -42,6 +43,7 @@ export class SqliteSource implements SourceSession {
     if (shadow) {
       this.changes = new SqliteChanges(
         db,
+        shadow.damaged,
         (name) => {
           const table = this.tables.get(name);
           const plan = this.plans.get(name);

@@ -180,6 +180,8 @@ export interface TableChanges {
   edited: Array<Array<string | null>>;
   /** Of those, the keys of rows whose conflict an earlier push kept the remote value of: still conflicts until settled. */
   conflicted: Array<Array<string | null>>;
+  /** Source keys of the `parents` rows: unchanged here, sent only for the rows that point at them. */
+  references: Array<Array<string | null>>;
 }
 
 /** The target's record of the last push through hesap, read before a push (see {@link ChangeTracking}). */
@@ -220,6 +222,8 @@ export interface TablePlan {
   edited?: Array<Array<string | null>>;
   /** Of `edited`, rows an earlier push found in conflict and left as the target had them: conflicts still. */
   conflicted?: Array<Array<string | null>>;
+  /** An incremental merge: rows unchanged here, sent only because changed rows point at them. Never updated, never counted as differing. */
+  references?: Array<Array<string | null>>;
 }
 
 /** What a push does with a row changed on both sides since the last push. */

@@ -90,7 +90,7 @@ export interface IncrementalReport {
   used: boolean;
   reason?: string;
   /** Per table of the push, what changed since the last push (when used). */
-  tables: Array<Omit<TableChanges, 'edited' | 'conflicted'>>;
+  tables: Array<Omit<TableChanges, 'edited' | 'conflicted' | 'references'>>;
   /** Tables left out of this push: nothing in them changed. */
   unchanged: string[];
 }
@@ -243,6 +243,8 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   if (sync?.report.used) {
     for (const t of plan.tables) {
       const edited = sync.edited.get(t.source.name);
+      const references = sync.references.get(t.source.name);
+      if (references && references.length > 0 && t.merge?.staged) t.references = references;
       if (edited && edited.length > 0 && t.merge?.staged && t.action === 'merge') {
         t.edited = edited;
         const conflicted = sync.conflicted.get(t.source.name);
@@ -349,11 +351,11 @@ async function changesSince(
   target: TargetSession,
   selected: readonly Table[],
   targetTables: readonly string[],
-): Promise<{ token?: string; report: IncrementalReport; edited: Map<string, Keys>; conflicted: Map<string, Keys>; remoteSince?: string }> {
+): Promise<{ token?: string; report: IncrementalReport; edited: Map<string, Keys>; conflicted: Map<string, Keys>; references: Map<string, Keys>; remoteSince?: string }> {
   const tracking = source.changes;
   const mark = target.lastSync ? await target.lastSync() : undefined;
   const token = tracking && mark?.writable ? randomUUID() : undefined;
-  const full = (reason: string) => ({ token, report: { used: false, reason, tables: [], unchanged: [] }, edited: new Map(), conflicted: new Map() });
+  const full = (reason: string) => ({ token, report: { used: false, reason, tables: [], unchanged: [] }, edited: new Map(), conflicted: new Map(), references: new Map() });
   if (!tracking) return full('the source keeps no record of what it pushed');
   if (!mark) return full('the target keeps no record of pushes');
   if (!mark.writable) return full(`the target's record of pushes ("_hesap.sync_state") is missing and this role may not create it`);
@@ -361,18 +363,24 @@ async function changesSince(
   if (mark.token === undefined) return full('the target holds no record of an earlier push');
   if (mark.token !== tracking.recorded.token) return full('the target was written through hesap by another push (or restored) since the last push from here');
   const present = new Set(targetTables);
-  const changes = await tracking.restrict(selected.filter((t) => present.has(t.name)));
+  let changes: TableChanges[];
+  try {
+    changes = await tracking.restrict(selected.filter((t) => present.has(t.name)));
+  } catch (error) {
+    return full(`the record of the last push could not be read (${error instanceof Error ? error.message : String(error)})`);
+  }
   const byName = new Map(changes.map((c) => [c.table, c]));
   const unchanged = selected.filter((t) => {
     const c = byName.get(t.name);
     return c !== undefined && !c.whole && c.inserted + c.updated + c.parents === 0;
   });
-  const tables = changes.map(({ edited: _edited, conflicted: _conflicted, ...counts }) => counts);
+  const tables = changes.map(({ edited: _edited, conflicted: _conflicted, references: _references, ...counts }) => counts);
   return {
     token,
     report: { used: true, tables, unchanged: unchanged.map((t) => t.name) },
     edited: new Map(changes.map((c) => [c.table, c.edited])),
     conflicted: new Map(changes.map((c) => [c.table, c.conflicted])),
+    references: new Map(changes.map((c) => [c.table, c.references])),
     remoteSince: tracking.recorded.remoteSince,
   };
 }

@@ -53,22 +53,31 @@ export function matchedChanges(exec: MergeExecutor, s: Stage, since: string | un
   const count = (where: string) => exec.ask(`SELECT count(*)::int AS n FROM ${s.stage} s JOIN ${s.target} t ON ${join} WHERE ${matchedRows(s, true)} AND ${differs} AND ${where}`);
   const others = s.merge.differing === 'update' ? update : count;
   if (s.merge.differing === 'none') return async () => ({ updated: 0, differing: 0, localEdits: 0, conflicts: [] });
+  // Rows sent only as parents of changed rows were not changed here: neither updated nor counted.
+  const notReference = s.plan.references?.length ? `NOT (${amongSql(s, s.plan.references)})` : 'true';
   if (!s.plan.edited || s.plan.edited.length === 0) {
-    const r = others('true');
+    const r = others(notReference);
     return async () => (s.merge.differing === 'update' ? { updated: (await r).rowCount ?? 0, differing: 0, localEdits: 0, conflicts: [] } : { updated: 0, differing: (await r).rows[0].n as number, localEdits: 0, conflicts: [] });
   }
   const edited = amongSql(s, s.plan.edited ?? []);
   const changedThere = `(${since ? changedSinceSql(since) : 'false'}${s.plan.conflicted?.length ? ` OR ${amongSql(s, s.plan.conflicted)}` : ''})`;
   const keyText = sourceKey(s, 's').map((k, i) => `${quoteLiteral(`${s.pk[i]}=`)} || coalesce(${k}::text, 'NULL')`).join(` || ', ' || `);
   const keyValues = `jsonb_build_array(${sourceKey(s, 's').map((k) => `${k}::text`).join(', ')})`;
-  const conflicts = exec.ask(
-    `SELECT ${keyText} AS k, ${keyValues} AS kv, ${rowJson(s, 's')} AS local, ${rowJson(s, 't')} AS remote FROM ${s.stage} s JOIN ${s.target} t ON ${join}` +
-      ` WHERE ${matchedRows(s, true)} AND ${differs} AND ${edited} AND ${changedThere}`,
-  );
+  const conflictsWhere = (changed: string) =>
+    exec.ask(
+      `SELECT ${keyText} AS k, ${keyValues} AS kv, ${rowJson(s, 's')} AS local, ${rowJson(s, 't')} AS remote FROM ${s.stage} s JOIN ${s.target} t ON ${join}` +
+        ` WHERE ${matchedRows(s, true)} AND ${differs} AND ${edited}${changed}`,
+    );
+  // keep-local: the conflicts are read before the edits are written over them. Otherwise the
+  // edits are written where the row did not change there, and the edited rows that still
+  // differ afterwards are the conflicts: a row the app changed while the UPDATE waited for its
+  // lock is re-checked by PostgreSQL against its new version, left out, and so found here.
+  const conflicts = policy === 'keep-local' ? conflictsWhere(` AND ${changedThere}`) : undefined;
   const travel = update(`${edited}${policy === 'keep-local' ? '' : ` AND NOT ${changedThere}`}`);
-  const rest = others(`NOT (${edited})`);
+  const after = conflicts ?? conflictsWhere('');
+  const rest = others(`NOT (${edited}) AND ${notReference}`);
   return async () => {
-    const found = (await conflicts).rows as Array<{ k: string; kv: Array<string | null>; local: Record<string, unknown>; remote: Record<string, unknown> }>;
+    const found = (await after).rows as Array<{ k: string; kv: Array<string | null>; local: Record<string, unknown>; remote: Record<string, unknown> }>;
     if (policy === 'fail' && found.length > 0) {
       throw new HesapError('CONFLICT', `Table "${s.plan.source.name}": ${found.length} row(s) changed both here and in the target since the last push; first: ${found[0]!.k}. Nothing was committed.`, {
         table: s.plan.source.name,
