@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import { quoteIdent, quoteQualified, type ChangeTracking, type Conflict, type SkippedRow, type Table, type TableChanges } from '@hesap/core';
+import { parseCsv, quoteIdent, quoteQualified, type ChangeTracking, type Conflict, type SkippedRow, type Table, type TableChanges } from '@hesap/core';
 import { affinityOf } from './sqlite-declared-type';
+import { lineExpression } from './sqlite-csv-sql';
 
 /**
  * Incremental pushes, the SQLite side (issue 23). The shadow is a SQLite file kept outside the
@@ -38,6 +39,10 @@ export interface Tracked {
 interface SendSet {
   tracked: Tracked;
   temp: string;
+  /** Rows the shadow holds that the file no longer has (counted by summarize). */
+  deleted?: number;
+  /** The shadow table's own name (unquoted). */
+  shadowName?: string;
   /** The shadow table, and the app's columns in its order (as recorded). */
   shadow?: string;
 }
@@ -94,7 +99,7 @@ export class SqliteChanges implements ChangeTracking {
     }
   }
 
-  async restrict(tables: readonly Table[]): Promise<TableChanges[]> {
+  async restrict(tables: readonly Table[], options: { readAll?: boolean } = {}): Promise<TableChanges[]> {
     // A recorded table the shadow no longer holds (damaged by hand) is as good as unknown: that table is read whole.
     const present = new Set(this.db.prepare(`SELECT name FROM ${quoteQualified(SHADOW, 'sqlite_schema')} WHERE type = 'table'`).pluck().all() as string[]);
     const known = new Map(
@@ -127,7 +132,7 @@ export class SqliteChanges implements ChangeTracking {
             ` WHERE k.name = ? AND ${layout.key.map((c, i) => `CAST(m.${quoteIdent(c)} AS TEXT) IS json_extract(k.key, '$[${i}]')`).join(' AND ')}`,
         )
         .run(table.name);
-      sends.set(table.name, { tracked, temp, shadow });
+      sends.set(table.name, { tracked, temp, shadow, shadowName: row.shadow });
     }
     addParents(this.db, sends);
     for (const table of tables) {
@@ -135,6 +140,7 @@ export class SqliteChanges implements ChangeTracking {
       if (!send) continue;
       results.push(this.summarize(send));
     }
+    if (options.readAll) return results;
     for (const [name, send] of sends) {
       const rows = this.db.prepare(`SELECT count(*) FROM ${send.temp}`).pluck().get() as number;
       this.restrictRead(name, send.temp, rows);
@@ -155,15 +161,22 @@ export class SqliteChanges implements ChangeTracking {
     const shadowRows = this.db.prepare(`SELECT count(*) FROM ${send.shadow}`).pluck().get() as number;
     // Rows of the file the shadow matched: all but the new ones. The shadow's others are gone.
     const deleted = shadowRows - (all - inserted);
+    send.deleted = deleted;
     const key = table.primaryKey!.columns;
+    // The keys as the push's CSV carries them (the target compares them as its own values).
+    const keyLine = lineExpression(
+      key.map((c) => table.columns.find((x) => x.name === c)!),
+      new Set(),
+    );
     const keysOf = (how: number) =>
-      this.db
-        .prepare(
-          `SELECT ${key.map((c) => `CAST(m.${quoteIdent(c)} AS TEXT)`).join(', ')} FROM ${send.temp} x CROSS JOIN main.${quoteIdent(table.name)} m` +
-            ` WHERE x.how = ${how} AND m.${quoteIdent(send.tracked.rowid)} = x.${quoteIdent(SEND_KEY)}`,
-        )
-        .raw(true)
-        .all() as Array<Array<string | null>>;
+      parseCsv(
+        (
+          this.db
+            .prepare(`SELECT ${keyLine} FROM ${send.temp} x CROSS JOIN main.${quoteIdent(table.name)} m WHERE x.how = ${how} AND m.${quoteIdent(send.tracked.rowid)} = x.${quoteIdent(SEND_KEY)}`)
+            .pluck()
+            .all() as string[]
+        ).join(''),
+      );
     const edited = updated === 0 ? [] : keysOf(UPDATED);
     const references = parents === 0 ? [] : keysOf(PARENT);
     const conflicted = (this.db.prepare(`SELECT key FROM ${CONFLICTS} WHERE name = ?`).pluck().all(table.name) as string[]).map((k) => JSON.parse(k) as Array<string | null>);
@@ -193,7 +206,9 @@ export class SqliteChanges implements ChangeTracking {
     const appColumns = layout.columns.map(([c]) => quoteIdent(c)).join(', ');
     const sent = send ? ` FROM ${send.temp} x CROSS JOIN ${from} m WHERE m.${quoteIdent(tracked.rowid)} = x.${quoteIdent(SEND_KEY)}` : ` FROM ${from}`;
     if (send?.shadow && row) {
-      db.exec(`INSERT OR REPLACE INTO ${quoteQualified(SHADOW, row.shadow)} SELECT ${appColumns}${sent}`);
+      const shadow = quoteQualified(SHADOW, row.shadow);
+      db.exec(`INSERT OR REPLACE INTO ${shadow} SELECT ${appColumns}${sent}`);
+      this.prune(table, send, row.shadow);
       this.kept.set(table.name, row.shadow);
       return;
     }
@@ -206,9 +221,24 @@ export class SqliteChanges implements ChangeTracking {
     this.kept.set(table.name, name);
   }
 
+  /** Rows deleted here since are said once: the shadow, like the file, no longer has them (they stay in the target). */
+  private prune(table: Table, send: SendSet, shadowName: string): void {
+    if ((send.deleted ?? 0) === 0) return;
+    send.deleted = 0;
+    const layout = layoutOf(this.db, table);
+    const shadow = quoteQualified(SHADOW, shadowName);
+    const index = (c: string) => layout.columns.findIndex(([n]) => n === c);
+    const same = layout.key.map((k) => `m.${quoteIdent(k)} = s.${shadowColumn(index(k))}`).join(' AND ');
+    this.db.exec(`DELETE FROM ${shadow} WHERE rowid IN (SELECT s.rowid FROM ${shadow} s WHERE NOT EXISTS (SELECT 1 FROM main.${quoteIdent(table.name)} m WHERE ${same}))`);
+  }
+
   async record(token: string, tables: readonly Table[], skipped: readonly SkippedRow[], remoteSince?: string, conflicts: readonly Conflict[] = []): Promise<void> {
     const db = this.db;
     for (const table of tables) this.keep(table);
+    // Tables with nothing to send but rows deleted here: those rows leave the shadow too.
+    for (const send of this.sends?.values() ?? []) {
+      if (send.shadowName && !this.kept.has(send.tracked.table.name)) this.prune(send.tracked.table, send, send.shadowName);
+    }
     if (!this.sends) {
       // A full push: what the shadow held of tables outside it is no longer known to be what the target holds.
       const pushed = new Set(tables.map((t) => t.name));

@@ -146,8 +146,10 @@ export interface ChangeTracking {
    * From now on this session reads, of each table in `tables`, only the rows that differ from
    * the shadow (new or changed), with the parent rows that they point at through `tables`'
    * foreign keys; `countRows` counts those. Tables the shadow does not know are read whole.
+   * `readAll`: the changes are only told (the edits travel), every row is read, and the push
+   * records its shadow anew.
    */
-  restrict(tables: readonly Table[]): Promise<TableChanges[]>;
+  restrict(tables: readonly Table[], options?: { readAll?: boolean }): Promise<TableChanges[]>;
   /**
    * Once the target has committed the push (with `token`): the shadow takes the rows this
    * session read of `tables` (all rows unless restricted), except those the push left out,

@@ -240,7 +240,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     strict: options.strict,
   });
   if (sync?.token && !options.dryRun) plan.syncToken = sync.token;
-  if (sync?.report.used) {
+  if (sync && (sync.report.used || sync.edited.size > 0)) {
     for (const t of plan.tables) {
       const edited = sync.edited.get(t.source.name);
       const references = sync.references.get(t.source.name);
@@ -268,6 +268,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     signal?.throwIfAborted();
     // An incremental push that found nothing changed writes nothing: no transaction at all, and the record stays as it is.
     const idle = sync?.report.used === true && plan.tables.length === 0;
+    let shadowFailed: unknown;
     if (!idle) await target.begin(plan);
     for (const [index, tablePlan] of plan.tables.entries()) {
       signal?.throwIfAborted();
@@ -283,7 +284,14 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       const tap = new ProgressTap((bytes) => progress('rows', rowCountOf(read, write.stream), bytes), options.progressIntervalMs);
       await moveTable(read, tap, write.stream, name, options.idleTimeoutSeconds * 1000, signal);
       // The rows are sent: the source's shadow takes them while the target merges (recorded only after the commit).
-      if (plan.syncToken) source.changes?.keep?.(tablePlan.source);
+      if (plan.syncToken && !shadowFailed) {
+        try {
+          source.changes?.keep?.(tablePlan.source);
+        } catch (error) {
+          // The shadow is out of reach (locked by another process, a full disk): the push goes on, and records nothing.
+          shadowFailed = error;
+        }
+      }
       // The work after the stream (a merge's set statements) can be long: an abort must not wait for it.
       const result = await untilAborted(write.complete(), signal);
       if (options.strict && result.skipped.length > 0) {
@@ -317,7 +325,12 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     const finished = idle ? { notes: [] } : await target.finish();
     // Adapters add to the plan's notes while they create tables.
     notes.push(...plan.notes, ...finished.notes);
-    if (plan.syncToken && !idle) await recordPush(source, target, plan, reports, notes);
+    if (plan.syncToken && !idle) await recordPush(source, target, plan, reports, notes, shadowFailed);
+    // Nothing was sent, but rows deleted here since leave the shadow (said once), under the record it has.
+    else if (idle && sync.report.tables.some((t) => t.deleted > 0) && source.changes && 'token' in source.changes.recorded) {
+      const { token, remoteSince } = source.changes.recorded;
+      await source.changes.record(token, [], [], remoteSince).catch(() => undefined);
+    }
   } catch (error) {
     await target.abort(error).catch(() => undefined);
     const explained = error instanceof HesapError ? error : (source.explain?.(error) ?? target.explain?.(error) ?? error);
@@ -360,14 +373,22 @@ async function changesSince(
   if (!mark) return full('the target keeps no record of pushes');
   if (!mark.writable) return full(`the target's record of pushes ("_hesap.sync_state") is missing and this role may not create it`);
   if ('reason' in tracking.recorded) return full(tracking.recorded.reason);
-  if (mark.token === undefined) return full('the target holds no record of an earlier push');
-  if (mark.token !== tracking.recorded.token) return full('the target was written through hesap by another push (or restored) since the last push from here');
   const present = new Set(targetTables);
+  const trusted = mark.token !== undefined && mark.token === tracking.recorded.token;
   let changes: TableChanges[];
   try {
-    changes = await tracking.restrict(selected.filter((t) => present.has(t.name)));
+    // Not trusted: every row is sent, but what was edited here since this file's last push is still known, and travels.
+    changes = await tracking.restrict(
+      selected.filter((t) => present.has(t.name)),
+      { readAll: !trusted },
+    );
   } catch (error) {
     return full(`the record of the last push could not be read (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (!trusted) {
+    const why =
+      mark.token === undefined ? 'the target holds no record of an earlier push' : 'the target was written through hesap by another push (or restored) since the last push from here';
+    return { ...full(why), edited: new Map(changes.map((c) => [c.table, c.edited])), conflicted: new Map(changes.map((c) => [c.table, c.conflicted])), remoteSince: tracking.recorded.remoteSince };
   }
   const byName = new Map(changes.map((c) => [c.table, c]));
   const unchanged = selected.filter((t) => {
@@ -407,8 +428,9 @@ function reportUnsent(report: IncrementalReport, reports: TableReport[], order: 
 type Keys = Array<Array<string | null>>;
 
 /** After the commit: the source's shadow takes what this push sent; a failure to record costs only the next push's speed. */
-async function recordPush(source: SourceSession, target: TargetSession, plan: LoadPlan, reports: readonly TableReport[], notes: Note[]): Promise<void> {
+async function recordPush(source: SourceSession, target: TargetSession, plan: LoadPlan, reports: readonly TableReport[], notes: Note[], failed?: unknown): Promise<void> {
   try {
+    if (failed) throw failed;
     const remoteSince = await target.snapshotAfter?.();
     await source.changes!.record(
       plan.syncToken!,

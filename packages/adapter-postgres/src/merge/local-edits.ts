@@ -19,10 +19,22 @@ export interface MatchedChanges {
   conflicts: Conflict[];
 }
 
-/** SQL condition: the staged row `s` is one of `keys` (this source's edits since the last push, or those of them still in conflict). */
+/**
+ * SQL condition: the staged row `s` is one of `keys` (this source's edits since the last push,
+ * those of them still in conflict, or the parent rows sent with them), given as the push's CSV
+ * gave their key columns: read into the stage's own types, as the COPY read them.
+ */
 function amongSql(s: Stage, keys: ReadonlyArray<ReadonlyArray<string | null>>): string {
-  const key = `jsonb_build_array(${sourceKey(s, 's').map((k) => `${k}::text`).join(', ')})`;
-  return `${key} IN (SELECT value FROM jsonb_array_elements(${quoteLiteral(JSON.stringify(keys))}::jsonb))`;
+  const names = s.pk.map((c) => {
+    const kept = s.keptKeys.indexOf(c);
+    return kept >= 0 ? s.h.key(kept) : c;
+  });
+  const objects = keys.map((k) => Object.fromEntries(names.map((n, i) => [n, k[i] ?? null])));
+  const list = (alias: string) => names.map((n) => `${alias}.${quoteIdent(n)}`).join(', ');
+  return (
+    `(${list('s')}) IN (SELECT ${list('r')} FROM jsonb_array_elements(${quoteLiteral(JSON.stringify(objects))}::jsonb) e` +
+    ` CROSS JOIN LATERAL jsonb_populate_record(NULL::${s.stage}, e) r)`
+  );
 }
 
 /**
