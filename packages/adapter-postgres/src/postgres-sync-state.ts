@@ -24,19 +24,33 @@ export interface SyncState extends SyncMark {
 
 type Query = (sql: string, values?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>;
 
-export async function readSyncState(query: Query): Promise<SyncState> {
+/**
+ * SQL: each table's identity now, by the name a push gives it (`schema.table` outside the
+ * location's own schema `$1`): its oid and its file. A table dropped and made again, emptied
+ * (TRUNCATE) or rewritten has another, so a shadow that knew it as it was does not trust it.
+ */
+export function tableIdentitiesSql(schemaParam: string): string {
+  return (
+    `(SELECT coalesce(json_object_agg(CASE WHEN tn.nspname = ${schemaParam} THEN tc.relname ELSE tn.nspname || '.' || tc.relname END, tc.oid::text || '/' || tc.relfilenode::text), '{}')` +
+    ` FROM pg_class tc JOIN pg_namespace tn ON tn.oid = tc.relnamespace WHERE tc.relkind IN ('r', 'p')` +
+    ` AND tn.nspname NOT IN ('pg_catalog', 'information_schema', ${quoteLiteral(HESAP_SCHEMA)}) AND tn.nspname NOT LIKE 'pg\_%')`
+  );
+}
+
+export async function readSyncState(query: Query, schema: string): Promise<SyncState> {
   const read = `SELECT token FROM ${SYNC_STATE} WHERE id = 1`;
   const { rows } = await query(
-    `SELECT n.oid IS NOT NULL AS schema, c.oid IS NOT NULL AS present,
+    `SELECT ${tableIdentitiesSql('$4')} AS tables, n.oid IS NOT NULL AS schema, c.oid IS NOT NULL AS present,
             CASE WHEN c.oid IS NULL THEN coalesce(has_schema_privilege(n.oid, 'USAGE') AND has_schema_privilege(n.oid, 'CREATE'), has_database_privilege(current_database(), 'CREATE'))
                  ELSE has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE') END AS writable,
             CASE WHEN c.oid IS NOT NULL AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
                  THEN substring(query_to_xml($2, false, true, '')::text FROM '<token>([^<]*)</token>') END AS token
        FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = $1 LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = $3`,
-    [HESAP_SCHEMA, read, TABLE],
+    [HESAP_SCHEMA, read, TABLE, schema],
   );
   const row = rows[0] ?? {};
   return {
+    tables: (row.tables ?? {}) as Record<string, string>,
     schema: row.schema === true,
     present: row.present === true,
     writable: row.writable === true,

@@ -36,7 +36,8 @@ import { HESAP_SCHEMA, prepareIdentityMap, rememberKeptIds, withoutIdentityMap }
 import { checkPrivileges } from './postgres-privileges';
 import { openStage, type Stage } from './merge/stage';
 import { writeStaged } from './merge/table-merge';
-import { readSyncState, syncStateSql, type SyncState } from './postgres-sync-state';
+import { readSyncState, syncStateSql, tableIdentitiesSql, type SyncState } from './postgres-sync-state';
+import { quoteLiteral } from './merge/sql';
 
 /**
  * The target's settings, as the caller resolved them (absent: no limit). The idle timeout
@@ -138,15 +139,15 @@ export class PostgresTarget implements TargetSession {
 
   async lastSync(): Promise<SyncState> {
     this.syncState = await this.answered('reading the record of the last push', () =>
-      readSyncState((sql, values) => this.run(sql, { doing: 'Reading the record of the last push' }, values)),
+      readSyncState((sql, values) => this.run(sql, { doing: 'Reading the record of the last push' }, values), this.schema),
     );
     return this.syncState;
   }
 
-  /** The snapshot taken right after this push's COMMIT, in the same message (see postgres-sync-state.ts). */
-  private after?: string;
+  /** The snapshot taken right after this push's COMMIT, and the tables' identities then, in the same message (see postgres-sync-state.ts). */
+  private after?: { snapshot?: string; tables?: Record<string, string> };
 
-  async snapshotAfter(): Promise<string | undefined> {
+  async snapshotAfter(): Promise<{ snapshot?: string; tables?: Record<string, string> } | undefined> {
     return this.after;
   }
 
@@ -350,8 +351,12 @@ export class PostgresTarget implements TargetSession {
       this.commitSent = true;
       try {
         // A push that leaves its token reads the snapshot right after its COMMIT, in the same message: the next push compares rows' versions with it.
-        const committed = await this.answered('committing', () => this.run(plan.syncToken ? 'COMMIT; SELECT pg_current_snapshot()::text AS s' : 'COMMIT'));
-        if (Array.isArray(committed)) this.after = (committed as pg.QueryResult[])[1]?.rows[0]?.s as string | undefined;
+        const after = `SELECT pg_current_snapshot()::text AS s, ${tableIdentitiesSql(quoteLiteral(this.schema))} AS tables`;
+        const committed = await this.answered('committing', () => this.run(plan.syncToken ? `COMMIT; ${after}` : 'COMMIT'));
+        if (Array.isArray(committed)) {
+          const row = (committed as pg.QueryResult[])[1]?.rows[0];
+          this.after = { snapshot: row?.s as string | undefined, tables: row?.tables as Record<string, string> | undefined };
+        }
       } catch (error) {
         const code = (error as HesapError).code;
         if (isTransient((error as HesapError).cause ?? error) || code === 'CONNECTION_LOST' || code === 'CONNECTION_TIMEOUT') {

@@ -17,12 +17,16 @@ import { lineExpression } from './sqlite-csv-sql';
 
 export const SHADOW = 'hesap_shadow';
 /** Changes here make old shadows unreadable: they are then set aside, and the next push is full. */
-const FORMAT = '1';
+const FORMAT = '3';
 
 const META = quoteQualified(SHADOW, 'hesap_meta');
 const TABLES = quoteQualified(SHADOW, 'hesap_tables');
 /** Rows whose conflict a push left as the target had it: conflicts still, until settled (see local-edits.ts in the PostgreSQL adapter). */
 const CONFLICTS = quoteQualified(SHADOW, 'hesap_conflicts');
+/** The target's snapshot after each push, by number: each shadow row names the one after the push that last sent it. */
+const SNAPSHOTS = quoteQualified(SHADOW, 'hesap_snapshots');
+/** A shadow table's column naming its row's snapshot (see SNAPSHOTS). */
+const SINCE = quoteIdent('hesap:since');
 
 /** A table whose changes the shadow can tell: a rowid table with a primary key. */
 export interface Tracked {
@@ -54,11 +58,15 @@ const PARENT = 2;
 
 /** The name of the send set's column: one no app column takes. */
 export const SEND_KEY = 'hesap:r';
+/** Why a row is in the send set (INSERTED, UPDATED, PARENT), likewise named apart. */
+const HOW = quoteIdent('hesap:how');
 
 interface ShadowTableRow {
   name: string;
   shadow: string;
   layout: string;
+  /** The target table's identity when it was recorded (see SyncMark.tables). */
+  target?: string | null;
 }
 
 /** A shadow table's layout: the app's columns with their affinities, and its primary key. */
@@ -99,22 +107,25 @@ export class SqliteChanges implements ChangeTracking {
     }
   }
 
-  async restrict(tables: readonly Table[], options: { readAll?: boolean } = {}): Promise<TableChanges[]> {
+  async restrict(tables: readonly Table[], options: { readAll?: boolean; targetTables?: Record<string, string> } = {}): Promise<TableChanges[]> {
     // A recorded table the shadow no longer holds (damaged by hand) is as good as unknown: that table is read whole.
     const present = new Set(this.db.prepare(`SELECT name FROM ${quoteQualified(SHADOW, 'sqlite_schema')} WHERE type = 'table'`).pluck().all() as string[]);
     const known = new Map(
-      (this.db.prepare(`SELECT name, shadow, layout FROM ${TABLES}`).all() as ShadowTableRow[]).filter((r) => present.has(r.shadow)).map((r) => [r.name, r]),
+      (this.db.prepare(`SELECT name, shadow, layout, target FROM ${TABLES}`).all() as ShadowTableRow[])
+        // A target table made again, emptied or rewritten since (by hand, by a restore) may lack rows the shadow holds: read whole.
+        .filter((r) => present.has(r.shadow) && (!options.targetTables || (r.target != null && options.targetTables[r.name] === r.target)))
+        .map((r) => [r.name, r]),
     );
     const sends = new Map<string, SendSet>();
     const results: TableChanges[] = [];
     for (const [i, table] of tables.entries()) {
       const tracked = this.tracked(table.name);
       if (!tracked) {
-        results.push({ table: table.name, whole: true, rows: 0, inserted: 0, updated: 0, deleted: 0, parents: 0, edited: [], conflicted: [], references: [] });
+        results.push({ table: table.name, whole: true, rows: 0, inserted: 0, updated: 0, deleted: 0, parents: 0, edited: [], editedSince: [], conflicted: [], references: [] });
         continue;
       }
       const temp = quoteQualified('temp', `hesap_send_${i}`);
-      this.db.exec(`DROP TABLE IF EXISTS ${temp}; CREATE TABLE ${temp} (${quoteIdent(SEND_KEY)} INTEGER PRIMARY KEY, how INTEGER NOT NULL)`);
+      this.db.exec(`DROP TABLE IF EXISTS ${temp}; CREATE TABLE ${temp} (${quoteIdent(SEND_KEY)} INTEGER PRIMARY KEY, ${HOW} INTEGER NOT NULL)`);
       const row = known.get(table.name);
       const layout = layoutOf(this.db, table);
       if (!row || row.layout !== JSON.stringify(layout)) {
@@ -151,13 +162,13 @@ export class SqliteChanges implements ChangeTracking {
 
   private summarize(send: SendSet): TableChanges {
     const { table } = send.tracked;
-    const counts = new Map(this.db.prepare(`SELECT how, count(*) FROM ${send.temp} GROUP BY how`).raw(true).all() as Array<[number, number]>);
+    const counts = new Map(this.db.prepare(`SELECT ${HOW}, count(*) FROM ${send.temp} GROUP BY ${HOW}`).raw(true).all() as Array<[number, number]>);
     const inserted = counts.get(INSERTED) ?? 0;
     const updated = counts.get(UPDATED) ?? 0;
     const parents = counts.get(PARENT) ?? 0;
     // The profile counted the table's rows in this snapshot; count only when it did not.
     const all = send.tracked.rows ?? (this.db.prepare(`SELECT count(*) FROM main.${quoteIdent(table.name)}`).pluck().get() as number);
-    if (!send.shadow) return { table: table.name, whole: true, rows: all, inserted, updated, deleted: 0, parents, edited: [], conflicted: [], references: [] };
+    if (!send.shadow) return { table: table.name, whole: true, rows: all, inserted, updated, deleted: 0, parents, edited: [], editedSince: [], conflicted: [], references: [] };
     const shadowRows = this.db.prepare(`SELECT count(*) FROM ${send.shadow}`).pluck().get() as number;
     // Rows of the file the shadow matched: all but the new ones. The shadow's others are gone.
     const deleted = shadowRows - (all - inserted);
@@ -172,19 +183,47 @@ export class SqliteChanges implements ChangeTracking {
       parseCsv(
         (
           this.db
-            .prepare(`SELECT ${keyLine} FROM ${send.temp} x CROSS JOIN main.${quoteIdent(table.name)} m WHERE x.how = ${how} AND m.${quoteIdent(send.tracked.rowid)} = x.${quoteIdent(SEND_KEY)}`)
+            .prepare(`SELECT ${keyLine} FROM ${send.temp} x CROSS JOIN main.${quoteIdent(table.name)} m WHERE x.${HOW} = ${how} AND m.${quoteIdent(send.tracked.rowid)} = x.${quoteIdent(SEND_KEY)}`)
             .pluck()
             .all() as string[]
         ).join(''),
       );
     const edited = updated === 0 ? [] : keysOf(UPDATED);
+    const editedSince = updated === 0 || !send.shadowName ? [] : this.editedSince(send, keyLine);
     const references = parents === 0 ? [] : keysOf(PARENT);
     const conflicted = (this.db.prepare(`SELECT key FROM ${CONFLICTS} WHERE name = ?`).pluck().all(table.name) as string[]).map((k) => JSON.parse(k) as Array<string | null>);
-    return { table: table.name, whole: false, rows: all, inserted, updated, deleted, parents, edited, conflicted, references };
+    return { table: table.name, whole: false, rows: all, inserted, updated, deleted, parents, edited, editedSince, conflicted, references };
+  }
+
+  /** The edited rows' keys (as the CSV carries them), grouped by the target's snapshot after the push that last sent each. */
+  private editedSince(send: SendSet, keyLine: string): Array<{ since?: string; keys: Array<Array<string | null>> }> {
+    const { table, rowid } = send.tracked;
+    const layout = layoutOf(this.db, table);
+    const index = (c: string) => layout.columns.findIndex(([n]) => n === c);
+    const on = layout.key.map((k) => `s.${shadowColumn(index(k))} = m.${quoteIdent(k)}`).join(' AND ');
+    // The snapshot is looked up in a subquery: the key line names the app's columns unqualified, and only `m` may hold them.
+    const rows = this.db
+      .prepare(
+        `SELECT ${keyLine} AS ${quoteIdent('hesap:line')}, (SELECT sn.${quoteIdent('hesap:snapshot')} FROM ${quoteQualified(SHADOW, send.shadowName!)} s` +
+          ` JOIN ${SNAPSHOTS} sn ON sn.${quoteIdent('hesap:n')} = s.${SINCE} WHERE ${on}) AS ${quoteIdent('hesap:since')}` +
+          ` FROM ${send.temp} x CROSS JOIN main.${quoteIdent(table.name)} m WHERE x.${HOW} = ${UPDATED} AND m.${quoteIdent(rowid)} = x.${quoteIdent(SEND_KEY)}`,
+      )
+      .raw(true)
+      .all() as Array<[string, string | null]>;
+    const groups = new Map<string | null, string[]>();
+    for (const [line, since] of rows) groups.set(since, [...(groups.get(since) ?? []), line]);
+    return [...groups].map(([since, lines]) => ({ ...(since ? { since } : {}), keys: parseCsv(lines.join('')) }));
   }
 
   /** The shadow table each table's rows went into during this push (see keep). */
   private readonly kept = new Map<string, string>();
+  /** The number this push's snapshot takes in SNAPSHOTS (its rows name it), once a row was kept. */
+  private since?: number;
+
+  private sinceId(): number {
+    this.since ??= this.db.prepare(`SELECT coalesce(max(${quoteIdent('hesap:n')}), 0) + 1 FROM ${SNAPSHOTS}`).pluck().get() as number;
+    return this.since;
+  }
 
   /**
    * Writes what this session read of `table` into the shadow, inside the session's own
@@ -203,7 +242,7 @@ export class SqliteChanges implements ChangeTracking {
     const send = this.sends?.get(table.name);
     const layout = layoutOf(db, table);
     const from = `main.${quoteIdent(table.name)}`;
-    const appColumns = layout.columns.map(([c]) => quoteIdent(c)).join(', ');
+    const appColumns = `${layout.columns.map(([c]) => quoteIdent(c)).join(', ')}, ${this.sinceId()}`;
     const sent = send ? ` FROM ${send.temp} x CROSS JOIN ${from} m WHERE m.${quoteIdent(tracked.rowid)} = x.${quoteIdent(SEND_KEY)}` : ` FROM ${from}`;
     if (send?.shadow && row) {
       const shadow = quoteQualified(SHADOW, row.shadow);
@@ -232,7 +271,14 @@ export class SqliteChanges implements ChangeTracking {
     this.db.exec(`DELETE FROM ${shadow} WHERE rowid IN (SELECT s.rowid FROM ${shadow} s WHERE NOT EXISTS (SELECT 1 FROM main.${quoteIdent(table.name)} m WHERE ${same}))`);
   }
 
-  async record(token: string, tables: readonly Table[], skipped: readonly SkippedRow[], remoteSince?: string, conflicts: readonly Conflict[] = []): Promise<void> {
+  async record(
+    token: string,
+    tables: readonly Table[],
+    skipped: readonly SkippedRow[],
+    remoteSince?: string,
+    conflicts: readonly Conflict[] = [],
+    targetTables?: Record<string, string>,
+  ): Promise<void> {
     const db = this.db;
     for (const table of tables) this.keep(table);
     // Tables with nothing to send but rows deleted here: those rows leave the shadow too.
@@ -257,17 +303,31 @@ export class SqliteChanges implements ChangeTracking {
     for (const table of tables) forget.run(table.name);
     const remember = db.prepare(`INSERT OR REPLACE INTO ${CONFLICTS} (name, key) VALUES (?, ?)`);
     for (const c of conflicts) if (c.kept === 'remote') remember.run(c.table, JSON.stringify(c.sourceKeyValues));
+    if (this.since !== undefined) db.prepare(`INSERT OR REPLACE INTO ${SNAPSHOTS} VALUES (?, ?)`).run(this.since, remoteSince ?? null);
+    if (targetTables) {
+      const identity = db.prepare(`UPDATE ${TABLES} SET target = ? WHERE name = ?`);
+      for (const table of tables) identity.run(targetTables[table.name] ?? null, table.name);
+    }
     db.prepare(`INSERT OR REPLACE INTO ${META} (key, value) VALUES ('format', ?), ('token', ?), ('remote_since', ?)`).run(FORMAT, token, remoteSince ?? null);
     db.exec('COMMIT');
   }
 }
 
-/** The shadow's own tables, made once (outside the push's transaction). */
+/** The shadow's own tables, made once (outside the push's transaction); a shadow of an older format is emptied first. */
 export function prepareShadow(db: Database.Database): void {
+  const schema = quoteQualified(SHADOW, 'sqlite_schema');
+  const hasMeta = (db.prepare(`SELECT count(*) FROM ${schema} WHERE type = 'table' AND name = 'hesap_meta'`).pluck().get() as number) > 0;
+  const format = hasMeta ? (db.prepare(`SELECT value FROM ${META} WHERE key = 'format'`).pluck().get() as string | undefined) : undefined;
+  if (hasMeta && format !== FORMAT) {
+    for (const name of db.prepare(`SELECT name FROM ${schema} WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).pluck().all() as string[]) {
+      db.exec(`DROP TABLE ${quoteQualified(SHADOW, name)}`);
+    }
+  }
   db.exec(
     `CREATE TABLE IF NOT EXISTS ${META} (key TEXT PRIMARY KEY, value TEXT);` +
-      ` CREATE TABLE IF NOT EXISTS ${TABLES} (name TEXT PRIMARY KEY, shadow TEXT NOT NULL, layout TEXT NOT NULL);` +
-      ` CREATE TABLE IF NOT EXISTS ${CONFLICTS} (name TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (name, key))`,
+      ` CREATE TABLE IF NOT EXISTS ${TABLES} (name TEXT PRIMARY KEY, shadow TEXT NOT NULL, layout TEXT NOT NULL, target TEXT);` +
+      ` CREATE TABLE IF NOT EXISTS ${CONFLICTS} (name TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (name, key));` +
+      ` CREATE TABLE IF NOT EXISTS ${SNAPSHOTS} (${quoteIdent('hesap:n')} INTEGER PRIMARY KEY, ${quoteIdent('hesap:snapshot')} TEXT)`,
   );
 }
 
@@ -289,6 +349,7 @@ function createShadowSql(shadow: string, layout: Layout, tracked: Tracked): stri
   const keyIndexes = layout.key.map((k) => layout.columns.findIndex(([c]) => c === k));
   const single = keyIndexes.length === 1 && tracked.rowidAlias !== undefined && tracked.rowidAlias === layout.key[0];
   const columns = layout.columns.map(([, affinity], i) => `${shadowColumn(i)} ${affinity}${single && i === keyIndexes[0] ? ' PRIMARY KEY' : ''}`);
+  columns.push(`${SINCE} INTEGER`);
   if (!single) columns.push(`PRIMARY KEY (${keyIndexes.map(shadowColumn).join(', ')})`);
   return `CREATE TABLE ${shadow} (${columns.join(', ')})`;
 }

@@ -147,15 +147,23 @@ export interface ChangeTracking {
    * the shadow (new or changed), with the parent rows that they point at through `tables`'
    * foreign keys; `countRows` counts those. Tables the shadow does not know are read whole.
    * `readAll`: the changes are only told (the edits travel), every row is read, and the push
-   * records its shadow anew.
+   * records its shadow anew. `targetTables`: the target tables' identities now (SyncMark); a
+   * table whose identity differs from the recorded one is read whole.
    */
-  restrict(tables: readonly Table[], options?: { readAll?: boolean }): Promise<TableChanges[]>;
+  restrict(tables: readonly Table[], options?: { readAll?: boolean; targetTables?: Record<string, string> }): Promise<TableChanges[]>;
   /**
    * Once the target has committed the push (with `token`): the shadow takes the rows this
    * session read of `tables` (all rows unless restricted), except those the push left out,
    * which stay pending for the next push. `whole`: the push was full; the shadow is rebuilt.
    */
-  record(token: string, tables: readonly Table[], skipped: readonly SkippedRow[], remoteSince?: string, conflicts?: readonly Conflict[]): Promise<void>;
+  record(
+    token: string,
+    tables: readonly Table[],
+    skipped: readonly SkippedRow[],
+    remoteSince?: string,
+    conflicts?: readonly Conflict[],
+    targetTables?: Record<string, string>,
+  ): Promise<void>;
   /**
    * Optional: the shadow takes `table`'s sent rows now, inside the source's own transaction
    * (kept only if `record` follows), while the target is still busy with them.
@@ -180,6 +188,8 @@ export interface TableChanges {
   parents: number;
   /** Source keys (text of each primary key column) of the `updated` rows. */
   edited: Array<Array<string | null>>;
+  /** The same keys, grouped by the target's snapshot after the push that last sent each row (absent when not recorded). */
+  editedSince: Array<{ since?: string; keys: Array<Array<string | null>> }>;
   /** Of those, the keys of rows whose conflict an earlier push kept the remote value of: still conflicts until settled. */
   conflicted: Array<Array<string | null>>;
   /** Source keys of the `parents` rows: unchanged here, sent only for the rows that point at them. */
@@ -190,6 +200,8 @@ export interface TableChanges {
 export interface SyncMark {
   /** The token the last push left; absent when none did (or the record cannot be read). */
   token?: string;
+  /** Each target table's identity now (a table made again, emptied or rewritten has another). */
+  tables?: Record<string, string>;
   /** A push can leave its token: the record exists and may be written, or may be created. */
   writable: boolean;
 }
@@ -222,6 +234,12 @@ export interface TablePlan {
    * target row changed since that push too (a conflict, see LoadPlan.onConflict).
    */
   edited?: Array<Array<string | null>>;
+  /**
+   * `edited` grouped by the target's snapshot after the push that last sent each row: a target
+   * row whose version that snapshot cannot see changed there since (a conflict). Rows of a
+   * group without one are judged by LoadPlan.remoteSince.
+   */
+  editedSince?: Array<{ since?: string; keys: Array<Array<string | null>> }>;
   /** Of `edited`, rows an earlier push found in conflict and left as the target had them: conflicts still. */
   conflicted?: Array<Array<string | null>>;
   /** An incremental merge: rows unchanged here, sent only because changed rows point at them. Never updated, never counted as differing. */
@@ -350,7 +368,7 @@ export interface TargetSession {
   /** The token the last push through hesap left here (see {@link ChangeTracking}); targets that keep none leave it out. */
   lastSync?(): Promise<SyncMark>;
   /** After `finish`: the target's snapshot now (PostgreSQL's `pg_current_snapshot()`), which the next incremental push compares rows' versions with. */
-  snapshotAfter?(): Promise<string | undefined>;
+  snapshotAfter?(): Promise<{ snapshot?: string; tables?: Record<string, string> } | undefined>;
 }
 
 /** What `status` shows about one side. */

@@ -90,7 +90,7 @@ export interface IncrementalReport {
   used: boolean;
   reason?: string;
   /** Per table of the push, what changed since the last push (when used). */
-  tables: Array<Omit<TableChanges, 'edited' | 'conflicted' | 'references'>>;
+  tables: Array<Omit<TableChanges, 'edited' | 'editedSince' | 'conflicted' | 'references'>>;
   /** Tables left out of this push: nothing in them changed. */
   unchanged: string[];
 }
@@ -247,6 +247,8 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       if (references && references.length > 0 && t.merge?.staged) t.references = references;
       if (edited && edited.length > 0 && t.merge?.staged && t.action === 'merge') {
         t.edited = edited;
+        const groups = sync.editedSince.get(t.source.name);
+        if (groups && groups.length > 0) t.editedSince = groups;
         const conflicted = sync.conflicted.get(t.source.name);
         if (conflicted && conflicted.length > 0) t.conflicted = conflicted;
       }
@@ -364,11 +366,11 @@ async function changesSince(
   target: TargetSession,
   selected: readonly Table[],
   targetTables: readonly string[],
-): Promise<{ token?: string; report: IncrementalReport; edited: Map<string, Keys>; conflicted: Map<string, Keys>; references: Map<string, Keys>; remoteSince?: string }> {
+): Promise<{ token?: string; report: IncrementalReport; edited: Map<string, Keys>; editedSince: Map<string, TableChanges['editedSince']>; conflicted: Map<string, Keys>; references: Map<string, Keys>; remoteSince?: string }> {
   const tracking = source.changes;
   const mark = target.lastSync ? await target.lastSync() : undefined;
   const token = tracking && mark?.writable ? randomUUID() : undefined;
-  const full = (reason: string) => ({ token, report: { used: false, reason, tables: [], unchanged: [] }, edited: new Map(), conflicted: new Map(), references: new Map() });
+  const full = (reason: string) => ({ token, report: { used: false, reason, tables: [], unchanged: [] }, edited: new Map(), editedSince: new Map(), conflicted: new Map(), references: new Map() });
   if (!tracking) return full('the source keeps no record of what it pushed');
   if (!mark) return full('the target keeps no record of pushes');
   if (!mark.writable) return full(`the target's record of pushes ("_hesap.sync_state") is missing and this role may not create it`);
@@ -380,7 +382,7 @@ async function changesSince(
     // Not trusted: every row is sent, but what was edited here since this file's last push is still known, and travels.
     changes = await tracking.restrict(
       selected.filter((t) => present.has(t.name)),
-      { readAll: !trusted },
+      { readAll: !trusted, targetTables: mark.tables },
     );
   } catch (error) {
     return full(`the record of the last push could not be read (${error instanceof Error ? error.message : String(error)})`);
@@ -388,18 +390,23 @@ async function changesSince(
   if (!trusted) {
     const why =
       mark.token === undefined ? 'the target holds no record of an earlier push' : 'the target was written through hesap by another push (or restored) since the last push from here';
-    return { ...full(why), edited: new Map(changes.map((c) => [c.table, c.edited])), conflicted: new Map(changes.map((c) => [c.table, c.conflicted])), remoteSince: tracking.recorded.remoteSince };
+    return {
+      ...full(why),
+      edited: new Map(changes.map((c) => [c.table, c.edited])),
+      editedSince: new Map(changes.map((c) => [c.table, c.editedSince])),
+      conflicted: new Map(changes.map((c) => [c.table, c.conflicted])), remoteSince: tracking.recorded.remoteSince };
   }
   const byName = new Map(changes.map((c) => [c.table, c]));
   const unchanged = selected.filter((t) => {
     const c = byName.get(t.name);
     return c !== undefined && !c.whole && c.inserted + c.updated + c.parents === 0;
   });
-  const tables = changes.map(({ edited: _edited, conflicted: _conflicted, references: _references, ...counts }) => counts);
+  const tables = changes.map(({ edited: _edited, editedSince: _since, conflicted: _conflicted, references: _references, ...counts }) => counts);
   return {
     token,
     report: { used: true, tables, unchanged: unchanged.map((t) => t.name) },
     edited: new Map(changes.map((c) => [c.table, c.edited])),
+    editedSince: new Map(changes.map((c) => [c.table, c.editedSince])),
     conflicted: new Map(changes.map((c) => [c.table, c.conflicted])),
     references: new Map(changes.map((c) => [c.table, c.references])),
     remoteSince: tracking.recorded.remoteSince,
@@ -431,13 +438,15 @@ type Keys = Array<Array<string | null>>;
 async function recordPush(source: SourceSession, target: TargetSession, plan: LoadPlan, reports: readonly TableReport[], notes: Note[], failed?: unknown): Promise<void> {
   try {
     if (failed) throw failed;
-    const remoteSince = await target.snapshotAfter?.();
+    const after = await target.snapshotAfter?.();
     await source.changes!.record(
       plan.syncToken!,
       plan.tables.map((t) => t.source),
       reports.flatMap((r) => r.skipped),
-      remoteSince,
+      after?.snapshot,
       reports.flatMap((r) => r.conflicts ?? []),
+      // Each table's identity in the target, by the source's name for it.
+      after?.tables ? Object.fromEntries(plan.tables.flatMap((t) => (after.tables![t.target.name] ? [[t.source.name, after.tables![t.target.name]!]] : []))) : undefined,
     );
   } catch (error) {
     notes.push({

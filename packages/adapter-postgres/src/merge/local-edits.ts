@@ -72,7 +72,12 @@ export function matchedChanges(exec: MergeExecutor, s: Stage, since: string | un
     return async () => (s.merge.differing === 'update' ? { updated: (await r).rowCount ?? 0, differing: 0, localEdits: 0, conflicts: [] } : { updated: 0, differing: (await r).rows[0].n as number, localEdits: 0, conflicts: [] });
   }
   const edited = amongSql(s, s.plan.edited ?? []);
-  const changedThere = `(${since ? changedSinceSql(since) : 'false'}${s.plan.conflicted?.length ? ` OR ${amongSql(s, s.plan.conflicted)}` : ''})`;
+  // Each edited row is judged by the snapshot after the push that last sent it (a row that push did not send keeps an older one).
+  const judged = (s.plan.editedSince ?? []).filter((g) => g.since);
+  const bySnapshot = judged.map((g) => `(${amongSql(s, g.keys)} AND ${changedSinceSql(g.since!)})`);
+  const rest = since ? [judged.length > 0 ? `(NOT (${judged.map((g) => amongSql(s, g.keys)).join(' OR ')}) AND ${changedSinceSql(since)})` : changedSinceSql(since)] : [];
+  const conflicted = s.plan.conflicted?.length ? [amongSql(s, s.plan.conflicted)] : [];
+  const changedThere = `(${[...bySnapshot, ...rest, ...conflicted].join(' OR ') || 'false'})`;
   const keyText = sourceKey(s, 's').map((k, i) => `${quoteLiteral(`${s.pk[i]}=`)} || coalesce(${k}::text, 'NULL')`).join(` || ', ' || `);
   const keyValues = `jsonb_build_array(${sourceKey(s, 's').map((k) => `${k}::text`).join(', ')})`;
   const conflictsWhere = (changed: string) =>
@@ -87,7 +92,7 @@ export function matchedChanges(exec: MergeExecutor, s: Stage, since: string | un
   const conflicts = policy === 'keep-local' ? conflictsWhere(` AND ${changedThere}`) : undefined;
   const travel = update(`${edited}${policy === 'keep-local' ? '' : ` AND NOT ${changedThere}`}`);
   const after = conflicts ?? conflictsWhere('');
-  const rest = others(`NOT (${edited}) AND ${notReference}`);
+  const unedited = others(`NOT (${edited}) AND ${notReference}`);
   return async () => {
     const found = (await after).rows as Array<{ k: string; kv: Array<string | null>; local: Record<string, unknown>; remote: Record<string, unknown> }>;
     if (policy === 'fail' && found.length > 0) {
@@ -98,7 +103,7 @@ export function matchedChanges(exec: MergeExecutor, s: Stage, since: string | un
       });
     }
     const localEdits = (await travel).rowCount ?? 0;
-    const restResult = await rest;
+    const restResult = await unedited;
     const kept = policy === 'keep-local' ? 'local' : 'remote';
     const conflictList = found.map((c) => ({ table: s.plan.source.name, sourceKey: c.k, sourceKeyValues: c.kv, local: c.local, remote: c.remote, kept }) satisfies Conflict);
     return s.merge.differing === 'update'
