@@ -246,7 +246,8 @@ export class SqliteChanges implements ChangeTracking {
     const sent = send ? ` FROM ${send.temp} x CROSS JOIN ${from} m WHERE m.${quoteIdent(tracked.rowid)} = x.${quoteIdent(SEND_KEY)}` : ` FROM ${from}`;
     if (send?.shadow && row) {
       const shadow = quoteQualified(SHADOW, row.shadow);
-      db.exec(`INSERT OR REPLACE INTO ${shadow} SELECT ${appColumns}${sent}`);
+      // Rows sent only as parents are as the shadow has them: they keep the snapshot of the push that last sent them for themselves.
+      db.exec(`INSERT OR REPLACE INTO ${shadow} SELECT ${appColumns}${sent} AND x.${HOW} <> ${PARENT}`);
       this.prune(table, send, row.shadow);
       this.kept.set(table.name, row.shadow);
       return;
