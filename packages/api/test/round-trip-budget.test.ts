@@ -39,11 +39,11 @@ const MODEL_APP = `
  * under. Lower them when a change saves round trips; the issue's targets are beside them.
  */
 const BUDGET = {
-  status: 6, // target ≤ 2 (19 before one catalog query, one count query, BEGIN with its first SELECT)
-  firstPush: 126, // target ≤ 25
-  pushUnchanged: 91, // target ≤ 10 once unchanged tables are skipped (a COPY costs 2: 6 tables cannot go below 12 without that)
-  pull: 17, // target ≤ 10
-  verify: 11, // no target of its own: like status, one catalog query and one pass over the rows
+  status: 1, // target ≤ 2: BEGIN, the catalog and every row count in one message (19, then 6, before)
+  firstPush: 125, // target ≤ 25
+  pushUnchanged: 89, // target ≤ 10 once unchanged tables are skipped (a COPY costs 2: 6 tables cannot go below 12 without that)
+  pull: 8, // target ≤ 10: BEGIN with the catalog, the counts, a COPY per table (17 before)
+  verify: 7, // no target of its own: BEGIN with the catalog, then a COPY per table (11 before)
 };
 
 /**
