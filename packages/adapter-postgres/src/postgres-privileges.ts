@@ -45,12 +45,20 @@ function usesIdentityMap(plan: LoadPlan): boolean {
 const role = (name: string) => quoteIdent(name);
 const names = (tables: readonly TablePlan[]) => tables.map((t) => `"${t.target.name}"`).join(', ');
 
+/** What checkPrivileges read besides the privileges, so that nobody asks again. */
+export interface PrivilegeFacts {
+  /** The schemas of the load's tables that do not exist. */
+  absentSchemas?: string[];
+}
+
 /**
  * Checks the role's privileges for `plan` in the schemas its tables live in (`places`);
  * PERMISSION_DENIED listing every privilege missing and the statements that grant them.
- * Returns how the identity map is to be used.
+ * Returns how the identity map is to be used. One query, one round trip (issue 24): the
+ * database's and schemas' privileges, the existing tables' and the identity map's tables'.
  */
-export async function checkPrivileges(query: Query, places: Places, plan: LoadPlan): Promise<IdentityMapUse> {
+export async function checkPrivileges(query: Query, places: Places, plan: LoadPlan, facts: PrivilegeFacts = {}): Promise<IdentityMapUse> {
+  const existing = plan.tables.filter((t) => !t.create);
   const head = (
     await query(
       `SELECT current_user AS role, current_database() AS db,
@@ -59,13 +67,23 @@ export async function checkPrivileges(query: Query, places: Places, plan: LoadPl
               (SELECT json_agg(json_build_object('name', s.name, 'usage', has_schema_privilege(n.oid, 'USAGE'), 'create', has_schema_privilege(n.oid, 'CREATE')))
                  FROM unnest($1::text[]) s(name) LEFT JOIN pg_namespace n ON n.nspname = s.name) AS schemas,
               (SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = $2) AS map_usage,
-              (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = $2) AS map_create`,
-      [places.schemas(plan.tables.map((t) => t.target.name)), HESAP_SCHEMA],
+              (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = $2) AS map_create,
+              ${TABLES_SQL} AS tables,
+              ${MAP_TABLES_SQL} AS map_tables`,
+      [
+        places.schemas(plan.tables.map((t) => t.target.name)),
+        HESAP_SCHEMA,
+        existing.map((t) => places.of(t.target.name).schema),
+        existing.map((t) => places.of(t.target.name).name),
+        existing.map((t) => t.existing?.sequence?.column ?? null),
+        IDENTITY_MAP_TABLES,
+      ],
     )
   ).rows[0]!;
   const me = String(head.role);
   const db = quoteIdent(String(head.db));
   const missing: Missing[] = [];
+  facts.absentSchemas = (head.schemas as SchemaPrivileges[]).filter((s) => s.usage === null).map((s) => s.name);
   for (const schema of head.schemas as SchemaPrivileges[]) {
     const tables = plan.tables.filter((t) => places.of(t.target.name).schema === schema.name);
     missing.push(...missingOnSchema(schema, tables, head.db_create === true, me));
@@ -73,12 +91,27 @@ export async function checkPrivileges(query: Query, places: Places, plan: LoadPl
   if (plan.tables.some((t) => t.merge?.staged) && !head.db_temp) {
     missing.push({ what: 'TEMPORARY on the database (merges stage rows in temporary tables)', grant: `GRANT TEMPORARY ON DATABASE ${db} TO ${role(me)};` });
   }
-  missing.push(...(await missingOnTables(query, places, plan, me)));
-  const map = usesIdentityMap(plan) ? await identityMapUse(query, head, me) : { use: 'none' as const, missing: [] };
+  missing.push(...missingOnTables((head.tables ?? []) as Array<Record<string, unknown>>, places, existing, plan.merge?.update ?? false, me));
+  const map = usesIdentityMap(plan) ? identityMapUse((head.map_tables ?? []) as Array<Record<string, unknown>>, head, me) : { use: 'none' as const, missing: [] };
   missing.push(...map.missing);
   if (missing.length > 0) throw permissionDenied(me, String(head.db), missing);
   return map.use;
 }
+
+/** One row per existing table of the load, in plan order (`i`, from $3-$5): its owner, its privileges, and the sequence of its generated key. */
+const TABLES_SQL = `(SELECT json_agg(q) FROM (
+     SELECT x.i::int AS i, pg_get_userbyid(c.relowner) AS owner, pg_has_role(c.relowner, 'USAGE') AS owns,
+            has_table_privilege(c.oid, 'SELECT') AS "SELECT", has_table_privilege(c.oid, 'INSERT') AS "INSERT", has_table_privilege(c.oid, 'UPDATE') AS "UPDATE",
+            s.seq, CASE WHEN s.seq IS NULL THEN true ELSE has_sequence_privilege(s.seq, 'UPDATE') END AS seq_update
+       FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY x(nsp, rel, col, i)
+       JOIN pg_namespace n ON n.nspname = x.nsp JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = x.rel
+       LEFT JOIN LATERAL (SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), x.col) AS seq WHERE x.col IS NOT NULL) s ON true) q)`;
+
+/** The identity map's tables in `_hesap` ($2, $6) and the role's privileges on them. */
+const MAP_TABLES_SQL = `(SELECT json_agg(q) FROM (
+     SELECT c.relname AS name, has_table_privilege(c.oid, 'SELECT') AS s, has_table_privilege(c.oid, 'INSERT') AS i,
+            has_table_privilege(c.oid, 'UPDATE') AS u, has_table_privilege(c.oid, 'DELETE') AS d
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $2 AND c.relname = ANY($6::text[])) q)`;
 
 /** A schema's privileges for the role: null when the schema does not exist. */
 interface SchemaPrivileges {
@@ -105,24 +138,7 @@ function missingOnSchema(schema: SchemaPrivileges, tables: readonly TablePlan[],
   return missing;
 }
 
-async function missingOnTables(query: Query, places: Places, plan: LoadPlan, me: string): Promise<Missing[]> {
-  const existing = plan.tables.filter((t) => !t.create);
-  if (existing.length === 0) return [];
-  const update = plan.merge?.update ?? false;
-  // One row per table, in plan order (`i`): its owner, its privileges, and the sequence of its generated key.
-  const { rows } = await query(
-    `SELECT x.i::int AS i, pg_get_userbyid(c.relowner) AS owner, pg_has_role(c.relowner, 'USAGE') AS owns,
-            has_table_privilege(c.oid, 'SELECT') AS "SELECT", has_table_privilege(c.oid, 'INSERT') AS "INSERT", has_table_privilege(c.oid, 'UPDATE') AS "UPDATE",
-            s.seq, CASE WHEN s.seq IS NULL THEN true ELSE has_sequence_privilege(s.seq, 'UPDATE') END AS seq_update
-       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY x(nsp, rel, col, i)
-       JOIN pg_namespace n ON n.nspname = x.nsp JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = x.rel
-       LEFT JOIN LATERAL (SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), x.col) AS seq WHERE x.col IS NOT NULL) s ON true`,
-    [
-      existing.map((t) => places.of(t.target.name).schema),
-      existing.map((t) => places.of(t.target.name).name),
-      existing.map((t) => t.existing?.sequence?.column ?? null),
-    ],
-  );
+function missingOnTables(rows: Array<Record<string, unknown>>, places: Places, existing: readonly TablePlan[], update: boolean, me: string): Missing[] {
   const missing: Missing[] = [];
   existing.forEach((t, i) => {
     const row = rows.find((r) => r.i === i + 1);
@@ -144,15 +160,9 @@ async function missingOnTables(query: Query, places: Places, plan: LoadPlan, me:
 }
 
 /** The identity map's state for this role: usable as it is, to be made, or out of reach. */
-async function identityMapUse(query: Query, head: Record<string, unknown>, me: string): Promise<{ use: IdentityMapUse; missing: Missing[] }> {
+function identityMapUse(rows: Array<Record<string, unknown>>, head: Record<string, unknown>, me: string): { use: IdentityMapUse; missing: Missing[] } {
   const schema = quoteIdent(HESAP_SCHEMA);
   if (head.map_usage === null) return { use: head.db_create ? 'create-schema' : 'off', missing: [] };
-  const { rows } = await query(
-    `SELECT c.relname AS name, has_table_privilege(c.oid, 'SELECT') AS s, has_table_privilege(c.oid, 'INSERT') AS i,
-            has_table_privilege(c.oid, 'UPDATE') AS u, has_table_privilege(c.oid, 'DELETE') AS d
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
-    [HESAP_SCHEMA, IDENTITY_MAP_TABLES],
-  );
   const missing: Missing[] = [];
   if (!head.map_usage) missing.push({ what: `USAGE on the schema "${HESAP_SCHEMA}"`, grant: `GRANT USAGE ON SCHEMA ${schema} TO ${role(me)};` });
   const absent = IDENTITY_MAP_TABLES.filter((t) => !rows.some((r) => r.name === t));
