@@ -9,7 +9,7 @@ import {
   type Table,
   type View,
 } from '@hesap/core';
-import { neutralType, parsePostgresDefault, quoteLiteral, readColumnComment, readTableComment, rememberedForm } from './postgres-types';
+import { neutralType, parsePostgresDefault, quoteLiteral, quoteTextArray, readColumnComment, readTableComment, rememberedForm } from './postgres-types';
 
 const ACTIONS: Record<string, ForeignKeyAction> = {
   a: 'NO ACTION',
@@ -220,15 +220,15 @@ export class PostgresIntrospector {
     // The tables whose details are read: a superset of those build() keeps.
     const places = (options.places ?? []).map((p) => `(${quoteLiteral(p.schema)}, ${quoteLiteral(p.table)})`);
     const detailed = [
-      options.allSchemas ? 'true' : options.tables ? `r.name = ANY(${textArray(options.tables)})` : `r.schema = ${own}`,
+      options.allSchemas ? 'true' : options.tables ? `r.name = ANY(${quoteTextArray(options.tables)})` : `r.schema = ${own}`,
       ...(places.length > 0 ? [`(r.schema::text, r.relname::text) IN (${places.join(', ')})`] : []),
     ].join(' OR ');
     const counts = options.counts;
     const counted = counts
       ? [
           `r.kind IN ('r', 'p') AND (${detailed})`,
-          ...(counts.tables ? [`r.name = ANY(${textArray(counts.tables)})`] : []),
-          ...(counts.exclude && counts.exclude.length > 0 ? [`NOT r.name = ANY(${textArray(counts.exclude)})`] : []),
+          ...(counts.tables ? [`r.name = ANY(${quoteTextArray(counts.tables)})`] : []),
+          ...(counts.exclude && counts.exclude.length > 0 ? [`NOT r.name = ANY(${quoteTextArray(counts.exclude)})`] : []),
         ].join(' AND ')
       : 'false';
     const sql = `WITH rel AS (
@@ -298,11 +298,6 @@ export class PostgresIntrospector {
     );
     return r.rows[0]?.last ?? null;
   }
-}
-
-/** A text[] literal of these values. */
-function textArray(values: readonly string[]): string {
-  return values.length === 0 ? "'{}'::text[]" : `ARRAY[${values.map(quoteLiteral).join(', ')}]::text[]`;
 }
 
 const LISTED = 20;

@@ -32,8 +32,8 @@ import { PostgresIntrospector } from './postgres-introspector';
 import { Places } from './postgres-places';
 import { MergeExecutor } from './merge/executor';
 import { fillCycle } from './merge/foreign-keys';
-import { HESAP_SCHEMA, prepareIdentityMap, rememberKeptIds, withoutIdentityMap } from './merge/identity-map';
-import { checkPrivileges, type PrivilegeFacts } from './postgres-privileges';
+import { HESAP_SCHEMA, identityMapSql, prepareIdentityMap, rememberKeptIds, withoutIdentityMap } from './merge/identity-map';
+import { judgePrivileges, privilegesSql, type PrivilegeFacts } from './postgres-privileges';
 import { runSteps, type RunStep, type Step } from './postgres-batch';
 import { openStage, type Stage } from './merge/stage';
 import { writeStaged } from './merge/table-merge';
@@ -136,11 +136,14 @@ export class PostgresTarget implements TargetSession {
     this.plan = plan;
     // 0 is PostgreSQL's "wait as long as it takes", for a caller that set no limit.
     const lockMs = this.options.lockTimeoutSeconds === undefined ? 0 : Math.round(this.options.lockTimeoutSeconds * 1000);
-    await this.answered('starting the transaction', () => this.run(`BEGIN; SET LOCAL lock_timeout = ${lockMs}; SET CONSTRAINTS ALL DEFERRED`));
     this.places = new Places(this.schema, [...this.known, ...plan.tables.flatMap((t) => [t.target, t.existing])]);
-    // Before anything is written: every privilege the plan needs, or PERMISSION_DENIED with the grants.
+    // Before anything is written: every privilege the plan needs, or PERMISSION_DENIED with the grants;
+    // read in the message that begins the transaction (issue 24: one round trip).
+    const begun = await this.answered('starting the transaction', () =>
+      this.run(`BEGIN; SET LOCAL lock_timeout = ${lockMs}; SET CONSTRAINTS ALL DEFERRED;\n${privilegesSql(this.places, plan)}`, { doing: "Reading the role's privileges" }),
+    );
     const facts: PrivilegeFacts = {};
-    const identityMap = await checkPrivileges((sql, values) => this.run(sql, { doing: "Reading the role's privileges" }, values), this.places, plan, facts);
+    const identityMap = judgePrivileges(lastResult(begun).rows[0]!, this.places, plan, facts);
     if (identityMap === 'off') {
       for (const t of plan.tables) if (t.merge) t.merge = withoutIdentityMap(t.merge);
       plan.notes.push({
@@ -149,19 +152,21 @@ export class PostgresTarget implements TargetSession {
         message: `The identity map (schema "${HESAP_SCHEMA}") does not exist and this role may not create it: rows were matched by natural keys and content, and which row each became is not remembered for the next push. An administrator can create it (\`hesap db grants\` prints how).`,
       });
     }
-    await prepareIdentityMap((sql, doing) => this.run(sql, { doing }), identityMap);
     const replaced = plan.tables.filter((t) => t.action === 'replace').map((t) => this.places.quoted(t.target.name));
     // Tables loaded whole (replaced, or empty ones filled) are loaded like new ones; see setAsideKeys.
     const loaded = plan.tables.filter((t) => t.action === 'replace' || (t.action === 'load' && !t.create)).map((t) => t.target.name);
     if (loaded.length > 0) await this.setAsideKeys(loaded);
     if (replaced.length > 0) await this.run(`TRUNCATE ${replaced.join(', ')}`, { doing: 'Emptying the tables to replace' });
-    // Every table's DDL in one message, and the tables to load whole checked empty in one query (issue 24).
+    // The identity map's and every table's DDL in one message, and the tables to load whole checked empty in one query (issue 24).
+    const mapSql = identityMapSql(identityMap);
+    const doing = 'Preparing the identity map';
+    const map: Step[] = mapSql ? [{ sql: mapSql, doing, alone: () => prepareIdentityMap((sql) => this.run(sql, { doing }), identityMap) }] : [];
     const schemas = (facts.absentSchemas ?? []).map((schema): Step => ({ sql: `CREATE SCHEMA ${quoteIdent(schema)}`, doing: `Creating the schema "${schema}"` }));
     const creates = plan.tables.filter((t) => t.create).flatMap((t) => {
       const table = t.target.name;
       return createTableStatements(this.places, t.target, plan.notes).map((sql): Step => ({ sql, table, doing: `Creating table "${table}"`, explain: (error) => createdMeanwhile(error, table) }));
     });
-    await runSteps(this.step, [...schemas, ...creates], 'hesap_create', { doing: 'Creating the tables' });
+    await runSteps(this.step, [...map, ...schemas, ...creates], 'hesap_create', { doing: 'Creating the tables' });
     await this.refuseFilled(plan.tables.filter((t) => !t.create && t.action === 'load').map((t) => t.target.name));
   }
 
@@ -261,11 +266,10 @@ export class PostgresTarget implements TargetSession {
       }
     }
     notes.push(...(await stillBroken(rebuilding, this.places, this.checksSetAside)));
-    // The keys of every table created, in one message (issue 24).
-    const keys = plan.tables.filter((t) => t.create).flatMap((t) => keyStatements(this.places, t.target).map((sql): Step => ({ sql, table: t.target.name, doing: `Adding keys and indexes to "${t.target.name}"` })));
-    await runSteps(this.step, keys, 'hesap_keys', { doing: 'Adding keys and indexes' });
     await this.addCreatedChecks(plan, notes);
-    // Every foreign key in one message when all hold (issue 24); else each alone, as addForeignKey says.
+    // The keys and indexes of every table created, then their foreign keys, in one message when
+    // all hold (issue 24); else each alone: a foreign key as addForeignKey says.
+    const keys = plan.tables.filter((t) => t.create).flatMap((t) => keyStatements(this.places, t.target).map((sql): Step => ({ sql, table: t.target.name, doing: `Adding keys and indexes to "${t.target.name}"` })));
     const foreignKeys: Step[] = [];
     for (const t of plan.tables) {
       if (!t.create) continue;
@@ -297,7 +301,7 @@ export class PostgresTarget implements TargetSession {
         });
       }
     }
-    await runSteps(this.step, foreignKeys, 'hesap_foreign_keys', { doing: 'Adding foreign keys' });
+    await runSteps(this.step, [...keys, ...foreignKeys], 'hesap_keys', { doing: 'Adding keys, indexes and foreign keys' });
     if (broken.length > 0) {
       throw orphansRefused(broken, {
         hints: [
@@ -428,6 +432,11 @@ function createdMeanwhile(error: unknown, table: string): HesapError | undefined
     retriable: true,
     hints: ['Another push into the same database ran at the same time. Run the command again: it will see the table.'],
   });
+}
+
+/** The answer to the last statement of a message. */
+function lastResult(result: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
+  return Array.isArray(result) ? result[result.length - 1]! : result;
 }
 
 /** The table's merge plan, which every plan `planLoad` makes carries. */

@@ -39,8 +39,8 @@ const IDENTITY_MAP_SQL = [
  * back to the savepoint, finds them. One message either way (issue 24: one round trip).
  */
 export async function prepareIdentityMap(run: (sql: string, doing?: string) => Promise<unknown>, use: IdentityMapUse): Promise<void> {
-  if (use !== 'create-schema' && use !== 'create-tables') return;
-  const statements = (use === 'create-schema' ? [CREATE_SCHEMA_SQL, ...IDENTITY_MAP_SQL] : IDENTITY_MAP_SQL).join(';\n');
+  const statements = identityMapSql(use);
+  if (statements === undefined) return;
   const doing = 'Preparing the identity map';
   try {
     await run(`SAVEPOINT hesap_identity_map;\n${statements};\nRELEASE SAVEPOINT hesap_identity_map`, doing);
@@ -49,6 +49,12 @@ export async function prepareIdentityMap(run: (sql: string, doing?: string) => P
     if ((e.sqlstate ?? e.code) !== '23505') throw error;
     await run(`ROLLBACK TO SAVEPOINT hesap_identity_map;\nRELEASE SAVEPOINT hesap_identity_map;\n${statements}`, doing);
   }
+}
+
+/** The statements that make hesap's schema and tables as `use` says, in one text; undefined when nothing is to be made. */
+export function identityMapSql(use: IdentityMapUse): string | undefined {
+  if (use !== 'create-schema' && use !== 'create-tables') return undefined;
+  return (use === 'create-schema' ? [CREATE_SCHEMA_SQL, ...IDENTITY_MAP_SQL] : IDENTITY_MAP_SQL).join(';\n');
 }
 
 /** A table's merge plan when the identity map is out of reach: rows are matched without it, and nothing is remembered. */
