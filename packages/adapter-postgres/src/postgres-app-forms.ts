@@ -49,18 +49,30 @@ function testOf(column: Column): Test | undefined {
   return { sql: `coalesce(max(length(rtrim(${us}, '0'))), 0)`, apply };
 }
 
-/** Gives each unrecorded date-time and JSON column of `tables` the form its values call for (in place). */
+/**
+ * Gives each unrecorded date-time and JSON column of `tables` the form its values call for (in
+ * place): one aggregate pass over each table that has such columns, all in one query (one round
+ * trip however many tables, issue 24), each table's answers as a JSON object.
+ */
 export async function chooseAppForms(client: pg.ClientBase, tables: readonly Table[], relation: (table: Table) => string): Promise<void> {
-  for (const table of tables) {
+  const looked = tables.flatMap((table) => {
     const tests = table.columns.map(testOf).filter((t): t is Test => t !== undefined);
-    if (tests.length === 0) continue;
-    const list = tests.map((t, i) => `${t.sql} AS c${i}`).join(', ');
-    let row: Record<string, unknown>;
-    try {
-      row = (await client.query<Record<string, unknown>>(`SELECT ${list} FROM ${relation(table)}`)).rows[0]!;
-    } catch (error) {
-      throw mapQueryError(error, { table: table.name, doing: 'Looking at the date-time and JSON values' });
-    }
-    tests.forEach((t, i) => t.apply(row[`c${i}`]));
+    return tests.length > 0 ? [{ table, tests }] : [];
+  });
+  if (looked.length === 0) return;
+  const parts = looked.map(({ table, tests }, i) => {
+    const list = tests.map((t, j) => `${t.sql} AS c${j}`).join(', ');
+    return `(SELECT row_to_json(q)::text FROM (SELECT ${list} FROM ${relation(table)}) q) AS t${i}`;
+  });
+  let row: Record<string, string>;
+  try {
+    row = (await client.query<Record<string, string>>(`SELECT ${parts.join(', ')}`)).rows[0]!;
+  } catch (error) {
+    // The server's message names the table it could not read.
+    throw mapQueryError(error, { table: looked.length === 1 ? looked[0]!.table.name : undefined, doing: 'Looking at the date-time and JSON values' });
   }
+  looked.forEach(({ tests }, i) => {
+    const values = JSON.parse(row[`t${i}`]!) as Record<string, unknown>;
+    tests.forEach((t, j) => t.apply(values[`c${j}`]));
+  });
 }

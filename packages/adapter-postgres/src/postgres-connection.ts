@@ -143,11 +143,35 @@ function poolConfig(location: PostgresLocation, ssl: false | ConnectionOptions, 
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     max: 4,
+    Client: ReportingClient as unknown as pg.PoolConfig['Client'],
     idleTimeoutMillis: 10_000,
     options: Object.entries(SESSION_SETTINGS)
       .map(([k, v]) => `-c ${k}=${v.replace(/ /g, '\\ ')}`)
       .join(' '),
   };
+}
+
+/**
+ * A client that keeps the server's version as the server reports it during start-up
+ * (ParameterStatus `server_version`): no query, no round trip, is needed to learn it.
+ */
+class ReportingClient extends pg.Client {
+  serverVersionText?: string;
+  constructor(config?: pg.ClientConfig) {
+    super(config);
+    const connection = (this as unknown as { connection: NodeJS.EventEmitter }).connection;
+    connection.on('parameterStatus', (message: { parameterName: string; parameterValue: string }) => {
+      if (message.parameterName === 'server_version') this.serverVersionText = message.parameterValue;
+    });
+  }
+}
+
+/** `server_version` ("16.4 (Debian 16.4-1)", "12.19", "9.6.24") as server_version_num reads it; undefined when it is not such a text. */
+export function versionNumber(text: string | undefined): number | undefined {
+  const m = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(text ?? '');
+  if (!m) return undefined;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)];
+  return major >= 10 ? major * 10000 + minor : major * 10000 + minor * 100 + patch;
 }
 
 interface Attempt {
@@ -159,7 +183,8 @@ interface Attempt {
 }
 
 /**
- * One connection start, TCP, TLS, authentication and the first query, within `deadline`
+ * One connection start, TCP, TLS and authentication (no query: the server's version comes with
+ * its start-up), within `deadline`
  * when there is one (a server that accepts and then never answers, or stalls in the
  * password exchange, fails at the deadline: node-postgres' own timeout covers less of it).
  */
@@ -177,10 +202,15 @@ async function attempt(location: PostgresLocation, ssl: false | ConnectionOption
   const work = (async () => {
     const client = await pool.connect();
     try {
-      const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+      // The version the server reported while starting up; asked only of one that reported none.
+      let serverVersion = versionNumber((client as unknown as ReportingClient).serverVersionText);
+      if (serverVersion === undefined) {
+        const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+        serverVersion = Number(rows[0]!.v);
+      }
       const encrypted = Boolean((client as unknown as { connection?: { stream?: { encrypted?: boolean } } }).connection?.stream?.encrypted);
       client.release();
-      return { pool, config, serverVersion: Number(rows[0]!.v), latencyMs: Date.now() - started, encrypted };
+      return { pool, config, serverVersion, latencyMs: Date.now() - started, encrypted };
     } catch (error) {
       client.release(error as Error);
       throw error;

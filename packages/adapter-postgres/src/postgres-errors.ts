@@ -72,28 +72,3 @@ export function explainDriverError(error: unknown): HesapError | undefined {
   if (e.severity || /^E[A-Z]+$/.test(e.code ?? '') || isTransient(error)) return mapQueryError(error);
   return undefined;
 }
-
-/**
- * `work` inside a savepoint: `{ value }` when it succeeds, undefined when it failed with
- * SQLSTATE `expected` (rolled back to the savepoint, the transaction still usable). Any other
- * error is thrown as it came. `run` sends one statement on the transaction's connection.
- */
-export async function inSavepoint<T>(
-  run: (sql: string) => Promise<unknown>,
-  name: string,
-  expected: string,
-  work: () => Promise<T>,
-): Promise<{ value: T } | undefined> {
-  await run(`SAVEPOINT ${name}`);
-  try {
-    const value = await work();
-    await run(`RELEASE SAVEPOINT ${name}`);
-    return { value };
-  } catch (error) {
-    const e = error as { sqlstate?: string; code?: string };
-    if ((e.sqlstate ?? e.code) !== expected) throw error;
-    await run(`ROLLBACK TO SAVEPOINT ${name}`);
-    await run(`RELEASE SAVEPOINT ${name}`);
-    return undefined;
-  }
-}

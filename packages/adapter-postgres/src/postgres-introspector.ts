@@ -9,7 +9,7 @@ import {
   type Table,
   type View,
 } from '@hesap/core';
-import { neutralType, parsePostgresDefault, readColumnComment, readTableComment, rememberedForm } from './postgres-types';
+import { neutralType, parsePostgresDefault, quoteLiteral, quoteTextArray, readColumnComment, readTableComment, rememberedForm } from './postgres-types';
 
 const ACTIONS: Record<string, ForeignKeyAction> = {
   a: 'NO ACTION',
@@ -28,6 +28,8 @@ interface RelationRow {
   kind: string;
   comment: string | null;
   definition: string | null;
+  /** The row count, for a table `counts` asked about. */
+  rows?: string | null;
 }
 
 interface ColumnRow {
@@ -51,8 +53,9 @@ interface ConstraintRow {
   name: string;
   type: string;
   keys: number[];
-  frelid: number | null;
-  fkeys: number[] | null;
+  /** A foreign key's parent, named as in the load, and its columns in the key's order. */
+  parent: string | null;
+  fcolumns: string[] | null;
   upd: string;
   del: string;
 }
@@ -65,6 +68,17 @@ interface IndexRow {
   expression: boolean;
   partial: boolean;
 }
+
+/** What one catalog query reads. */
+interface Catalog {
+  relations: RelationRow[];
+  columns: ColumnRow[];
+  constraints: ConstraintRow[];
+  indexes: IndexRow[];
+}
+
+/** `last` of a sequence this role may not read. */
+const DENIED = 'denied';
 
 /** Schemas that hold the server's own catalogs and hesap's bookkeeping, never user tables. */
 const SYSTEM_SCHEMAS = `n.nspname NOT IN ('information_schema', '_hesap') AND n.nspname NOT LIKE 'pg\\_%'`;
@@ -87,20 +101,25 @@ export class PostgresIntrospector {
   ) {}
 
   async introspect(options: IntrospectOptions = {}): Promise<Schema> {
+    return (await this.read(options)).schema;
+  }
+
+  /**
+   * The schema, and the row counts `options.counts` asks for, from ONE query (issue 24: one
+   * round trip however many tables). `before`, statements sent in the same message ahead of
+   * it (the source's BEGIN: the snapshot is then taken by the catalog query itself).
+   */
+  async read(options: IntrospectOptions = {}, before?: string): Promise<{ schema: Schema; counts: Map<string, number> }> {
+    const catalog = await this.catalog(options, before);
+    const relations = catalog.relations;
+    const counts = new Map<string, number>();
+    for (const r of relations) if (r.rows !== null && r.rows !== undefined) counts.set(r.name, Number(r.rows));
+    return { schema: await this.build(options, catalog), counts };
+  }
+
+  private async build(options: IntrospectOptions, catalog: Catalog): Promise<Schema> {
+    const { relations } = catalog;
     const notes: Note[] = [];
-    const relations = (
-      await this.client.query<RelationRow>(
-        `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname,
-                CASE WHEN n.nspname = $1 THEN c.relname ELSE n.nspname || '.' || c.relname END AS name,
-                c.relkind AS kind, obj_description(c.oid, 'pg_class') AS comment,
-                CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE ${SYSTEM_SCHEMAS} AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
-            AND (n.nspname = $1 OR c.relkind IN ('r', 'p'))
-          ORDER BY n.nspname <> $1, n.nspname, c.relname`,
-        [this.schema],
-      )
-    ).rows;
     const wanted = options.tables ? new Set(options.tables) : undefined;
     const own = (r: RelationRow) => r.schema === this.schema;
     const isTable = (r: RelationRow) => r.kind === 'r' || r.kind === 'p';
@@ -122,26 +141,16 @@ export class PostgresIntrospector {
     const oids = tableRows.map((r) => r.oid);
     if (oids.length === 0) return { dialect: 'postgres', tables: [], views, notes };
 
-    const { columns, constraints, indexes } = await this.details(oids);
-
-    const nameOf = new Map(relations.map((r) => [r.oid, r.name]));
+    const { columns, constraints, indexes } = catalog;
+    const chosen = new Set(oids);
+    const byOid = new Map(relations.map((r) => [r.oid, r]));
+    // A sequence this role may not read, on a table read: asked alone, so the error is the server's own.
+    for (const c of columns) if (c.last === DENIED && chosen.has(c.relid)) c.last = await this.lastValue(byOid.get(c.relid)!, c.name);
     const columnNames = new Map<number, Map<number, string>>();
     for (const c of columns) {
       if (!columnNames.has(c.relid)) columnNames.set(c.relid, new Map());
       columnNames.get(c.relid)!.set(c.num, c.name);
     }
-    const allColumnNames = async (relid: number): Promise<Map<number, string>> => {
-      if (columnNames.has(relid)) return columnNames.get(relid)!;
-      const rows = (
-        await this.client.query<{ num: number; name: string }>(
-          'SELECT attnum::int AS num, attname AS name FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped',
-          [relid],
-        )
-      ).rows;
-      const map = new Map(rows.map((r) => [r.num, r.name]));
-      columnNames.set(relid, map);
-      return map;
-    };
 
     const tables: Table[] = [];
     for (const rel of tableRows) {
@@ -175,12 +184,10 @@ export class PostgresIntrospector {
         if (con.type === 'p') table.primaryKey = { name: con.name, columns: cols };
         else if (con.type === 'u') table.uniques.push({ name: con.name, columns: cols });
         else {
-          const parent = await allColumnNames(con.frelid!);
-          const parentName = nameOf.get(con.frelid!) ?? (await this.relationName(con.frelid!));
           table.foreignKeys.push({
             name: con.name,
             columns: cols,
-            references: { table: parentName, columns: (con.fkeys ?? []).map((k) => parent.get(k)!) },
+            references: { table: con.parent!, columns: con.fcolumns ?? [] },
             onDelete: ACTIONS[con.del] ?? 'NO ACTION',
             onUpdate: ACTIONS[con.upd] ?? 'NO ACTION',
           });
@@ -202,52 +209,94 @@ export class PostgresIntrospector {
   }
 
   /**
-   * The columns (with the last value of a serial or identity column's sequence),
-   * constraints and indexes of the tables read, in one query: one round trip, however
-   * many tables (issue 24). Each kind comes as a JSON array, in the order it is used.
+   * The relations, and the columns (with the last value of a serial or identity column's
+   * sequence), constraints (a foreign key with its parent's name and columns) and indexes of
+   * the tables that may be read, in ONE query: one round trip, however many tables (issue 24).
+   * Each kind comes as a JSON array, in the order it is used. No parameters, so that `before`
+   * can go in the same message (a simple query); every value is written by quoteLiteral.
    */
-  private async details(oids: number[]): Promise<{ columns: ColumnRow[]; constraints: ConstraintRow[]; indexes: IndexRow[] }> {
-    const r = await this.client.query<{ columns: string; constraints: string; indexes: string }>(
-      `SELECT
-         (SELECT coalesce(json_agg(q ORDER BY q.relid, q.num), '[]')::text FROM (
-            SELECT a.attrelid::int AS relid, a.attname AS name, a.attnum::int AS num,
-                   format_type(a.atttypid, a.atttypmod) AS type,
-                   CASE WHEN t.typtype = 'd' THEN bt.typname WHEN t.typtype = 'e' THEN 'text' ELSE t.typname END AS typname,
-                   CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod,
-                   a.attnotnull AS notnull, pg_get_expr(d.adbin, d.adrelid) AS default,
-                   a.attidentity AS identity, a.attgenerated AS generated, col_description(a.attrelid, a.attnum) AS comment,
-                   CASE WHEN a.attgenerated <> 's' AND (a.attidentity <> '' OR pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')
-                        THEN pg_sequence_last_value(pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)::regclass)::text END AS last
-              FROM pg_attribute a
-              JOIN pg_class c ON c.oid = a.attrelid
-              JOIN pg_namespace n ON n.oid = c.relnamespace
-              JOIN pg_type t ON t.oid = a.atttypid
-              LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
-              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-             WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped) q) AS columns,
-         (SELECT coalesce(json_agg(q ORDER BY q.relid, q.type, q.name), '[]')::text FROM (
-            SELECT conrelid::int AS relid, conname AS name, contype AS type, conkey::int[] AS keys,
-                   confrelid::int AS frelid, confkey::int[] AS fkeys, confupdtype AS upd, confdeltype AS del
-              FROM pg_constraint WHERE conrelid = ANY($1::oid[]) AND contype IN ('p', 'u', 'f')) q) AS constraints,
-         (SELECT coalesce(json_agg(q ORDER BY q.name), '[]')::text FROM (
-            SELECT i.indrelid::int AS relid, ic.relname AS name, i.indisunique AS unique, i.indkey::text AS keys,
-                   i.indexprs IS NOT NULL AS expression, i.indpred IS NOT NULL AS partial
-              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-             WHERE i.indrelid = ANY($1::oid[])
-               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))) q) AS indexes`,
-      [oids],
-    );
-    const row = r.rows[0]!;
-    return { columns: JSON.parse(row.columns) as ColumnRow[], constraints: JSON.parse(row.constraints) as ConstraintRow[], indexes: JSON.parse(row.indexes) as IndexRow[] };
+  private async catalog(options: IntrospectOptions, before?: string): Promise<Catalog> {
+    const own = quoteLiteral(this.schema);
+    // The tables whose details are read: a superset of those build() keeps.
+    const places = (options.places ?? []).map((p) => `(${quoteLiteral(p.schema)}, ${quoteLiteral(p.table)})`);
+    const detailed = [
+      options.allSchemas ? 'true' : options.tables ? `r.name = ANY(${quoteTextArray(options.tables)})` : `r.schema = ${own}`,
+      ...(places.length > 0 ? [`(r.schema::text, r.relname::text) IN (${places.join(', ')})`] : []),
+    ].join(' OR ');
+    const counts = options.counts;
+    const counted = counts
+      ? [
+          `r.kind IN ('r', 'p') AND (${detailed})`,
+          ...(counts.tables ? [`r.name = ANY(${quoteTextArray(counts.tables)})`] : []),
+          ...(counts.exclude && counts.exclude.length > 0 ? [`NOT r.name = ANY(${quoteTextArray(counts.exclude)})`] : []),
+        ].join(' AND ')
+      : 'false';
+    const sql = `WITH rel AS (
+        SELECT c.oid, n.nspname AS schema, c.relname,
+               CASE WHEN n.nspname = ${own} THEN c.relname ELSE n.nspname || '.' || c.relname END AS name, c.relkind AS kind
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE ${SYSTEM_SCHEMAS} AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
+           AND (n.nspname = ${own} OR c.relkind IN ('r', 'p'))
+      ), tab AS (SELECT r.oid FROM rel r WHERE r.kind IN ('r', 'p') AND (${detailed}))
+      SELECT
+       (SELECT coalesce(json_agg(q ORDER BY q.schema <> ${own}, q.schema, q.relname), '[]')::text FROM (
+          SELECT r.oid::int AS oid, r.schema, r.relname, r.name, r.kind, obj_description(r.oid, 'pg_class') AS comment,
+                 CASE WHEN r.kind IN ('v', 'm') THEN pg_get_viewdef(r.oid) END AS definition,
+                 -- The exact row count, in this statement's snapshot, of each table status asks about.
+                 CASE WHEN ${counted} THEN substring(query_to_xml(format('SELECT count(*) AS n FROM %I.%I', r.schema, r.relname), false, true, '')::text FROM '<n>([0-9]+)</n>') END AS rows
+            FROM rel r) q) AS relations,
+       (SELECT coalesce(json_agg(q ORDER BY q.relid, q.num), '[]')::text FROM (
+          SELECT a.attrelid::int AS relid, a.attname AS name, a.attnum::int AS num,
+                 format_type(a.atttypid, a.atttypmod) AS type,
+                 CASE WHEN t.typtype = 'd' THEN bt.typname WHEN t.typtype = 'e' THEN 'text' ELSE t.typname END AS typname,
+                 CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod,
+                 a.attnotnull AS notnull, pg_get_expr(d.adbin, d.adrelid) AS default,
+                 a.attidentity AS identity, a.attgenerated AS generated, col_description(a.attrelid, a.attnum) AS comment,
+                 CASE WHEN a.attgenerated <> 's' AND (a.attidentity <> '' OR pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')
+                      THEN (SELECT CASE WHEN s.seq IS NULL THEN NULL
+                                        WHEN has_sequence_privilege(s.seq, 'SELECT, USAGE') THEN pg_sequence_last_value(s.seq)::text
+                                        ELSE '${DENIED}' END
+                              FROM (SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)::regclass AS seq) s) END AS last
+            FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+           WHERE a.attrelid IN (SELECT oid FROM tab) AND a.attnum > 0 AND NOT a.attisdropped) q) AS columns,
+       (SELECT coalesce(json_agg(q ORDER BY q.relid, q.type, q.name), '[]')::text FROM (
+          SELECT k.conrelid::int AS relid, k.conname AS name, k.contype AS type, k.conkey::int[] AS keys,
+                 (SELECT CASE WHEN pn.nspname = ${own} THEN pc.relname ELSE pn.nspname || '.' || pc.relname END
+                    FROM pg_class pc JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE pc.oid = k.confrelid) AS parent,
+                 (SELECT array_agg(pa.attname ORDER BY f.i)
+                    FROM unnest(k.confkey) WITH ORDINALITY f(num, i) JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = f.num) AS fcolumns,
+                 k.confupdtype AS upd, k.confdeltype AS del
+            FROM pg_constraint k WHERE k.conrelid IN (SELECT oid FROM tab) AND k.contype IN ('p', 'u', 'f')) q) AS constraints,
+       (SELECT coalesce(json_agg(q ORDER BY q.name), '[]')::text FROM (
+          SELECT i.indrelid::int AS relid, ic.relname AS name, i.indisunique AS unique, i.indkey::text AS keys,
+                 i.indexprs IS NOT NULL AS expression, i.indpred IS NOT NULL AS partial
+            FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+           WHERE i.indrelid IN (SELECT oid FROM tab)
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))) q) AS indexes`;
+    const result = await this.client.query<Record<keyof Catalog, string>>(before ? `${before};\n${sql}` : sql);
+    // A message of several statements answers with one result each: the catalog's is the last.
+    const last = (Array.isArray(result) ? result[result.length - 1] : result) as pg.QueryResult<Record<keyof Catalog, string>>;
+    const row = last.rows[0]!;
+    return {
+      relations: JSON.parse(row.relations) as RelationRow[],
+      columns: JSON.parse(row.columns) as ColumnRow[],
+      constraints: JSON.parse(row.constraints) as ConstraintRow[],
+      indexes: JSON.parse(row.indexes) as IndexRow[],
+    };
   }
 
-  private async relationName(oid: number): Promise<string> {
-    const r = await this.client.query<{ name: string }>(
-      `SELECT CASE WHEN n.nspname = $2 THEN c.relname ELSE n.nspname || '.' || c.relname END AS name
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1`,
-      [oid, this.schema],
+  /** The last value of a column's sequence, asked alone: the catalog query found it not readable by this role. */
+  private async lastValue(relation: RelationRow, column: string): Promise<string | null> {
+    const r = await this.client.query<{ last: string | null }>(
+      "SELECT pg_sequence_last_value(pg_get_serial_sequence(format('%I.%I', $1::text, $2::text), $3)::regclass)::text AS last",
+      [relation.schema, relation.relname, column],
     );
-    return r.rows[0]?.name ?? String(oid);
+    return r.rows[0]?.last ?? null;
   }
 }
 

@@ -1,6 +1,7 @@
 import { HesapError, quoteIdent, type LoadPlan, type PushMode, type TablePlan } from '@hesap/core';
 import { HESAP_SCHEMA, IDENTITY_MAP_TABLES } from './merge/identity-map';
 import type { Places } from './postgres-places';
+import { quoteLiteral, quoteTextArray } from './postgres-types';
 
 /**
  * What a load needs the role to be allowed, read from the catalog (`has_*_privilege`) before
@@ -46,27 +47,60 @@ function usesIdentityMap(plan: LoadPlan): boolean {
 const role = (name: string) => quoteIdent(name);
 const names = (tables: readonly TablePlan[]) => tables.map((t) => `"${t.target.name}"`).join(', ');
 
+/** What checkPrivileges read besides the privileges, so that nobody asks again. */
+export interface PrivilegeFacts {
+  /** The schemas of the load's tables that do not exist. */
+  absentSchemas?: string[];
+}
+
 /**
  * Checks the role's privileges for `plan` in the schemas its tables live in (`places`);
  * PERMISSION_DENIED listing every privilege missing and the statements that grant them.
- * Returns how the identity map is to be used.
+ * Returns how the identity map is to be used. One query (privilegesSql), one round trip.
  */
-export async function checkPrivileges(query: Query, places: Places, plan: LoadPlan): Promise<IdentityMapUse> {
-  const head = (
-    await query(
-      `SELECT current_user AS role, current_database() AS db,
+export async function checkPrivileges(query: Query, places: Places, plan: LoadPlan, facts: PrivilegeFacts = {}): Promise<IdentityMapUse> {
+  return judgePrivileges((await query(privilegesSql(places, plan))).rows[0]!, places, plan, facts);
+}
+
+/**
+ * The one query that reads what a load needs to know of the role (issue 24: one round trip):
+ * the database's and schemas' privileges, the existing tables' and the identity map's tables'.
+ * No parameters (values are written by quoteLiteral), so that it can go in the message that
+ * begins the transaction.
+ */
+export function privilegesSql(places: Places, plan: LoadPlan): string {
+  const existing = plan.tables.filter((t) => !t.create);
+  const map = quoteLiteral(HESAP_SCHEMA);
+  return `SELECT current_user AS role, current_database() AS db,
               has_database_privilege(current_database(), 'CREATE') AS db_create,
               has_database_privilege(current_database(), 'TEMPORARY') AS db_temp,
               (SELECT json_agg(json_build_object('name', s.name, 'usage', has_schema_privilege(n.oid, 'USAGE'), 'create', has_schema_privilege(n.oid, 'CREATE')))
-                 FROM unnest($1::text[]) s(name) LEFT JOIN pg_namespace n ON n.nspname = s.name) AS schemas,
-              (SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = $2) AS map_usage,
-              (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = $2) AS map_create`,
-      [places.schemas(plan.tables.map((t) => t.target.name)), HESAP_SCHEMA],
-    )
-  ).rows[0]!;
+                 FROM unnest(${quoteTextArray(places.schemas(plan.tables.map((t) => t.target.name)))}) s(name) LEFT JOIN pg_namespace n ON n.nspname = s.name) AS schemas,
+              (SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = ${map}) AS map_usage,
+              (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = ${map}) AS map_create,
+              -- One row per existing table of the load, in plan order (i): its owner, its privileges, and the sequence of its generated key.
+              (SELECT json_agg(q) FROM (
+                 SELECT x.i::int AS i, pg_get_userbyid(c.relowner) AS owner, pg_has_role(c.relowner, 'USAGE') AS owns,
+                        has_table_privilege(c.oid, 'SELECT') AS "SELECT", has_table_privilege(c.oid, 'INSERT') AS "INSERT", has_table_privilege(c.oid, 'UPDATE') AS "UPDATE",
+                        s.seq, CASE WHEN s.seq IS NULL THEN true ELSE has_sequence_privilege(s.seq, 'UPDATE') END AS seq_update
+                   FROM unnest(${quoteTextArray(existing.map((t) => places.of(t.target.name).schema))}, ${quoteTextArray(existing.map((t) => places.of(t.target.name).name))},
+                               ${quoteTextArray(existing.map((t) => t.existing?.sequence?.column ?? null))}) WITH ORDINALITY x(nsp, rel, col, i)
+                   JOIN pg_namespace n ON n.nspname = x.nsp JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = x.rel
+                   LEFT JOIN LATERAL (SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), x.col) AS seq WHERE x.col IS NOT NULL) s ON true) q) AS tables,
+              -- The identity map's tables and the role's privileges on them.
+              (SELECT json_agg(q) FROM (
+                 SELECT c.relname AS name, has_table_privilege(c.oid, 'SELECT') AS s, has_table_privilege(c.oid, 'INSERT') AS i,
+                        has_table_privilege(c.oid, 'UPDATE') AS u, has_table_privilege(c.oid, 'DELETE') AS d
+                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${map} AND c.relname = ANY(${quoteTextArray(IDENTITY_MAP_TABLES)})) q) AS map_tables`;
+}
+
+/** What privilegesSql's row says: PERMISSION_DENIED with every privilege missing, or how the identity map is to be used. */
+export function judgePrivileges(head: Record<string, unknown>, places: Places, plan: LoadPlan, facts: PrivilegeFacts = {}): IdentityMapUse {
+  const existing = plan.tables.filter((t) => !t.create);
   const me = String(head.role);
   const db = quoteIdent(String(head.db));
   const missing: Missing[] = [];
+  facts.absentSchemas = (head.schemas as SchemaPrivileges[]).filter((s) => s.usage === null).map((s) => s.name);
   for (const schema of head.schemas as SchemaPrivileges[]) {
     const tables = plan.tables.filter((t) => places.of(t.target.name).schema === schema.name);
     missing.push(...missingOnSchema(schema, tables, head.db_create === true, me));
@@ -74,8 +108,8 @@ export async function checkPrivileges(query: Query, places: Places, plan: LoadPl
   if (plan.tables.some((t) => t.merge?.staged) && !head.db_temp) {
     missing.push({ what: 'TEMPORARY on the database (merges stage rows in temporary tables)', grant: `GRANT TEMPORARY ON DATABASE ${db} TO ${role(me)};` });
   }
-  missing.push(...(await missingOnTables(query, places, plan, me)));
-  const map = usesIdentityMap(plan) ? await identityMapUse(query, head, me) : { use: 'none' as const, missing: [] };
+  missing.push(...missingOnTables((head.tables ?? []) as Array<Record<string, unknown>>, places, existing, plan.merge?.update ?? false, me));
+  const map = usesIdentityMap(plan) ? identityMapUse((head.map_tables ?? []) as Array<Record<string, unknown>>, head, me) : { use: 'none' as const, missing: [] };
   missing.push(...map.missing);
   if (missing.length > 0) throw permissionDenied(me, String(head.db), missing);
   return map.use;
@@ -106,24 +140,7 @@ function missingOnSchema(schema: SchemaPrivileges, tables: readonly TablePlan[],
   return missing;
 }
 
-async function missingOnTables(query: Query, places: Places, plan: LoadPlan, me: string): Promise<Missing[]> {
-  const existing = plan.tables.filter((t) => !t.create);
-  if (existing.length === 0) return [];
-  const update = plan.merge?.update ?? false;
-  // One row per table, in plan order (`i`): its owner, its privileges, and the sequence of its generated key.
-  const { rows } = await query(
-    `SELECT x.i::int AS i, pg_get_userbyid(c.relowner) AS owner, pg_has_role(c.relowner, 'USAGE') AS owns,
-            has_table_privilege(c.oid, 'SELECT') AS "SELECT", has_table_privilege(c.oid, 'INSERT') AS "INSERT", has_table_privilege(c.oid, 'UPDATE') AS "UPDATE",
-            s.seq, CASE WHEN s.seq IS NULL THEN true ELSE has_sequence_privilege(s.seq, 'UPDATE') END AS seq_update
-       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY x(nsp, rel, col, i)
-       JOIN pg_namespace n ON n.nspname = x.nsp JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = x.rel
-       LEFT JOIN LATERAL (SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), x.col) AS seq WHERE x.col IS NOT NULL) s ON true`,
-    [
-      existing.map((t) => places.of(t.target.name).schema),
-      existing.map((t) => places.of(t.target.name).name),
-      existing.map((t) => t.existing?.sequence?.column ?? null),
-    ],
-  );
+function missingOnTables(rows: Array<Record<string, unknown>>, places: Places, existing: readonly TablePlan[], update: boolean, me: string): Missing[] {
   const missing: Missing[] = [];
   existing.forEach((t, i) => {
     const row = rows.find((r) => r.i === i + 1);
@@ -145,15 +162,9 @@ async function missingOnTables(query: Query, places: Places, plan: LoadPlan, me:
 }
 
 /** The identity map's state for this role: usable as it is, to be made, or out of reach. */
-async function identityMapUse(query: Query, head: Record<string, unknown>, me: string): Promise<{ use: IdentityMapUse; missing: Missing[] }> {
+function identityMapUse(rows: Array<Record<string, unknown>>, head: Record<string, unknown>, me: string): { use: IdentityMapUse; missing: Missing[] } {
   const schema = quoteIdent(HESAP_SCHEMA);
   if (head.map_usage === null) return { use: head.db_create ? 'create-schema' : 'off', missing: [] };
-  const { rows } = await query(
-    `SELECT c.relname AS name, has_table_privilege(c.oid, 'SELECT') AS s, has_table_privilege(c.oid, 'INSERT') AS i,
-            has_table_privilege(c.oid, 'UPDATE') AS u, has_table_privilege(c.oid, 'DELETE') AS d
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
-    [HESAP_SCHEMA, IDENTITY_MAP_TABLES],
-  );
   const missing: Missing[] = [];
   if (!head.map_usage) missing.push({ what: `USAGE on the schema "${HESAP_SCHEMA}"`, grant: `GRANT USAGE ON SCHEMA ${schema} TO ${role(me)};` });
   const absent = IDENTITY_MAP_TABLES.filter((t) => !rows.some((r) => r.name === t));

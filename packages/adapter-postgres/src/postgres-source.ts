@@ -9,14 +9,23 @@ import { markEpochColumns } from './postgres-epoch';
 import { formSelectList } from './postgres-text-form';
 import { chooseAppForms } from './postgres-app-forms';
 
+/** The read transaction, sent in one message with the first query (its snapshot is taken by that query). */
+const BEGIN_READ = 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY';
+
 /**
  * Reads PostgreSQL tables with `COPY ... TO STDOUT (FORMAT csv)`, all inside one
  * REPEATABLE READ, READ ONLY transaction: one consistent snapshot, so foreign keys
- * resolve even while other sessions write.
+ * resolve even while other sessions write. Few round trips (issue 24): the BEGIN goes with
+ * the catalog query, the catalog is one query (with the row counts `status` asks for), the
+ * counts a load needs one more, and the transaction ends with the connection (it wrote nothing).
  */
 export class PostgresSource implements SourceSession {
   private closed = false;
   private failed?: Error;
+  /** BEGIN, until a statement has carried it. */
+  private begin?: string = BEGIN_READ;
+  /** Row counts already read in the snapshot (introspect's `counts`), by table name. */
+  private readonly counted = new Map<string, number>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -31,21 +40,32 @@ export class PostgresSource implements SourceSession {
     });
   }
 
+  /** A session on a connection of the pool; its transaction begins with the first statement sent (see `begin`). */
   static async open(pool: pg.Pool, schema: string, server: ServerInfo = {}, epochDates?: EpochDates): Promise<PostgresSource> {
     const client = await pool.connect();
-    try {
-      // The snapshot is taken by the first statement of the transaction; both go in one message (one round trip).
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT 1');
-    } catch (error) {
-      client.release(error as Error);
-      throw mapQueryError(error, { doing: 'Starting the read transaction' });
-    }
     return new PostgresSource(pool, client, schema, server, epochDates);
+  }
+
+  /** `sql` with the BEGIN ahead of it in the same message, when no statement has carried it yet. */
+  private withBegin(sql: string): string {
+    const begin = this.begin;
+    this.begin = undefined;
+    return begin ? `${begin};\n${sql}` : sql;
+  }
+
+  /** The BEGIN alone, queued ahead of a statement that cannot carry it (a COPY). */
+  private beginAlone(): void {
+    if (!this.begin) return;
+    this.client.query(this.withBegin('')).catch((error: Error) => (this.failed ??= error));
   }
 
   async introspect(options?: IntrospectOptions): Promise<Schema> {
     try {
-      const schema = markEpochColumns(await new PostgresIntrospector(this.client, this.schema).introspect(options), this.epochDates);
+      const begin = this.begin;
+      this.begin = undefined;
+      const read = await new PostgresIntrospector(this.client, this.schema).read(options, begin);
+      for (const [name, n] of read.counts) this.counted.set(name, n);
+      const schema = markEpochColumns(read.schema, this.epochDates);
       // Profiled for a load: the forms an app reads where PostgreSQL recorded none (postgres-app-forms.ts).
       if (options?.profile) await chooseAppForms(this.client, schema.tables, (table) => this.relation(table));
       return schema;
@@ -55,20 +75,17 @@ export class PostgresSource implements SourceSession {
   }
 
   async countRows(table: Table): Promise<number> {
-    try {
-      const r = await this.client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${this.relation(table)}`);
-      return Number(r.rows[0]!.n);
-    } catch (error) {
-      throw mapQueryError(error, { table: table.name, doing: 'Counting rows' });
-    }
+    return (await this.countRowsOf([table]))[0]!;
   }
 
   async countRowsOf(tables: readonly Table[]): Promise<number[]> {
-    if (tables.length === 0) return [];
+    // Counted with the catalog (status): the same snapshot, nothing to ask again.
+    if (tables.every((t) => this.counted.has(t.name))) return tables.map((t) => this.counted.get(t.name)!);
     try {
       const counts = tables.map((t, i) => `(SELECT count(*) FROM ${this.relation(t)})::text AS n${i}`);
-      const r = await this.client.query<Record<string, string>>(`SELECT ${counts.join(', ')}`);
-      return tables.map((_, i) => Number(r.rows[0]![`n${i}`]));
+      const r = await this.client.query<Record<string, string>>(this.withBegin(`SELECT ${counts.join(', ')}`));
+      const rows = (Array.isArray(r) ? r[r.length - 1] : r) as pg.QueryResult<Record<string, string>>;
+      return tables.map((_, i) => Number(rows.rows[0]![`n${i}`]));
     } catch (error) {
       // The server's message names the table it could not read (permission denied for table …).
       throw mapQueryError(error, { table: tables.length === 1 ? tables[0]!.name : undefined, doing: 'Counting rows' });
@@ -77,6 +94,7 @@ export class PostgresSource implements SourceSession {
 
   readTable(table: Table): Readable {
     if (this.failed) throw mapQueryError(this.failed, { table: table.name });
+    this.beginAlone();
     const name = this.relation(table);
     const formed = formSelectList(table.columns);
     const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
@@ -105,11 +123,8 @@ export class PostgresSource implements SourceSession {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.failed) throw this.failed;
-      await this.client.query('COMMIT');
-      this.client.release();
-    } catch (error) {
-      this.client.release(error as Error);
+      // Nothing was written: ending the connection ends the transaction, with no COMMIT to wait for.
+      this.client.release(this.failed ?? true);
     } finally {
       await this.pool.end().catch(() => undefined);
     }

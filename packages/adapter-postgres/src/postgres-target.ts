@@ -32,8 +32,9 @@ import { PostgresIntrospector } from './postgres-introspector';
 import { Places } from './postgres-places';
 import { MergeExecutor } from './merge/executor';
 import { fillCycle } from './merge/foreign-keys';
-import { HESAP_SCHEMA, prepareIdentityMap, rememberKeptIds, withoutIdentityMap } from './merge/identity-map';
-import { checkPrivileges } from './postgres-privileges';
+import { HESAP_SCHEMA, identityMapSql, prepareIdentityMap, rememberKeptIds, withoutIdentityMap } from './merge/identity-map';
+import { judgePrivileges, privilegesSql, type PrivilegeFacts } from './postgres-privileges';
+import { runSteps, type RunStep, type Step } from './postgres-batch';
 import { openStage, type Stage } from './merge/stage';
 import { writeStaged } from './merge/table-merge';
 import { readSyncState, syncStateSql, tableIdentitiesSql, type SyncState } from './postgres-sync-state';
@@ -156,12 +157,14 @@ export class PostgresTarget implements TargetSession {
     this.began = true;
     // 0 is PostgreSQL's "wait as long as it takes", for a caller that set no limit.
     const lockMs = this.options.lockTimeoutSeconds === undefined ? 0 : Math.round(this.options.lockTimeoutSeconds * 1000);
-    await this.answered('starting the transaction', () => this.run('BEGIN'));
-    await this.run(`SET LOCAL lock_timeout = ${lockMs}`);
-    await this.run('SET CONSTRAINTS ALL DEFERRED');
     this.places = new Places(this.schema, [...this.known, ...plan.tables.flatMap((t) => [t.target, t.existing])]);
-    // Before anything is written: every privilege the plan needs, or PERMISSION_DENIED with the grants.
-    const identityMap = await checkPrivileges((sql, values) => this.run(sql, { doing: "Reading the role's privileges" }, values), this.places, plan);
+    // Before anything is written: every privilege the plan needs, or PERMISSION_DENIED with the grants;
+    // read in the message that begins the transaction (issue 24: one round trip).
+    const begun = await this.answered('starting the transaction', () =>
+      this.run(`BEGIN; SET LOCAL lock_timeout = ${lockMs}; SET CONSTRAINTS ALL DEFERRED;\n${privilegesSql(this.places, plan)}`, { doing: "Reading the role's privileges" }),
+    );
+    const facts: PrivilegeFacts = {};
+    const identityMap = judgePrivileges(lastResult(begun).rows[0]!, this.places, plan, facts);
     if (identityMap === 'off') {
       for (const t of plan.tables) if (t.merge) t.merge = withoutIdentityMap(t.merge);
       plan.notes.push({
@@ -170,39 +173,38 @@ export class PostgresTarget implements TargetSession {
         message: `The identity map (schema "${HESAP_SCHEMA}") does not exist and this role may not create it: rows were matched by natural keys and content, and which row each became is not remembered for the next push. An administrator can create it (\`hesap db grants\` prints how).`,
       });
     }
-    await prepareIdentityMap((sql, doing) => this.run(sql, { doing }), identityMap);
-    await this.createSchemas(plan);
     const replaced = plan.tables.filter((t) => t.action === 'replace').map((t) => this.places.quoted(t.target.name));
     // Tables loaded whole (replaced, or empty ones filled) are loaded like new ones; see setAsideKeys.
     const loaded = plan.tables.filter((t) => t.action === 'replace' || (t.action === 'load' && !t.create)).map((t) => t.target.name);
     if (loaded.length > 0) await this.setAsideKeys(loaded);
     if (replaced.length > 0) await this.run(`TRUNCATE ${replaced.join(', ')}`, { doing: 'Emptying the tables to replace' });
-    for (const t of plan.tables) {
-      if (t.create) {
-        for (const sql of createTableStatements(this.places, t.target, plan.notes)) {
-          await this.run(sql, { table: t.target.name, doing: `Creating table "${t.target.name}"` }).catch((error: unknown) => {
-            throw createdMeanwhile(error, t.target.name) ?? error;
-          });
-        }
-      } else if (t.action === 'load') {
-        const r = await this.run(`SELECT 1 FROM ${this.places.quoted(t.target.name)} LIMIT 1`, { table: t.target.name });
-        if ((r.rowCount ?? 0) > 0) {
-          throw new HesapError('TARGET_NOT_EMPTY', `Table "${t.target.name}" already holds rows in the target.`, {
-            table: t.target.name,
-            hints: ["Use `mode: 'merge'` to add the rows that are missing, or `mode: 'replace'` to make the table hold exactly the source rows."],
-          });
-        }
-      }
-    }
+    // The identity map's and every table's DDL in one message, and the tables to load whole checked empty in one query (issue 24).
+    const mapSql = identityMapSql(identityMap);
+    const doing = 'Preparing the identity map';
+    const map: Step[] = mapSql ? [{ sql: mapSql, doing, alone: () => prepareIdentityMap((sql) => this.run(sql, { doing }), identityMap) }] : [];
+    const schemas = (facts.absentSchemas ?? []).map((schema): Step => ({ sql: `CREATE SCHEMA ${quoteIdent(schema)}`, doing: `Creating the schema "${schema}"` }));
+    const creates = plan.tables.filter((t) => t.create).flatMap((t) => {
+      const table = t.target.name;
+      return createTableStatements(this.places, t.target, plan.notes).map((sql): Step => ({ sql, table, doing: `Creating table "${table}"`, explain: (error) => createdMeanwhile(error, table) }));
+    });
+    await runSteps(this.step, [...map, ...schemas, ...creates], 'hesap_create', { doing: 'Creating the tables' });
+    await this.refuseFilled(plan.tables.filter((t) => !t.create && t.action === 'load').map((t) => t.target.name));
   }
 
-  /** The schemas the load's tables go into that do not exist yet (the location's own, or one a pulled table came from). */
-  private async createSchemas(plan: LoadPlan): Promise<void> {
-    const wanted = this.places.schemas(plan.tables.map((t) => t.target.name));
-    const present = await this.run('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1::text[])', {}, [wanted]);
-    const exists = new Set((present.rows as Array<{ nspname: string }>).map((r) => r.nspname));
-    for (const schema of wanted.filter((s) => !exists.has(s))) {
-      await this.run(`CREATE SCHEMA ${quoteIdent(schema)}`, { doing: `Creating the schema "${schema}"` });
+  /** A statement with its context, for runSteps. */
+  private readonly step: RunStep = (sql, context) => this.run(sql, context);
+
+  /** TARGET_NOT_EMPTY for the first of `tables` (to be loaded whole) that holds rows. */
+  private async refuseFilled(tables: readonly string[]): Promise<void> {
+    if (tables.length === 0) return;
+    const any = tables.map((t, i) => `EXISTS (SELECT 1 FROM ${this.places.quoted(t)}) AS t${i}`).join(', ');
+    const r = await this.run(`SELECT ${any}`, { table: tables.length === 1 ? tables[0] : undefined });
+    const full = tables.find((_, i) => (r.rows[0] as Record<string, boolean>)[`t${i}`]);
+    if (full) {
+      throw new HesapError('TARGET_NOT_EMPTY', `Table "${full}" already holds rows in the target.`, {
+        table: full,
+        hints: ["Use `mode: 'merge'` to add the rows that are missing, or `mode: 'replace'` to make the table hold exactly the source rows."],
+      });
     }
   }
 
@@ -285,13 +287,11 @@ export class PostgresTarget implements TargetSession {
       }
     }
     notes.push(...(await stillBroken(rebuilding, this.places, this.checksSetAside)));
-    for (const t of plan.tables) {
-      if (!t.create) continue;
-      for (const sql of keyStatements(this.places, t.target)) {
-        await this.run(sql, { table: t.target.name, doing: `Adding keys and indexes to "${t.target.name}"` });
-      }
-    }
     await this.addCreatedChecks(plan, notes);
+    // The keys and indexes of every table created, then their foreign keys, in one message when
+    // all hold (issue 24); else each alone: a foreign key as addForeignKey says.
+    const keys = plan.tables.filter((t) => t.create).flatMap((t) => keyStatements(this.places, t.target).map((sql): Step => ({ sql, table: t.target.name, doing: `Adding keys and indexes to "${t.target.name}"` })));
+    const foreignKeys: Step[] = [];
     for (const t of plan.tables) {
       if (!t.create) continue;
       const leftOut = mergePlanOf(t).foreignKeys.leftOut;
@@ -302,20 +302,27 @@ export class PostgresTarget implements TargetSession {
           continue;
         }
         const adding = (sql: string, values?: unknown[]) => this.run(sql, { table: t.target.name, doing: `Adding foreign key "${fk.name}" to "${t.target.name}"` }, values);
-        // A table this push creates keeps every row: a key its rows break is made NOT VALID, and said.
-        const orphans = await addForeignKey(adding, this.places, foreignKeyStatement(this.places, t.target, fk));
-        // --strict: nothing but clean rows, so a key that would be NOT VALID refuses the push.
-        if (orphans && plan.strict) broken.push(orphans);
-        else if (orphans) {
-          notes.push({
-            level: 'warning',
-            code: 'FOREIGN_KEY_NOT_VALID',
-            table: t.target.name,
-            message: `Foreign key ${describeOrphans(orphans)} point at no row there. Every row is kept, and the key is created NOT VALID: PostgreSQL checks new and changed rows against it, not these.`,
-          });
-        }
+        const sql = foreignKeyStatement(this.places, t.target, fk);
+        foreignKeys.push({
+          sql,
+          alone: async () => {
+            // A table this push creates keeps every row: a key its rows break is made NOT VALID, and said.
+            const orphans = await addForeignKey(adding, this.places, sql);
+            // --strict: nothing but clean rows, so a key that would be NOT VALID refuses the push.
+            if (orphans && plan.strict) broken.push(orphans);
+            else if (orphans) {
+              notes.push({
+                level: 'warning',
+                code: 'FOREIGN_KEY_NOT_VALID',
+                table: t.target.name,
+                message: `Foreign key ${describeOrphans(orphans)} point at no row there. Every row is kept, and the key is created NOT VALID: PostgreSQL checks new and changed rows against it, not these.`,
+              });
+            }
+          },
+        });
       }
     }
+    await runSteps(this.step, [...keys, ...foreignKeys], 'hesap_keys', { doing: 'Adding keys, indexes and foreign keys' });
     if (broken.length > 0) {
       throw orphansRefused(broken, {
         hints: [
@@ -459,6 +466,11 @@ function createdMeanwhile(error: unknown, table: string): HesapError | undefined
     retriable: true,
     hints: ['Another push into the same database ran at the same time. Run the command again: it will see the table.'],
   });
+}
+
+/** The answer to the last statement of a message. */
+function lastResult(result: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
+  return Array.isArray(result) ? result[result.length - 1]! : result;
 }
 
 /** The table's merge plan, which every plan `planLoad` makes carries. */

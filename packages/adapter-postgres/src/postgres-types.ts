@@ -11,6 +11,11 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/** A text[] literal of these values (null: NULL), for a statement sent without parameters. */
+export function quoteTextArray(values: readonly (string | null)[]): string {
+  return values.length === 0 ? "'{}'::text[]" : `ARRAY[${values.map((v) => (v === null ? 'NULL' : quoteLiteral(v))).join(', ')}]::text[]`;
+}
+
 /**
  * The PostgreSQL type for a neutral column (its own declaration when it came from PostgreSQL).
  * A width the source declared and every value fits (`byteSize`, `maxLength`) is kept: an ORM

@@ -65,8 +65,10 @@ async function side(adapter: Adapter, location: string | undefined, options: Sta
     const status = await withSessions(settings, async (open): Promise<SideStatus> => {
       const session = await open.source(adapter, location, { profile: false });
       const latencyMs = Date.now() - started;
-      // Every schema: a table nobody looked at must not count as in sync.
-      schema = await session.introspect({ profile: false, allSchemas: true });
+      // Every schema: a table nobody looked at must not count as in sync. The row counts come
+      // with the catalog where the side can (PostgreSQL: one query, one round trip).
+      const counts = { tables: options.tables && options.tables.length > 0 ? options.tables : undefined, exclude: options.exclude };
+      schema = await session.introspect({ profile: false, allSchemas: true, counts });
       const tables: Record<string, number> = {};
       const selected = selectTables(schema, undefined, undefined).filter((t) => wanted(t.name, options));
       if (session.countRowsOf) {

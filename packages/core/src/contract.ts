@@ -91,6 +91,12 @@ export interface IntrospectOptions {
    * literally named so is then not read, since the source's table is the placed one.
    */
   places?: readonly TablePlace[];
+  /**
+   * Also count the rows of the tables read (those named in `tables`, all when absent, less
+   * `exclude`) in the same request, where the source can (PostgreSQL: one catalog query, one
+   * round trip); `countRowsOf` then answers from that snapshot without asking again. Others ignore it.
+   */
+  counts?: { tables?: readonly string[]; exclude?: readonly string[] };
 }
 
 /** A stream that knows how many rows went through it, for progress reports. */

@@ -1,7 +1,6 @@
 import { quoteIdent, quoteQualified, type MergeSettings, type Table, type TableMergePlan } from '@hesap/core';
 import type { IdentityMapUse } from '../postgres-privileges';
 import type { Places } from '../postgres-places';
-import { inSavepoint } from '../postgres-errors';
 import type { MergeExecutor } from './executor';
 import { targetKey, type Stage } from './stage';
 import { quoteLiteral } from './sql';
@@ -36,16 +35,26 @@ const IDENTITY_MAP_SQL = [
  * are there (no CREATE SCHEMA, which PostgreSQL checks against the database's CREATE privilege
  * even when the schema exists), the tables alone when an administrator made the schema. Two
  * first pushes at the same moment both get past IF NOT EXISTS; the second then fails on the
- * catalog's unique index when the first commits. By then they exist: once more, inside a
- * savepoint, finds them.
+ * catalog's unique index when the first commits. By then they exist: once more, after rolling
+ * back to the savepoint, finds them. One message either way (issue 24: one round trip).
  */
 export async function prepareIdentityMap(run: (sql: string, doing?: string) => Promise<unknown>, use: IdentityMapUse): Promise<void> {
-  if (use !== 'create-schema' && use !== 'create-tables') return;
-  const statements = use === 'create-schema' ? [CREATE_SCHEMA_SQL, ...IDENTITY_MAP_SQL] : IDENTITY_MAP_SQL;
-  const prepare = async () => {
-    for (const sql of statements) await run(sql, 'Preparing the identity map');
-  };
-  if (!(await inSavepoint((sql) => run(sql), 'hesap_identity_map', '23505', prepare))) await prepare();
+  const statements = identityMapSql(use);
+  if (statements === undefined) return;
+  const doing = 'Preparing the identity map';
+  try {
+    await run(`SAVEPOINT hesap_identity_map;\n${statements};\nRELEASE SAVEPOINT hesap_identity_map`, doing);
+  } catch (error) {
+    const e = error as { sqlstate?: string; code?: string };
+    if ((e.sqlstate ?? e.code) !== '23505') throw error;
+    await run(`ROLLBACK TO SAVEPOINT hesap_identity_map;\nRELEASE SAVEPOINT hesap_identity_map;\n${statements}`, doing);
+  }
+}
+
+/** The statements that make hesap's schema and tables as `use` says, in one text; undefined when nothing is to be made. */
+export function identityMapSql(use: IdentityMapUse): string | undefined {
+  if (use !== 'create-schema' && use !== 'create-tables') return undefined;
+  return (use === 'create-schema' ? [CREATE_SCHEMA_SQL, ...IDENTITY_MAP_SQL] : IDENTITY_MAP_SQL).join(';\n');
 }
 
 /** A table's merge plan when the identity map is out of reach: rows are matched without it, and nothing is remembered. */
