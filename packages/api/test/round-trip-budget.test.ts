@@ -42,7 +42,7 @@ const BUDGET = {
   status: 1, // target ≤ 2: BEGIN, the catalog and every row count in one message (19, then 6, before)
   firstPush: 68, // target ≤ 25 (126 before: the DDL with the identity map, keys with foreign keys, BEGIN with the privileges now go in one message each; the rest is the merge, 10 a table)
   pushUnchanged: 83, // target ≤ 10 once unchanged tables are skipped (a COPY costs 2: 6 tables cannot go below 12 without that)
-  pull: 8, // target ≤ 10: BEGIN with the catalog, the counts, a COPY per table (17 before)
+  pull: 7, // target ≤ 10: BEGIN with the catalog and the row counts, then a COPY per table (17 before)
   verify: 7, // no target of its own: BEGIN with the catalog, then a COPY per table (11 before)
 };
 
