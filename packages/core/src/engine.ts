@@ -215,7 +215,8 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   }
   const include = options.tables && options.tables.length > 0 ? options.tables : undefined;
 
-  const schema = await source.introspect({ profile: true, tables: include });
+  // The row counts come with the catalog where the source can (PostgreSQL: one query, issue 24).
+  const schema = await source.introspect({ profile: true, tables: include, counts: { tables: include, exclude: options.exclude } });
   // Tables that came from other schemas are looked for there (see TablePlace).
   const targetSchema = await target.introspect({ profile: false, places: schema.tables.flatMap((t) => (t.place ? [t.place] : [])) });
   checkTableNames(options, schema, targetSchema);
