@@ -77,6 +77,8 @@ interface Layout {
 
 export class SqliteChanges implements ChangeTracking {
   readonly recorded: { token: string; remoteSince?: string } | { reason: string };
+  /** The send sets the first `restrict` found, by table (see tellAgain). */
+  private told?: Map<string, SendSet>;
   private sends?: Map<string, SendSet>;
 
   /**
@@ -116,8 +118,9 @@ export class SqliteChanges implements ChangeTracking {
         .filter((r) => present.has(r.shadow) && (!options.targetTables || (r.target != null && options.targetTables[r.name] === r.target)))
         .map((r) => [r.name, r]),
     );
-    const sends = new Map<string, SendSet>();
     const results: TableChanges[] = [];
+    if (this.told) return this.tellAgain(tables, options.readAll === true);
+    const sends = new Map<string, SendSet>();
     for (const [i, table] of tables.entries()) {
       const tracked = this.tracked(table.name);
       if (!tracked) {
@@ -151,12 +154,40 @@ export class SqliteChanges implements ChangeTracking {
       if (!send) continue;
       results.push(this.summarize(send));
     }
+    this.told = sends;
     if (options.readAll) return results;
+    this.restrictReads(sends);
+    return results;
+  }
+
+  private restrictReads(sends: ReadonlyMap<string, SendSet>): void {
     for (const [name, send] of sends) {
       const rows = this.db.prepare(`SELECT count(*) FROM ${send.temp}`).pluck().get() as number;
       this.restrictRead(name, send.temp, rows);
     }
-    this.sends = sends;
+    this.sends = new Map(sends);
+  }
+
+  /**
+   * `restrict` once more, after the source profiled the tables: the send sets found the first
+   * time stand (the same snapshot); what is told of them is read again with the tables as they
+   * are now (the keys as the profiled columns send them), and the reads are restricted anew.
+   */
+  private tellAgain(tables: readonly Table[], readAll: boolean): TableChanges[] {
+    const sends = new Map<string, SendSet>();
+    const results: TableChanges[] = [];
+    for (const table of tables) {
+      const send = this.told!.get(table.name);
+      const tracked = this.tracked(table.name);
+      if (!send || !tracked) {
+        results.push({ table: table.name, whole: true, rows: 0, inserted: 0, updated: 0, deleted: 0, parents: 0, edited: [], editedSince: [], conflicted: [], references: [] });
+        continue;
+      }
+      const now = { ...send, tracked };
+      sends.set(table.name, now);
+      results.push(this.summarize(now));
+    }
+    if (!readAll) this.restrictReads(sends);
     return results;
   }
 

@@ -71,6 +71,11 @@ export class SqliteSource implements SourceSession {
         const profiled = options.profile && (!wanted || wanted.has(table.name));
         plans.set(table.name, readPlan(layout, profiled ? await this.profiler.profile(table, layout, notes) : undefined));
       });
+      // Reads an incremental push restricted to its send sets stay so when the tables are looked at again (profiled).
+      for (const [name, plan] of plans) {
+        const before = this.plans.get(name);
+        if (before?.only) plans.set(name, { ...plan, only: before.only, rows: before.rows });
+      }
       this.plans = plans;
       this.tables = new Map(schema.tables.map((t) => [t.name, t]));
       if (options.profile) keepKeysAlike(schema.tables.filter((t) => !wanted || wanted.has(t.name)), schema.notes);

@@ -23,7 +23,7 @@ import { migrationTablesStayHome, type MigrationTablesSetting } from './migratio
 import { groupOrphans, orphansRefused } from './orphans';
 import { checkTableNames, orderTables, planLoad, selectTables } from './planner';
 import { checkTargetValues, targetValueTests } from './target-values';
-import type { Note, Table } from './schema';
+import type { Note, Schema, Table } from './schema';
 
 /** Progress of one table. Emitted at most every `progressIntervalMs`, and once at the start and end of each table. */
 export interface ProgressEvent {
@@ -215,16 +215,19 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   }
   const include = options.tables && options.tables.length > 0 ? options.tables : undefined;
 
+  // A merge whose source keeps a record of its last push profiles its tables once it knows which go (profileWhatGoes).
+  const later = options.incremental === true && MERGE_MODES.includes(mode) && source.changes !== undefined && 'token' in source.changes.recorded;
   // The row counts come with the catalog where the source can (PostgreSQL: one query, issue 24).
-  const schema = await source.introspect({ profile: true, tables: include, counts: { tables: include, exclude: options.exclude } });
+  let schema = await source.introspect({ profile: !later, tables: include, counts: { tables: include, exclude: options.exclude } });
   // Tables that came from other schemas are looked for there (see TablePlace).
   const targetSchema = await target.introspect({ profile: false, places: schema.tables.flatMap((t) => (t.place ? [t.place] : [])) });
   checkTableNames(options, schema, targetSchema);
   const home = migrationTablesStayHome(selectTables(schema, include, options.exclude), targetSchema, { named: include, setting: options.migrationTables });
   let selected = home.tables;
+  let sync = options.incremental && MERGE_MODES.includes(mode) ? await changesSince(source, target, selected, targetSchema.tables.map((t) => t.name)) : undefined;
+  if (sync?.report.used) selected = selected.filter((t) => !sync!.report.unchanged.includes(t.name));
+  if (later) ({ schema, selected, sync } = await profileWhatGoes(source, schema, selected, sync));
   if (target.localForms) adoptLocalForms(selected, await target.localForms(selected));
-  const sync = options.incremental && MERGE_MODES.includes(mode) ? await changesSince(source, target, selected, targetSchema.tables.map((t) => t.name)) : undefined;
-  if (sync?.report.used) selected = selected.filter((t) => !sync.report.unchanged.includes(t.name));
   const counts = new Map<string, number>();
   // One request for every table where the source can (a server far away is asked once).
   if (source.countRowsOf) (await source.countRowsOf(selected)).forEach((n, i) => counts.set(selected[i]!.name, n));
@@ -332,7 +335,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     notes.push(...plan.notes, ...finished.notes);
     if (plan.syncToken && !idle) await recordPush(source, target, plan, reports, notes, shadowFailed);
     // Nothing was sent, but rows deleted here since leave the shadow (said once), under the record it has.
-    else if (idle && sync.report.tables.some((t) => t.deleted > 0) && source.changes && 'token' in source.changes.recorded) {
+    else if (idle && (sync?.report.tables ?? []).some((t) => t.deleted > 0) && source.changes && 'token' in source.changes.recorded) {
       const { token, remoteSince } = source.changes.recorded;
       await source.changes.record(token, [], [], remoteSince).catch(() => undefined);
     }
@@ -358,46 +361,70 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   };
 }
 
+/** What a merge learned of the source's changes since its last push (see changesSince). */
+interface Sync {
+  token?: string;
+  report: IncrementalReport;
+  /** Per table: the edits made here since, by the snapshot each is judged by, the conflicts still open, the parent rows sent with them. */
+  edited: Map<string, Keys>;
+  editedSince: Map<string, TableChanges['editedSince']>;
+  conflicted: Map<string, Keys>;
+  references: Map<string, Keys>;
+  remoteSince?: string;
+  /** The tables the changes were told for (present in the target), to tell them again once the source has profiled them. */
+  told: string[];
+  readAll: boolean;
+}
+
+/** The keys of what changed, per table, from the source's answer. */
+function keysOf(changes: readonly TableChanges[], references: boolean): Pick<Sync, 'edited' | 'editedSince' | 'conflicted' | 'references'> {
+  return {
+    edited: new Map(changes.map((c) => [c.table, c.edited])),
+    editedSince: new Map(changes.map((c) => [c.table, c.editedSince])),
+    conflicted: new Map(changes.map((c) => [c.table, c.conflicted])),
+    references: references ? new Map(changes.map((c) => [c.table, c.references])) : new Map(),
+  };
+}
+
 /**
  * Before a merge: whether the source's shadow of the last push can be trusted (the target
  * holds the token it was recorded with), and if so, the source reads only what changed. The
  * tables the target does not have (yet) are read whole. The new token is made here when the
  * target can keep one, whether or not this push is incremental: the next one can be.
  */
-async function changesSince(
-  source: SourceSession,
-  target: TargetSession,
-  selected: readonly Table[],
-  targetTables: readonly string[],
-): Promise<{ token?: string; report: IncrementalReport; edited: Map<string, Keys>; editedSince: Map<string, TableChanges['editedSince']>; conflicted: Map<string, Keys>; references: Map<string, Keys>; remoteSince?: string }> {
+async function changesSince(source: SourceSession, target: TargetSession, selected: readonly Table[], targetTables: readonly string[]): Promise<Sync> {
   const tracking = source.changes;
   const mark = target.lastSync ? await target.lastSync() : undefined;
   const token = tracking && mark?.writable ? randomUUID() : undefined;
-  const full = (reason: string) => ({ token, report: { used: false, reason, tables: [], unchanged: [] }, edited: new Map(), editedSince: new Map(), conflicted: new Map(), references: new Map() });
+  const full = (reason: string): Sync => ({
+    token,
+    report: { used: false, reason, tables: [], unchanged: [] },
+    edited: new Map(),
+    editedSince: new Map(),
+    conflicted: new Map(),
+    references: new Map(),
+    told: [],
+    readAll: true,
+  });
   if (!tracking) return full('the source keeps no record of what it pushed');
   if (!mark) return full('the target keeps no record of pushes');
   if (!mark.writable) return full(`the target's record of pushes ("_hesap.sync_state") is missing and this role may not create it`);
   if ('reason' in tracking.recorded) return full(tracking.recorded.reason);
   const present = new Set(targetTables);
+  const told = selected.filter((t) => present.has(t.name));
   const trusted = mark.token !== undefined && mark.token === tracking.recorded.token;
   let changes: TableChanges[];
   try {
     // Not trusted: every row is sent, but what was edited here since this file's last push is still known, and travels.
-    changes = await tracking.restrict(
-      selected.filter((t) => present.has(t.name)),
-      { readAll: !trusted, targetTables: mark.tables },
-    );
+    changes = await tracking.restrict(told, { readAll: !trusted, targetTables: mark.tables });
   } catch (error) {
     return full(`the record of the last push could not be read (${error instanceof Error ? error.message : String(error)})`);
   }
+  const remoteSince = tracking.recorded.remoteSince;
   if (!trusted) {
     const why =
       mark.token === undefined ? 'the target holds no record of an earlier push' : 'the target was written through hesap by another push (or restored) since the last push from here';
-    return {
-      ...full(why),
-      edited: new Map(changes.map((c) => [c.table, c.edited])),
-      editedSince: new Map(changes.map((c) => [c.table, c.editedSince])),
-      conflicted: new Map(changes.map((c) => [c.table, c.conflicted])), remoteSince: tracking.recorded.remoteSince };
+    return { ...full(why), ...keysOf(changes, false), remoteSince, told: told.map((t) => t.name) };
   }
   const byName = new Map(changes.map((c) => [c.table, c]));
   const unchanged = selected.filter((t) => {
@@ -408,12 +435,38 @@ async function changesSince(
   return {
     token,
     report: { used: true, tables, unchanged: unchanged.map((t) => t.name) },
-    edited: new Map(changes.map((c) => [c.table, c.edited])),
-    editedSince: new Map(changes.map((c) => [c.table, c.editedSince])),
-    conflicted: new Map(changes.map((c) => [c.table, c.conflicted])),
-    references: new Map(changes.map((c) => [c.table, c.references])),
-    remoteSince: tracking.recorded.remoteSince,
+    ...keysOf(changes, true),
+    remoteSince,
+    told: told.map((t) => t.name),
+    readAll: false,
   };
+}
+
+/**
+ * The tables that go, profiled only now (a push whose record is trusted need not profile the
+ * tables in which nothing changed), and the changes told again for them: the keys of edited
+ * rows as the profiled columns send them.
+ */
+async function profileWhatGoes(
+  source: SourceSession,
+  schema: Schema,
+  selected: readonly Table[],
+  sync: Sync | undefined,
+): Promise<{ schema: Schema; selected: Table[]; sync: Sync | undefined }> {
+  if (selected.length === 0) return { schema, selected: [...selected], sync };
+  const profiled = await source.introspect({ profile: true, tables: selected.map((t) => t.name) });
+  const byName = new Map(profiled.tables.map((t) => [t.name, t]));
+  const going = new Set(selected.map((t) => t.name));
+  const notes = [
+    ...schema.notes.filter((n) => n.table === undefined || !going.has(n.table)),
+    ...profiled.notes.filter((n) => (n.table === undefined ? !schema.notes.some((m) => m.code === n.code && m.message === n.message) : going.has(n.table))),
+  ];
+  const merged: Schema = { ...schema, tables: schema.tables.map((t) => byName.get(t.name) ?? t), notes };
+  const now = selected.map((t) => byName.get(t.name) ?? t);
+  if (!sync || !source.changes || sync.told.length === 0) return { schema: merged, selected: now, sync };
+  const again = now.filter((t) => sync.told.includes(t.name));
+  const changes = await source.changes.restrict(again, { readAll: sync.readAll });
+  return { schema: merged, selected: now, sync: { ...sync, ...keysOf(changes, !sync.readAll) } };
 }
 
 /**
