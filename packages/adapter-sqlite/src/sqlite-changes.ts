@@ -47,6 +47,9 @@ interface SendSet {
   deleted?: number;
   /** The shadow table's own name (unquoted). */
   shadowName?: string;
+  /** The table's rows and the shadow's, once counted. */
+  all?: number;
+  shadowRows?: number;
   /** The shadow table, and the app's columns in its order (as recorded). */
   shadow?: string;
 }
@@ -198,9 +201,10 @@ export class SqliteChanges implements ChangeTracking {
     const updated = counts.get(UPDATED) ?? 0;
     const parents = counts.get(PARENT) ?? 0;
     // The profile counted the table's rows in this snapshot; count only when it did not.
-    const all = send.tracked.rows ?? (this.db.prepare(`SELECT count(*) FROM main.${quoteIdent(table.name)}`).pluck().get() as number);
+    // Counted once per push: told again (tellAgain), the same snapshot has the same counts.
+    const all = (send.all ??= send.tracked.rows ?? (this.db.prepare(`SELECT count(*) FROM main.${quoteIdent(table.name)}`).pluck().get() as number));
     if (!send.shadow) return { table: table.name, whole: true, rows: all, inserted, updated, deleted: 0, parents, edited: [], editedSince: [], conflicted: [], references: [] };
-    const shadowRows = this.db.prepare(`SELECT count(*) FROM ${send.shadow}`).pluck().get() as number;
+    const shadowRows = (send.shadowRows ??= this.db.prepare(`SELECT count(*) FROM ${send.shadow}`).pluck().get() as number);
     // Rows of the file the shadow matched: all but the new ones. The shadow's others are gone.
     const deleted = shadowRows - (all - inserted);
     send.deleted = deleted;
