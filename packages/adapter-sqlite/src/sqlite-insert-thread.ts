@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
  * main connection made the tables and waits). It holds one transaction from start to
  * {@link InsertThread.commit}; rows come as flat arrays of decoded values, one statement's
  * worth a message. It counts the messages it has inserted in shared memory, and posts a
- * message back only when the main thread waits for that count ({@link InsertThread.wake}) or
+ * message back only when that count reaches the one the main thread waits for ({@link InsertThread.wakeAt}) or
  * for the error of the row at fault (the batch is replayed row by row to find it, as on the
  * main thread): a reply per batch cost as much as the structured clone of the batch.
  */
@@ -27,13 +27,13 @@ export interface WorkerError {
   code?: string;
 }
 
-/** What the main thread hears of the rows it sent: that more were inserted (after a wake), or the error of the first batch that failed. */
+/** What the main thread hears of the rows it sent: that the count it waits for was reached, or the error of the first batch that failed. */
 export interface InsertListener {
   progress(): void;
   fail(index: number, error: Error & { code?: string }): void;
 }
 
-/** The shared counters: batches inserted, and whether the main thread waits for that count to grow. */
+/** The shared counters: batches inserted, and the count the main thread waits for (0: none). */
 const INSERTED = 0;
 const WAITING = 1;
 
@@ -91,8 +91,9 @@ parentPort.on('message', (m) => {
       width = m.width;
     } else if (m.t === 'rows') {
       insert(m.values, m.n);
-      Atomics.add(shared, ${INSERTED}, 1);
-      if (Atomics.exchange(shared, ${WAITING}, 0) === 1) parentPort.postMessage({ t: 'progress' });
+      const inserted = Atomics.add(shared, ${INSERTED}, 1) + 1;
+      const wanted = Atomics.load(shared, ${WAITING});
+      if (wanted > 0 && inserted >= wanted && Atomics.compareExchange(shared, ${WAITING}, wanted, 0) === wanted) parentPort.postMessage({ t: 'progress' });
     } else if (m.t === 'commit') {
       db.exec('COMMIT');
       db.close();
@@ -168,9 +169,12 @@ export class InsertThread {
     return Atomics.load(this.shared, INSERTED);
   }
 
-  /** Asks for a `progress` message when the next batch is in (read {@link inserted} again after calling this: it may be in already). */
-  wake(): void {
-    Atomics.store(this.shared, WAITING, 1);
+  /**
+   * Asks for a `progress` message once {@link inserted} reaches `count` (read it again after
+   * calling this: it may be there already).
+   */
+  wakeAt(count: number): void {
+    Atomics.store(this.shared, WAITING, count);
   }
 
   /** Commits the rows and closes the thread's connection (its lock goes with it). */

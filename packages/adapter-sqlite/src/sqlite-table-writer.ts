@@ -118,9 +118,12 @@ const BATCH_ROWS = 256;
 const MAX_PARAMETERS = 32766;
 /**
  * Batches sent to the insert thread and not yet inserted: enough to keep it busy, few enough
- * to bound memory; and at most this many bytes of CSV in them (rows of big values).
+ * to bound memory; and at most this many bytes of CSV in them (rows of big values). When the
+ * main thread has to wait, it waits until the thread is down to {@link LOW_WATER} batches: each
+ * wait costs a wake-up of both threads, which on a busy machine can take milliseconds.
  */
-const IN_FLIGHT = 8;
+const IN_FLIGHT = 16;
+const LOW_WATER = 4;
 const IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 
 /** Where the rows go: the session's connection, or the insert thread (`scratch`: a connection of this thread's own for SQLite's text of a double). */
@@ -292,7 +295,8 @@ export class SqliteTableWriter extends Writable implements RowCounting {
     this.settle();
     if (this.caughtUp(until)) return callback();
     this.waiting = { callback, until };
-    this.thread.wake();
+    // Down to the low-water mark (or to `until`, when that is lower); at least one more batch.
+    this.thread.wakeAt(this.inserted + Math.max(1, this.sent.length - Math.min(until, LOW_WATER)));
     // The batch may have gone in before the thread was asked to tell.
     this.settle();
     if (this.caughtUp(until)) {
