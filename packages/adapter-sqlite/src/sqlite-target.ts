@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import * as path from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
@@ -49,8 +49,8 @@ export interface SqliteTargetOptions {
   busyTimeoutMs: number;
   /**
    * Source rows (all tables of the load together) from which the INSERTs run on a thread of
-   * their own while this one decodes (see {@link InsertThread}); 0: always. Default
-   * {@link INSERT_THREAD_ROWS}.
+   * their own while this one decodes (see {@link InsertThread}), when the machine has a core to
+   * spare ({@link coresToSpare}); 0: always. Default {@link INSERT_THREAD_ROWS}.
    */
   insertThreadRows?: number;
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
@@ -68,6 +68,17 @@ export const INSERT_THREAD_ROWS = 50_000;
  * the same time (12.6-13.0 s).
  */
 const CACHE_SIZE = -2048;
+
+/**
+ * Whether the insert thread can have a core of its own: more than one core, and on average
+ * fewer processes wanting one than there are cores plus one (the 1-minute load average; 0
+ * where the system has none). The thread hands every row over, which costs about a tenth more
+ * CPU: on a machine whose cores are all taken, the pull is slower with it. Measured on 2 cores:
+ * 1M orders faster with the thread at load averages 2-2.6, slower at 6-9.
+ */
+export function coresToSpare(cores: number, load: number): boolean {
+  return cores > 1 && load < cores + 1;
+}
 
 /** Temporary files of earlier runs that died (their process is gone), next to `file`. */
 export function leftoverTempFiles(file: string): string[] {
@@ -179,8 +190,8 @@ export class SqliteTarget implements TargetSession {
       // ATTACH needs one text encoding on both sides; it is fixed when the file gets its first page.
       if (dest.encoding && dest.encoding !== 'UTF-8') db.pragma(`encoding = '${dest.encoding}'`);
       const rows = plan.tables.reduce((n, t) => n + (t.rowCount ?? 0), 0);
-      // On one core a second thread only adds the handing over of the rows.
-      const threaded = availableParallelism() > 1 && rows > 0 && rows >= (this.options.insertThreadRows ?? INSERT_THREAD_ROWS);
+      const from = this.options.insertThreadRows ?? INSERT_THREAD_ROWS;
+      const threaded = from === 0 || (rows >= from && coresToSpare(availableParallelism(), loadavg()[0]!));
       // The temporary database is private and installed afterwards in one transaction: no
       // journal, no syncs. One lock for the whole build, unless the insert thread's
       // connection is to write the rows.
