@@ -156,7 +156,7 @@ export class SqliteTableWriter extends Writable implements RowCounting {
   /** Rows parsed so far (the line of the next is one more). */
   private parsed = 0;
   private readonly sent: SentBatch[] = [];
-  /** The insert thread's count of batches inserted when the last of {@link sent} that is in went out. */
+  /** The insert thread's count of inserted batches (all tables) up to the batches this writer has counted as in. */
   private inserted = 0;
   /** CSV bytes written to this stream, those in the batches sent before, and those in batches the thread still has. */
   private bytesIn = 0;
