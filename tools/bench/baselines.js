@@ -2,7 +2,9 @@
 /**
  * The baselines a data set's hesap operations are compared with: the C pipe
  * (`sqlite3 -csv | psql \copy`), the server's ingest of a ready CSV file, a lossy pull
- * (`psql \copy TO` + `sqlite3 .import`), pgloader, and a row-by-row script (orders only).
+ * (`psql \copy TO` + `sqlite3 .import` into the app's schema), the pull pipe (the same into
+ * tables declared with the same columns and INTEGER PRIMARY KEY, issue 24), pgloader, and a
+ * row-by-row script (orders only).
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -16,6 +18,7 @@ function addBaselines(ctx, prepared, ds, add) {
   const full = db(ds.id, 'full');
   const fresh = db(ds.id, 'new');
   const out = path.join(tmpDir, `pulled-${ds.id}.db`);
+  const pipeOut = path.join(tmpDir, `pull-pipe-${ds.id}.db`);
   const truncate = `TRUNCATE ${ds.tables.map(ident).join(', ')}`;
   const colList = (t) => `(${columns[t].map((c) => ident(c.name)).join(', ')})`;
   const base = { dataset: ds.id };
@@ -82,6 +85,27 @@ function addBaselines(ctx, prepared, ds, add) {
   });
   add({
     ...base,
+    id: `${ds.id}.base.pull-pipe`,
+    label: 'psql \\copy TO a CSV file + sqlite3 .import --csv (pull pipe)',
+    kind: 'baseline',
+    unavailable: needs('sqlite3', 'psql'),
+    setup: () => fs.rmSync(pipeOut, { force: true }),
+    command: () => {
+      const dir = path.join(tmpDir, 'pull-pipe');
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir);
+      const script = path.join(tmpDir, `pull-pipe-${ds.id}.sql`);
+      const lines = ['BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;', ...ds.tables.map((t) => `\\copy ${ident(t)} ${colList(t)} TO '${path.join(dir, `${t}.csv`)}' CSV`), 'COMMIT;'];
+      fs.writeFileSync(script, `${lines.join('\n')}\n`);
+      // Into a new file: each table declared with the source's columns and types, its key as
+      // INTEGER PRIMARY KEY (the rowid), nothing else (issue 24's pull pipe).
+      const steps = ds.tables.flatMap((t) => [`-cmd ${sh(plainTable(t, columns[t]))}`, `-cmd ${sh(`.import --csv ${path.join(dir, `${t}.csv`)} ${t}`)}`]).join(' ');
+      return bash(`${psql(full)} -f ${sh(script)} && ${sh(tools.sqlite3)} -bail ${steps} ${sh(pipeOut)} .quit && rm -rf ${sh(dir)}`);
+    },
+    check: () => checkFile(ds, pipeOut),
+  });
+  add({
+    ...base,
     id: `${ds.id}.base.pgloader`,
     label: 'pgloader (into an empty database)',
     kind: 'baseline',
@@ -109,6 +133,18 @@ function addBaselines(ctx, prepared, ds, add) {
       check: () => checkPg(ds, full),
     });
   }
+}
+
+/**
+ * The pull pipe's table: the source's columns with their declared types, a one-column integer
+ * key as INTEGER PRIMARY KEY, a wider key as PRIMARY KEY (...); no other constraint or index.
+ */
+function plainTable(table, columns) {
+  const key = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+  const rowid = key.length === 1 && /^int/i.test(key[0].type);
+  const defs = columns.map((c) => `${ident(c.name)} ${rowid && c === key[0] ? 'INTEGER PRIMARY KEY' : c.type}`.trim());
+  if (key.length > 0 && !rowid) defs.push(`PRIMARY KEY (${key.map((c) => ident(c.name)).join(', ')})`);
+  return `CREATE TABLE ${ident(table)} (${defs.join(', ')});`;
 }
 
 module.exports = { addBaselines };

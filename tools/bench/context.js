@@ -67,7 +67,7 @@ async function createContext(o) {
   const columns = {};
   {
     const db = new Database(file, { readonly: true });
-    for (const t of ALL_TABLES) columns[t] = db.prepare('SELECT name, type FROM pragma_table_info(?) ORDER BY cid').all(t);
+    for (const t of ALL_TABLES) columns[t] = db.prepare('SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid').all(t);
     db.close();
   }
   const datasets = {

@@ -175,6 +175,7 @@ function comparisonsOf(selectedDatasets) {
       ...(d === 'orders' ? [{ dataset: d, hesap: 'orders.push.replace', baseline: 'orders.base.rowbyrow' }] : []),
       { dataset: d, hesap: `${d}.push.create`, baseline: `${d}.base.pgloader` },
       { dataset: d, hesap: `${d}.pull`, baseline: `${d}.base.lossy-pull` },
+      { dataset: d, hesap: `${d}.pull`, baseline: `${d}.base.pull-pipe` },
       // hesap against itself: merge into a half-full target against replace (issue target 2×)
       { dataset: d, hesap: `${d}.push.merge`, baseline: `${d}.push.replace` },
     );

@@ -178,10 +178,16 @@ async function main() {
       const serverCpu = server.cpuSeconds;
       if (r.code !== 0) throw new Error(`hesap ${op} failed: ${r.stdout.slice(0, 500)} ${r.stderr.slice(-500)}`);
       const doc = JSON.parse(r.stdout);
-      const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+      // One profile per thread (CPU.<date>.<pid>.<thread>.<seq>.cpuprofile): the main thread's first.
+      const files = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort((x, y) => threadOf(x) - threadOf(y));
+      const [file, ...others] = files;
       const profile = JSON.parse(fs.readFileSync(path.join(profDir, file), 'utf8'));
       fs.copyFileSync(path.join(profDir, file), path.join(rawDir, `profile-${op}.cpuprofile`));
       const a = analyse(profile);
+      a.threads = others.map((f, i) => {
+        fs.copyFileSync(path.join(profDir, f), path.join(rawDir, `profile-${op}-thread-${i + 1}.cpuprofile`));
+        return analyse(JSON.parse(fs.readFileSync(path.join(profDir, f), 'utf8')));
+      });
       const table = doc.tables.find((t) => t.table === 'orders');
       sections.push({ op, args, wall: r.seconds, cpu: r.cpuSeconds, rss: r.rssBytes, serverCpu, statements: server.statements, durationMs: doc.durationMs, table, analysis: a });
       process.stderr.write(`[profile] ${op}: ${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds?.toFixed(1)} s CPU, server ${serverCpu?.toFixed(1)} s CPU\n`);
@@ -192,6 +198,9 @@ async function main() {
   }
   write(o, sections, rows);
 }
+
+/** The thread number in a --cpu-prof file name (0: the main thread). */
+const threadOf = (name) => Number(name.split('.')[4] ?? 0);
 
 function write(o, sections, rows) {
   const pct = (ms, total) => `${((100 * ms) / total).toFixed(1)}%`;
@@ -228,6 +237,12 @@ function write(o, sections, rows) {
     lines.push(`### Top ${o.top} functions by self time`, '', '| function | where | self s | share |', '| --- | --- | ---: | ---: |');
     for (const e of a.functions.slice(0, o.top)) lines.push(`| \`${e.name.replace(/\|/g, '\\|')}\` | ${e.where} | ${s(e.ms)} | ${pct(e.ms, a.totalMs)} |`);
     lines.push('');
+    for (const [i, t] of (a.threads ?? []).entries()) {
+      // Worker threads (the pull's insert thread, the profile helpers, the checksum thread): their own samples.
+      lines.push(`### Thread ${i + 1}: top functions by self time (${s(t.totalMs)} s profiled)`, '', '| function | where | self s | share |', '| --- | --- | ---: | ---: |');
+      for (const e of t.functions.slice(0, 10)) lines.push(`| \`${e.name.replace(/\|/g, '\\|')}\` | ${e.where} | ${s(e.ms)} | ${pct(e.ms, t.totalMs)} |`);
+      lines.push('');
+    }
     if (x.statements?.length) {
       lines.push('### PostgreSQL: active statement, sampled every 250 ms', '', '| statement (start) | about s |', '| --- | ---: |');
       for (const q of x.statements.slice(0, 10)) lines.push(`| \`${q.query.replace(/\|/g, '\\|')}\` | ${q.seconds.toFixed(2)} |`);

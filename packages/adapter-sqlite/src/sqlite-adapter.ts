@@ -52,6 +52,16 @@ function busyTimeoutOf(options: SqliteOpenOptions): number {
 }
 
 /**
+ * HESAP_SQLITE_INSERT_THREAD_ROWS: the rows from which a pull inserts on a thread of its own
+ * (0: always; the tests run small pulls through the thread with it). Unset or not a count:
+ * the target's default.
+ */
+export function insertThreadRowsOf(env: NodeJS.ProcessEnv): number | undefined {
+  const value = env.HESAP_SQLITE_INSERT_THREAD_ROWS;
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/**
  * The file path a location names: `sqlite:app.db`, `sqlite:///abs/app.db`,
  * `file:app.db`, or a plain path.
  */
@@ -119,7 +129,13 @@ export class SqliteAdapter extends AdapterBase {
   }
 
   override async openTarget(location: string, options: SqliteOpenOptions = {}): Promise<SqliteTarget> {
-    return new SqliteTarget(sqlitePath(location), { fresh: options.fresh ?? true, keep: options.keep, busyTimeoutMs: busyTimeoutOf(options), log: options.log });
+    return new SqliteTarget(sqlitePath(location), {
+      fresh: options.fresh ?? true,
+      keep: options.keep,
+      busyTimeoutMs: busyTimeoutOf(options),
+      insertThreadRows: insertThreadRowsOf(process.env),
+      log: options.log,
+    });
   }
 
   /**

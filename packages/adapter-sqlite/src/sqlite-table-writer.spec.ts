@@ -1,5 +1,5 @@
 import type { Column } from '@hesap/core';
-import { decoderFor } from './sqlite-table-writer';
+import { decoderFor, plainInteger } from './sqlite-table-writer';
 
 const column = (c: Partial<Column>): Column => ({ name: 'total', type: 'decimal', declaredType: 'numeric', nullable: true, ...c });
 const printReal = (n: number) => String(n);
@@ -15,5 +15,18 @@ describe('decoderFor: decimals into a column of numeric affinity', () => {
     const decode = decoderFor(column({ precision: 20, scale: 2 }), 'NUMERIC', printReal);
     expect(decode('12.50')).toBe('12.50');
     expect(() => decode('99999999999999.99')).toThrow();
+  });
+});
+
+describe('decoderFor: integers into a column of numeric affinity', () => {
+  it('sends plain integers of up to 15 characters as numbers, longer or other text as it is', () => {
+    const decode = decoderFor(column({ name: 'n', type: 'integer', declaredType: 'INTEGER' }), 'INTEGER', printReal);
+    expect(['0', '-7', '123456789012345', '-12345678901234'].map(decode)).toEqual([0, -7, 123456789012345, -12345678901234]);
+    expect(['1234567890123456', '-123456789012345', '9223372036854775807'].map(decode)).toEqual(['1234567890123456', '-123456789012345', '9223372036854775807']);
+  });
+
+  it('plainInteger: digits with an optional minus only', () => {
+    expect(['1', '-1', '000', '999999999999999'].every(plainInteger)).toBe(true);
+    expect(['', '-', '1e5', '0x1A', ' 5', '5 ', '+5', '1.0', '1234567890123456'].some(plainInteger)).toBe(false);
   });
 });

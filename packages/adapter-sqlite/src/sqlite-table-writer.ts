@@ -15,9 +15,10 @@ import {
 } from '@hesap/core';
 import { affinityOf, type SqliteAffinity } from './sqlite-declared-type';
 import { sqliteDeclaredType } from './sqlite-ddl';
-import { fileSystemError } from './sqlite-destination';
+import { explainFileError, fileSystemError } from './sqlite-destination';
 import { epochDecoder } from './sqlite-epoch';
 import { exactNumber, shortDecimal, type RealPrinter } from './sqlite-exact-decimal';
+import type { InsertThread } from './sqlite-insert-thread';
 
 type Decoder = (text: string) => unknown;
 
@@ -38,8 +39,11 @@ export function decoderFor(column: Column, affinity: SqliteAffinity, printReal: 
   if (column.epoch) return epochDecoder(column.epoch);
   switch (column.type) {
     case 'integer':
-      // With numeric affinity SQLite turns the text into the exact integer itself.
-      return numeric ? (t) => t : (t) => BigInt(t);
+      // With numeric affinity SQLite turns the text into the exact integer itself; an integer
+      // of at most 15 characters goes as a number instead, which binds and stores the same
+      // value (a double holds it exactly; the affinity makes it an INTEGER, or a REAL where
+      // the text would become one) at about half SQLite's cost of converting the text.
+      return numeric ? (t) => (plainInteger(t) ? Number(t) : t) : (t) => BigInt(t);
     case 'decimal':
       if (affinity === 'TEXT') return (t) => t;
       // A value no INTEGER or REAL holds: refused under numeric affinity, kept as exact text without one.
@@ -73,6 +77,19 @@ export function decoderFor(column: Column, affinity: SqliteAffinity, printReal: 
     default:
       return (t) => t;
   }
+}
+
+/** `t` is an integer's plain decimal text (an optional minus, 1-15 characters): every such value is a safe integer. */
+export function plainInteger(t: string): boolean {
+  const n = t.length;
+  if (n === 0 || n > 15) return false;
+  let i = t.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n) return false;
+  for (; i < n; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** A JSON document a NUMERIC affinity keeps as text: anything but a bare number. */
@@ -110,44 +127,102 @@ export function fixedFraction(digits: number): Decoder {
  * Parses CSV and inserts rows in batches: one prepared multi-row INSERT per batch (up to
  * {@link BATCH_ROWS} rows, within SQLite's limit on bound parameters), inside the
  * session's transaction. When a batch fails, its rows are replayed one by one to name
- * the row at fault.
+ * the row at fault. With an {@link InsertThread} the batches go to that thread, which
+ * inserts them while this one decodes the next (at most {@link IN_FLIGHT} batches ahead).
  */
 const BATCH_ROWS = 256;
 const MAX_PARAMETERS = 32766;
+/**
+ * Batches sent to the insert thread and not yet inserted: enough to keep it busy, few enough
+ * to bound memory; and at most this many bytes of CSV in them (rows of big values). When the
+ * main thread has to wait, it waits until the thread is down to {@link LOW_WATER} batches: each
+ * wait costs a wake-up of both threads, which on a busy machine can take milliseconds.
+ */
+const IN_FLIGHT = 16;
+const LOW_WATER = 4;
+const IN_FLIGHT_BYTES = 16 * 1024 * 1024;
+
+/** Where the rows go: the session's connection, or the insert thread (`scratch`: a connection of this thread's own for SQLite's text of a double). */
+export type RowsInto = Database.Database | { thread: InsertThread; scratch: Database.Database; file: string };
+
+/** The primary key's text of each row sent to the insert thread, kept until it has inserted them (to name a row at fault). */
+interface SentBatch {
+  n: number;
+  /** The CSV bytes it came from (about). */
+  bytes: number;
+  keys: (string | null)[];
+  firstLine: number;
+}
 
 export class SqliteTableWriter extends Writable implements RowCounting {
   rowCount = 0;
   private readonly parser: CsvParser;
-  private readonly single: Database.Statement;
+  private readonly single?: Database.Statement;
   private readonly batch?: Database.Statement;
+  private readonly thread?: InsertThread;
+  private readonly file: string;
   private readonly batchRows: number;
   private readonly decoders: Decoder[];
   private values: unknown[] = [];
-  private rows: CsvRow[] = [];
+  /** The primary key columns' places, and their text in each row of the batch (one after the other). */
+  private readonly keyPlaces: number[];
+  private keys: (string | null)[] = [];
+  /** Rows in the batch. */
+  private count = 0;
+  /** Rows parsed so far (the line of the next is one more). */
+  private parsed = 0;
+  private readonly sent: SentBatch[] = [];
+  /** The insert thread's count of inserted batches (all tables) up to the batches this writer has counted as in. */
+  private inserted = 0;
+  /** CSV bytes written to this stream, those in the batches sent before, and those in batches the thread still has. */
+  private bytesIn = 0;
+  private bytesSent = 0;
+  private bytesInFlight = 0;
+  /** A write or the final flush waiting for the insert thread to catch up. */
+  private waiting?: { callback: (error?: Error | null) => void; until: number };
+  private failure?: Error;
 
   constructor(
-    private readonly db: Database.Database,
+    into: RowsInto,
     private readonly table: Table,
   ) {
     super({ decodeStrings: true });
     const cols = table.columns;
     const head = `INSERT INTO ${quoteIdent(table.name)} (${cols.map((c) => quoteIdent(c.name)).join(', ')}) VALUES `;
     const tuple = `(${cols.map(() => '?').join(', ')})`;
-    this.single = db.prepare(head + tuple);
     this.batchRows = Math.max(1, Math.min(BATCH_ROWS, Math.floor(MAX_PARAMETERS / Math.max(1, cols.length))));
-    if (this.batchRows > 1) this.batch = db.prepare(head + Array(this.batchRows).fill(tuple).join(', '));
-    const asText = db.prepare('SELECT CAST(? AS TEXT)').pluck();
+    const batchSql = this.batchRows > 1 ? head + Array(this.batchRows).fill(tuple).join(', ') : undefined;
+    let textOf: Database.Database;
+    if ('thread' in into) {
+      this.thread = into.thread;
+      this.file = into.file;
+      textOf = into.scratch;
+      // The tables before this one are all in (their writers waited for it).
+      this.inserted = this.thread.inserted();
+      this.thread.table(
+        { progress: () => this.progressed(), fail: (index, error) => this.failed(index, error) },
+        { single: head + tuple, batch: batchSql, batchRows: this.batchRows, width: cols.length },
+      );
+    } else {
+      this.file = into.name;
+      textOf = into;
+      this.single = into.prepare(head + tuple);
+      if (batchSql) this.batch = into.prepare(batchSql);
+    }
+    const asText = textOf.prepare('SELECT CAST(? AS TEXT)').pluck();
     const printReal = (value: number) => asText.get(value) as string;
     this.decoders = cols.map((c) => decoderFor(c, affinityOf(sqliteDeclaredType(c)), printReal));
+    this.keyPlaces = (table.primaryKey?.columns ?? []).map((k) => cols.findIndex((c) => c.name === k));
     this.parser = new CsvParser((row) => this.addRow(row));
   }
 
   private addRow(row: CsvRow): void {
     const decoders = this.decoders;
+    const line = this.parsed + 1;
     if (row.length !== decoders.length) {
-      throw new HesapError('INTERNAL', `Table "${this.table.name}", line ${this.rowCount + this.rows.length + 1}: ${row.length} fields for ${decoders.length} columns.`, {
+      throw new HesapError('INTERNAL', `Table "${this.table.name}", line ${line}: ${row.length} fields for ${decoders.length} columns.`, {
         table: this.table.name,
-        row: `line ${this.rowCount + this.rows.length + 1}`,
+        row: `line ${line}`,
       });
     }
     const values = this.values;
@@ -158,43 +233,112 @@ export class SqliteTableWriter extends Writable implements RowCounting {
         values.push(text === null || text === undefined ? null : decoders[i]!(text));
       }
     } catch (error) {
-      throw this.rowError(error, row, this.table.columns[i]!.name, this.rowCount + this.rows.length + 1);
+      throw this.rowError(error, this.label(this.keyPlaces.map((k) => row[k] ?? null), 0, line), this.table.columns[i]!.name);
     }
-    this.rows.push(row);
-    if (this.rows.length === this.batchRows) this.flush();
+    this.parsed++;
+    for (const k of this.keyPlaces) this.keys.push(row[k] ?? null);
+    if (++this.count === this.batchRows) this.flush();
   }
 
   private flush(): void {
-    const n = this.rows.length;
+    const n = this.count;
     if (n === 0) return;
-    try {
-      if (n === this.batchRows && this.batch) this.batch.run(this.values);
-      else this.insertSingly(0);
-    } catch (error) {
-      // A full disk (or an I/O error) ends the whole transaction: no row is at fault.
-      if (/^SQLITE_(FULL|IOERR)/.test((error as { code?: string }).code ?? '')) throw fileSystemError(error, 'writing the new content to', { file: this.db.name });
-      // The failed statement changed nothing: find the row at fault.
-      this.insertSingly(0);
+    if (this.thread) {
+      this.thread.insert(this.values, n);
+      const bytes = this.bytesIn - this.bytesSent;
+      this.bytesSent = this.bytesIn;
+      this.bytesInFlight += bytes;
+      this.sent.push({ n, bytes, keys: this.keys, firstLine: this.parsed - n + 1 });
+    } else {
+      try {
+        if (n === this.batchRows && this.batch) this.batch.run(this.values);
+        else this.insertSingly(0);
+      } catch (error) {
+        // A full disk (or an I/O error) ends the whole transaction: no row is at fault.
+        if (/^SQLITE_(FULL|IOERR)/.test((error as { code?: string }).code ?? '')) throw fileSystemError(error, 'writing the new content to', { file: this.file });
+        // The failed statement changed nothing: find the row at fault.
+        this.insertSingly(0);
+      }
+      this.rowCount += n;
     }
-    this.rowCount += n;
     this.values = [];
-    this.rows = [];
+    this.keys = [];
+    this.count = 0;
+  }
+
+  /** Counts the batches the insert thread has inserted since the last look (their rows are in). */
+  private settle(): void {
+    const inserted = this.thread!.inserted();
+    while (this.inserted < inserted && this.sent.length > 0) {
+      const batch = this.sent.shift()!;
+      this.rowCount += batch.n;
+      this.bytesInFlight -= batch.bytes;
+      this.inserted++;
+    }
+  }
+
+  /** At most `until` batches, and not too many bytes, are still with the insert thread. */
+  private caughtUp(until: number): boolean {
+    return this.sent.length <= until && (this.sent.length === 0 || this.bytesInFlight <= IN_FLIGHT_BYTES);
+  }
+
+  /** The insert thread inserted more batches while this thread waited. */
+  private progressed(): void {
+    const waiting = this.waiting;
+    if (!waiting || this.failure) return;
+    this.waiting = undefined;
+    this.whenSent(waiting.until, waiting.callback);
+  }
+
+  /** The insert thread failed on the oldest batch sent: at its row `index`, or as a whole (-1: a full disk, the thread stopped). */
+  private failed(index: number, error: Error & { code?: string }): void {
+    this.settle();
+    const batch = this.sent.shift();
+    this.failure ??=
+      batch && index >= 0
+        ? this.rowError(error, this.label(batch.keys, index, batch.firstLine + index))
+        : (explainFileError(error, 'writing the new content to', { file: this.file }) ?? error);
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) waiting.callback(this.failure);
+    else this.destroy(this.failure);
+  }
+
+  /** Calls back once at most `until` batches (see {@link caughtUp}) are still with the insert thread (at once without one). */
+  private whenSent(until: number, callback: (error?: Error | null) => void): void {
+    if (this.failure) return callback(this.failure);
+    if (!this.thread) return callback();
+    this.settle();
+    if (this.caughtUp(until)) return callback();
+    this.waiting = { callback, until };
+    // Down to the low-water mark (or to `until`, when that is lower); at least one more batch.
+    this.thread.wakeAt(this.inserted + Math.max(1, this.sent.length - Math.min(until, LOW_WATER)));
+    // The batch may have gone in before the thread was asked to tell.
+    this.settle();
+    if (this.caughtUp(until)) {
+      this.waiting = undefined;
+      callback();
+    }
   }
 
   private insertSingly(from: number): void {
     const width = this.decoders.length;
-    for (let r = from; r < this.rows.length; r++) {
+    for (let r = from; r < this.count; r++) {
       try {
-        this.single.run(this.values.slice(r * width, (r + 1) * width));
+        this.single!.run(this.values.slice(r * width, (r + 1) * width));
       } catch (error) {
-        throw this.rowError(error, this.rows[r]!, undefined, this.rowCount + r + 1);
+        throw this.rowError(error, this.label(this.keys, r, this.rowCount + r + 1));
       }
     }
   }
 
-  private rowError(error: unknown, row: CsvRow, column: string | undefined, line: number): HesapError {
+  /** How an error names row `r` of a batch whose keys' text is `keys`: its primary key, else its line. */
+  private label(keys: readonly (string | null)[], r: number, line: number): string {
     const pk = this.table.primaryKey?.columns ?? [];
-    const label = pk.length > 0 ? pk.map((c) => `${c}=${row[this.table.columns.findIndex((x) => x.name === c)] ?? 'NULL'}`).join(', ') : `line ${line}`;
+    return pk.length > 0 ? pk.map((c, j) => `${c}=${keys[r * pk.length + j] ?? 'NULL'}`).join(', ') : `line ${line}`;
+  }
+
+  private rowError(error: unknown, label: string, column?: string): HesapError {
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: string }).code ?? '';
     return new HesapError(
@@ -206,21 +350,26 @@ export class SqliteTableWriter extends Writable implements RowCounting {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     try {
+      if (this.failure) throw this.failure;
+      this.bytesIn += chunk.length;
       this.parser.write(chunk);
-      callback();
     } catch (error) {
       callback(error as Error);
+      return;
     }
+    this.whenSent(IN_FLIGHT, callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     try {
+      if (this.failure) throw this.failure;
       this.parser.end();
       this.flush();
-      callback();
     } catch (error) {
       callback(error as Error);
+      return;
     }
+    this.whenSent(0, callback);
   }
 
   result(): TableWriteResult {
