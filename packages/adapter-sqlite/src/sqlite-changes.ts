@@ -113,6 +113,7 @@ export class SqliteChanges implements ChangeTracking {
   }
 
   async restrict(tables: readonly Table[], options: { readAll?: boolean; targetTables?: Record<string, string> } = {}): Promise<TableChanges[]> {
+    if (this.told) return this.tellAgain(tables, options.readAll === true);
     // A recorded table the shadow no longer holds (damaged by hand) is as good as unknown: that table is read whole.
     const present = new Set(this.db.prepare(`SELECT name FROM ${quoteQualified(SHADOW, 'sqlite_schema')} WHERE type = 'table'`).pluck().all() as string[]);
     const known = new Map(
@@ -122,7 +123,6 @@ export class SqliteChanges implements ChangeTracking {
         .map((r) => [r.name, r]),
     );
     const results: TableChanges[] = [];
-    if (this.told) return this.tellAgain(tables, options.readAll === true);
     const sends = new Map<string, SendSet>();
     for (const [i, table] of tables.entries()) {
       const tracked = this.tracked(table.name);
@@ -146,7 +146,8 @@ export class SqliteChanges implements ChangeTracking {
       this.db
         .prepare(
           `INSERT OR REPLACE INTO ${temp} SELECT m.${quoteIdent(tracked.rowid)}, ${UPDATED} FROM ${CONFLICTS} k CROSS JOIN main.${quoteIdent(table.name)} m` +
-            ` WHERE k.name = ? AND ${layout.key.map((c, i) => `CAST(m.${quoteIdent(c)} AS TEXT) IS json_extract(k.key, '$[${i}]')`).join(' AND ')}`,
+            // The key's own comparison first, so that its index finds the row; then the text, exactly.
+            ` WHERE k.name = ? AND ${layout.key.map((c, i) => `m.${quoteIdent(c)} = json_extract(k.key, '$[${i}]') AND CAST(m.${quoteIdent(c)} AS TEXT) IS json_extract(k.key, '$[${i}]')`).join(' AND ')}`,
         )
         .run(table.name);
       sends.set(table.name, { tracked, temp, shadow, shadowName: row.shadow });
