@@ -131,8 +131,12 @@ describe('hesap db watch', () => {
   withTerminal('on a terminal: one status line rewritten in place; Ctrl-C typed into it stops with exit 0', async () => {
     const file = appFile(tmp.dir, 'tty.db');
     const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const command = [process.execPath, hesapBin(), 'db', 'watch', '--local', file, '--remote', pg.url].map(quote).join(' ');
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    // `exec`: the shell `script` starts becomes hesap. Without it dash (Debian's /bin/sh, used
+    // when SHELL is unset, as in CI) waits in the foreground too, takes the Ctrl-C and ends
+    // itself by SIGINT, so `script` reports 130 whatever hesap did. SHELL=/bin/sh: every
+    // machine runs this test as CI does.
+    const command = 'exec ' + [process.execPath, hesapBin(), 'db', 'watch', '--local', file, '--remote', pg.url].map(quote).join(' ');
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh', NO_COLOR: '1' } });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
