@@ -115,7 +115,11 @@ export function timeoutsFrom(flags: {
 export function mergeFlags(verb: 'push' | 'copy', sourceIdDefault: string) {
   return {
     key: Flags.string({ description: 'Natural key of a table for merge: table=col[,col]. Repeatable. Also "keys" in hesap.config.json.', multiple: true, helpValue: 'table=col' }),
-    update: Flags.boolean({ description: 'Merge: update matched rows whose other columns differ (default: leave them).' }),
+    update: Flags.boolean({
+      allowNo: true,
+      description:
+        'Merge: update matched rows whose other columns differ (default: leave them; rows this file pushed before and edited since are updated all the same). --no-update: those too are left as the target has them, counted as differing.',
+    }),
     'skip-orphans': Flags.boolean({
       description: `Leave out and list new rows whose parent row exists nowhere (SQLite let them in), instead of refusing the ${verb}. Exit code 3 says rows were left out.`,
     }),

@@ -71,8 +71,13 @@ function renderIncremental(o: Output, result: CopyResult): void {
   if (result.conflicts.length > 0) {
     o.line(o.bold(o.yellow(`Conflicts: ${result.conflicts.length} row(s) changed here and in the target since the last push`)));
     for (const c of result.conflicts) {
-      const changed = Object.keys(c.local).filter((k) => JSON.stringify(c.local[k]) !== JSON.stringify(c.remote[k]));
-      const values = changed.map((k) => `${k}: local ${JSON.stringify(c.local[k])}, remote ${JSON.stringify(c.remote[k])}`).join('; ');
+      const remote = c.remote;
+      if (remote === null) {
+        o.line(`  ${c.table} ${c.sourceKey} (kept ${c.kept}): edited here, deleted in the target${c.kept === 'local' ? '; inserted again' : '; stays deleted there'}`);
+        continue;
+      }
+      const changed = Object.keys(c.local).filter((k) => JSON.stringify(c.local[k]) !== JSON.stringify(remote[k]));
+      const values = changed.map((k) => `${k}: local ${JSON.stringify(c.local[k])}, remote ${JSON.stringify(remote[k])}`).join('; ');
       o.line(`  ${c.table} ${c.sourceKey} (kept ${c.kept}): ${values}`);
     }
     if (result.conflicts.some((c) => c.kept === 'remote')) o.line(o.dim('  The target kept its values; push with --on-conflict keep-local to write yours over them.'));

@@ -51,7 +51,11 @@ export interface MergeOptions {
    * its primary key.
    */
   keys?: Readonly<Record<string, readonly string[]>>;
-  /** Update matched rows whose other columns differ (default: leave them as they are). */
+  /**
+   * Update matched rows whose other columns differ (default: leave them as they are). Rows
+   * this file pushed before and edited since travel unless this is `false` (`--no-update`):
+   * then they too are counted as differing and left as the target has them.
+   */
   update?: boolean;
   /** A skipped row fails the whole push (default: skip it and report it). */
   strict?: boolean;

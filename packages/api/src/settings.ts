@@ -146,7 +146,7 @@ export function copySettings(options: CopyOptions, operation: keyof typeof DEFAU
       mode: options.mode ?? DEFAULT_MODES[operation],
       dryRun: options.dryRun ?? false,
       keys: options.keys,
-      merge: { sourceId: options.sourceId ?? defaultSourceId(options.from), update: options.update ?? false, skipOrphans: options.skipOrphans ?? false },
+      merge: { sourceId: options.sourceId ?? defaultSourceId(options.from), update: options.update ?? false, localEdits: options.update !== false, skipOrphans: options.skipOrphans ?? false },
       strict: options.strict ?? false,
       migrationTables: options.migrationTables ?? 'auto',
     }),

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { HesapError } from '@hesap/core';
-import { createTestDatabase, databasePerTest, openSqlite, tempDir, type TestDatabase } from '@hesap/test-support';
+import { createTestDatabase, databasePerTest, execSqlite, openSqlite, tempDir, type TestDatabase } from '@hesap/test-support';
 import { push, snapshot, type PushResult } from '@hesap/api';
 
 /**
@@ -90,14 +90,6 @@ function localQuery(file: string, sql: string): Array<Record<string, unknown>> {
   }
 }
 
-function localExec(file: string, sql: string): void {
-  const db = openSqlite(file);
-  try {
-    db.exec(sql);
-  } finally {
-    db.close();
-  }
-}
 
 const table = (r: PushResult, name: string) => r.tables.find((t) => t.table === name)!;
 const totals = (r: PushResult) => r.tables.map((t) => [t.table, t.inserted, t.updated, t.skipped.length]);
@@ -112,7 +104,7 @@ function localAndTarget(name: string, sql: string): { local: string; target: () 
   let pg: TestDatabase | undefined;
   beforeAll(async () => {
     pg = await createTestDatabase(name);
-    localExec(local, sql);
+    execSqlite(local, sql);
   });
   afterAll(async () => {
     await pg?.drop();
@@ -139,7 +131,7 @@ describe('merge: a push carries meaning, not ids', () => {
 
   beforeAll(async () => {
     pg = await createTestDatabase('merge');
-    localExec(local, SCHEMA + SEED);
+    execSqlite(local, SCHEMA + SEED);
     const first = await push({ local, remote: pg.url });
     expect(first.mode).toBe('merge');
     expect(totals(first)).toEqual([
@@ -152,7 +144,7 @@ describe('merge: a push carries meaning, not ids', () => {
     ]);
     // Both sides change.
     await pg.query(PRODUCTION_CHANGES);
-    localExec(local, LOCAL_CHANGES);
+    execSqlite(local, LOCAL_CHANGES);
     prodOnlyBefore = JSON.stringify(
       await pg.query(`SELECT u.* FROM users u WHERE email IN ('zeynep@example.com', 'mehmet@example.com', 'emre@example.com') ORDER BY id`),
     );
@@ -251,7 +243,7 @@ describe('merge: a push carries meaning, not ids', () => {
   });
 
   it('an order edited locally and pushed with --update changes its production copy, without a new row', async () => {
-    localExec(local, `UPDATE orders SET total = 1300, delivery = 50 WHERE id = 2`);
+    execSqlite(local, `UPDATE orders SET total = 1300, delivery = 50 WHERE id = 2`);
     // Every row sent and matched, as --update is about (an incremental push lets a local edit travel by itself: incremental.test.ts).
     const withoutUpdate = await push({ local, remote: pg.url, incremental: false });
     expect(table(withoutUpdate, 'orders').updated).toBe(0);
@@ -271,7 +263,7 @@ describe('merge: a push carries meaning, not ids', () => {
   });
 
   it('reports a row that collides on another unique key, and one whose parent is missing, with both keys', async () => {
-    localExec(
+    execSqlite(
       local,
       `PRAGMA foreign_keys = OFF;
        INSERT INTO groups (id, name, code, created_by) VALUES (10, 'Yeni', 'BASKET', 1);
@@ -294,11 +286,11 @@ describe('merge: a push carries meaning, not ids', () => {
     const strict = await push({ local, remote: pg.url, strict: true }).catch((e: unknown) => e as HesapError);
     expect(strict).toBeInstanceOf(HesapError);
     expect((strict as HesapError).code).toBe('CONSTRAINT_VIOLATION');
-    localExec(local, `DELETE FROM orders WHERE id = 10; DELETE FROM groups WHERE id = 10;`);
+    execSqlite(local, `DELETE FROM orders WHERE id = 10; DELETE FROM groups WHERE id = 10;`);
   });
 
   it('--key chooses the natural key', async () => {
-    localExec(local, `INSERT INTO users (id, first_name, email, created_at) VALUES (7, 'Zeynep', 'zeynep.local@example.com', '2026-04-02 00:00:00')`);
+    execSqlite(local, `INSERT INTO users (id, first_name, email, created_at) VALUES (7, 'Zeynep', 'zeynep.local@example.com', '2026-04-02 00:00:00')`);
     // By default (email) the local Zeynep is a new user...
     const byEmail = await push({ local, remote: pg.url, dryRun: true });
     expect(table(byEmail, 'users').inserted).toBe(1);
@@ -306,7 +298,7 @@ describe('merge: a push carries meaning, not ids', () => {
     const byName = await push({ local, remote: pg.url, keys: { users: ['first_name'] }, dryRun: true });
     expect(table(byName, 'users').inserted).toBe(0);
     await expect(push({ local, remote: pg.url, keys: { users: ['nope'] } })).rejects.toMatchObject({ code: 'USAGE', column: 'nope' });
-    localExec(local, `DELETE FROM users WHERE id = 7`);
+    execSqlite(local, `DELETE FROM users WHERE id = 7`);
   });
 });
 
@@ -315,10 +307,10 @@ describe('upsert, append and replace', () => {
   const pg = databasePerTest('modes');
   const local = path.join(tmp.dir, 'modes.db');
   beforeEach(async () => {
-    localExec(local, `DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS users;` + SCHEMA.split('CREATE TABLE groups')[0] + SEED.split('INSERT INTO groups')[0]);
+    execSqlite(local, `DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS users;` + SCHEMA.split('CREATE TABLE groups')[0] + SEED.split('INSERT INTO groups')[0]);
     await push({ local, remote: pg.url, mode: 'replace', tables: ['users'] });
     await pg.query(`UPDATE users SET phone = 'changed in production' WHERE id = 1; INSERT INTO users (first_name, email, created_at) VALUES ('Prod', 'prod@example.com', '2026-05-01 00:00:00')`);
-    localExec(local, `UPDATE users SET bonus_points = 7 WHERE id = 2; INSERT INTO users (id, first_name, email, created_at) VALUES (10, 'Ten', 'ten@example.com', '2026-05-02 00:00:00')`);
+    execSqlite(local, `UPDATE users SET bonus_points = 7 WHERE id = 2; INSERT INTO users (id, first_name, email, created_at) VALUES (10, 'Ten', 'ten@example.com', '2026-05-02 00:00:00')`);
   });
   afterAll(() => tmp.cleanup());
 
@@ -355,7 +347,7 @@ describe('upsert, append and replace', () => {
 
   it('a failure in the last table leaves the target as it was, in every mode', async () => {
     const file = path.join(tmp.dir, 'broken.db');
-    localExec(file, SCHEMA + SEED + `PRAGMA foreign_keys = OFF; INSERT INTO member_bills (order_id, user_id, amount, items) VALUES (1, 77, 1, '[]');`);
+    execSqlite(file, SCHEMA + SEED + `PRAGMA foreign_keys = OFF; INSERT INTO member_bills (order_id, user_id, amount, items) VALUES (1, 77, 1, '[]');`);
     await push({ local: file, remote: pg.url, mode: 'replace', tables: ['users'] });
     const before = (await pg.query<{ t: string }>(`SELECT string_agg(u::text, '|' ORDER BY id) AS t FROM users u`))[0]!.t;
     for (const mode of ['merge', 'upsert', 'append', 'replace'] as const) {
@@ -377,7 +369,7 @@ describe('a target restored from a snapshot', () => {
   beforeAll(async () => {
     first = await createTestDatabase('restore_a');
     restored = await createTestDatabase('restore_b');
-    localExec(local, SCHEMA + SEED + LOCAL_CHANGES);
+    execSqlite(local, SCHEMA + SEED + LOCAL_CHANGES);
   });
   afterAll(async () => {
     await first.drop();
@@ -397,7 +389,7 @@ describe('a target restored from a snapshot', () => {
     expect(again.tables.map((t) => [t.table, t.inserted, t.skipped.length])).toEqual(again.tables.map((t) => [t.table, 0, 0]));
     expect(await contentOf(restored)).toBe(before);
     // And now it remembers: a local edit is an update of the same row, not a new one.
-    localExec(local, `UPDATE order_items SET quantity = 3 WHERE name = 'Levrek'`);
+    execSqlite(local, `UPDATE order_items SET quantity = 3 WHERE name = 'Levrek'`);
     const edited = await push({ local, remote: restored.url, update: true });
     expect(table(edited, 'order_items')).toMatchObject({ inserted: 0, updated: 1 });
   });
@@ -417,7 +409,7 @@ describe('rows paired by content under the same key', () => {
   it('pairs them, and new rows under them keep pointing at them', async () => {
     const pg = target();
     await push({ local, remote: pg.url, sourceId: 'laptop' });
-    localExec(
+    execSqlite(
       local,
       `INSERT INTO categories (id, name, parent_id) VALUES (4, 'Kadayıf', 3), (5, 'Yeni', 4);
        INSERT INTO products (id, category_id, title) VALUES (3, 2, 'Kazandibi'), (4, 5, 'Künefe');`,
@@ -468,7 +460,7 @@ describe('a cycle of foreign keys, under rows paired by content', () => {
   it('fills the deferred key with the paired row, and with a new row', async () => {
     const pg = target();
     await push({ local, remote: pg.url, sourceId: 'laptop' });
-    localExec(
+    execSqlite(
       local,
       `PRAGMA foreign_keys = OFF;
        INSERT INTO teams (id, name, captain_id) VALUES (2, 'Aslanlar', 1);

@@ -263,8 +263,9 @@ export interface Conflict {
   /** The same key as the text of each primary key column. */
   sourceKeyValues: Array<string | null>;
   local: Record<string, unknown>;
-  remote: Record<string, unknown>;
-  /** Which value the target holds after the push. */
+  /** The target row now; null when it was deleted there since the last push (the row was edited here). */
+  remote: Record<string, unknown> | null;
+  /** Which value the target holds after the push (`remote` with `remote: null`: the row stays deleted there). */
   kept: 'remote' | 'local';
 }
 
@@ -274,6 +275,12 @@ export interface MergeSettings {
   sourceId: string;
   /** Update matched rows whose other columns differ (otherwise they are left as they are). */
   update: boolean;
+  /**
+   * Incremental merges: rows this source pushed before and edited since update their target
+   * rows (conflicts reported). Default true; false (`--no-update`): they are matched like any
+   * other row, counted as differing and left as the target has them.
+   */
+  localEdits?: boolean;
   /**
    * New rows whose parent row exists nowhere, going into a table that exists: left out and
    * listed. Otherwise (default) the push is refused, naming every key they break.

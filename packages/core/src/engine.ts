@@ -251,7 +251,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       const edited = sync.edited.get(t.source.name);
       const references = sync.references.get(t.source.name);
       if (references && references.length > 0 && t.merge?.staged) t.references = references;
-      if (edited && edited.length > 0 && t.merge?.staged && t.action === 'merge') {
+      if (edited && edited.length > 0 && t.merge?.staged && t.action === 'merge' && options.merge?.localEdits !== false) {
         t.edited = edited;
         const groups = sync.editedSince.get(t.source.name);
         if (groups && groups.length > 0) t.editedSince = groups;

@@ -89,3 +89,13 @@ export function sqliteDeclarations(file: string): Record<string, string> {
 export function openSqlite(file: string): Database.Database {
   return new Database(file);
 }
+
+/** Runs `sql` (one or more statements) on the file, then closes it: the app's own change, made and committed. */
+export function execSqlite(file: string, sql: string): void {
+  const db = openSqlite(file);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}

@@ -2,13 +2,14 @@ import { HesapError, quoteIdent, type Conflict, type ConflictPolicy } from '@hes
 import type { MergeExecutor } from './executor';
 import { matchedRows } from './outcome';
 import { cols, equal, quoteLiteral, sameValues } from './sql';
-import { sourceKey, targetKey, type Stage } from './stage';
+import { open, sourceKey, targetKey, type Stage } from './stage';
 
 /**
  * An incremental merge's matched rows (issue 23). A row this source pushed before and edited
  * since travels: it updates its target row, unless that row changed in the target since the
  * last push too. That is a conflict: reported with both values, and settled by the policy
- * (`keep-remote` by default; `keep-local` updates it; `fail` refuses the push). Other matched
+ * (`keep-remote` by default; `keep-local` updates it; `fail` refuses the push). An edited row
+ * whose target row was deleted since is a conflict too (see deletedThere). Other matched
  * rows that differ are counted, or updated with `--update`, as in any merge.
  */
 
@@ -54,6 +55,46 @@ function rowJson(s: Stage, a: string): string {
   return `jsonb_build_object(${s.columns.map((c) => `${quoteLiteral(c)}, ${a}.${quoteIdent(c)}`).join(', ')})`;
 }
 
+/** The staged row's source key, as `k` (`col=value, …`) and `kv` (the text of each column), for a Conflict. */
+function conflictKeySql(s: Stage): string {
+  const key = sourceKey(s, 's');
+  const text = key.map((k, i) => `${quoteLiteral(`${s.pk[i]}=`)} || coalesce(${k}::text, 'NULL')`).join(` || ', ' || `);
+  return `${text} AS k, jsonb_build_array(${key.map((k) => `${k}::text`).join(', ')}) AS kv`;
+}
+
+/** `fail`: the push is refused at the first conflict (the transaction rolls back: nothing is committed). */
+function refuseConflicts(s: Stage, count: number, first: string): never {
+  throw new HesapError('CONFLICT', `Table "${s.plan.source.name}": ${count} row(s) changed both here and in the target since the last push; first: ${first}. Nothing was committed.`, {
+    table: s.plan.source.name,
+    row: first,
+    hints: ['Push with --on-conflict keep-remote (the default) to keep the target\'s values and list the rows, or keep-local to write yours over them.'],
+  });
+}
+
+/** Why a row edited here whose target row is gone is left out under keep-remote (not reported as skipped: see deletedThere). */
+export const DELETED_THERE = 'it was edited here and deleted in the target since the last push';
+
+/**
+ * Rows this source pushed before and edited since that match no target row: the target row
+ * was deleted since (by the app, by hand). Changed on both sides, so a conflict, listed with
+ * the local value and `remote: null`. keep-remote leaves the row out (its children in the
+ * push wait with it, skipped; it stays in the shadow, and in conflict at each push until
+ * settled); keep-local inserts it again; fail refuses the push. Queued: sent when awaited,
+ * before the transaction commits. A full merge would insert such a row again as new.
+ */
+export function deletedThere(exec: MergeExecutor, s: Stage, policy: ConflictPolicy): () => Promise<Conflict[]> {
+  if (!s.plan.edited || s.plan.edited.length === 0) return async () => [];
+  const gone = `${open(s)} AND ${amongSql(s, s.plan.edited)}`;
+  const found = exec.ask(`SELECT ${conflictKeySql(s)}, ${rowJson(s, 's')} AS local FROM ${s.stage} s WHERE ${gone} ORDER BY s.${s.q.row}`);
+  if (policy !== 'keep-local') exec.send(`UPDATE ${s.stage} s SET ${s.q.skip} = ${quoteLiteral(DELETED_THERE)} WHERE ${gone}`);
+  return async () => {
+    const rows = (await found).rows as Array<{ k: string; kv: Array<string | null>; local: Record<string, unknown> }>;
+    if (policy === 'fail' && rows.length > 0) refuseConflicts(s, rows.length, rows[0]!.k);
+    const kept = policy === 'keep-local' ? 'local' : 'remote';
+    return rows.map((c) => ({ table: s.plan.source.name, sourceKey: c.k, sourceKeyValues: c.kv, local: c.local, remote: null, kept }) satisfies Conflict);
+  };
+}
+
 /** Matched rows whose other columns differ: updated where the push's settings say, counted otherwise; local edits travel. Queued: sent when awaited. */
 export function matchedChanges(exec: MergeExecutor, s: Stage, since: string | undefined, policy: ConflictPolicy): () => Promise<MatchedChanges> {
   const valueCols = s.columns.filter((c) => !s.pk.includes(c));
@@ -78,11 +119,9 @@ export function matchedChanges(exec: MergeExecutor, s: Stage, since: string | un
   const rest = since ? [judged.length > 0 ? `(NOT (${judged.map((g) => amongSql(s, g.keys)).join(' OR ')}) AND ${changedSinceSql(since)})` : changedSinceSql(since)] : [];
   const conflicted = s.plan.conflicted?.length ? [amongSql(s, s.plan.conflicted)] : [];
   const changedThere = `(${[...bySnapshot, ...rest, ...conflicted].join(' OR ') || 'false'})`;
-  const keyText = sourceKey(s, 's').map((k, i) => `${quoteLiteral(`${s.pk[i]}=`)} || coalesce(${k}::text, 'NULL')`).join(` || ', ' || `);
-  const keyValues = `jsonb_build_array(${sourceKey(s, 's').map((k) => `${k}::text`).join(', ')})`;
   const conflictsWhere = (changed: string) =>
     exec.ask(
-      `SELECT ${keyText} AS k, ${keyValues} AS kv, ${rowJson(s, 's')} AS local, ${rowJson(s, 't')} AS remote FROM ${s.stage} s JOIN ${s.target} t ON ${join}` +
+      `SELECT ${conflictKeySql(s)}, ${rowJson(s, 's')} AS local, ${rowJson(s, 't')} AS remote FROM ${s.stage} s JOIN ${s.target} t ON ${join}` +
         ` WHERE ${matchedRows(s, true)} AND ${differs} AND ${edited}${changed}`,
     );
   // keep-local: the conflicts are read before the edits are written over them. Otherwise the
@@ -95,13 +134,7 @@ export function matchedChanges(exec: MergeExecutor, s: Stage, since: string | un
   const unedited = others(`NOT (${edited}) AND ${notReference}`);
   return async () => {
     const found = (await after).rows as Array<{ k: string; kv: Array<string | null>; local: Record<string, unknown>; remote: Record<string, unknown> }>;
-    if (policy === 'fail' && found.length > 0) {
-      throw new HesapError('CONFLICT', `Table "${s.plan.source.name}": ${found.length} row(s) changed both here and in the target since the last push; first: ${found[0]!.k}. Nothing was committed.`, {
-        table: s.plan.source.name,
-        row: found[0]!.k,
-        hints: ['Push with --on-conflict keep-remote (the default) to keep the target\'s values and list the rows, or keep-local to write yours over them.'],
-      });
-    }
+    if (policy === 'fail' && found.length > 0) refuseConflicts(s, found.length, found[0]!.k);
     const localEdits = (await travel).rowCount ?? 0;
     const restResult = await unedited;
     const kept = policy === 'keep-local' ? 'local' : 'remote';

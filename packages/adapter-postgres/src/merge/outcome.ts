@@ -4,7 +4,7 @@ import { PRESENT_IN_TARGET } from './new-keys';
 import { remember } from './identity-map';
 import { cols, equal, keyText, quoteLiteral } from './sql';
 import { inserting, open, sourceKey, targetKey, type Stage } from './stage';
-import type { MatchedChanges } from './local-edits';
+import { DELETED_THERE, type MatchedChanges } from './local-edits';
 
 /** Every row's fate, counted in one pass over the stage once it is decided. */
 export interface Tally {
@@ -82,7 +82,9 @@ function skippedRows(exec: MergeExecutor, s: Stage): () => Promise<SkippedRow[]>
   const r = exec.ask(
     `SELECT ${source.length > 0 ? source.map((k, i) => `${k}::text AS k${i}`).join(', ') + ',' : ''}` +
       ` ${keyCols.map((c, i) => `s.${quoteIdent(c)}::text AS c${i}`).join(', ')}, s.${s.q.skip} AS reason,` +
-      ` s.${s.q.skipConstraint} AS constraint_name, s.${s.q.skipTarget} AS target, s.${s.q.orphan} AS orphan FROM ${s.stage} s WHERE s.${s.q.skip} IS NOT NULL ORDER BY s.${s.q.row}`,
+      ` s.${s.q.skipConstraint} AS constraint_name, s.${s.q.skipTarget} AS target, s.${s.q.orphan} AS orphan FROM ${s.stage} s` +
+      // Rows left out as deleted there are conflicts, reported as such: not rows to try again as new.
+      ` WHERE s.${s.q.skip} IS NOT NULL AND s.${s.q.skip} <> ${quoteLiteral(DELETED_THERE)} ORDER BY s.${s.q.row}`,
   );
   return async () =>
     (await r).rows.map((row: Record<string, string | null>) => ({

@@ -5,6 +5,7 @@ import { mapQueryError } from '../postgres-errors';
 import { MergeExecutor } from './executor';
 import { followForeignKeys, followSelfReferences, leaveOutOrphans } from './foreign-keys';
 import { writeRows } from './insert';
+import { deletedThere } from './local-edits';
 import { matchRows } from './match';
 import { assignNewKeys } from './new-keys';
 import { report, skipCollisions } from './outcome';
@@ -48,6 +49,8 @@ export async function mergeTable(
   // Children follow their parents: checked, and rewritten through the parents' stages.
   followForeignKeys(exec, s, parents);
   await matchRows(exec, s, settings);
+  // Rows edited here that match no target row any more: deleted there since, a conflict.
+  const gone = deletedThere(exec, s, plan.onConflict ?? 'keep-remote');
   // Rows that would collide on another unique key of the target are skipped.
   skipCollisions(exec, s);
   // New rows whose parent exists nowhere are left out (the target's key checks every new row).
@@ -57,5 +60,8 @@ export async function mergeTable(
   exec.send(...analyzeSql(s.stage));
   await followSelfReferences(exec, s);
   const written = await writeRows(exec, s, plan);
-  return report(exec, s, settings, written, received);
+  const result = await report(exec, s, settings, written, received);
+  const deleted = await gone();
+  if (deleted.length > 0) result.conflicts = [...deleted, ...(result.conflicts ?? [])];
+  return result;
 }
