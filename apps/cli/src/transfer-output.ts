@@ -73,7 +73,7 @@ function renderIncremental(o: Output, result: CopyResult): void {
     for (const c of result.conflicts) {
       const remote = c.remote;
       if (remote === null) {
-        o.line(`  ${c.table} ${c.sourceKey} (kept ${c.kept}): edited here, deleted in the target${c.kept === 'local' ? '; inserted again' : '; stays deleted there'}`);
+        o.line(`  ${c.table} ${c.sourceKey} (kept ${c.kept}): deleted in the target since the last push, changed or needed here${c.kept === 'local' ? '; inserted again' : '; stays deleted there'}`);
         continue;
       }
       const changed = Object.keys(c.local).filter((k) => JSON.stringify(c.local[k]) !== JSON.stringify(remote[k]));

@@ -58,7 +58,7 @@ describe('hesap db push: conflicts', () => {
     expect(run.code).toBe(4);
     expect(run.stdout).toContain('Conflicts: 2 row(s) changed here and in the target since the last push');
     expect(run.stdout).toContain('users id=1 (kept remote): name: local "Ali (here)", remote "Ali (there)"');
-    expect(run.stdout).toContain('orders id=2 (kept remote): edited here, deleted in the target; stays deleted there');
+    expect(run.stdout).toContain('orders id=2 (kept remote): deleted in the target since the last push, changed or needed here; stays deleted there');
     expect(run.stdout).toContain('push with --on-conflict keep-local to write yours over them');
 
     const doc = jsonOf(await push('--json'));
@@ -73,7 +73,7 @@ describe('hesap db push: conflicts', () => {
     const run = await push('--on-conflict', 'keep-local');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('users id=1 (kept local): name: local "Ali (here)", remote "Ali (there)"');
-    expect(run.stdout).toContain('orders id=2 (kept local): edited here, deleted in the target; inserted again');
+    expect(run.stdout).toContain('orders id=2 (kept local): deleted in the target since the last push, changed or needed here; inserted again');
     expect(await pg.query(`SELECT u.name, o.total::text FROM orders o JOIN users u ON u.id = o.user_id ORDER BY o.id`)).toEqual([
       { name: 'Ali (here)', total: '10.50' },
       { name: 'Ayşe', total: '8.00' },

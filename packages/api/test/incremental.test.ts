@@ -756,6 +756,26 @@ describe('local edits travel; rows changed on both sides are conflicts', () => {
     expect([...after.incremental!.unchanged].sort()).toEqual([...TABLES].sort());
   });
 
+  it('a parent deleted there that a row added here points at is a conflict too: keep-remote does not bring it back, the new row waits; keep-local brings both', async () => {
+    const local = make(SCHEMA + SEED);
+    await push({ local, remote: pg.url });
+    // Production deletes order 2 (and its item); here an item is added to order 2, which is not edited.
+    await pg.query(`DELETE FROM order_items WHERE order_id = 2; DELETE FROM orders WHERE id = 2`);
+    execSqlite(local, `INSERT INTO order_items (order_id, name, price) VALUES (2, 'Ayran', 20)`);
+    const r = await push({ local, remote: pg.url });
+    expect(changesOf(r, 'orders')).toMatchObject({ inserted: 0, updated: 0, parents: 1 });
+    expect(r.conflicts).toEqual([{ table: 'orders', sourceKey: 'id=2', sourceKeyValues: ['2'], local: expect.objectContaining({ id: 2, total: 99 }), remote: null, kept: 'remote' }]);
+    expect(await pg.query(`SELECT id FROM orders ORDER BY id`)).toEqual([{ id: 1 }, { id: 3 }]);
+    expect(tableOf(r, 'order_items')!.skipped).toEqual([expect.objectContaining({ sourceKey: 'id=5' })]);
+    // Still a conflict at the next push, until settled.
+    expect((await push({ local, remote: pg.url })).conflicts).toEqual([expect.objectContaining({ table: 'orders', sourceKeyValues: ['2'], remote: null, kept: 'remote' })]);
+    const settled = await push({ local, remote: pg.url, onConflict: 'keep-local' });
+    expect(settled.conflicts).toEqual([expect.objectContaining({ table: 'orders', sourceKeyValues: ['2'], kept: 'local' })]);
+    expect(settled.complete).toBe(true);
+    expect(await pg.query(`SELECT i.name FROM order_items i WHERE i.order_id = 2`)).toEqual([{ name: 'Ayran' }]);
+    expect((await push({ local, remote: pg.url })).conflicts).toEqual([]);
+  });
+
   it('a row deleted there and settled here by deleting it too is no conflict any more', async () => {
     const local = make(SCHEMA + SEED);
     await push({ local, remote: pg.url });

@@ -8,8 +8,9 @@ import { open, sourceKey, targetKey, type Stage } from './stage';
  * An incremental merge's matched rows (issue 23). A row this source pushed before and edited
  * since travels: it updates its target row, unless that row changed in the target since the
  * last push too. That is a conflict: reported with both values, and settled by the policy
- * (`keep-remote` by default; `keep-local` updates it; `fail` refuses the push). An edited row
- * whose target row was deleted since is a conflict too (see deletedThere). Other matched
+ * (`keep-remote` by default; `keep-local` updates it; `fail` refuses the push). A row whose
+ * target row was deleted since is a conflict too when it is edited here or needed here as a
+ * parent (see deletedThere). Other matched
  * rows that differ are counted, or updated with `--update`, as in any merge.
  */
 
@@ -71,20 +72,22 @@ function refuseConflicts(s: Stage, count: number, first: string): never {
   });
 }
 
-/** Why a row edited here whose target row is gone is left out under keep-remote (not reported as skipped: see deletedThere). */
-export const DELETED_THERE = 'it was edited here and deleted in the target since the last push';
+/** Why a row whose target row is gone is left out under keep-remote (not reported as skipped: see deletedThere). */
+export const DELETED_THERE = 'it was deleted in the target since the last push';
 
 /**
- * Rows this source pushed before and edited since that match no target row: the target row
- * was deleted since (by the app, by hand). Changed on both sides, so a conflict, listed with
- * the local value and `remote: null`. keep-remote leaves the row out (its children in the
- * push wait with it, skipped; it stays in the shadow, and in conflict at each push until
- * settled); keep-local inserts it again; fail refuses the push. Queued: sent when awaited,
- * before the transaction commits. A full merge would insert such a row again as new.
+ * Rows this source pushed before that match no target row now: the target row was deleted
+ * since (by the app, by hand). Such a row edited here since, or sent as the parent of a row
+ * added or edited here, meets that deletion: a conflict, listed with the local value and
+ * `remote: null`. keep-remote leaves the row out (the rows in the push that point at it wait,
+ * skipped; it stays in the shadow, and in conflict at each push until settled); keep-local
+ * inserts it again; fail refuses the push. Queued: sent when awaited, before the transaction
+ * commits. (A full merge inserts every such row again as new, as it would any row the target lacks.)
  */
 export function deletedThere(exec: MergeExecutor, s: Stage, policy: ConflictPolicy): () => Promise<Conflict[]> {
-  if (!s.plan.edited || s.plan.edited.length === 0) return async () => [];
-  const gone = `${open(s)} AND ${amongSql(s, s.plan.edited)}`;
+  const pushedBefore = [s.plan.edited ?? [], s.plan.references ?? []].filter((keys) => keys.length > 0).map((keys) => amongSql(s, keys));
+  if (pushedBefore.length === 0) return async () => [];
+  const gone = `${open(s)} AND (${pushedBefore.join(' OR ')})`;
   const found = exec.ask(`SELECT ${conflictKeySql(s)}, ${rowJson(s, 's')} AS local FROM ${s.stage} s WHERE ${gone} ORDER BY s.${s.q.row}`);
   if (policy !== 'keep-local') exec.send(`UPDATE ${s.stage} s SET ${s.q.skip} = ${quoteLiteral(DELETED_THERE)} WHERE ${gone}`);
   return async () => {

@@ -49,8 +49,8 @@ export async function mergeTable(
   // Children follow their parents: checked, and rewritten through the parents' stages.
   followForeignKeys(exec, s, parents);
   await matchRows(exec, s, settings);
-  // Rows edited here that match no target row any more: deleted there since, a conflict.
-  const gone = deletedThere(exec, s, plan.onConflict ?? 'keep-remote');
+  // Rows pushed before that match no target row any more, edited or needed here: deleted there since, a conflict.
+  const gone = settings.localEdits === false ? async () => [] : deletedThere(exec, s, plan.onConflict ?? 'keep-remote');
   // Rows that would collide on another unique key of the target are skipped.
   skipCollisions(exec, s);
   // New rows whose parent exists nowhere are left out (the target's key checks every new row).
