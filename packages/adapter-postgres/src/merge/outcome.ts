@@ -3,7 +3,7 @@ import type { MergeExecutor } from './executor';
 import { PRESENT_IN_TARGET } from './new-keys';
 import { remember } from './identity-map';
 import { cols, equal, keyText, quoteLiteral } from './sql';
-import { inserting, open, sourceKey, targetKey, type Stage } from './stage';
+import { inserting, open, sendSkips, sourceKey, targetKey, type Stage } from './stage';
 import type { MatchedChanges } from './local-edits';
 
 /** Every row's fate, counted in one pass over the stage once it is decided. */
@@ -58,7 +58,9 @@ export async function tally(exec: MergeExecutor, s: Stage): Promise<Tally> {
 export function skipCollisions(exec: MergeExecutor, s: Stage): void {
   for (const key of s.merge.collisionKeys) {
     const pkText = s.pk.length > 0 ? keyText('t', s.pk) : keyText('t', key.columns);
-    exec.send(
+    sendSkips(
+      exec,
+      s,
       `UPDATE ${s.stage} s SET ${s.q.skip} = 'it collides with a row of the target on unique ' || ${quoteLiteral(key.columns.join(', '))},` +
         ` ${s.q.skipConstraint} = ${quoteLiteral(key.name)}, ${s.q.skipTarget} = ${pkText}` +
         ` FROM ${s.target} t WHERE ${open(s)} AND ${equal(cols('s', key.columns), cols('t', key.columns))}`,
@@ -69,7 +71,9 @@ export function skipCollisions(exec: MergeExecutor, s: Stage): void {
 /** After ON CONFLICT DO NOTHING left some rows out: name them. */
 export function markConflicts(exec: MergeExecutor, s: Stage): void {
   if (s.pk.length === 0) return;
-  exec.send(
+  sendSkips(
+    exec,
+    s,
     `UPDATE ${s.stage} s SET ${s.q.skip} = 'it conflicts with a row that exists in the target'` +
       ` WHERE ${inserting(s, 's')} AND NOT EXISTS (SELECT 1 FROM ${s.target} t WHERE ${equal(cols('t', s.pk), targetKey(s, 's'))})`,
   );

@@ -56,6 +56,11 @@ export interface Stage {
   /** Rows left out, once the merge is done: children of those look for theirs in the stage. */
   skippedRows: number;
   /**
+   * A statement that may leave rows out (set `skip`) was queued for this stage. Until one is,
+   * every staged row is still in: see followSelfReferences.
+   */
+  skipsQueued: boolean;
+  /**
    * What creating the stage failed with: the COPY sent behind it then meets only the aborted
    * transaction (25P02), and this is the error to report.
    */
@@ -143,6 +148,7 @@ export function openStage(plan: TablePlan, merge: TableMergePlan, places: Places
     keptStored: 0,
     remapped: 0,
     skippedRows: 0,
+    skipsQueued: false,
   };
 }
 
@@ -187,6 +193,21 @@ export function sourceKey(s: Stage, alias: string): string[] {
 /** Target key columns of a staged row: a surrogate key's is in the `_tgt` column once matched or renumbered. */
 export function targetKey(s: Stage, alias: string): string[] {
   return s.surrogate ? [`coalesce(${alias}.${s.q.tgt}, ${alias}.${quoteIdent(s.pk[0]!)})`] : cols(alias, s.pk);
+}
+
+/**
+ * The target table was created by this push and holds no row until this merge inserts them:
+ * no staged row can meet a target row (by natural key, the identity map, key or content).
+ */
+export function targetEmpty(s: Stage): boolean {
+  return s.plan.create;
+}
+
+/** Queues statements that may leave rows out (set `skip`): see `skipsQueued`. */
+export function sendSkips(exec: MergeExecutor, s: Stage, ...statements: string[]): void {
+  if (statements.length === 0) return;
+  s.skipsQueued = true;
+  exec.send(...statements);
 }
 
 /** Rows whose fate is not decided yet. */

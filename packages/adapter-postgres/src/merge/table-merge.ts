@@ -9,7 +9,7 @@ import { matchRows } from './match';
 import { assignNewKeys } from './new-keys';
 import { report, skipCollisions } from './outcome';
 import { analyzeSql } from './sql';
-import { copyStageSql, createStageSql, prepareStage, type Stage } from './stage';
+import { copyStageSql, createStageSql, prepareStage, targetEmpty, type Stage } from './stage';
 
 /**
  * Merging a table set-based inside PostgreSQL: the source rows are COPied into a staging
@@ -47,7 +47,8 @@ export async function mergeTable(
   await prepareStage(exec, s);
   // Children follow their parents: checked, and rewritten through the parents' stages.
   followForeignKeys(exec, s, parents);
-  await matchRows(exec, s, settings);
+  // A table this push created holds no row yet: every staged row is new, nothing to match.
+  if (!targetEmpty(s)) await matchRows(exec, s, settings);
   // Rows that would collide on another unique key of the target are skipped.
   skipCollisions(exec, s);
   // New rows whose parent exists nowhere are left out (the target's key checks every new row).
