@@ -1,7 +1,6 @@
-import { quoteIdent, type MergeSettings, type SkippedRow, type TableWriteResult } from '@hesap/core';
+import { quoteIdent, type SkippedRow, type TableWriteResult } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { PRESENT_IN_TARGET } from './new-keys';
-import { remember } from './identity-map';
 import { cols, equal, keyText, quoteLiteral } from './sql';
 import { inserting, open, sendSkips, sourceKey, targetKey, type Stage } from './stage';
 import type { MatchedChanges } from './local-edits';
@@ -23,8 +22,6 @@ export interface Tally {
   keyed: number;
   key_min: string | null;
   key_max: string | null;
-  /** The highest key that stays the same (for the identity baseline). */
-  same_max: string | null;
 }
 
 /** Matched rows still in the stage; `compared` leaves out rows paired by identical content (equal by construction). */
@@ -46,9 +43,8 @@ export async function tally(exec: MergeExecutor, s: Stage): Promise<Tally> {
       ` count(*) FILTER (WHERE ${matchedRows(s, true)})::int AS compared, count(*) FILTER (WHERE s.${s.q.skip} IS NOT NULL)::int AS skipped,` +
       ` count(*) FILTER (WHERE ${inserting(s, 's')} AND s.${s.q.how} = 'insert-remapped')::int AS new_ids, ${moved}` +
       `, ${pk ? `count(${source})` : '0'}::int AS keyed` +
-      // The bounds of the source keys (for keyRange), and the highest key that stays the same (for the identity baseline).
+      // The bounds of the source keys (for keyRange).
       (pk ? `, min(${source})::text AS key_min, max(${source})::text AS key_max` : ', NULL AS key_min, NULL AS key_max') +
-      (s.surrogate ? `, max(s.${pk}) FILTER (WHERE ${targetKey(s, 's')[0]} = s.${pk} AND s.${s.q.skip} IS NULL)::text AS same_max` : ', NULL AS same_max') +
       ` FROM ${s.stage} s`,
   );
   return r.rows[0] as Tally;
@@ -68,15 +64,13 @@ export function skipCollisions(exec: MergeExecutor, s: Stage): void {
   }
 }
 
-/** After ON CONFLICT DO NOTHING left some rows out: name them. */
-export function markConflicts(exec: MergeExecutor, s: Stage): void {
-  if (s.pk.length === 0) return;
-  sendSkips(
-    exec,
-    s,
+/** After ON CONFLICT DO NOTHING left some rows out: name them (rows to insert whose key is not in the target). */
+export function markConflictsSql(s: Stage): string[] {
+  if (s.pk.length === 0) return [];
+  return [
     `UPDATE ${s.stage} s SET ${s.q.skip} = 'it conflicts with a row that exists in the target'` +
       ` WHERE ${inserting(s, 's')} AND NOT EXISTS (SELECT 1 FROM ${s.target} t WHERE ${equal(cols('t', s.pk), targetKey(s, 's'))})`,
-  );
+  ];
 }
 
 /** The skipped rows, in source order, with the reason and both keys. Queued: sent when awaited. */
@@ -109,15 +103,14 @@ export interface Written {
 }
 
 /**
- * The table's result: skipped rows named, the identity map taught, and what children need
- * to know of this stage (keys remapped, the range of its keys) recorded on it.
+ * The table's result: skipped rows named, and what children need to know of this stage
+ * (keys remapped, the range of its keys) recorded on it.
  */
-export async function report(exec: MergeExecutor, s: Stage, settings: MergeSettings, written: Written, received: number): Promise<TableWriteResult> {
+export async function report(exec: MergeExecutor, s: Stage, written: Written, received: number): Promise<TableWriteResult> {
   const { counts } = written;
   const skipped = counts.skipped > 0 ? skippedRows(exec, s) : async () => [];
   s.remapped = counts.new_ids + counts.moved;
   s.skippedRows = counts.skipped;
-  if (s.merge.identity === 'merge') remember(exec, settings, s, s.remapped > 0, counts.same_max);
   const { updated, differing, localEdits, conflicts } = await written.changes();
   const result: TableWriteResult = {
     table: s.plan.source.name,
@@ -132,7 +125,7 @@ export async function report(exec: MergeExecutor, s: Stage, settings: MergeSetti
   if (localEdits > 0) result.localEdits = localEdits;
   if (conflicts.length > 0) result.conflicts = conflicts;
   // Only children use the range (see absent()).
-  if (counts.skipped === 0 && s.merge.keyRange) s.keyRange = wholeKeyRange(s, counts);
+  if (counts.skipped === 0 && s.merge.keyRange) s.keyRange = wholeKeyRange(s, counts, (await s.keyIndex)?.held ?? false);
   await exec.flush();
   return result;
 }
@@ -150,9 +143,9 @@ const INT8_MAX = 2n ** 63n - 1n;
  * stage), so `keyed` distinct keys from min to max fill it when max - min + 1 = keyed.
  * The bounds come from the tally (stage) and from setting rows aside: no scan of its own.
  */
-function wholeKeyRange(s: Stage, counts: Tally): { min: string; max: string } | undefined {
+function wholeKeyRange(s: Stage, counts: Tally, uniqueKeys: boolean): { min: string; max: string } | undefined {
   const { keyed, key_min: stageMin, key_max: stageMax } = counts;
-  if (!s.uniqueKeys) return undefined;
+  if (!uniqueKeys) return undefined;
   const count = BigInt(keyed) + BigInt(s.keptRows);
   if (count === 0n) return undefined;
   const staged = stageMin !== null && stageMax !== null && WHOLE.test(stageMin) && WHOLE.test(stageMax) ? [BigInt(stageMin), BigInt(stageMax)] : [];

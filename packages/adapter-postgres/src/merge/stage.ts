@@ -1,6 +1,6 @@
 import { quoteIdent, quoteQualified, type HesapError, type Table, type TableMergePlan, type TablePlan } from '@hesap/core';
 import type { Places } from '../postgres-places';
-import type { MergeExecutor } from './executor';
+import type { Guarded, MergeExecutor } from './executor';
 import { analyzeSql, cols, equal, quoteLiteral } from './sql';
 
 /**
@@ -36,8 +36,11 @@ export interface Stage {
   readonly surrogate: boolean;
   readonly keptKeys: string[];
 
-  /** The stage's source key index is unique (source keys should be; a stage that breaks this gets a plain index). */
-  uniqueKeys: boolean;
+  /**
+   * The stage's source key index, once made: unique (`held`) as source keys should be; a stage
+   * that breaks this gets a plain index. Sent with the steps after it (awaiting it sends it).
+   */
+  keyIndex?: PromiseLike<Guarded>;
   /** Rows set aside as identical to the target row of the same key. */
   keptRows: number;
   /**
@@ -143,7 +146,6 @@ export function openStage(plan: TablePlan, merge: TableMergePlan, places: Places
     pk: merge.primaryKey,
     surrogate: merge.surrogate,
     keptKeys: merge.keptKeys,
-    uniqueKeys: false,
     keptRows: 0,
     keptStored: 0,
     remapped: 0,
@@ -258,10 +260,11 @@ export async function prepareStage(exec: MergeExecutor, s: Stage): Promise<void>
   if (s.pk.length > 0) {
     const keyColumns = sourceKeyColumns(s).join(', ');
     // Unique, as source keys are: then a count tells whether the keys leave gaps (keyRange).
-    const unique = await exec.guarded('hesap_stage_key', '23505', [`CREATE UNIQUE INDEX ON ${s.stage} (${keyColumns})`], {
+    // Nothing waits for it: the steps after it go in its message (see MergeExecutor.guard).
+    s.keyIndex = exec.guard('hesap_stage_key', '23505', [`CREATE UNIQUE INDEX ON ${s.stage} (${keyColumns})`], {
       otherwise: [`CREATE INDEX ON ${s.stage} (${keyColumns})`],
+      read: false,
     });
-    s.uniqueKeys = unique.held;
   }
   exec.send(...analyzeSql(s.stage));
 }

@@ -57,6 +57,6 @@ export async function mergeTable(
   // The steps above rewrote every row's status: fresh statistics for the joins below.
   exec.send(...analyzeSql(s.stage));
   await followSelfReferences(exec, s);
-  const written = await writeRows(exec, s, plan);
-  return report(exec, s, settings, written, received);
+  const written = await writeRows(exec, s, settings, plan);
+  return report(exec, s, written, received);
 }
