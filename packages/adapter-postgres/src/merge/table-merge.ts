@@ -17,13 +17,18 @@ import { copyStageSql, createStageSql, prepareStage, targetEmpty, type Stage } f
  * step and never one per row. The table's merge plan (from the planner) says which steps run.
  */
 
-/** A staged table's write: the COPY goes into its stage; `complete()` merges the stage into the target. */
-export function writeStaged(client: pg.ClientBase, stage: Stage, settings: MergeSettings, parents: ReadonlyMap<string, Stage>, plan?: LoadPlan): TableWrite {
+/**
+ * A staged table's write: the COPY goes into its stage (made here, unless `made` says it was
+ * made already: see PostgresTarget.begin); `complete()` merges the stage into the target.
+ */
+export function writeStaged(client: pg.ClientBase, stage: Stage, settings: MergeSettings, parents: ReadonlyMap<string, Stage>, plan?: LoadPlan, made = false): TableWrite {
   // Sent on the connection ahead of the COPY, without waiting for it; its error, if any, is reported by complete().
-  const created = client.query(createStageSql(stage)).then(
-    () => undefined,
-    (error: unknown) => (stage.failed = mapQueryError(error, { table: stage.table, doing: 'Creating the staging table' })),
-  );
+  const created = made
+    ? Promise.resolve(undefined)
+    : client.query(createStageSql(stage)).then(
+        () => undefined,
+        (error: unknown) => (stage.failed = mapQueryError(error, { table: stage.table, doing: CREATING_STAGE })),
+      );
   const stream = client.query(copyFrom(copyStageSql(stage)));
   return {
     stream,
@@ -34,6 +39,9 @@ export function writeStaged(client: pg.ClientBase, stage: Stage, settings: Merge
     },
   };
 }
+
+/** What making a staging table is called in its errors. */
+export const CREATING_STAGE = 'Creating the staging table';
 
 /** The steps of a merge, in order, once the stage holds the `received` source rows. */
 export async function mergeTable(
