@@ -26,8 +26,8 @@ export async function writeRows(exec: MergeExecutor, s: Stage, settings: MergeSe
   const insert = insertRows(exec, s, settled);
   // Checked once for all rows; the rows were checked against the parents above, so this only fails on a race.
   exec.send(...restore);
-  const learn = (changedKeys: boolean) => {
-    if (s.merge.identity === 'merge') remember(exec, settings, s, changedKeys);
+  const learn = (changedKeys: boolean, sameMax?: string | null) => {
+    if (s.merge.identity === 'merge') remember(exec, settings, s, changedKeys, sameMax);
   };
   if (settled) learn(false);
   // The tally reads the stage alone, which the insert leaves as it is: counted after it, in its message.
@@ -37,7 +37,7 @@ export async function writeRows(exec: MergeExecutor, s: Stage, settings: MergeSe
     if (!settled) sendSkips(exec, s, ...markConflictsSql(s));
     counts = await tally(exec, s);
   }
-  if (!settled) learn(counts.new_ids + counts.moved > 0);
+  if (!settled) learn(counts.new_ids + counts.moved > 0, counts.same_max);
   const none = async () => ({ updated: 0, differing: 0, localEdits: 0, conflicts: [] });
   return { counts, inserted, changes: counts.compared > 0 ? matchedChanges(exec, s, plan.remoteSince, plan.onConflict ?? 'keep-remote') : none };
 }

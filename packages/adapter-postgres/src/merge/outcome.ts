@@ -22,6 +22,8 @@ export interface Tally {
   keyed: number;
   key_min: string | null;
   key_max: string | null;
+  /** The highest key that stays the same (for the identity baseline). */
+  same_max: string | null;
 }
 
 /** Matched rows still in the stage; `compared` leaves out rows paired by identical content (equal by construction). */
@@ -43,8 +45,9 @@ export async function tally(exec: MergeExecutor, s: Stage): Promise<Tally> {
       ` count(*) FILTER (WHERE ${matchedRows(s, true)})::int AS compared, count(*) FILTER (WHERE s.${s.q.skip} IS NOT NULL)::int AS skipped,` +
       ` count(*) FILTER (WHERE ${inserting(s, 's')} AND s.${s.q.how} = 'insert-remapped')::int AS new_ids, ${moved}` +
       `, ${pk ? `count(${source})` : '0'}::int AS keyed` +
-      // The bounds of the source keys (for keyRange).
+      // The bounds of the source keys (for keyRange), and the highest key that stays the same (for the identity baseline).
       (pk ? `, min(${source})::text AS key_min, max(${source})::text AS key_max` : ', NULL AS key_min, NULL AS key_max') +
+      (s.surrogate ? `, max(s.${pk}) FILTER (WHERE ${targetKey(s, 's')[0]} = s.${pk} AND s.${s.q.skip} IS NULL)::text AS same_max` : ', NULL AS same_max') +
       ` FROM ${s.stage} s`,
   );
   return r.rows[0] as Tally;
