@@ -35,8 +35,8 @@ import { fillCycle } from './merge/foreign-keys';
 import { HESAP_SCHEMA, identityMapSql, prepareIdentityMap, rememberKeptIds, withoutIdentityMap } from './merge/identity-map';
 import { judgePrivileges, privilegesSql, type PrivilegeFacts } from './postgres-privileges';
 import { runSteps, type RunStep, type Step } from './postgres-batch';
-import { openStage, type Stage } from './merge/stage';
-import { writeStaged } from './merge/table-merge';
+import { createStageSql, openStage, type Stage } from './merge/stage';
+import { CREATING_STAGE, writeStaged } from './merge/table-merge';
 import { readSyncState, syncStateSql, tableIdentitiesSql, type SyncState } from './postgres-sync-state';
 import { quoteLiteral } from './merge/sql';
 
@@ -64,6 +64,10 @@ export class PostgresTarget implements TargetSession {
   private began = false;
   /** The stages of the tables merged so far in this push: children follow their foreign keys through them. */
   private readonly stages = new Map<string, Stage>();
+  /** The stage of each staged table of the plan, opened by begin(); `made`: created there too (see begin). */
+  private readonly opened = new Map<TablePlan, { stage: Stage; made: boolean }>();
+  /** The index of the next stage opened for a table begin() did not see. */
+  private nextStage = 0;
   /** The stage being written, whose creation's error explains a COPY that met an aborted transaction. */
   private staging?: Stage;
   /** DDL that puts back the keys set aside for a replace, in order. */
@@ -187,7 +191,15 @@ export class PostgresTarget implements TargetSession {
       const table = t.target.name;
       return createTableStatements(this.places, t.target, plan.notes).map((sql): Step => ({ sql, table, doing: `Creating table "${table}"`, explain: (error) => createdMeanwhile(error, table) }));
     });
-    await runSteps(this.step, [...map, ...schemas, ...creates], 'hesap_create', { doing: 'Creating the tables' });
+    // Every staged table's stage, numbered in the plan's order. Those of tables this push creates
+    // are made right after their tables, in the same message: no other session can see those
+    // tables, so nothing there waits for a lock; a table that exists is first read at its turn.
+    this.opened.clear();
+    const staged = plan.tables.filter((t) => t.merge?.staged);
+    staged.forEach((t, i) => this.opened.set(t, { stage: openStage(t, mergePlanOf(t), this.places, i), made: t.create }));
+    this.nextStage = staged.length;
+    const stages = staged.filter((t) => t.create).map((t): Step => ({ sql: createStageSql(this.opened.get(t)!.stage), table: t.target.name, doing: CREATING_STAGE }));
+    await runSteps(this.step, [...map, ...schemas, ...creates, ...stages], 'hesap_create', { doing: 'Creating the tables' });
     await this.refuseFilled(plan.tables.filter((t) => !t.create && t.action === 'load').map((t) => t.target.name));
   }
 
@@ -213,14 +225,14 @@ export class PostgresTarget implements TargetSession {
     const client = this.client;
     const merge = mergePlanOf(table);
     if (merge.staged) {
-      const stage = openStage(table, merge, this.places, this.stages.size);
+      const { stage, made } = this.opened.get(table) ?? { stage: openStage(table, merge, this.places, this.nextStage++), made: false };
       this.staging = stage;
       const parents = new Map<string, Stage>();
       for (const { foreignKey } of stage.merge.foreignKeys.followed) {
         const parent = this.stages.get(foreignKey.references.table);
         if (parent) parents.set(parent.table, parent);
       }
-      const write = writeStaged(client, stage, this.mergeSettings(), parents, this.plan);
+      const write = writeStaged(client, stage, this.mergeSettings(), parents, this.plan, made);
       return {
         stream: write.stream,
         complete: async () => {

@@ -118,3 +118,59 @@ it('throws an error of another SQLSTATE inside the savepoint as it came', async 
   expect(error.sqlstate).toBe('22012');
   expect(error.table).toBe('orders');
 });
+
+it('sends a queued guarded step in one message with what is queued before and after it', async () => {
+  const exec = new MergeExecutor(client, 'orders');
+  exec.send(`INSERT INTO t VALUES (1, 'a')`);
+  const step = exec.guard('hesap_test', '23505', [`INSERT INTO t VALUES (2, 'b')`], { read: false });
+  exec.send(`UPDATE t SET v = v || '!'`);
+  const rows = exec.ask('SELECT id, v FROM t ORDER BY id');
+  expect(messages).toEqual([]);
+  expect((await rows).rows).toEqual([
+    { id: 1, v: 'a!' },
+    { id: 2, v: 'b!' },
+  ]);
+  expect((await step).held).toBe(true);
+  expect(messages).toHaveLength(1);
+});
+
+it('sends what followed a guarded step that failed again after its alternative, in the order queued', async () => {
+  const exec = new MergeExecutor(client, 'orders');
+  exec.send(`INSERT INTO t VALUES (1, 'a')`);
+  const step = exec.guard('hesap_test', '23505', [`INSERT INTO t VALUES (1, 'dup')`], { otherwise: [`INSERT INTO t VALUES (2, 'b')`] });
+  exec.send(`UPDATE t SET v = v || '!'`);
+  const rows = exec.ask('SELECT id, v FROM t ORDER BY id');
+  expect((await rows).rows).toEqual([
+    { id: 1, v: 'a!' },
+    { id: 2, v: 'b!' },
+  ]);
+  const done = await step;
+  expect(done.held).toBe(false);
+  expect(done.results.map((r) => r.rowCount)).toEqual([1]);
+  // The message, then the rollback with the alternative and what followed the step.
+  expect(messages).toHaveLength(2);
+  expect(messages[1]).toMatch(/^ROLLBACK TO SAVEPOINT hesap_test;\nRELEASE SAVEPOINT hesap_test;\nINSERT INTO t VALUES \(2, 'b'\);\nUPDATE t/);
+});
+
+it('rolls back the guarded step that failed when a message holds two, the first one held', async () => {
+  const exec = new MergeExecutor(client, 'orders');
+  exec.send(`INSERT INTO t VALUES (1, 'a')`);
+  const first = exec.guard('hesap_one', '23505', [`INSERT INTO t VALUES (2, 'b')`], { read: false });
+  const second = exec.guard('hesap_two', '23505', [`INSERT INTO t VALUES (2, 'dup')`], { otherwise: [`INSERT INTO t VALUES (3, 'c')`] });
+  const count = exec.ask('SELECT count(*)::int AS n FROM t');
+  expect((await count).rows).toEqual([{ n: 3 }]);
+  expect((await first).held).toBe(true);
+  expect((await second).held).toBe(false);
+  // The message; a rollback to the first savepoint, released already (none there); the second's.
+  expect(messages).toHaveLength(3);
+});
+
+it('sends a statement whose result is read before a guarded step queued after it, in a message of its own', async () => {
+  const exec = new MergeExecutor(client, 'orders');
+  const one = exec.ask('SELECT 1 AS one');
+  const step = exec.guard('hesap_test', '23505', [`INSERT INTO t VALUES (1, 'a'), (1, 'b')`], { otherwise: ['SELECT 2 AS two'] });
+  expect((await one).rows).toEqual([{ one: 1 }]);
+  expect(await step).toEqual({ held: false, results: [expect.objectContaining({ rows: [{ two: 2 }] })] });
+  expect(messages).toHaveLength(3);
+  expect(messages[0]).toBe('SELECT 1 AS one');
+});

@@ -468,6 +468,18 @@ describe('fall-backs: a push sends every row when what it remembers cannot be tr
     expect((await pg.query(`SELECT name FROM users WHERE id = 1`))[0]!.name).toBe('Ali Veli');
   });
 
+  it('a fall-back push brings back a row deleted there that was edited here, as any full push does: no conflict', async () => {
+    const local = make(SCHEMA + SEED);
+    await push({ local, remote: pg.url });
+    execSqlite(local, `UPDATE order_items SET quantity = 3 WHERE id = 4`);
+    await pg.query(`DELETE FROM order_items WHERE id = 4; UPDATE _hesap.sync_state SET token = 'someone-else'`);
+    const r = await push({ local, remote: pg.url });
+    expect(r.incremental).toMatchObject({ used: false });
+    expect(r.conflicts).toEqual([]);
+    expect(tableOf(r, 'order_items')).toMatchObject({ inserted: 1 });
+    await expectSame(local, pg);
+  });
+
   it('the target\'s token changed by hand: full push', async () => {
     const local = await pushedThenChanged();
     await pg.query(`UPDATE _hesap.sync_state SET token = 'not-the-one'`);
@@ -774,6 +786,17 @@ describe('local edits travel; rows changed on both sides are conflicts', () => {
     expect(settled.complete).toBe(true);
     expect(await pg.query(`SELECT i.name FROM order_items i WHERE i.order_id = 2`)).toEqual([{ name: 'Ayran' }]);
     expect((await push({ local, remote: pg.url })).conflicts).toEqual([]);
+  });
+
+  it('in a self-referencing table, a row added here under a row deleted there waits with it', async () => {
+    const local = make(SCHEMA + SEED);
+    await push({ local, remote: pg.url });
+    await pg.query(`DELETE FROM order_items WHERE order_id = 3; DELETE FROM orders WHERE id = 3; DELETE FROM users WHERE id = 3`);
+    execSqlite(local, `UPDATE users SET bonus = 1 WHERE id = 3; INSERT INTO users (name, email, invited_by) VALUES ('Deniz', 'deniz@example.com', 3)`);
+    const r = await push({ local, remote: pg.url });
+    expect(r.conflicts).toEqual([expect.objectContaining({ table: 'users', sourceKeyValues: ['3'], remote: null, kept: 'remote' })]);
+    expect(tableOf(r, 'users')!.skipped).toEqual([expect.objectContaining({ sourceKey: 'id=4', reason: expect.stringMatching(/parent row in the same table was skipped/) })]);
+    expect(await pg.query(`SELECT id FROM users ORDER BY id`)).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
   it('a row deleted there and settled here by deleting it too is no conflict any more', async () => {

@@ -40,7 +40,7 @@ const MODEL_APP = `
  */
 const BUDGET = {
   status: 1, // target ≤ 2: BEGIN, the catalog and every row count in one message (19, then 6, before)
-  firstPush: 69, // target ≤ 25 (126 before: the DDL with the identity map, keys with foreign keys, BEGIN with the privileges now go in one message each; one reads the record of the last push, issue 23; the rest is the merge, 10 a table)
+  firstPush: 25, // target ≤ 25 (126, 69, 48, then 31, before: the DDL with the identity map, keys with foreign keys, BEGIN with the privileges now go in one message each; one reads the record of the last push, issue 23; the stages of the tables the push creates are made with those tables; then per table its COPY (2) and one message for the merge: a table this push created is empty, nothing is matched there, and the stage's key index, the insert and the identity map go with the other steps)
   pushUnchanged: 2, // target ≤ 10: an incremental push that finds nothing changed reads the catalog and the record of the last push, and writes nothing (91 before)
   pull: 7, // target ≤ 10: BEGIN with the catalog and the row counts, then a COPY per table (17 before)
   verify: 7, // no target of its own: BEGIN with the catalog, then a COPY per table (11 before)

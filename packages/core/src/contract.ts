@@ -308,6 +308,12 @@ export interface LoadPlan {
   syncToken?: string;
   /** The target's snapshot right after the last push (an incremental merge): a row whose version it cannot see changed since. */
   remoteSince?: string;
+  /**
+   * The push sends only what changed since the last push (its record was trusted). A row
+   * pushed before that matches no target row was then deleted there since; a full push
+   * (a fall-back) inserts such rows again, as any merge does.
+   */
+  incremental?: boolean;
   /** Rows edited on both sides since the last push (default `keep-remote`, reported). */
   onConflict?: ConflictPolicy;
 }

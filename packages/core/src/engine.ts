@@ -260,6 +260,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       }
     }
     plan.remoteSince = sync.remoteSince;
+    plan.incremental = sync.report.used;
     plan.onConflict = options.onConflict ?? 'keep-remote';
   }
   const selectedNames = new Set(selected.map((t) => t.name));

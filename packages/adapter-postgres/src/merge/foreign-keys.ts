@@ -2,7 +2,7 @@ import { HesapError, quoteIdent, type FollowedForeignKey, type ForeignKey } from
 import type { MergeExecutor } from './executor';
 import { matchedRows } from './outcome';
 import { allNotNull, cols, equal, keyText, quoteLiteral, sameColumns, sameValues, tuple } from './sql';
-import { absent, inserting, open, sourceKey, targetKey, type Stage } from './stage';
+import { absent, inserting, open, sendSkips, sourceKey, targetKey, type Stage } from './stage';
 
 /**
  * Foreign keys, followed before the rows are matched: in a merge a child's value becomes its
@@ -42,7 +42,9 @@ function followThroughParent(exec: MergeExecutor, s: Stage, fk: ForeignKey, pare
   const pSource = sourceKey(parent, 'p');
   const table = quoteLiteral(fk.references.table);
   if (parent.skippedRows > 0) {
-    exec.send(
+    sendSkips(
+      exec,
+      s,
       `UPDATE ${s.stage} s SET ${skipSet(s, fk, `'its parent row in "' || ${table} || '" was skipped'`)}, ${s.q.orphan} = ${underParent(parent, 'p')}` +
         ` FROM ${parent.stage} p WHERE s.${s.q.skip} IS NULL AND ${equal(pSource, child)} AND p.${parent.q.skip} IS NOT NULL`,
     );
@@ -92,10 +94,12 @@ export function leaveOutOrphans(exec: MergeExecutor, s: Stage): void {
   const followed = s.merge.foreignKeys.followed;
   if (s.merge.foreignKeys.orphans !== 'leave-out' || followed.length === 0) return;
   const leaveOut = `${s.q.skip} = s.${s.q.pending}, ${s.q.orphan} = 'parent-missing'`;
-  exec.send(`UPDATE ${s.stage} s SET ${leaveOut} WHERE s.${s.q.pending} IS NOT NULL AND ${open(s)}`);
+  sendSkips(exec, s, `UPDATE ${s.stage} s SET ${leaveOut} WHERE s.${s.q.pending} IS NOT NULL AND ${open(s)}`);
   if (s.merge.differing !== 'update') return;
   const fkColumns = [...new Set(followed.flatMap((f) => f.foreignKey.columns))];
-  exec.send(
+  sendSkips(
+    exec,
+    s,
     `UPDATE ${s.stage} s SET ${leaveOut} FROM ${s.target} t WHERE s.${s.q.pending} IS NOT NULL AND ${matchedRows(s)}` +
       ` AND ${equal(cols('t', s.pk), targetKey(s, 's'))} AND NOT (${sameValues(s.shape, 't', 's', fkColumns)})`,
   );
@@ -111,8 +115,13 @@ export async function followSelfReferences(exec: MergeExecutor, s: Stage): Promi
   for (const fk of s.merge.foreignKeys.selfReferences) {
     const child = cols('s', fk.columns);
     const inStage = (extra = '') => `EXISTS (SELECT 1 FROM ${s.stage} p WHERE ${equal(sourceKey(s, 'p'), child)}${extra})`;
-    // A skipped row takes its descendants with it; repeat until nothing changes.
-    for (let round = 0; round < 64; round++) {
+    // A skipped row takes its descendants with it; repeat until nothing changes. Where rows
+    // whose parent exists nowhere are kept, only a row under a skipped one is left out: with
+    // no statement queued that may skip a row, every parent in the stage is still in, and
+    // the first round would change nothing (no need to wait for it to say so).
+    const rounds = keep && !s.skipsQueued ? 0 : 64;
+    if (rounds > 0) s.skipsQueued = true;
+    for (let round = 0; round < rounds; round++) {
       const r = await exec.ask(
         `UPDATE ${s.stage} s SET ${s.q.skip} = CASE WHEN ${inStage()} THEN 'its parent row in the same table was skipped' ELSE 'its parent row in the same table does not exist' END,` +
           ` ${s.q.orphan} = CASE WHEN NOT ${inStage()} THEN 'parent-missing' WHEN ${inStage(` AND p.${s.q.orphan} IS NOT NULL`)} THEN 'parent-left-out' END,` +

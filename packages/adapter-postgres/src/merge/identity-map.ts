@@ -106,9 +106,11 @@ export async function baselineKey(exec: MergeExecutor, settings: MergeSettings, 
 /**
  * Writes what the merge taught the map: entries where the key changed (`changedKeys`), none
  * for rows that kept their key, and the baseline up to the highest key that stayed the same
- * (`stageSameMax`, counted with the rows, and the rows set aside).
+ * (`stageSameMax`, counted with the rows, and the rows set aside). Queued once every row's
+ * fate is decided; where the count is not read first (`stageSameMax` undefined: a table this
+ * push created, whose rows all keep their keys) the statement takes it from the stage then.
  */
-export function remember(exec: MergeExecutor, settings: MergeSettings, s: Stage, changedKeys: boolean, stageSameMax: string | null): void {
+export function remember(exec: MergeExecutor, settings: MergeSettings, s: Stage, changedKeys: boolean, stageSameMax?: string | null): void {
   const pk = quoteIdent(s.pk[0]!);
   const target = targetKey(s, 's')[0]!;
   const [source, table] = [quoteLiteral(settings.sourceId), quoteLiteral(s.table)];
@@ -122,6 +124,16 @@ export function remember(exec: MergeExecutor, settings: MergeSettings, s: Stage,
   // Rows that kept their key, in the stage or set aside from it.
   const sameKey = `(SELECT s.${pk} AS k FROM ${s.stage} s WHERE ${target} = s.${pk} AND s.${s.q.skip} IS NULL` + (s.keptStored > 0 ? ` UNION ALL SELECT k.k FROM ${s.kept} k)` : ')');
   exec.send(`DELETE FROM ${MAP} m USING ${sameKey} x WHERE ${entriesOf(settings, s)} AND m.source_key = x.k::text`);
+  if (stageSameMax === undefined) {
+    // Read from the stage's key index, from the top (every key stayed: the first row not left out).
+    const kept = s.keptBounds ? `, ${quoteLiteral(String(s.keptBounds.max))}::numeric` : '';
+    exec.send(
+      `INSERT INTO ${BASELINE} (source_id, table_name, max_key) SELECT ${source}, ${table}, x.k FROM` +
+        ` (SELECT GREATEST(max(s.${pk})::numeric${kept}) AS k FROM ${s.stage} s WHERE ${target} = s.${pk} AND s.${s.q.skip} IS NULL) x WHERE x.k IS NOT NULL` +
+        ` ON CONFLICT (source_id, table_name) DO UPDATE SET max_key = GREATEST(${BASELINE}.max_key, EXCLUDED.max_key), updated_at = now()`,
+    );
+    return;
+  }
   const highest = [stageSameMax === null ? undefined : BigInt(stageSameMax), s.keptBounds?.max].filter((v): v is bigint => v !== undefined);
   if (highest.length === 0) return;
   exec.send(

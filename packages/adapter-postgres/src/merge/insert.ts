@@ -1,10 +1,11 @@
-import { quoteIdent, type LoadPlan } from '@hesap/core';
+import { quoteIdent, type LoadPlan, type MergeSettings } from '@hesap/core';
 import { matchedChanges } from './local-edits';
 import { dropStatements, foreignKeysOf } from '../postgres-keys';
 import type { MergeExecutor } from './executor';
-import { markConflicts, tally, type Written } from './outcome';
+import { remember } from './identity-map';
+import { markConflictsSql, tally, type Written } from './outcome';
 import { quoteLiteral } from './sql';
-import { inserting, LOCK_TIMEOUT, targetKey, withShortLockWait, type Stage } from './stage';
+import { inserting, LOCK_TIMEOUT, sendSkips, targetEmpty, targetKey, withShortLockWait, type Stage } from './stage';
 
 /** New rows in one table from which a merge sets its foreign keys aside for the insert. */
 export const BULK_INSERT_ROWS = 50_000;
@@ -12,18 +13,31 @@ export const BULK_INSERT_ROWS = 50_000;
 /**
  * Writes the rows once every row's fate is decided: the new ones inserted (their foreign
  * keys set aside for a bulk insert), and the matched ones updated where they differ (or
- * counted, when the push does not update).
+ * counted, when the push does not update); the identity map taught.
  */
-export async function writeRows(exec: MergeExecutor, s: Stage, plan: Pick<LoadPlan, 'remoteSince' | 'onConflict'>): Promise<Written> {
-  let counts = await tally(exec, s);
-  const restore = await setAsideForeignKeys(exec, s, counts.planned);
-  const inserted = await insertRows(exec, s);
+export async function writeRows(exec: MergeExecutor, s: Stage, settings: MergeSettings, plan: Pick<LoadPlan, 'remoteSince' | 'onConflict'>): Promise<Written> {
+  // Only a bulk insert needs the count before the rows go in (see setAsideForeignKeys).
+  const before = mayBulkInsert(s) ? await tally(exec, s) : undefined;
+  const restore = before ? await setAsideForeignKeys(exec, s, before.planned) : [];
+  // Into a table this push created, every row keeps its key (nothing was matched, no key
+  // drawn), and nothing but its own rows can meet one: a conflict is between two of them,
+  // named in the insert's alternative. Every row's fate is then known before any count.
+  const settled = targetEmpty(s);
+  const insert = insertRows(exec, s, settled);
   // Checked once for all rows; the rows were checked against the parents above, so this only fails on a race.
   exec.send(...restore);
+  const learn = (changedKeys: boolean, sameMax?: string | null) => {
+    if (s.merge.identity === 'merge') remember(exec, settings, s, changedKeys, sameMax);
+  };
+  if (settled) learn(false);
+  // The tally reads the stage alone, which the insert leaves as it is: counted after it, in its message.
+  let counts = before ?? (await tally(exec, s));
+  const inserted = await insert;
   if (counts.planned !== inserted) {
-    markConflicts(exec, s);
+    if (!settled) sendSkips(exec, s, ...markConflictsSql(s));
     counts = await tally(exec, s);
   }
+  if (!settled) learn(counts.new_ids + counts.moved > 0, counts.same_max);
   const none = async () => ({ updated: 0, differing: 0, localEdits: 0, conflicts: [] });
   return { counts, inserted, changes: counts.compared > 0 ? matchedChanges(exec, s, plan.remoteSince, plan.onConflict ?? 'keep-remote') : none };
 }
@@ -34,9 +48,10 @@ export async function writeRows(exec: MergeExecutor, s: Stage, plan: Pick<LoadPl
  * conflict only with a row written meanwhile by another session (none can, with the keys
  * set aside: the table is locked), or between two new rows. Then (23505) it is undone and
  * redone in source order, so that of two new rows that collide the first one goes in.
- * Returns how many rows went in.
+ * `markConflicts`: the rows left out then are named right after (see markConflictsSql).
+ * Queued (sent with what follows it, once something is awaited): awaiting it gives how many rows went in.
  */
-async function insertRows(exec: MergeExecutor, s: Stage): Promise<number> {
+function insertRows(exec: MergeExecutor, s: Stage, markConflicts: boolean): PromiseLike<number> {
   const cycles = s.merge.foreignKeys.cycles;
   const values = s.columns.map((c) => {
     if (s.surrogate && c === s.pk[0]) return targetKey(s, 's')[0]!;
@@ -47,8 +62,14 @@ async function insertRows(exec: MergeExecutor, s: Stage): Promise<number> {
   const identityAlways = s.shape.columns.some((c) => c.generated) ? ' OVERRIDING SYSTEM VALUE' : '';
   const insert = (tail: string) =>
     `INSERT INTO ${s.target} (${s.columns.map(quoteIdent).join(', ')})${identityAlways}` + ` SELECT ${values.join(', ')} FROM ${s.stage} s WHERE ${inserting(s, 's')}${tail}`;
-  const done = await exec.guarded('hesap_insert', '23505', [insert('')], { otherwise: [insert(` ORDER BY s.${s.q.row} ON CONFLICT DO NOTHING`)] });
-  return done.results[0]!.rowCount ?? 0;
+  const otherwise = [insert(` ORDER BY s.${s.q.row} ON CONFLICT DO NOTHING`), ...(markConflicts ? markConflictsSql(s) : [])];
+  const done = exec.guard('hesap_insert', '23505', [insert('')], { otherwise });
+  return { then: (fulfilled, rejected) => done.then((d) => d.results[0]!.rowCount ?? 0).then(fulfilled, rejected) };
+}
+
+/** A table that exists and has foreign keys: enough new rows set them aside (see setAsideForeignKeys). */
+function mayBulkInsert(s: Stage): boolean {
+  return !s.plan.create && s.plan.target.foreignKeys.length > 0;
 }
 
 /**
@@ -61,7 +82,7 @@ async function insertRows(exec: MergeExecutor, s: Stage): Promise<number> {
  * rows go in with the keys in place. Returns the statements that put the keys back.
  */
 async function setAsideForeignKeys(exec: MergeExecutor, s: Stage, rows: number): Promise<string[]> {
-  if (rows < BULK_INSERT_ROWS || s.plan.create || s.plan.target.foreignKeys.length === 0) return [];
+  if (rows < BULK_INSERT_ROWS || !mayBulkInsert(s)) return [];
   const size = exec.ask(`SELECT greatest(c.reltuples, 0)::float8 AS n FROM pg_class c WHERE c.oid = ${quoteLiteral(s.target)}::regclass`);
   const lockTimeout = exec.ask(LOCK_TIMEOUT);
   if (rows * 4 < Number((await size).rows[0]?.n ?? 0)) return [];

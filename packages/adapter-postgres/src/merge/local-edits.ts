@@ -2,7 +2,7 @@ import { HesapError, quoteIdent, type Conflict, type ConflictPolicy } from '@hes
 import type { MergeExecutor } from './executor';
 import { matchedRows } from './outcome';
 import { cols, equal, quoteLiteral, sameValues } from './sql';
-import { open, sourceKey, targetKey, type Stage } from './stage';
+import { open, sendSkips, sourceKey, targetKey, type Stage } from './stage';
 
 /**
  * An incremental merge's matched rows (issue 23). A row this source pushed before and edited
@@ -89,7 +89,7 @@ export function deletedThere(exec: MergeExecutor, s: Stage, policy: ConflictPoli
   if (pushedBefore.length === 0) return async () => [];
   const gone = `${open(s)} AND (${pushedBefore.join(' OR ')})`;
   const found = exec.ask(`SELECT ${conflictKeySql(s)}, ${rowJson(s, 's')} AS local FROM ${s.stage} s WHERE ${gone} ORDER BY s.${s.q.row}`);
-  if (policy !== 'keep-local') exec.send(`UPDATE ${s.stage} s SET ${s.q.skip} = ${quoteLiteral(DELETED_THERE)} WHERE ${gone}`);
+  if (policy !== 'keep-local') sendSkips(exec, s, `UPDATE ${s.stage} s SET ${s.q.skip} = ${quoteLiteral(DELETED_THERE)} WHERE ${gone}`);
   return async () => {
     const rows = (await found).rows as Array<{ k: string; kv: Array<string | null>; local: Record<string, unknown> }>;
     if (policy === 'fail' && rows.length > 0) refuseConflicts(s, rows.length, rows[0]!.k);

@@ -1,7 +1,7 @@
 import { HesapError, quoteIdent, quoteQualified } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { keyText, quoteLiteral } from './sql';
-import { open, type Stage } from './stage';
+import { open, sendSkips, type Stage } from './stage';
 
 /**
  * Keys for new rows. Every row still open is new and keeps its key (no status is written
@@ -18,7 +18,9 @@ export const PRESENT_IN_TARGET = 'its primary key exists in the target (append n
 
 export async function assignNewKeys(exec: MergeExecutor, s: Stage): Promise<void> {
   if (s.plan.action === 'append') {
-    exec.send(
+    sendSkips(
+      exec,
+      s,
       `UPDATE ${s.stage} s SET ${s.q.skip} = ${quoteLiteral(PRESENT_IN_TARGET)},` +
         ` ${s.q.skipTarget} = ${s.pk.length > 0 ? keyText('s', s.pk) : "''"} WHERE s.${s.q.how} IS NOT NULL AND s.${s.q.skip} IS NULL`,
     );

@@ -1,9 +1,8 @@
-import { quoteIdent, type MergeSettings, type SkippedRow, type TableWriteResult } from '@hesap/core';
+import { quoteIdent, type SkippedRow, type TableWriteResult } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { PRESENT_IN_TARGET } from './new-keys';
-import { remember } from './identity-map';
 import { cols, equal, keyText, quoteLiteral } from './sql';
-import { inserting, open, sourceKey, targetKey, type Stage } from './stage';
+import { inserting, open, sendSkips, sourceKey, targetKey, type Stage } from './stage';
 import { DELETED_THERE, type MatchedChanges } from './local-edits';
 
 /** Every row's fate, counted in one pass over the stage once it is decided. */
@@ -58,7 +57,9 @@ export async function tally(exec: MergeExecutor, s: Stage): Promise<Tally> {
 export function skipCollisions(exec: MergeExecutor, s: Stage): void {
   for (const key of s.merge.collisionKeys) {
     const pkText = s.pk.length > 0 ? keyText('t', s.pk) : keyText('t', key.columns);
-    exec.send(
+    sendSkips(
+      exec,
+      s,
       `UPDATE ${s.stage} s SET ${s.q.skip} = 'it collides with a row of the target on unique ' || ${quoteLiteral(key.columns.join(', '))},` +
         ` ${s.q.skipConstraint} = ${quoteLiteral(key.name)}, ${s.q.skipTarget} = ${pkText}` +
         ` FROM ${s.target} t WHERE ${open(s)} AND ${equal(cols('s', key.columns), cols('t', key.columns))}`,
@@ -66,13 +67,13 @@ export function skipCollisions(exec: MergeExecutor, s: Stage): void {
   }
 }
 
-/** After ON CONFLICT DO NOTHING left some rows out: name them. */
-export function markConflicts(exec: MergeExecutor, s: Stage): void {
-  if (s.pk.length === 0) return;
-  exec.send(
+/** After ON CONFLICT DO NOTHING left some rows out: name them (rows to insert whose key is not in the target). */
+export function markConflictsSql(s: Stage): string[] {
+  if (s.pk.length === 0) return [];
+  return [
     `UPDATE ${s.stage} s SET ${s.q.skip} = 'it conflicts with a row that exists in the target'` +
       ` WHERE ${inserting(s, 's')} AND NOT EXISTS (SELECT 1 FROM ${s.target} t WHERE ${equal(cols('t', s.pk), targetKey(s, 's'))})`,
-  );
+  ];
 }
 
 /** The skipped rows, in source order, with the reason and both keys. Queued: sent when awaited. */
@@ -107,15 +108,14 @@ export interface Written {
 }
 
 /**
- * The table's result: skipped rows named, the identity map taught, and what children need
- * to know of this stage (keys remapped, the range of its keys) recorded on it.
+ * The table's result: skipped rows named, and what children need to know of this stage
+ * (keys remapped, the range of its keys) recorded on it.
  */
-export async function report(exec: MergeExecutor, s: Stage, settings: MergeSettings, written: Written, received: number): Promise<TableWriteResult> {
+export async function report(exec: MergeExecutor, s: Stage, written: Written, received: number): Promise<TableWriteResult> {
   const { counts } = written;
   const skipped = counts.skipped > 0 ? skippedRows(exec, s) : async () => [];
   s.remapped = counts.new_ids + counts.moved;
   s.skippedRows = counts.skipped;
-  if (s.merge.identity === 'merge') remember(exec, settings, s, s.remapped > 0, counts.same_max);
   const { updated, differing, localEdits, conflicts } = await written.changes();
   const result: TableWriteResult = {
     table: s.plan.source.name,
@@ -130,7 +130,7 @@ export async function report(exec: MergeExecutor, s: Stage, settings: MergeSetti
   if (localEdits > 0) result.localEdits = localEdits;
   if (conflicts.length > 0) result.conflicts = conflicts;
   // Only children use the range (see absent()).
-  if (counts.skipped === 0 && s.merge.keyRange) s.keyRange = wholeKeyRange(s, counts);
+  if (counts.skipped === 0 && s.merge.keyRange) s.keyRange = wholeKeyRange(s, counts, (await s.keyIndex)?.held ?? false);
   await exec.flush();
   return result;
 }
@@ -148,9 +148,9 @@ const INT8_MAX = 2n ** 63n - 1n;
  * stage), so `keyed` distinct keys from min to max fill it when max - min + 1 = keyed.
  * The bounds come from the tally (stage) and from setting rows aside: no scan of its own.
  */
-function wholeKeyRange(s: Stage, counts: Tally): { min: string; max: string } | undefined {
+function wholeKeyRange(s: Stage, counts: Tally, uniqueKeys: boolean): { min: string; max: string } | undefined {
   const { keyed, key_min: stageMin, key_max: stageMax } = counts;
-  if (!s.uniqueKeys) return undefined;
+  if (!uniqueKeys) return undefined;
   const count = BigInt(keyed) + BigInt(s.keptRows);
   if (count === 0n) return undefined;
   const staged = stageMin !== null && stageMax !== null && WHOLE.test(stageMin) && WHOLE.test(stageMax) ? [BigInt(stageMin), BigInt(stageMax)] : [];

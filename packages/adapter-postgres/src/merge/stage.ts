@@ -1,6 +1,6 @@
 import { quoteIdent, quoteQualified, type HesapError, type Table, type TableMergePlan, type TablePlan } from '@hesap/core';
 import type { Places } from '../postgres-places';
-import type { MergeExecutor } from './executor';
+import type { Guarded, MergeExecutor } from './executor';
 import { analyzeSql, cols, equal, quoteLiteral } from './sql';
 
 /**
@@ -36,8 +36,11 @@ export interface Stage {
   readonly surrogate: boolean;
   readonly keptKeys: string[];
 
-  /** The stage's source key index is unique (source keys should be; a stage that breaks this gets a plain index). */
-  uniqueKeys: boolean;
+  /**
+   * The stage's source key index, once made: unique (`held`) as source keys should be; a stage
+   * that breaks this gets a plain index. Sent with the steps after it (awaiting it sends it).
+   */
+  keyIndex?: PromiseLike<Guarded>;
   /** Rows set aside as identical to the target row of the same key. */
   keptRows: number;
   /**
@@ -55,6 +58,11 @@ export interface Stage {
   remapped: number;
   /** Rows left out, once the merge is done: children of those look for theirs in the stage. */
   skippedRows: number;
+  /**
+   * A statement that may leave rows out (set `skip`) was queued for this stage. Until one is,
+   * every staged row is still in: see followSelfReferences.
+   */
+  skipsQueued: boolean;
   /**
    * What creating the stage failed with: the COPY sent behind it then meets only the aborted
    * transaction (25P02), and this is the error to report.
@@ -138,11 +146,11 @@ export function openStage(plan: TablePlan, merge: TableMergePlan, places: Places
     pk: merge.primaryKey,
     surrogate: merge.surrogate,
     keptKeys: merge.keptKeys,
-    uniqueKeys: false,
     keptRows: 0,
     keptStored: 0,
     remapped: 0,
     skippedRows: 0,
+    skipsQueued: false,
   };
 }
 
@@ -187,6 +195,21 @@ export function sourceKey(s: Stage, alias: string): string[] {
 /** Target key columns of a staged row: a surrogate key's is in the `_tgt` column once matched or renumbered. */
 export function targetKey(s: Stage, alias: string): string[] {
   return s.surrogate ? [`coalesce(${alias}.${s.q.tgt}, ${alias}.${quoteIdent(s.pk[0]!)})`] : cols(alias, s.pk);
+}
+
+/**
+ * The target table was created by this push and holds no row until this merge inserts them:
+ * no staged row can meet a target row (by natural key, the identity map, key or content).
+ */
+export function targetEmpty(s: Stage): boolean {
+  return s.plan.create;
+}
+
+/** Queues statements that may leave rows out (set `skip`): see `skipsQueued`. */
+export function sendSkips(exec: MergeExecutor, s: Stage, ...statements: string[]): void {
+  if (statements.length === 0) return;
+  s.skipsQueued = true;
+  exec.send(...statements);
 }
 
 /** Rows whose fate is not decided yet. */
@@ -237,10 +260,11 @@ export async function prepareStage(exec: MergeExecutor, s: Stage): Promise<void>
   if (s.pk.length > 0) {
     const keyColumns = sourceKeyColumns(s).join(', ');
     // Unique, as source keys are: then a count tells whether the keys leave gaps (keyRange).
-    const unique = await exec.guarded('hesap_stage_key', '23505', [`CREATE UNIQUE INDEX ON ${s.stage} (${keyColumns})`], {
+    // Nothing waits for it: the steps after it go in its message (see MergeExecutor.guard).
+    s.keyIndex = exec.guard('hesap_stage_key', '23505', [`CREATE UNIQUE INDEX ON ${s.stage} (${keyColumns})`], {
       otherwise: [`CREATE INDEX ON ${s.stage} (${keyColumns})`],
+      read: false,
     });
-    s.uniqueKeys = unique.held;
   }
   exec.send(...analyzeSql(s.stage));
 }

@@ -10,7 +10,7 @@ import { matchRows } from './match';
 import { assignNewKeys } from './new-keys';
 import { report, skipCollisions } from './outcome';
 import { analyzeSql } from './sql';
-import { copyStageSql, createStageSql, prepareStage, type Stage } from './stage';
+import { copyStageSql, createStageSql, prepareStage, targetEmpty, type Stage } from './stage';
 
 /**
  * Merging a table set-based inside PostgreSQL: the source rows are COPied into a staging
@@ -18,13 +18,18 @@ import { copyStageSql, createStageSql, prepareStage, type Stage } from './stage'
  * step and never one per row. The table's merge plan (from the planner) says which steps run.
  */
 
-/** A staged table's write: the COPY goes into its stage; `complete()` merges the stage into the target. */
-export function writeStaged(client: pg.ClientBase, stage: Stage, settings: MergeSettings, parents: ReadonlyMap<string, Stage>, plan?: LoadPlan): TableWrite {
+/**
+ * A staged table's write: the COPY goes into its stage (made here, unless `made` says it was
+ * made already: see PostgresTarget.begin); `complete()` merges the stage into the target.
+ */
+export function writeStaged(client: pg.ClientBase, stage: Stage, settings: MergeSettings, parents: ReadonlyMap<string, Stage>, plan?: LoadPlan, made = false): TableWrite {
   // Sent on the connection ahead of the COPY, without waiting for it; its error, if any, is reported by complete().
-  const created = client.query(createStageSql(stage)).then(
-    () => undefined,
-    (error: unknown) => (stage.failed = mapQueryError(error, { table: stage.table, doing: 'Creating the staging table' })),
-  );
+  const created = made
+    ? Promise.resolve(undefined)
+    : client.query(createStageSql(stage)).then(
+        () => undefined,
+        (error: unknown) => (stage.failed = mapQueryError(error, { table: stage.table, doing: CREATING_STAGE })),
+      );
   const stream = client.query(copyFrom(copyStageSql(stage)));
   return {
     stream,
@@ -36,6 +41,9 @@ export function writeStaged(client: pg.ClientBase, stage: Stage, settings: Merge
   };
 }
 
+/** What making a staging table is called in its errors. */
+export const CREATING_STAGE = 'Creating the staging table';
+
 /** The steps of a merge, in order, once the stage holds the `received` source rows. */
 export async function mergeTable(
   exec: MergeExecutor,
@@ -43,14 +51,17 @@ export async function mergeTable(
   settings: MergeSettings,
   parents: ReadonlyMap<string, Stage>,
   received: number,
-  plan: Pick<LoadPlan, 'remoteSince' | 'onConflict'>,
+  plan: Pick<LoadPlan, 'remoteSince' | 'onConflict' | 'incremental'>,
 ): Promise<TableWriteResult> {
   await prepareStage(exec, s);
   // Children follow their parents: checked, and rewritten through the parents' stages.
   followForeignKeys(exec, s, parents);
-  await matchRows(exec, s, settings);
-  // Rows pushed before that match no target row any more, edited or needed here: deleted there since, a conflict.
-  const gone = settings.localEdits === false ? async () => [] : deletedThere(exec, s, plan.onConflict ?? 'keep-remote');
+  // A table this push created holds no row yet: every staged row is new, nothing to match.
+  if (!targetEmpty(s)) await matchRows(exec, s, settings);
+  // An incremental push: rows pushed before that match no target row any more, edited or
+  // needed here, were deleted there since: conflicts. (A full push inserts them again.)
+  const told = plan.incremental === true && settings.localEdits !== false && !targetEmpty(s);
+  const gone = told ? deletedThere(exec, s, plan.onConflict ?? 'keep-remote') : async () => [];
   // Rows that would collide on another unique key of the target are skipped.
   skipCollisions(exec, s);
   // New rows whose parent exists nowhere are left out (the target's key checks every new row).
@@ -59,8 +70,8 @@ export async function mergeTable(
   // The steps above rewrote every row's status: fresh statistics for the joins below.
   exec.send(...analyzeSql(s.stage));
   await followSelfReferences(exec, s);
-  const written = await writeRows(exec, s, plan);
-  const result = await report(exec, s, settings, written, received);
+  const written = await writeRows(exec, s, settings, plan);
+  const result = await report(exec, s, written, received);
   const deleted = await gone();
   if (deleted.length > 0) result.conflicts = [...deleted, ...(result.conflicts ?? [])];
   return result;
