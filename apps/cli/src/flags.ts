@@ -141,6 +141,23 @@ export function mergeFrom(flags: { key?: string[]; update: boolean; 'skip-orphan
 }
 
 /** Opt-in policies for data a target cannot hold as it is; each absent flag is the API's `error`. */
+/** How an incremental push meets rows changed or deleted on either side (`db push`, `db watch`). */
+export const syncFlags = {
+  'on-conflict': Flags.option({
+    options: ['keep-remote', 'keep-local', 'fail'] as const,
+    description:
+      'Incremental merges: a row changed here and in the target since the last push is kept as the target has it and listed (keep-remote, default; exit 4), written over (keep-local), or refuses the push (fail).',
+  })(),
+  deletes: Flags.boolean({
+    description:
+      'Incremental merges: delete in the target the rows deleted here since the last push that the target inserted for this file (never rows it held before). A row changed there since, or pointed at there, stays and is listed as a conflict (exit 4).',
+  }),
+};
+
+export function syncFrom(flags: { 'on-conflict'?: 'keep-remote' | 'keep-local' | 'fail'; deletes: boolean }): { onConflict?: 'keep-remote' | 'keep-local' | 'fail'; deletes: boolean } {
+  return { onConflict: flags['on-conflict'], deletes: flags.deletes };
+}
+
 export const policyFlags = {
   'on-type-mismatch': Flags.option({
     options: ['error', 'text'] as const,
@@ -203,6 +220,7 @@ const OPTION_FLAGS: Record<string, string> = {
   out: '--out',
   keep: '--keep',
   olderThan: '--older-than',
+  deletes: '--deletes',
 };
 
 /** A value as it would be typed in a shell: with a space or a quote, in single quotes. */

@@ -63,8 +63,17 @@ function renderIncremental(o: Output, result: CopyResult): void {
           '.',
       ),
     );
-    const deleted = tables.filter((t) => t.deleted > 0);
-    for (const t of deleted) o.line(o.yellow(`${t.table}: ${formatCount(t.deleted)} row(s) deleted locally since the last push stay in the target.`));
+    const removed = new Map(result.tables.map((t) => [t.table, t.deleted ?? 0]));
+    for (const t of tables.filter((x) => x.deleted > 0)) {
+      const done = removed.get(t.table) ?? 0;
+      // Asked with --deletes, the shadow told which rows the target held before this file pushed them.
+      if (t.goneTheirs === undefined) {
+        o.line(o.yellow(`${t.table}: ${formatCount(t.deleted)} row(s) deleted locally since the last push stay in the target (--deletes deletes those it inserted for this file).`));
+        continue;
+      }
+      if (done > 0) o.line(`${t.table}: ${formatCount(done)} row(s) deleted locally since the last push were deleted in the target.`);
+      if (t.goneTheirs > 0) o.line(o.yellow(`${t.table}: ${formatCount(t.goneTheirs)} row(s) deleted locally stay in the target: it held them before this file pushed them.`));
+    }
   }
   const edits = result.tables.filter((t) => (t.localEdits ?? 0) > 0);
   for (const t of edits) o.line(`${t.table}: ${formatCount(t.localEdits!)} row(s) edited locally since the last push were updated.`);
@@ -72,12 +81,18 @@ function renderIncremental(o: Output, result: CopyResult): void {
     o.line(o.bold(o.yellow(`Conflicts: ${result.conflicts.length} row(s) changed here and in the target since the last push`)));
     for (const c of result.conflicts) {
       const remote = c.remote;
+      const local = c.local;
+      if (local === null) {
+        const why = c.reason ? `${c.reason}; stays there` : c.kept === 'local' ? 'changed in the target since the last push; deleted there' : 'changed in the target since the last push; stays there';
+        o.line(`  ${c.table} ${c.sourceKey} (kept ${c.kept}): deleted here, ${why}`);
+        continue;
+      }
       if (remote === null) {
         o.line(`  ${c.table} ${c.sourceKey} (kept ${c.kept}): deleted in the target since the last push, changed or needed here${c.kept === 'local' ? '; inserted again' : '; stays deleted there'}`);
         continue;
       }
-      const changed = Object.keys(c.local).filter((k) => JSON.stringify(c.local[k]) !== JSON.stringify(remote[k]));
-      const values = changed.map((k) => `${k}: local ${JSON.stringify(c.local[k])}, remote ${JSON.stringify(remote[k])}`).join('; ');
+      const changed = Object.keys(local).filter((k) => JSON.stringify(local[k]) !== JSON.stringify(remote[k]));
+      const values = changed.map((k) => `${k}: local ${JSON.stringify(local[k])}, remote ${JSON.stringify(remote[k])}`).join('; ');
       o.line(`  ${c.table} ${c.sourceKey} (kept ${c.kept}): ${values}`);
     }
     if (result.conflicts.some((c) => c.kept === 'remote')) o.line(o.dim('  The target kept its values; push with --on-conflict keep-local to write yours over them.'));

@@ -14,6 +14,7 @@ import {
   type Note,
   type OpenOptions,
   type OrphanGroup,
+  type DeleteResult,
   type Schema,
   type TableMergePlan,
   type TablePlan,
@@ -39,6 +40,7 @@ import { createStageSql, openStage, type Stage } from './merge/stage';
 import { CREATING_STAGE, writeStaged } from './merge/table-merge';
 import { readSyncState, syncStateSql, tableIdentitiesSql, type SyncState } from './postgres-sync-state';
 import { quoteLiteral } from './merge/sql';
+import { deleteOutcome, deleteSql, referencingSql, type Referencing } from './merge/deletes';
 
 /**
  * The target's settings, as the caller resolved them (absent: no limit). The idle timeout
@@ -169,6 +171,7 @@ export class PostgresTarget implements TargetSession {
     );
     const facts: PrivilegeFacts = {};
     const identityMap = judgePrivileges(lastResult(begun).rows[0]!, this.places, plan, facts);
+    this.identityMapOff = identityMap === 'off';
     if (identityMap === 'off') {
       for (const t of plan.tables) if (t.merge) t.merge = withoutIdentityMap(t.merge);
       plan.notes.push({
@@ -201,6 +204,29 @@ export class PostgresTarget implements TargetSession {
     const stages = staged.filter((t) => t.create).map((t): Step => ({ sql: createStageSql(this.opened.get(t)!.stage), table: t.target.name, doing: CREATING_STAGE }));
     await runSteps(this.step, [...map, ...schemas, ...creates, ...stages], 'hesap_create', { doing: 'Creating the tables' });
     await this.refuseFilled(plan.tables.filter((t) => !t.create && t.action === 'load').map((t) => t.target.name));
+  }
+
+  /** The identity map is out of reach for this role (begin): rows to delete cannot be found through it. */
+  private identityMapOff = false;
+
+  async deleteRows(): Promise<DeleteResult[]> {
+    const plan = this.plan!;
+    const deletes = plan.deletes ?? [];
+    if (deletes.length === 0) return [];
+    if (this.identityMapOff) {
+      plan.notes.push({ level: 'warning', code: 'DELETES_NOT_DONE', message: 'Rows deleted here were not deleted in the target: the identity map, which says which target row each became, is out of reach for this role.' });
+      return [];
+    }
+    const policy = plan.onConflict ?? 'keep-remote';
+    const quoted = deletes.map((d) => this.places.quoted(d.target.name));
+    const referencing = (await this.run(referencingSql(quoted), { doing: 'Reading the foreign keys that point at rows to delete' })).rows as Referencing[];
+    const results: DeleteResult[] = [];
+    for (const [i, d] of deletes.entries()) {
+      const sql = deleteSql(d, this.places, this.mergeSettings().sourceId, plan.remoteSince, policy, referencing.filter((r) => r.parent === i));
+      const answers = await this.run(sql, { table: d.target.name, doing: 'Deleting the rows deleted here since the last push' });
+      results.push(deleteOutcome(d, answers as unknown as pg.QueryResult[], policy));
+    }
+    return results;
   }
 
   /** A statement with its context, for runSteps. */

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { parseCsv, quoteIdent, quoteQualified, type ChangeTracking, type Conflict, type SkippedRow, type Table, type TableChanges } from '@hesap/core';
+import { parseCsv, quoteIdent, quoteQualified, type ChangeTracking, type Conflict, type SkippedRow, type Table, type TableChanges, type TableWriteResult } from '@hesap/core';
 import { affinityOf } from './sqlite-declared-type';
 import { lineExpression } from './sqlite-csv-sql';
 
@@ -17,7 +17,7 @@ import { lineExpression } from './sqlite-csv-sql';
 
 export const SHADOW = 'hesap_shadow';
 /** Changes here make old shadows unreadable: they are then set aside, and the next push is full. */
-const FORMAT = '3';
+const FORMAT = '4';
 
 const META = quoteQualified(SHADOW, 'hesap_meta');
 const TABLES = quoteQualified(SHADOW, 'hesap_tables');
@@ -27,6 +27,13 @@ const CONFLICTS = quoteQualified(SHADOW, 'hesap_conflicts');
 const SNAPSHOTS = quoteQualified(SHADOW, 'hesap_snapshots');
 /** A shadow table's column naming its row's snapshot (see SNAPSHOTS). */
 const SINCE = quoteIdent('hesap:since');
+/**
+ * A shadow table's column: 1 when the target held the row already when this file first
+ * pushed it (the merge matched it rather than inserting it: see owned.ts in the PostgreSQL
+ * adapter), NULL when the target inserted it for this file. Only rows of the second kind are
+ * deleted there by a push with `deletes`.
+ */
+const THEIRS = quoteIdent('hesap:theirs');
 
 /** A table whose changes the shadow can tell: a rowid table with a primary key. */
 export interface Tracked {
@@ -80,6 +87,8 @@ interface Layout {
 
 export class SqliteChanges implements ChangeTracking {
   readonly recorded: { token: string; remoteSince?: string } | { reason: string };
+  /** The push deletes in the target the rows deleted here (restrict's `deletes`): their keys are told. */
+  private deletes = false;
   /** The send sets the first `restrict` found, by table (see tellAgain). */
   private told?: Map<string, SendSet>;
   private sends?: Map<string, SendSet>;
@@ -112,7 +121,8 @@ export class SqliteChanges implements ChangeTracking {
     }
   }
 
-  async restrict(tables: readonly Table[], options: { readAll?: boolean; targetTables?: Record<string, string> } = {}): Promise<TableChanges[]> {
+  async restrict(tables: readonly Table[], options: { readAll?: boolean; targetTables?: Record<string, string>; deletes?: boolean } = {}): Promise<TableChanges[]> {
+    if (options.deletes) this.deletes = true;
     if (this.told) return this.tellAgain(tables, options.readAll === true);
     // A recorded table the shadow no longer holds (damaged by hand) is as good as unknown: that table is read whole.
     const present = new Set(this.db.prepare(`SELECT name FROM ${quoteQualified(SHADOW, 'sqlite_schema')} WHERE type = 'table'`).pluck().all() as string[]);
@@ -228,7 +238,38 @@ export class SqliteChanges implements ChangeTracking {
     const editedSince = updated === 0 || !send.shadowName ? [] : this.editedSince(send, keyLine);
     const references = parents === 0 ? [] : keysOf(PARENT);
     const conflicted = (this.db.prepare(`SELECT key FROM ${CONFLICTS} WHERE name = ?`).pluck().all(table.name) as string[]).map((k) => JSON.parse(k) as Array<string | null>);
-    return { table: table.name, whole: false, rows: all, inserted, updated, deleted, parents, edited, editedSince, conflicted, references };
+    const changes: TableChanges = { table: table.name, whole: false, rows: all, inserted, updated, deleted, parents, edited, editedSince, conflicted, references };
+    return this.deletes && deleted > 0 && send.shadowName ? { ...changes, ...this.gone(send, keyLine) } : changes;
+  }
+
+  /**
+   * The rows deleted here since: the keys (as the CSV carries them) of those the target
+   * inserted for this file, grouped by the target's snapshot after the push that last sent
+   * each, and how many the target held already (never deleted there).
+   */
+  private gone(send: SendSet, keyLine: string): Pick<TableChanges, 'gone' | 'goneTheirs'> {
+    const { table } = send.tracked;
+    const layout = layoutOf(this.db, table);
+    const index = (c: string) => layout.columns.findIndex(([n]) => n === c);
+    const same = layout.key.map((k) => `m.${quoteIdent(k)} = s.${shadowColumn(index(k))}`).join(' AND ');
+    // The shadow's columns under the app's names, so that the key line reads them as it reads the file's.
+    const named = layout.columns.map(([c], i) => `s.${shadowColumn(i)} AS ${quoteIdent(c)}`).join(', ');
+    const rows = this.db
+      .prepare(
+        `SELECT ${keyLine}, ${quoteIdent('hesap:snapshot')}, ${quoteIdent('hesap:theirs')} FROM (SELECT ${named}, sn.${quoteIdent('hesap:snapshot')}, s.${THEIRS} AS ${quoteIdent('hesap:theirs')}` +
+          ` FROM ${quoteQualified(SHADOW, send.shadowName!)} s LEFT JOIN ${SNAPSHOTS} sn ON sn.${quoteIdent('hesap:n')} = s.${SINCE}` +
+          ` WHERE NOT EXISTS (SELECT 1 FROM main.${quoteIdent(table.name)} m WHERE ${same}))`,
+      )
+      .raw(true)
+      .all() as Array<[string, string | null, number | null]>;
+    const groups = new Map<string | null, string[]>();
+    let theirs = 0;
+    for (const [line, since, mark] of rows) {
+      if (mark === 1) theirs++;
+      else if (groups.has(since)) groups.get(since)!.push(line);
+      else groups.set(since, [line]);
+    }
+    return { gone: [...groups].map(([since, lines]) => ({ ...(since ? { since } : {}), keys: parseCsv(lines.join('')) })), goneTheirs: theirs };
   }
 
   /** The edited rows' keys (as the CSV carries them), grouped by the target's snapshot after the push that last sent each. */
@@ -282,9 +323,14 @@ export class SqliteChanges implements ChangeTracking {
     const sent = send ? ` FROM ${send.temp} x CROSS JOIN ${from} m WHERE m.${quoteIdent(tracked.rowid)} = x.${quoteIdent(SEND_KEY)}` : ` FROM ${from}`;
     if (send?.shadow && row) {
       const shadow = quoteQualified(SHADOW, row.shadow);
+      const names = [...layout.columns.map((_c, i) => shadowColumn(i)), SINCE];
+      const key = layout.key.map((k) => shadowColumn(layout.columns.findIndex(([c]) => c === k)));
       // Rows sent only as parents are as the shadow has them: they keep the snapshot of the push that last sent them for themselves.
-      db.exec(`INSERT OR REPLACE INTO ${shadow} SELECT ${appColumns}${sent} AND x.${HOW} <> ${PARENT}`);
-      this.prune(table, send, row.shadow);
+      // A row the shadow holds keeps what it says of the row's origin (THEIRS).
+      db.exec(
+        `INSERT INTO ${shadow} (${names.join(', ')}) SELECT ${appColumns}${sent} AND x.${HOW} <> ${PARENT}` +
+          ` ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${names.map((n) => `${n} = excluded.${n}`).join(', ')}`,
+      );
       this.kept.set(table.name, row.shadow);
       return;
     }
@@ -293,19 +339,73 @@ export class SqliteChanges implements ChangeTracking {
     const shadow = quoteQualified(SHADOW, name);
     db.exec(createShadowSql(shadow, layout, tracked));
     db.prepare(`INSERT INTO ${TABLES} (name, shadow, layout) VALUES (?, ?, ?)`).run(table.name, name, JSON.stringify(layout));
-    db.exec(`INSERT INTO ${shadow} SELECT ${appColumns}${sent}`);
+    db.exec(`INSERT INTO ${shadow} SELECT ${appColumns}, NULL${sent}`);
     this.kept.set(table.name, name);
+    this.fresh.add(table.name);
   }
 
-  /** Rows deleted here since are said once: the shadow, like the file, no longer has them (they stay in the target). */
-  private prune(table: Table, send: SendSet, shadowName: string): void {
+  /** The tables whose shadow this push made anew: every row in it is new to the shadow. */
+  private readonly fresh = new Set<string>();
+
+  /**
+   * Rows deleted here since leave the shadow, as they left the file: said once, unless the
+   * push was to delete them there and the target kept them (`pending`, by the text of their
+   * key: a conflict), which stay to be deleted by a later push.
+   */
+  private prune(table: Table, send: SendSet, shadowName: string, pending: readonly Conflict[]): void {
     if ((send.deleted ?? 0) === 0) return;
     send.deleted = 0;
     const layout = layoutOf(this.db, table);
     const shadow = quoteQualified(SHADOW, shadowName);
     const index = (c: string) => layout.columns.findIndex(([n]) => n === c);
     const same = layout.key.map((k) => `m.${quoteIdent(k)} = s.${shadowColumn(index(k))}`).join(' AND ');
-    this.db.exec(`DELETE FROM ${shadow} WHERE rowid IN (SELECT s.rowid FROM ${shadow} s WHERE NOT EXISTS (SELECT 1 FROM main.${quoteIdent(table.name)} m WHERE ${same}))`);
+    const temp = quoteQualified('temp', 'hesap_pending');
+    this.db.exec(`DROP TABLE IF EXISTS ${temp}; CREATE TABLE ${temp} (r INTEGER PRIMARY KEY)`);
+    const stay = this.db.prepare(
+      `INSERT OR IGNORE INTO ${temp} SELECT rowid FROM ${shadow} WHERE ${keyByText(layout)}`,
+    );
+    for (const c of pending) if (c.sourceKeyValues.length === layout.key.length) stay.run(...c.sourceKeyValues);
+    this.db.exec(
+      `DELETE FROM ${shadow} WHERE rowid IN (SELECT s.rowid FROM ${shadow} s WHERE NOT EXISTS (SELECT 1 FROM main.${quoteIdent(table.name)} m WHERE ${same}))` +
+        ` AND rowid NOT IN (SELECT r FROM ${temp}); DROP TABLE ${temp}`,
+    );
+  }
+
+  /**
+   * The rows this push sent for the first time that the target matched to rows it held
+   * already (`matched`, see TableWriteResult.matchedKeys) are marked as the target's own. A
+   * listed key the shadow cannot find by its text marks every row new in this push so: the
+   * record errs towards keeping rows in the target, never towards deleting its own.
+   */
+  private markTheirs(table: Table, shadowName: string, matched: NonNullable<TableWriteResult['matchedKeys']>): void {
+    const db = this.db;
+    const layout = layoutOf(db, table);
+    const shadow = quoteQualified(SHADOW, shadowName);
+    const index = (c: string) => layout.columns.findIndex(([n]) => n === c);
+    const send = this.sends?.get(table.name);
+    const tracked = this.tracked(table.name);
+    // New to the shadow in this push: all its rows when it was made anew, else the send set's INSERTED rows.
+    const isNew =
+      this.fresh.has(table.name) || !send || !tracked
+        ? 'true'
+        : `EXISTS (SELECT 1 FROM ${send.temp} x CROSS JOIN main.${quoteIdent(table.name)} m WHERE x.${HOW} = ${INSERTED}` +
+          ` AND m.${quoteIdent(tracked.rowid)} = x.${quoteIdent(SEND_KEY)} AND ${layout.key.map((k) => `m.${quoteIdent(k)} = ${shadow}.${shadowColumn(index(k))}`).join(' AND ')})`;
+    const mark = (where: string) => db.prepare(`UPDATE ${shadow} SET ${THEIRS} = 1 WHERE (${where}) AND ${isNew}`);
+    if (matched.ranges.length > 0 && layout.key.length === 1) {
+      const range = mark(`${shadowColumn(index(layout.key[0]!))} BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)`);
+      for (const [lo, hi] of matched.ranges) range.run(lo, hi);
+    }
+    if (matched.keys.length === 0) return;
+    const byText = keyByText(layout);
+    const found = db.prepare(`SELECT count(*) FROM ${shadow} WHERE ${byText}`).pluck();
+    const one = mark(byText);
+    for (const key of matched.keys) {
+      if (key.length !== layout.key.length || (found.get(...key) as number) === 0) {
+        mark('true').run();
+        return;
+      }
+      one.run(...key);
+    }
   }
 
   async record(
@@ -315,12 +415,20 @@ export class SqliteChanges implements ChangeTracking {
     remoteSince?: string,
     conflicts: readonly Conflict[] = [],
     targetTables?: Record<string, string>,
+    matched: Readonly<Record<string, TableWriteResult['matchedKeys']>> = {},
   ): Promise<void> {
     const db = this.db;
     for (const table of tables) this.keep(table);
-    // Tables with nothing to send but rows deleted here: those rows leave the shadow too.
+    for (const table of tables) {
+      const name = this.kept.get(table.name);
+      const m = matched[table.name];
+      if (name && m) this.markTheirs(table, name, m);
+    }
+    // Rows deleted here leave the shadow, but for those whose deletion the target kept (conflicts, to try again).
     for (const send of this.sends?.values() ?? []) {
-      if (send.shadowName && !this.kept.has(send.tracked.table.name)) this.prune(send.tracked.table, send, send.shadowName);
+      const name = send.tracked.table.name;
+      const pending = conflicts.filter((c) => c.table === name && c.local === null && c.kept === 'remote');
+      if (send.shadowName && !this.fresh.has(name)) this.prune(send.tracked.table, send, send.shadowName, pending);
     }
     if (!this.sends) {
       // A full push: what the shadow held of tables outside it is no longer known to be what the target holds.
@@ -339,7 +447,8 @@ export class SqliteChanges implements ChangeTracking {
     const forget = db.prepare(`DELETE FROM ${CONFLICTS} WHERE name = ?`);
     for (const table of tables) forget.run(table.name);
     const remember = db.prepare(`INSERT OR REPLACE INTO ${CONFLICTS} (name, key) VALUES (?, ?)`);
-    for (const c of conflicts) if (c.kept === 'remote') remember.run(c.table, JSON.stringify(c.sourceKeyValues));
+    // Rows deleted here whose deletion the target kept stay in the shadow instead (see prune).
+    for (const c of conflicts) if (c.kept === 'remote' && c.local !== null) remember.run(c.table, JSON.stringify(c.sourceKeyValues));
     if (this.since !== undefined) db.prepare(`INSERT OR REPLACE INTO ${SNAPSHOTS} VALUES (?, ?)`).run(this.since, remoteSince ?? null);
     if (targetTables) {
       const identity = db.prepare(`UPDATE ${TABLES} SET target = ? WHERE name = ?`);
@@ -379,6 +488,11 @@ function layoutOf(db: Database.Database, table: Table): Layout {
   };
 }
 
+/** SQL condition: a shadow row whose key's text is the statement's parameters, one per key column (as the target names keys). */
+function keyByText(layout: Layout): string {
+  return layout.key.map((k) => `CAST(${shadowColumn(layout.columns.findIndex(([c]) => c === k))} AS TEXT) IS ?`).join(' AND ');
+}
+
 /** Shadow column i is `c<i>`: the app's names stay out of the shadow's own catalog. */
 const shadowColumn = (i: number) => quoteIdent(`c${i}`);
 
@@ -386,7 +500,7 @@ function createShadowSql(shadow: string, layout: Layout, tracked: Tracked): stri
   const keyIndexes = layout.key.map((k) => layout.columns.findIndex(([c]) => c === k));
   const single = keyIndexes.length === 1 && tracked.rowidAlias !== undefined && tracked.rowidAlias === layout.key[0];
   const columns = layout.columns.map(([, affinity], i) => `${shadowColumn(i)} ${affinity}${single && i === keyIndexes[0] ? ' PRIMARY KEY' : ''}`);
-  columns.push(`${SINCE} INTEGER`);
+  columns.push(`${SINCE} INTEGER`, `${THEIRS} INTEGER`);
   if (!single) columns.push(`PRIMARY KEY (${keyIndexes.map(shadowColumn).join(', ')})`);
   return `CREATE TABLE ${shadow} (${columns.join(', ')})`;
 }
@@ -448,8 +562,7 @@ function addParents(db: Database.Database, sends: ReadonlyMap<string, SendSet>):
  * (as the target named them), so the next push tries them again. False when one is not found.
  */
 function forgetRows(db: Database.Database, shadow: string, layout: Layout, rows: readonly SkippedRow[]): boolean {
-  const index = (c: string) => layout.columns.findIndex(([name]) => name === c);
-  const remove = db.prepare(`DELETE FROM ${shadow} WHERE ${layout.key.map((k) => `CAST(${shadowColumn(index(k))} AS TEXT) IS ?`).join(' AND ')}`);
+  const remove = db.prepare(`DELETE FROM ${shadow} WHERE ${keyByText(layout)}`);
   for (const row of rows) {
     const key = row.sourceKeyValues;
     if (!key || key.length !== layout.key.length || remove.run(...key).changes !== 1) return false;

@@ -134,6 +134,13 @@ export interface PushOptions extends CommonOptions, TransferRunOptions, AttemptO
    * push, nothing written.
    */
   onConflict?: ConflictPolicy;
+  /**
+   * An incremental merge deletes in the target the rows deleted here since the last push,
+   * of those the target inserted for this file (never a row it held before this file first
+   * pushed it): each only if it did not change there since and no target row points at it;
+   * the others are listed in `conflicts` and stay. Default false: rows deleted here stay there.
+   */
+  deletes?: boolean;
   /** The local SQLite file. */
   local: string;
   /** The PostgreSQL URL. */

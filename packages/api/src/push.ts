@@ -14,7 +14,7 @@ export function pushSettings(options: PushOptions): CopySettings {
   const settings = copySettings({ ...options, from: options.local, to: options.remote }, 'push');
   if (options.incremental === false || !['merge', 'upsert', 'append'].includes(settings.engine.mode)) return settings;
   const remote = defaultRegistry.forLocation(options.remote).describe(options.remote);
-  return { ...settings, engine: { ...settings.engine, incremental: true, onConflict: options.onConflict ?? 'keep-remote' }, shadow: shadowFile(options.local, remote, settings.engine.merge!.sourceId) };
+  return { ...settings, engine: { ...settings.engine, incremental: true, onConflict: options.onConflict ?? 'keep-remote', deletes: options.deletes === true }, shadow: shadowFile(options.local, remote, settings.engine.merge!.sourceId) };
 }
 
 /** A pull, settled: always a replace; without `tables` the file's tables become the remote's. */

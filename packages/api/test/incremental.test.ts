@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as fc from 'fast-check';
@@ -7,6 +6,7 @@ import { Client } from 'pg';
 import { HesapError } from '@hesap/core';
 import { adminQuery, createTestDatabase, databasePerTest, execSqlite, openSqlite, tempDir, testServerUrl, type TestDatabase } from '@hesap/test-support';
 import { pull, push, snapshot, type PushResult } from '@hesap/api';
+import { filePerTest, shadowFolder } from './support/shadow-files';
 
 /**
  * Incremental push (issue 23), through the API against real PostgreSQL and real SQLite files:
@@ -104,12 +104,6 @@ async function expectSame(file: string, pg: TestDatabase): Promise<void> {
   expect(await remoteContent(pg)).toEqual(localContent(file));
 }
 
-/** The folder of the file's shadows (see state.ts: a hash of the file's absolute path). */
-function shadowFolder(file: string): string {
-  const dir = process.env.HESAP_STATE_DIR;
-  if (!dir) throw new Error('HESAP_STATE_DIR is not set: run through jest');
-  return path.join(dir, 'shadows', createHash('sha256').update(path.resolve(file)).digest('hex').slice(0, 32));
-}
 
 /** The shadow files of `file` (one per target and source id). */
 function shadowsOf(file: string): string[] {
@@ -120,29 +114,6 @@ function shadowsOf(file: string): string[] {
 const tableOf = (r: PushResult, name: string) => r.tables.find((t) => t.table === name);
 const changesOf = (r: PushResult, name: string) => r.incremental?.tables.find((t) => t.table === name);
 
-/** A local file made from `sql` in a fresh temporary folder, and the current test's empty database. */
-function filePerTest(label: string): { file: () => string; pg: TestDatabase; make: (sql: string) => string } {
-  const pg = databasePerTest(label);
-  let tmp: { dir: string; cleanup: () => void } | undefined;
-  let current: string | undefined;
-  beforeEach(() => {
-    tmp = tempDir(`hesap-${label}`);
-    current = path.join(tmp.dir, 'app.db');
-  });
-  afterEach(() => {
-    if (current) fs.rmSync(shadowFolder(current), { recursive: true, force: true });
-    tmp?.cleanup();
-    current = undefined;
-  });
-  return {
-    pg,
-    file: () => current!,
-    make: (sql: string) => {
-      execSqlite(current!, sql);
-      return current!;
-    },
-  };
-}
 
 describe('what an incremental push sends', () => {
   const { pg, make } = filePerTest('inc_sends');

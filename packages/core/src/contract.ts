@@ -156,7 +156,7 @@ export interface ChangeTracking {
    * records its shadow anew. `targetTables`: the target tables' identities now (SyncMark); a
    * table whose identity differs from the recorded one is read whole.
    */
-  restrict(tables: readonly Table[], options?: { readAll?: boolean; targetTables?: Record<string, string> }): Promise<TableChanges[]>;
+  restrict(tables: readonly Table[], options?: { readAll?: boolean; targetTables?: Record<string, string>; deletes?: boolean }): Promise<TableChanges[]>;
   /**
    * Once the target has committed the push (with `token`): the shadow takes the rows this
    * session read of `tables` (all rows unless restricted), except those the push left out,
@@ -169,6 +169,8 @@ export interface ChangeTracking {
     remoteSince?: string,
     conflicts?: readonly Conflict[],
     targetTables?: Record<string, string>,
+    /** Per table, the rows the target held already (TableWriteResult.matchedKeys): never deleted there by `deletes`. */
+    matched?: Readonly<Record<string, TableWriteResult['matchedKeys']>>,
   ): Promise<void>;
   /**
    * Optional: the shadow takes `table`'s sent rows now, inside the source's own transaction
@@ -200,6 +202,14 @@ export interface TableChanges {
   conflicted: Array<Array<string | null>>;
   /** Source keys of the `parents` rows: unchanged here, sent only for the rows that point at them. */
   references: Array<Array<string | null>>;
+  /**
+   * Asked with `deletes`: the keys of the `deleted` rows this source inserted into the target
+   * (its own rows, not rows the target held when they were first pushed), grouped by the
+   * target's snapshot after the push that last sent each, as `editedSince`.
+   */
+  gone?: Array<{ since?: string; keys: Array<Array<string | null>> }>;
+  /** Of `deleted`, rows the target already held when this source first pushed them: never deleted there. */
+  goneTheirs?: number;
 }
 
 /** The target's record of the last push through hesap, read before a push (see {@link ChangeTracking}). */
@@ -262,11 +272,14 @@ export interface Conflict {
   sourceKey: string;
   /** The same key as the text of each primary key column. */
   sourceKeyValues: Array<string | null>;
-  local: Record<string, unknown>;
+  /** The source row; null when it was deleted here since the last push (a push with `deletes`). */
+  local: Record<string, unknown> | null;
   /** The target row now; null when it was deleted there since the last push (the row was edited here). */
   remote: Record<string, unknown> | null;
-  /** Which value the target holds after the push (`remote` with `remote: null`: the row stays deleted there). */
+  /** Which value the target holds after the push (`remote` with `remote: null`: the row stays deleted there; `local` with `local: null`: it was deleted there). */
   kept: 'remote' | 'local';
+  /** Why the target's row stays when no policy could change that (rows of the target still point at a row deleted here). */
+  reason?: string;
 }
 
 /** How a merge treats rows, for the whole load (whether a skipped row fails the load is the engine's to enforce). */
@@ -316,6 +329,33 @@ export interface LoadPlan {
   incremental?: boolean;
   /** Rows edited on both sides since the last push (default `keep-remote`, reported). */
   onConflict?: ConflictPolicy;
+  /**
+   * Rows this source pushed, inserted into the target, and deleted here since, to delete
+   * there (`deletes`), children before parents; done by TargetSession.deleteRows.
+   */
+  deletes?: DeletePlan[];
+}
+
+/** One table's rows to delete in the target (see LoadPlan.deletes). */
+export interface DeletePlan {
+  /** The table as the source has it, and as the target has it. */
+  source: Table;
+  target: Table;
+  /** The source keys (text of each primary key column), by the snapshot after the push that last sent each. */
+  keys: Array<{ since?: string; keys: Array<Array<string | null>> }>;
+  /** For each key column: the table whose identity map turns its source value into the target's (the table itself, or a parent), when the map does. */
+  mappedBy: Array<string | undefined>;
+}
+
+/** What deleting one table's rows did (see TargetSession.deleteRows). */
+export interface DeleteResult {
+  table: string;
+  /** Rows deleted in the target. */
+  deleted: number;
+  /** Rows asked for that the target no longer held (deleted there too). */
+  absent: number;
+  /** Rows left in the target: changed there since, or still pointed at there. */
+  conflicts: Conflict[];
 }
 
 /** A row that was not written, and why. */
@@ -358,6 +398,14 @@ export interface TableWriteResult {
   localEdits?: number;
   /** Rows changed on both sides since the last push (an incremental merge). */
   conflicts?: Conflict[];
+  /** Rows deleted in the target because this source deleted them (a push with `deletes`). */
+  deleted?: number;
+  /**
+   * Source keys of staged rows the merge matched to rows the target already held (not
+   * inserted), for the source's record of which target rows it owns: runs of whole-number
+   * keys as `[first, last]` ranges, other keys listed. Absent when nothing was matched.
+   */
+  matchedKeys?: { ranges: Array<[string, string]>; keys: Array<Array<string | null>> };
 }
 
 /** A table being written: the CSV goes into `stream`; `complete()` resolves once it is in. */
@@ -377,6 +425,12 @@ export interface TargetSession {
   /** Starts the transaction, creates missing tables, empties replaced ones. */
   begin(plan: LoadPlan): Promise<void>;
   writeTable(table: TablePlan): TableWrite;
+  /**
+   * Optional: deletes `plan.deletes`' rows (after begin, before any table is written):
+   * each row only if it did not change in the target since the push that last sent it and
+   * no row of the target points at it; the others are conflicts (`plan.onConflict`).
+   */
+  deleteRows?(): Promise<DeleteResult[]>;
   /** Adds the constraints left for after the load, sets sequences, commits (or rolls back a dry run). */
   finish(): Promise<{ notes: Note[] }>;
   /** Undoes everything since `begin`. Safe to call more than once, and after a failed `finish`. */

@@ -12,6 +12,7 @@ import type {
   SourceSession,
   Conflict,
   ConflictPolicy,
+  DeletePlan,
   TableChanges,
   TableWriteResult,
   TargetSession,
@@ -23,7 +24,8 @@ import { migrationTablesStayHome, type MigrationTablesSetting } from './migratio
 import { groupOrphans, orphansRefused } from './orphans';
 import { checkTableNames, orderTables, planLoad, selectTables } from './planner';
 import { checkTargetValues, targetValueTests } from './target-values';
-import type { Note, Schema, Table } from './schema';
+import { findTable, type Note, type Schema, type Table } from './schema';
+import { isSurrogate } from './merge-plan';
 
 /** Progress of one table. Emitted at most every `progressIntervalMs`, and once at the start and end of each table. */
 export interface ProgressEvent {
@@ -82,6 +84,12 @@ export interface TransferOptions {
   incremental?: boolean;
   /** Incremental merges: rows changed on both sides since the last push (default `keep-remote`). */
   onConflict?: ConflictPolicy;
+  /**
+   * Incremental merges: rows this source pushed, that the target inserted for it, and that
+   * were deleted here since, are deleted there (see LoadPlan.deletes). Only when the push's
+   * record is trusted; otherwise a note says they were not.
+   */
+  deletes?: boolean;
 }
 
 /** What an incremental push found (see TransferOptions.incremental). */
@@ -90,7 +98,7 @@ export interface IncrementalReport {
   used: boolean;
   reason?: string;
   /** Per table of the push, what changed since the last push (when used). */
-  tables: Array<Omit<TableChanges, 'edited' | 'editedSince' | 'conflicted' | 'references'>>;
+  tables: Array<Omit<TableChanges, 'edited' | 'editedSince' | 'conflicted' | 'references' | 'gone'>>;
   /** Tables left out of this push: nothing in them changed. */
   unchanged: string[];
 }
@@ -224,7 +232,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
   checkTableNames(options, schema, targetSchema);
   const home = migrationTablesStayHome(selectTables(schema, include, options.exclude), targetSchema, { named: include, setting: options.migrationTables });
   let selected = home.tables;
-  let sync = options.incremental && MERGE_MODES.includes(mode) ? await changesSince(source, target, selected, targetSchema.tables.map((t) => t.name)) : undefined;
+  let sync = options.incremental && MERGE_MODES.includes(mode) ? await changesSince(source, target, selected, targetSchema.tables.map((t) => t.name), options.deletes === true) : undefined;
   if (sync?.report.used) selected = selected.filter((t) => !sync!.report.unchanged.includes(t.name));
   if (later) ({ schema, selected, sync } = await profileWhatGoes(source, schema, selected, sync));
   if (target.localForms) adoptLocalForms(selected, await target.localForms(selected));
@@ -263,6 +271,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     plan.incremental = sync.report.used;
     plan.onConflict = options.onConflict ?? 'keep-remote';
   }
+  if (options.deletes && sync) planDeletes(plan, sync, home.tables, targetSchema, !target.deleteRows);
   const selectedNames = new Set(selected.map((t) => t.name));
   const notes: Note[] = [...home.notes, ...schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table))];
 
@@ -276,9 +285,11 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     }
     signal?.throwIfAborted();
     // An incremental push that found nothing changed writes nothing: no transaction at all, and the record stays as it is.
-    const idle = sync?.report.used === true && plan.tables.length === 0;
+    const idle = sync?.report.used === true && plan.tables.length === 0 && !plan.deletes?.length;
     let shadowFailed: unknown;
     if (!idle) await target.begin(plan);
+    // Rows deleted here go first, children before parents: a new row may take a deleted one's unique value.
+    const deletions = plan.deletes?.length ? await target.deleteRows!() : [];
     for (const [index, tablePlan] of plan.tables.entries()) {
       signal?.throwIfAborted();
       const name = tablePlan.source.name;
@@ -329,6 +340,12 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     }
     current = undefined;
     if (sync?.report.used) reportUnsent(sync.report, reports, orderTables(home.tables).order.map((t) => t.name));
+    for (const d of deletions) {
+      const r = reports.find((t) => t.table === d.table);
+      if (!r) continue;
+      r.deleted = d.deleted;
+      if (d.conflicts.length > 0) r.conflicts = [...d.conflicts, ...(r.conflicts ?? [])];
+    }
     if (!plan.merge?.skipOrphans) refuseOrphans(plan, reports);
     signal?.throwIfAborted();
     const finished = idle ? { notes: [] } : await target.finish();
@@ -336,7 +353,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     notes.push(...plan.notes, ...finished.notes);
     if (plan.syncToken && !idle) await recordPush(source, target, plan, reports, notes, shadowFailed);
     // Nothing was sent, but rows deleted here since leave the shadow (said once), under the record it has.
-    else if (idle && (sync?.report.tables ?? []).some((t) => t.deleted > 0) && source.changes && 'token' in source.changes.recorded) {
+    else if (idle && !plan.dryRun && (sync?.report.tables ?? []).some((t) => t.deleted > 0) && source.changes && 'token' in source.changes.recorded) {
       const { token, remoteSince } = source.changes.recorded;
       await source.changes.record(token, [], [], remoteSince).catch(() => undefined);
     }
@@ -346,6 +363,8 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     const cause = signal?.aborted && !(explained instanceof HesapError && explained.code !== 'INTERNAL') ? interrupted(signal.reason) : explained;
     throw current ? withTable(cause, current) : cause;
   }
+  // What the target held already is for the source's record, not the report.
+  for (const r of reports) delete r.matchedKeys;
   // Rows an append found already there are not missing from the target.
   const rowsLeftOut = reports.reduce((n, t) => n + t.skipped.filter((r) => !r.present).length, 0);
   return {
@@ -374,6 +393,8 @@ interface Sync {
   remoteSince?: string;
   /** The tables the changes were told for (present in the target), to tell them again once the source has profiled them. */
   told: string[];
+  /** Asked with `deletes`, when the record is trusted: the keys of the rows deleted here that the target inserted for this source. */
+  gone?: Map<string, NonNullable<TableChanges['gone']>>;
   readAll: boolean;
 }
 
@@ -393,7 +414,7 @@ function keysOf(changes: readonly TableChanges[], references: boolean): Pick<Syn
  * tables the target does not have (yet) are read whole. The new token is made here when the
  * target can keep one, whether or not this push is incremental: the next one can be.
  */
-async function changesSince(source: SourceSession, target: TargetSession, selected: readonly Table[], targetTables: readonly string[]): Promise<Sync> {
+async function changesSince(source: SourceSession, target: TargetSession, selected: readonly Table[], targetTables: readonly string[], deletes: boolean): Promise<Sync> {
   const tracking = source.changes;
   const mark = target.lastSync ? await target.lastSync() : undefined;
   const token = tracking && mark?.writable ? randomUUID() : undefined;
@@ -417,7 +438,7 @@ async function changesSince(source: SourceSession, target: TargetSession, select
   let changes: TableChanges[];
   try {
     // Not trusted: every row is sent, but what was edited here since this file's last push is still known, and travels.
-    changes = await tracking.restrict(told, { readAll: !trusted, targetTables: mark.tables });
+    changes = await tracking.restrict(told, { readAll: !trusted, targetTables: mark.tables, deletes: deletes && trusted });
   } catch (error) {
     return full(`the record of the last push could not be read (${error instanceof Error ? error.message : String(error)})`);
   }
@@ -432,11 +453,12 @@ async function changesSince(source: SourceSession, target: TargetSession, select
     const c = byName.get(t.name);
     return c !== undefined && !c.whole && c.inserted + c.updated + c.parents === 0;
   });
-  const tables = changes.map(({ edited: _edited, editedSince: _since, conflicted: _conflicted, references: _references, ...counts }) => counts);
+  const tables = changes.map(({ edited: _edited, editedSince: _since, conflicted: _conflicted, references: _references, gone: _gone, ...counts }) => counts);
   return {
     token,
     report: { used: true, tables, unchanged: unchanged.map((t) => t.name) },
     ...keysOf(changes, true),
+    gone: new Map(changes.flatMap((c) => (c.gone && c.gone.length > 0 ? [[c.table, c.gone] as const] : []))),
     remoteSince,
     told: told.map((t) => t.name),
     readAll: false,
@@ -491,6 +513,37 @@ function reportUnsent(report: IncrementalReport, reports: TableReport[], order: 
 /** Source keys, as the text of each primary key column. */
 type Keys = Array<Array<string | null>>;
 
+/**
+ * `deletes`: the rows deleted here that the target inserted for this source go into the plan,
+ * children before parents, with how each key column's target value is found (the identity
+ * map of the table it identifies, when that table's key is a surrogate one). A push whose
+ * record is not trusted deletes nothing, and says so.
+ */
+function planDeletes(plan: LoadPlan, sync: Sync, tables: readonly Table[], targetSchema: Schema, unsupported: boolean): void {
+  const asked = [...(sync.gone?.values() ?? [])].reduce((n, groups) => n + groups.reduce((m, g) => m + g.keys.length, 0), 0);
+  if (!sync.report.used) {
+    plan.notes.push({ level: 'warning', code: 'DELETES_NOT_DONE', message: `Rows deleted here since the last push were not deleted in the target: this push sent every row (${sync.report.reason ?? 'its record was not trusted'}).` });
+    return;
+  }
+  if (asked === 0) return;
+  if (unsupported) throw new HesapError('UNSUPPORTED', 'This target cannot delete the rows deleted here (`deletes`).', { hints: ['Push without --deletes.'] });
+  const targetOf = (name: string) => plan.tables.find((t) => t.source.name === name)?.target ?? findTable(targetSchema, name);
+  const surrogate = (t: Table | undefined) => t !== undefined && isSurrogate(t);
+  const deletes: DeletePlan[] = [];
+  for (const source of [...orderTables(tables).order].reverse()) {
+    const keys = sync.gone?.get(source.name);
+    const target = targetOf(source.name);
+    if (!keys || keys.length === 0 || !target?.primaryKey || !source.primaryKey) continue;
+    const mappedBy = target.primaryKey.columns.map((c) => {
+      if (surrogate(target) && target.primaryKey!.columns[0] === c) return target.name;
+      const fk = target.foreignKeys.find((f) => f.columns.length === 1 && f.columns[0] === c);
+      return fk && surrogate(findTable(targetSchema, fk.references.table)) ? fk.references.table : undefined;
+    });
+    deletes.push({ source, target, keys, mappedBy });
+  }
+  if (deletes.length > 0) plan.deletes = deletes;
+}
+
 /** After the commit: the source's shadow takes what this push sent; a failure to record costs only the next push's speed. */
 async function recordPush(source: SourceSession, target: TargetSession, plan: LoadPlan, reports: readonly TableReport[], notes: Note[], failed?: unknown): Promise<void> {
   try {
@@ -504,6 +557,8 @@ async function recordPush(source: SourceSession, target: TargetSession, plan: Lo
       reports.flatMap((r) => r.conflicts ?? []),
       // Each table's identity in the target, by the source's name for it.
       after?.tables ? Object.fromEntries(plan.tables.flatMap((t) => (after.tables![t.target.name] ? [[t.source.name, after.tables![t.target.name]!]] : []))) : undefined,
+      // The rows the target held already: never deleted there by a later push.
+      Object.fromEntries(reports.flatMap((r) => (r.matchedKeys ? [[r.table, r.matchedKeys]] : []))),
     );
   } catch (error) {
     notes.push({

@@ -45,10 +45,15 @@ function amongSql(s: Stage, keys: ReadonlyArray<ReadonlyArray<string | null>>): 
  * visible in the snapshot taken right after that push committed.
  */
 export function changedSinceSql(since: string): string {
+  return changedSinceOf(`${quoteLiteral(since)}::pg_snapshot`);
+}
+
+/** changedSinceSql, with the snapshot given as an SQL expression of type pg_snapshot. */
+export function changedSinceOf(snapshot: string): string {
   const now = 'pg_snapshot_xmax(pg_current_snapshot())::text::bigint';
   const x = 't.xmin::text::bigint';
   const widened = `((${now} >> 32) << 32) + ${x} - CASE WHEN ${x} > (${now} & 4294967295) THEN 4294967296 ELSE 0 END`;
-  return `NOT pg_visible_in_snapshot((${widened})::text::xid8, ${quoteLiteral(since)}::pg_snapshot)`;
+  return `NOT pg_visible_in_snapshot((${widened})::text::xid8, ${snapshot})`;
 }
 
 /** A row's columns as one JSON object (alias `a`). */

@@ -7,6 +7,7 @@ import { followForeignKeys, followSelfReferences, leaveOutOrphans } from './fore
 import { writeRows } from './insert';
 import { deletedThere } from './local-edits';
 import { matchRows } from './match';
+import { matchedKeys } from './owned';
 import { assignNewKeys } from './new-keys';
 import { report, skipCollisions } from './outcome';
 import { analyzeSql } from './sql';
@@ -51,7 +52,7 @@ export async function mergeTable(
   settings: MergeSettings,
   parents: ReadonlyMap<string, Stage>,
   received: number,
-  plan: Pick<LoadPlan, 'remoteSince' | 'onConflict' | 'incremental'>,
+  plan: Pick<LoadPlan, 'remoteSince' | 'onConflict' | 'incremental' | 'syncToken'>,
 ): Promise<TableWriteResult> {
   await prepareStage(exec, s);
   // Children follow their parents: checked, and rewritten through the parents' stages.
@@ -71,7 +72,11 @@ export async function mergeTable(
   exec.send(...analyzeSql(s.stage));
   await followSelfReferences(exec, s);
   const written = await writeRows(exec, s, settings, plan);
+  // A push the source keeps a record of: which of its rows the target held already (see owned.ts).
+  const owned = plan.syncToken !== undefined && !targetEmpty(s) ? matchedKeys(exec, s) : undefined;
   const result = await report(exec, s, written, received);
+  const matched = await owned?.();
+  if (matched) result.matchedKeys = matched;
   const deleted = await gone();
   if (deleted.length > 0) result.conflicts = [...deleted, ...(result.conflicts ?? [])];
   return result;

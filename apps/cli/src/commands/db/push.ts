@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { DEFAULT_MODES, push, type PushResult } from '@hesap/api';
 import { EXIT, HesapCommand } from '../../base-command';
-import { epochDatesFlag, epochDatesFrom, locationFlags, locationOf, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, targetOf, timeoutFlags, timeoutsFrom } from '../../flags';
+import { epochDatesFlag, epochDatesFrom, locationFlags, locationOf, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, syncFlags, syncFrom, tableFlags, targetOf, timeoutFlags, timeoutsFrom } from '../../flags';
 import { renderTransfer } from '../../transfer-output';
 
 export default class DbPush extends HesapCommand<PushResult> {
@@ -33,17 +33,14 @@ export default class DbPush extends HesapCommand<PushResult> {
       description:
         'Merge modes: send only the rows changed since the last push from this file to this database (a shadow of it is kept in .hesap/); every row when that cannot be trusted, saying why. --no-incremental sends and matches every row.',
     }),
-    'on-conflict': Flags.option({
-      options: ['keep-remote', 'keep-local', 'fail'] as const,
-      description: 'Incremental merges: a row changed here and in the target since the last push is kept as the target has it and listed (keep-remote, default; exit 4), written over (keep-local), or refuses the push (fail).',
-    })(),
+    ...syncFlags,
   };
 
   protected async execute(): Promise<PushResult> {
     const { flags } = await this.parseFlags(DbPush);
     const local = locationOf('local', flags);
     const remote = locationOf('remote', flags);
-    const options = { local, remote, mode: flags.mode, incremental: flags.incremental, onConflict: flags['on-conflict'], ...mergeFrom(flags), ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo };
+    const options = { local, remote, mode: flags.mode, incremental: flags.incremental, ...syncFrom(flags), ...mergeFrom(flags), ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo };
     if (flags.mode === 'replace' && !flags['dry-run']) {
       await this.confirmOverwrite({ operation: 'push', options }, { local: true, remote: 'to', target: targetOf(flags) }, flags.yes);
     }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { DEFAULT_MODES, WATCH_DEFAULTS, watch } from '@hesap/api';
 import { HesapCommand } from '../../base-command';
-import { epochDatesFlag, epochDatesFrom, locationFlags, locationOf, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, tableFlags, targetOf, timeoutFlags, timeoutsFrom } from '../../flags';
+import { epochDatesFlag, epochDatesFrom, locationFlags, locationOf, mergeFlags, mergeFrom, movedTablesFrom, policiesFrom, policyFlags, syncFlags, syncFrom, tableFlags, targetOf, timeoutFlags, timeoutsFrom } from '../../flags';
 import { JsonLinesOutput, WatchDisplay, type WatchSummary } from '../../watch-output';
 
 // Every flag of `db push` but --dry-run (a watch that commits nothing has nothing to watch for).
@@ -31,6 +31,7 @@ export default class DbWatch extends HesapCommand<WatchSummary> {
     ...timeoutFlags,
     mode: Flags.option({ options: ['merge', 'upsert', 'append', 'replace'] as const, description: `How rows meet the rows already there (default ${DEFAULT_MODES.push}).` })(),
     ...pushMergeFlags,
+    ...syncFlags,
     ...policyFlags,
     ...epochDatesFlag,
     debounce: Flags.integer({ description: `Milliseconds without a new local commit before pushing (default ${WATCH_DEFAULTS.debounceMs}).`, min: 0, helpValue: '<ms>' }),
@@ -44,7 +45,7 @@ export default class DbWatch extends HesapCommand<WatchSummary> {
     const local = locationOf('local', flags);
     const remote = locationOf('remote', flags);
     const { dryRun: _never, ...merge } = mergeFrom({ ...flags, 'dry-run': false });
-    const options = { local, remote, mode: flags.mode, ...merge, ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo };
+    const options = { local, remote, mode: flags.mode, ...merge, ...syncFrom(flags), ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), policies: policiesFrom(flags), log: this.logTo };
     if (flags.mode === 'replace') {
       await this.confirmOverwrite({ operation: 'push', options }, { local: true, remote: 'to', target: targetOf(flags) }, flags.yes);
     }
