@@ -8,3 +8,4 @@ export { parsePostgresLocation, isPostgresLocation, parseServiceFile, type SslMo
 export { mapQueryError } from './postgres-errors';
 export { checkPrivileges, grantStatements, type IdentityMapUse } from './postgres-privileges';
 export { postgresType, neutralType, quoteLiteral } from './postgres-types';
+export { LISTED as OWNERSHIP_LISTED } from './merge/owned';

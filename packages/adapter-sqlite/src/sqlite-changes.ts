@@ -373,9 +373,10 @@ export class SqliteChanges implements ChangeTracking {
 
   /**
    * The rows this push sent for the first time that the target matched to rows it held
-   * already (`matched`, see TableWriteResult.matchedKeys) are marked as the target's own. A
-   * listed key the shadow cannot find by its text marks every row new in this push so: the
-   * record errs towards keeping rows in the target, never towards deleting its own.
+   * already are marked as the target's own (see TableWriteResult.matchedKeys): those listed
+   * (`theirs`), or all but those listed (`ours`). Keys that are not runs of whole numbers are
+   * found by their text; one the shadow cannot find marks every row new in this push as the
+   * target's: the record errs towards keeping rows in the target, never towards deleting its own.
    */
   private markTheirs(table: Table, shadowName: string, matched: NonNullable<TableWriteResult['matchedKeys']>): void {
     const db = this.db;
@@ -390,21 +391,23 @@ export class SqliteChanges implements ChangeTracking {
         ? 'true'
         : `EXISTS (SELECT 1 FROM ${send.temp} x CROSS JOIN main.${quoteIdent(table.name)} m WHERE x.${HOW} = ${INSERTED}` +
           ` AND m.${quoteIdent(tracked.rowid)} = x.${quoteIdent(SEND_KEY)} AND ${layout.key.map((k) => `m.${quoteIdent(k)} = ${shadow}.${shadowColumn(index(k))}`).join(' AND ')})`;
-    const mark = (where: string) => db.prepare(`UPDATE ${shadow} SET ${THEIRS} = 1 WHERE (${where}) AND ${isNew}`);
+    const mark = (where: string, value: 1 | null) => db.prepare(`UPDATE ${shadow} SET ${THEIRS} = ${value ?? 'NULL'} WHERE (${where}) AND ${isNew}`);
+    // theirs: the listed rows are the target's; ours: every new row is, but the listed ones.
+    const listed: 1 | null = matched.side === 'theirs' ? 1 : null;
+    if (matched.side === 'ours') mark('true', 1).run();
     if (matched.ranges.length > 0 && layout.key.length === 1) {
-      const range = mark(`${shadowColumn(index(layout.key[0]!))} BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)`);
+      const range = mark(`${shadowColumn(index(layout.key[0]!))} BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)`, listed);
       for (const [lo, hi] of matched.ranges) range.run(lo, hi);
     }
     if (matched.keys.length === 0) return;
     const byText = keyByText(layout);
     const found = db.prepare(`SELECT count(*) FROM ${shadow} WHERE ${byText}`).pluck();
-    const one = mark(byText);
+    const one = mark(byText, listed);
     for (const key of matched.keys) {
-      if (key.length !== layout.key.length || (found.get(...key) as number) === 0) {
-        mark('true').run();
-        return;
-      }
-      one.run(...key);
+      const missing = key.length !== layout.key.length || (found.get(...key) as number) === 0;
+      // Not found: under `ours` the row stays the target's; under `theirs` every new row becomes the target's.
+      if (!missing) one.run(...key);
+      else if (listed === 1) return void mark('true', 1).run();
     }
   }
 

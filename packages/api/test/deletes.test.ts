@@ -3,6 +3,7 @@ import * as fc from 'fast-check';
 import { HesapError } from '@hesap/core';
 import { execSqlite, openSqlite, type TestDatabase } from '@hesap/test-support';
 import { push, type PushResult } from '@hesap/api';
+import { OWNERSHIP_LISTED as LISTED } from '@hesap/adapter-postgres';
 import { filePerTest, shadowFolder } from './support/shadow-files';
 
 /**
@@ -126,6 +127,24 @@ describe('deletes: rows deleted here since the last push', () => {
     expect(await ids(pg, 'order_items')).toEqual([1, 2, 3, 4]);
   });
 
+  it('past 100,000 rows matched, the merge names the rows it inserted instead: those are deleted, the rows matched never', async () => {
+    // 100,010 users in a table the push creates, then a full push (the record cleared) that matches them all and inserts 3 new ones.
+    const file = make(`CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE, invited_by INTEGER REFERENCES users (id));
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${LISTED + 10}) INSERT INTO users (name, email) SELECT 'u' || i, 'u' || i || '@example.com' FROM n;`);
+    await push({ local: file, remote: pg.url });
+    await push({ local: file, remote: pg.url, incremental: false });
+    execSqlite(file, `INSERT INTO users (name, email) VALUES ('new1', 'new1@example.com'), ('new2', 'new2@example.com'), ('new3', 'new3@example.com')`);
+    const full = await push({ local: file, remote: pg.url });
+    expect(full.incremental).toMatchObject({ used: false });
+    expect(tableOf(full, 'users')).toMatchObject({ inserted: 3, unchanged: LISTED + 10 });
+    execSqlite(file, `DELETE FROM users WHERE email IN ('new2@example.com', 'u7@example.com', 'u${LISTED + 5}@example.com')`);
+    const r = await push({ local: file, remote: pg.url, deletes: true });
+    expect(changesOf(r, 'users')).toMatchObject({ deleted: 3, goneTheirs: 2 });
+    expect(tableOf(r, 'users').deleted).toBe(1);
+    const left = await pg.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE email IN ('new1@example.com', 'new2@example.com', 'new3@example.com', 'u7@example.com', 'u${LISTED + 5}@example.com')`);
+    expect(left[0]!.n).toBe(4);
+  });
+
   it('a push that cannot trust its record deletes nothing, and says so', async () => {
     const file = make(SCHEMA + SEED);
     await push({ local: file, remote: pg.url });
@@ -154,6 +173,22 @@ describe('deletes: rows deleted here since the last push', () => {
     expect(tableOf(r, 'orders').deleted).toBe(1);
     const after = await pg.query<{ t: string }>(`SELECT total::text AS t FROM orders ORDER BY total`);
     expect(after.map((o) => o.t)).toEqual(['1.00', '2.00', '10.25', '99.00']);
+  });
+
+  it('a composite key of foreign keys is found through its parents\' identity maps (the parents took other ids there)', async () => {
+    await pg.query(`CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL, email text NOT NULL UNIQUE, invited_by integer REFERENCES users (id));
+                    INSERT INTO users (name, email) VALUES ('Prod', 'prod@example.com')`);
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url, tables: ['users', 'groups', 'group_members'] });
+    const members = async () =>
+      (await pg.query<{ m: string }>(`SELECT g.code || ':' || u.email AS m FROM group_members gm JOIN groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id ORDER BY 1`)).map((r) => r.m);
+    expect(await members()).toEqual(['G1:ali@example.com', 'G1:ayse@example.com', 'G2:ayse@example.com', 'G2:can@example.com']);
+    // Production's user took id 1: the file's users have other ids there, found only through the map.
+    expect(await pg.query(`SELECT id FROM users WHERE email = 'ali@example.com'`)).not.toEqual([{ id: 1 }]);
+    execSqlite(file, `DELETE FROM group_members WHERE group_id = 2 AND user_id = 3; DELETE FROM group_members WHERE group_id = 1 AND user_id = 2`);
+    const r = await push({ local: file, remote: pg.url, tables: ['users', 'groups', 'group_members'], deletes: true });
+    expect(tableOf(r, 'group_members').deleted).toBe(2);
+    expect(await members()).toEqual(['G1:ali@example.com', 'G2:ayse@example.com']);
   });
 });
 

@@ -401,11 +401,13 @@ export interface TableWriteResult {
   /** Rows deleted in the target because this source deleted them (a push with `deletes`). */
   deleted?: number;
   /**
-   * Source keys of staged rows the merge matched to rows the target already held (not
-   * inserted), for the source's record of which target rows it owns: runs of whole-number
-   * keys as `[first, last]` ranges, other keys listed. Absent when nothing was matched.
+   * For the source's record of which target rows it owns (a push that keeps a record, into a
+   * table that existed): the source keys of the staged rows the merge matched to rows the
+   * target already held (`theirs`), or, when fewer, of those it inserted (`ours`: every other
+   * row of the push is the target's); runs of whole-number keys as `[first, last]` ranges,
+   * other keys listed. Absent when nothing was matched.
    */
-  matchedKeys?: { ranges: Array<[string, string]>; keys: Array<Array<string | null>> };
+  matchedKeys?: { side: 'theirs' | 'ours'; ranges: Array<[string, string]>; keys: Array<Array<string | null>> };
 }
 
 /** A table being written: the CSV goes into `stream`; `complete()` resolves once it is in. */

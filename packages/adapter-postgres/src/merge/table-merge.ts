@@ -73,7 +73,7 @@ export async function mergeTable(
   await followSelfReferences(exec, s);
   const written = await writeRows(exec, s, settings, plan);
   // A push the source keeps a record of: which of its rows the target held already (see owned.ts).
-  const owned = plan.syncToken !== undefined && !targetEmpty(s) ? matchedKeys(exec, s) : undefined;
+  const owned = plan.syncToken !== undefined && !targetEmpty(s) ? matchedKeys(exec, s, written.counts, written.inserted) : undefined;
   const result = await report(exec, s, written, received);
   const matched = await owned?.();
   if (matched) result.matchedKeys = matched;
