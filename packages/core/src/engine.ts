@@ -395,6 +395,8 @@ interface Sync {
   told: string[];
   /** Asked with `deletes`, when the record is trusted: the keys of the rows deleted here that the target inserted for this source. */
   gone?: Map<string, NonNullable<TableChanges['gone']>>;
+  /** A push that cannot trust its record: the rows the shadow holds that are gone from the file (deleted here, not deleted there by this push). */
+  deletedUntold?: number;
   readAll: boolean;
 }
 
@@ -446,7 +448,7 @@ async function changesSince(source: SourceSession, target: TargetSession, select
   if (!trusted) {
     const why =
       mark.token === undefined ? 'the target holds no record of an earlier push' : 'the target was written through hesap by another push (or restored) since the last push from here';
-    return { ...full(why), ...keysOf(changes, false), remoteSince, told: told.map((t) => t.name) };
+    return { ...full(why), ...keysOf(changes, false), remoteSince, told: told.map((t) => t.name), deletedUntold: changes.reduce((n, c) => n + c.deleted, 0) };
   }
   const byName = new Map(changes.map((c) => [c.table, c]));
   const unchanged = selected.filter((t) => {
@@ -522,7 +524,14 @@ type Keys = Array<Array<string | null>>;
 function planDeletes(plan: LoadPlan, sync: Sync, tables: readonly Table[], targetSchema: Schema, unsupported: boolean): void {
   const asked = [...(sync.gone?.values() ?? [])].reduce((n, groups) => n + groups.reduce((m, g) => m + g.keys.length, 0), 0);
   if (!sync.report.used) {
-    plan.notes.push({ level: 'warning', code: 'DELETES_NOT_DONE', message: `Rows deleted here since the last push were not deleted in the target: this push sent every row (${sync.report.reason ?? 'its record was not trusted'}).` });
+    const n = sync.deletedUntold ?? 0;
+    if (n > 0) {
+      plan.notes.push({
+        level: 'warning',
+        code: 'DELETES_NOT_DONE',
+        message: `${n} row(s) deleted here since the last push were not deleted in the target: this push sent every row (${sync.report.reason ?? 'its record was not trusted'}), and cannot tell which target rows are this file's.`,
+      });
+    }
     return;
   }
   if (asked === 0) return;
