@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pgFingerprint, createTestDatabase, tempDir, type TestDatabase } from '@hesap/test-support';
+import { execSqlite, pgFingerprint, createTestDatabase, tempDir, type TestDatabase } from '@hesap/test-support';
 import { pull, push, verify, type EpochDateOptions, type PushResult, type VerifyResult } from '@hesap/api';
 import { TABLES, type Objects, type OrmApp, type ReadBack } from './orm-apps';
 
@@ -20,6 +20,7 @@ export type JourneyCheck =
   | 'second push'
   | 'pull'
   | 'verify'
+  | 'deletes'
   | 'first deploy: push'
   | 'first deploy: read back'
   | 'first deploy: bookkeeping travels'
@@ -35,6 +36,8 @@ const TITLES: Record<JourneyCheck, string> = {
   'second push': 'a second push changes nothing',
   pull: 'a pull gives a file the ORM reads with the same objects as production',
   verify: 'verify says the pulled file and production are the same',
+  deletes:
+    "rows deleted in the file go from production with --deletes (children first), the app reads the rest back unchanged; the user production already had stays",
   'first deploy: push': 'first deploy: the push creates the tables in an empty database, leaving no row out',
   'first deploy: read back': 'first deploy: the ORM reads every object back with its types and values',
   'first deploy: bookkeeping travels': 'first deploy: the record of applied migrations travels with the schema',
@@ -218,6 +221,38 @@ export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<Jou
       const result = await verify({ local: file, remote: production.url, ...settings });
       expect(differing(result)).toEqual([]);
       expect(result.same).toBe(true);
+    });
+
+    check('deletes', async () => {
+      await pulledFile();
+      const read = await app.readBack(production.url);
+      // In the file, with the SQL any app could run: the BODRUM group with its orders and members,
+      // Mehmet's order, and the admin (whom production had before the first push: matched by email).
+      execSqlite(
+        local,
+        `DELETE FROM orders WHERE group_id IN (SELECT id FROM groups WHERE code = 'BODRUM') OR creator_id IN (SELECT id FROM users WHERE email = 'mehmet@example.com');
+         DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE code = 'BODRUM') OR user_id IN (SELECT id FROM users WHERE email = 'admin@hesap.app');
+         DELETE FROM groups WHERE code = 'BODRUM';
+         DELETE FROM users WHERE email = 'admin@hesap.app';`,
+      );
+      const result = await push({ local, remote: production.url, deletes: true, ...settings });
+      expect(result.incremental).toMatchObject({ used: true });
+      expect(result.conflicts).toEqual([]);
+      expect(result.tables.filter((t) => (t.deleted ?? 0) > 0).map((t) => [t.table, t.deleted]).sort()).toEqual([
+        ['group_members', 2],
+        ['groups', 1],
+        ['orders', 2],
+      ]);
+      expect(result.incremental!.tables.find((t) => t.table === 'users')).toMatchObject({ deleted: 1, goneTheirs: 1 });
+      const o = read.objects;
+      expect(sortedObjects((await app.readBack(production.url)).objects)).toEqual(
+        sortedObjects({
+          users: o.users,
+          groups: o.groups.filter((g) => g.code !== 'BODRUM'),
+          group_members: o.group_members.filter((m) => m.group !== 'BODRUM'),
+          orders: o.orders.filter((x) => x.group !== 'BODRUM' && x.creator !== 'mehmet@example.com'),
+        }),
+      );
     });
   });
 
