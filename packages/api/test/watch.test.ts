@@ -108,6 +108,23 @@ describe('watch()', () => {
     await writer.stop();
   });
 
+  it('with deletes, a row another process deletes goes from PostgreSQL too', async () => {
+    const file = appFile(tmp.dir, 'deletes.db', 'wal');
+    const handle = start({ local: file, remote: pg.url, deletes: true });
+    const seen = record(handle);
+    await waitFor(() => seen.pushes.length >= 1, { ...LONG, what: 'the first push' });
+    const writer = await app(file);
+    await writer.exec("INSERT INTO notes (user_id, body) VALUES (1, 'second'), (1, 'third')");
+    const bodies = async () => (await pg.query<{ body: string }>('SELECT body FROM notes ORDER BY id')).map((r) => r.body);
+    await waitFor(async () => (await bodies()).length === 3, { ...LONG, what: 'the new notes in PostgreSQL' });
+    await writer.exec("DELETE FROM notes WHERE body = 'second'");
+    await waitFor(async () => (await bodies()).length === 2, { ...LONG, what: 'the deleted note gone from PostgreSQL' });
+    expect(await bodies()).toEqual(['first', 'third']);
+    expect(seen.failures).toEqual([]);
+    expect(seen.pushes.every((p) => p.conflicts === 0)).toBe(true);
+    await writer.stop();
+  });
+
   it('a link that goes down: the push is retried with backoff, and a commit made while it was down arrives once it is back', async () => {
     let linked: ProxiedTestDatabase | undefined;
     try {
