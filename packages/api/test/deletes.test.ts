@@ -86,6 +86,23 @@ describe('deletes: rows deleted here since the last push', () => {
     expect(again.tables.every((t) => (t.deleted ?? 0) === 0)).toBe(true);
   });
 
+  it.each(['upsert', 'append'] as const)('--mode %s: the rows this file inserted are deleted under their own keys; a row whose key production had stays', async (mode) => {
+    await pg.query(`CREATE TABLE users (id integer PRIMARY KEY, name text NOT NULL, email text NOT NULL UNIQUE, invited_by integer REFERENCES users (id));
+                    INSERT INTO users VALUES (2, 'Ayşe (prod)', 'ayse@example.com', NULL)`);
+    const file = make(SCHEMA + SEED);
+    const first = await push({ local: file, remote: pg.url, mode, tables: ['users'] });
+    // Can's inviter is the row whose key production has: an append leaves it as it is, and Can goes in under it.
+    expect(first.complete).toBe(true);
+    execSqlite(file, `DELETE FROM order_items; DELETE FROM orders; DELETE FROM group_members; DELETE FROM groups; UPDATE users SET invited_by = NULL; DELETE FROM users WHERE id IN (2, 3)`);
+    const r = await push({ local: file, remote: pg.url, mode, tables: ['users'], deletes: true });
+    expect(changesOf(r, 'users')).toMatchObject({ deleted: 2, goneTheirs: 1 });
+    expect(tableOf(r, 'users').deleted).toBe(1);
+    expect(await pg.query(`SELECT id, email FROM users ORDER BY id`)).toEqual([
+      { id: 1, email: 'ali@example.com' },
+      { id: 2, email: 'ayse@example.com' },
+    ]);
+  });
+
   it('a dry run deletes nothing and remembers nothing: the real push after it deletes the rows', async () => {
     const file = make(SCHEMA + SEED);
     await push({ local: file, remote: pg.url });

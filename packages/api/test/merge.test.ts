@@ -337,6 +337,14 @@ describe('upsert, append and replace', () => {
     expect(rows[1]!.bonus).toBe('0');
   });
 
+  it('append: a new row whose inviter (same table) is a row the target has goes in under it', async () => {
+    execSqlite(local, `INSERT INTO users (id, first_name, email, invited_by, created_at) VALUES (11, 'Eleven', 'eleven@example.com', 2, '2026-05-03 00:00:00')`);
+    const r = await push({ local, remote: pg.url, mode: 'append', tables: ['users'] });
+    expect(r.complete).toBe(true);
+    expect(table(r, 'users').inserted).toBe(2);
+    expect(await pg.query(`SELECT invited_by FROM users WHERE email = 'eleven@example.com'`)).toEqual([{ invited_by: 2 }]);
+  });
+
   it('replace makes the table hold exactly the local rows, and the identity map knows them', async () => {
     const r = await push({ local, remote: pg.url, mode: 'replace', tables: ['users'] });
     expect(table(r, 'users')).toMatchObject({ action: 'replace', inserted: 4 });

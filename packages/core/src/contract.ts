@@ -350,10 +350,8 @@ export interface DeletePlan {
 /** What deleting one table's rows did (see TargetSession.deleteRows). */
 export interface DeleteResult {
   table: string;
-  /** Rows deleted in the target. */
+  /** Rows deleted in the target (a row deleted there too counts nowhere). */
   deleted: number;
-  /** Rows asked for that the target no longer held (deleted there too). */
-  absent: number;
   /** Rows left in the target: changed there since, or still pointed at there. */
   conflicts: Conflict[];
 }

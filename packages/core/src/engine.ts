@@ -536,14 +536,20 @@ function planDeletes(plan: LoadPlan, sync: Sync, tables: readonly Table[], targe
   }
   if (asked === 0) return;
   if (unsupported) throw new HesapError('UNSUPPORTED', 'This target cannot delete the rows deleted here (`deletes`).', { hints: ['Push without --deletes.'] });
-  const targetOf = (name: string) => plan.tables.find((t) => t.source.name === name)?.target ?? findTable(targetSchema, name);
+  // The table as the target has it (a table of the plan: as it exists there).
+  const targetOf = (name: string) => {
+    const t = plan.tables.find((x) => x.source.name === name);
+    return t ? (t.existing ?? t.target) : findTable(targetSchema, name);
+  };
   const surrogate = (t: Table | undefined) => t !== undefined && isSurrogate(t);
   const deletes: DeletePlan[] = [];
   for (const source of [...orderTables(tables).order].reverse()) {
     const keys = sync.gone?.get(source.name);
     const target = targetOf(source.name);
     if (!keys || keys.length === 0 || !target?.primaryKey || !source.primaryKey) continue;
+    // Only a merge remembers which target row a source row became; upsert and append keep the keys.
     const mappedBy = target.primaryKey.columns.map((c) => {
+      if (plan.mode !== 'merge') return undefined;
       if (surrogate(target) && target.primaryKey!.columns[0] === c) return target.name;
       const fk = target.foreignKeys.find((f) => f.columns.length === 1 && f.columns[0] === c);
       return fk && surrogate(findTable(targetSchema, fk.references.table)) ? fk.references.table : undefined;

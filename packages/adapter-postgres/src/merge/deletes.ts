@@ -7,7 +7,7 @@ import { quoteLiteral } from './sql';
 /**
  * `--deletes` (issue 23): rows this source pushed, that the target inserted for it, and that
  * were deleted here since, are deleted there, children before parents, each only when:
- * - the target still holds it (a row deleted there too is counted `absent`);
+ * - the target still holds it (a row deleted there too is nothing to do);
  * - it did not change there since the push that last sent it (its version, as in
  *   changedSinceOf): otherwise a conflict, kept as the target has it unless keep-local;
  * - no row of the target points at it: otherwise a conflict whatever the policy, kept (a
@@ -84,7 +84,7 @@ export function deleteSql(d: DeletePlan, places: Places, sourceId: string, remot
     `CREATE TEMP TABLE ${quoteIdent('hesap_gone')} ON COMMIT DROP AS SELECT e.n, e.since, e.k, ${pk.map((c, i) => `r.${quoteIdent(c)} AS ${keyCols[i]}`).join(', ')}` +
       ` FROM jsonb_to_recordset(${literal}::jsonb) AS e(n int, since text, k jsonb)` +
       ` CROSS JOIN LATERAL jsonb_populate_record(NULL::${target}, jsonb_build_object(${mapped.join(', ')})) r`,
-    `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${target} t JOIN ${GONE} g ON ${on} FOR UPDATE OF t) x`,
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${target} t JOIN ${GONE} g ON ${on} FOR UPDATE OF t) x`, // the lock
     `SELECT g.n, g.k, to_jsonb(t) AS remote, ${changed} AS changed, ${pointing} AS pointing FROM ${GONE} g JOIN ${target} t ON ${on} WHERE ${changed} OR ${referenced} ORDER BY g.n`,
     `WITH d AS (DELETE FROM ${target} t USING ${GONE} g WHERE ${on} AND ${deletable} RETURNING g.k)${forget} SELECT count(*)::int AS n FROM d`,
     `DROP TABLE ${GONE}`,
@@ -93,7 +93,6 @@ export function deleteSql(d: DeletePlan, places: Places, sourceId: string, remot
 
 /** What the answers of deleteSql's message say (`fail` refuses the push at the first conflict). */
 export function deleteOutcome(d: DeletePlan, answers: ReadonlyArray<{ rows: unknown[] }>, policy: ConflictPolicy): DeleteResult {
-  const present = (answers[1]!.rows[0] as { n: number }).n;
   const found = answers[2]!.rows as Array<{ k: Array<string | null>; remote: Record<string, unknown>; changed: boolean; pointing: string | null }>;
   const deleted = (answers[3]!.rows[0] as { n: number }).n;
   const pk = d.source.primaryKey!.columns;
@@ -118,6 +117,5 @@ export function deleteOutcome(d: DeletePlan, answers: ReadonlyArray<{ rows: unkn
       { table, row: first.sourceKey, hints: ['Push with --on-conflict keep-remote (the default) to leave those rows in the target and list them.'] },
     );
   }
-  const asked = d.keys.reduce((n, g) => n + g.keys.length, 0);
-  return { table, deleted, absent: asked - present, conflicts };
+  return { table, deleted, conflicts };
 }

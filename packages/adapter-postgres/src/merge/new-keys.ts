@@ -1,7 +1,7 @@
 import { HesapError, quoteIdent, quoteQualified } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { keyText, quoteLiteral } from './sql';
-import { open, sendSkips, type Stage } from './stage';
+import { open, PRESENT_IN_TARGET, sendSkips, type Stage } from './stage';
 
 /**
  * Keys for new rows. Every row still open is new and keeps its key (no status is written
@@ -14,7 +14,6 @@ import { open, sendSkips, type Stage } from './stage';
  * kept key and never meet a pushed row. setval and nextval never wait for another session.
  */
 /** Why append leaves a row out: it is there already (see `SkippedRow.present`). */
-export const PRESENT_IN_TARGET = 'its primary key exists in the target (append never changes an existing row)';
 
 export async function assignNewKeys(exec: MergeExecutor, s: Stage): Promise<void> {
   if (s.plan.action === 'append') {

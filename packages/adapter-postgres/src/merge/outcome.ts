@@ -1,8 +1,7 @@
 import { quoteIdent, type SkippedRow, type TableWriteResult } from '@hesap/core';
 import type { MergeExecutor } from './executor';
-import { PRESENT_IN_TARGET } from './new-keys';
 import { cols, equal, keyText, quoteLiteral } from './sql';
-import { inserting, open, sendSkips, sourceKey, targetKey, type Stage } from './stage';
+import { inserting, open, PRESENT_IN_TARGET, sendSkips, sourceKey, targetKey, type Stage } from './stage';
 import { DELETED_THERE, type MatchedChanges } from './local-edits';
 
 /** Every row's fate, counted in one pass over the stage once it is decided. */

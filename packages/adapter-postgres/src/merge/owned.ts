@@ -1,7 +1,8 @@
 import type { TableWriteResult } from '@hesap/core';
 import type { MergeExecutor } from './executor';
 import { matchedRows, type Tally } from './outcome';
-import { inserting, sourceKey, type Stage } from './stage';
+import { inserting, PRESENT_IN_TARGET, sourceKey, type Stage } from './stage';
+import { quoteLiteral } from './sql';
 
 /**
  * Which target rows a source owns (issue 23, `--deletes`): a row this source pushed that the
@@ -20,12 +21,14 @@ import { inserting, sourceKey, type Stage } from './stage';
 export const LISTED = 100_000;
 
 export function matchedKeys(exec: MergeExecutor, s: Stage, counts: Tally, inserted: number): () => Promise<TableWriteResult['matchedKeys']> {
-  const matched = counts.matched + s.keptRows;
+  // Rows an append left out because their key is there are the target's too (counted among the skipped).
+  const present = counts.skipped > 0 ? ` OR s.${s.q.skip} = ${quoteLiteral(PRESENT_IN_TARGET)}` : '';
+  const matched = counts.matched + s.keptRows + (present ? counts.skipped : 0);
   if (matched === 0) return async () => undefined;
   const side: 'theirs' | 'ours' = matched <= LISTED ? 'theirs' : 'ours';
   if (side === 'ours' && inserted > LISTED) return async () => ({ side, ranges: [], keys: [] });
   const key = sourceKey(s, 's');
-  const where = side === 'theirs' ? matchedRows(s) : inserting(s, 's');
+  const where = side === 'theirs' ? `(${matchedRows(s)}${present})` : inserting(s, 's');
   const whole = s.pk.length === 1 && s.shape.columns.find((c) => c.name === s.pk[0])?.type === 'integer';
   if (!whole) {
     const listed = exec.ask(`SELECT jsonb_build_array(${key.map((k) => `${k}::text`).join(', ')}) AS k FROM ${s.stage} s WHERE ${where}`);

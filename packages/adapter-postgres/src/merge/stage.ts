@@ -3,6 +3,9 @@ import type { Places } from '../postgres-places';
 import type { Guarded, MergeExecutor } from './executor';
 import { analyzeSql, cols, equal, quoteLiteral } from './sql';
 
+/** Why an append leaves a row out: the target has its key (the row is there, and stays as it is). */
+export const PRESENT_IN_TARGET = 'its primary key exists in the target (append never changes an existing row)';
+
 /**
  * The staging table of a merge, and what is known about its rows as the merge goes. The
  * source rows are COPied into it; every merge step then works on it with one statement
@@ -233,13 +236,15 @@ export function inserting(s: Stage, alias: string): string {
  */
 export function absent(s: Stage, child: readonly string[]): string {
   if (s.keyRange) return `(${child[0]} < ${quoteLiteral(s.keyRange.min)}::bigint OR ${child[0]} > ${quoteLiteral(s.keyRange.max)}::bigint)`;
-  const staged = `NOT EXISTS (SELECT 1 FROM ${s.stage} p WHERE ${equal(sourceKey(s, 'p'), child)} AND p.${s.q.skip} IS NULL)`;
+  // A row an append left out because its key is in the target is there, under that key.
+  const inTarget = `(p.${s.q.skip} IS NULL${s.plan.action === 'append' ? ` OR p.${s.q.skip} = ${quoteLiteral(PRESENT_IN_TARGET)}` : ''})`;
+  const staged = `NOT EXISTS (SELECT 1 FROM ${s.stage} p WHERE ${equal(sourceKey(s, 'p'), child)} AND ${inTarget})`;
   if (s.keptStored === 0) return staged;
   // Rows set aside as identical are in `kept` (single keys only, see setAsideIdentical): one
   // anti-join against both. As two NOT EXISTS the planner misjudged the first one's result
   // and probed the stage's index once per child row (a million probes, 0.6 s).
   return (
-    `NOT EXISTS (SELECT 1 FROM (SELECT ${sourceKey(s, 'p')[0]} AS k FROM ${s.stage} p WHERE p.${s.q.skip} IS NULL` +
+    `NOT EXISTS (SELECT 1 FROM (SELECT ${sourceKey(s, 'p')[0]} AS k FROM ${s.stage} p WHERE ${inTarget}` +
     ` UNION ALL SELECT k.k FROM ${s.kept} k) u WHERE u.k = ${child[0]})`
   );
 }
