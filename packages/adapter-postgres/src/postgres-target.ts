@@ -14,6 +14,7 @@ import {
   type Note,
   type OpenOptions,
   type OrphanGroup,
+  type DeletePlan,
   type DeleteResult,
   type Schema,
   type TableMergePlan,
@@ -209,25 +210,32 @@ export class PostgresTarget implements TargetSession {
   /** The identity map is out of reach for this role (begin): rows to delete cannot be found through it. */
   private identityMapOff = false;
 
-  async deleteRows(): Promise<DeleteResult[]> {
+  async deleteRows(deletes: readonly DeletePlan[], last: boolean): Promise<DeleteResult[]> {
     const plan = this.plan!;
-    const deletes = plan.deletes ?? [];
     if (deletes.length === 0) return [];
     if (this.identityMapOff) {
-      plan.notes.push({ level: 'warning', code: 'DELETES_NOT_DONE', message: 'Rows deleted here were not deleted in the target: the identity map, which says which target row each became, is out of reach for this role.' });
+      if (!last) plan.notes.push({ level: 'warning', code: 'DELETES_NOT_DONE', message: 'Rows deleted here were not deleted in the target: the identity map, which says which target row each became, is out of reach for this role.' });
       return [];
     }
     const policy = plan.onConflict ?? 'keep-remote';
-    const quoted = deletes.map((d) => this.places.quoted(d.target.name));
-    const referencing = (await this.run(referencingSql(quoted), { doing: 'Reading the foreign keys that point at rows to delete' })).rows as Referencing[];
+    // The foreign keys pointing at these tables, read once per push (the last pass deletes from tables the first named).
+    const unknown = deletes.filter((d) => !this.pointers.has(d.target.name));
+    if (unknown.length > 0) {
+      const quoted = unknown.map((d) => this.places.quoted(d.target.name));
+      const found = (await this.run(referencingSql(quoted), { doing: 'Reading the foreign keys that point at rows to delete' })).rows as Referencing[];
+      unknown.forEach((d, i) => this.pointers.set(d.target.name, found.filter((r) => r.parent === i)));
+    }
     const results: DeleteResult[] = [];
-    for (const [i, d] of deletes.entries()) {
-      const sql = deleteSql(d, this.places, this.mergeSettings().sourceId, plan.remoteSince, policy, referencing.filter((r) => r.parent === i));
+    for (const d of deletes) {
+      const sql = deleteSql(d, this.places, this.mergeSettings().sourceId, plan.remoteSince, policy, this.pointers.get(d.target.name)!, last);
       const answers = await this.run(sql, { table: d.target.name, doing: 'Deleting the rows deleted here since the last push' });
-      results.push(deleteOutcome(d, answers as unknown as pg.QueryResult[], policy));
+      results.push(deleteOutcome(d, answers as unknown as pg.QueryResult[], policy, last));
     }
     return results;
   }
+
+  /** The foreign keys of the target pointing at each table rows are deleted from (see deleteRows). */
+  private readonly pointers = new Map<string, Referencing[]>();
 
   /** A statement with its context, for runSteps. */
   private readonly step: RunStep = (sql, context) => this.run(sql, context);

@@ -352,6 +352,8 @@ export interface DeleteResult {
   table: string;
   /** Rows deleted in the target (a row deleted there too counts nowhere). */
   deleted: number;
+  /** Before the last pass: the rows rows of the target point at, to try again once the push's tables are written. */
+  waiting?: DeletePlan['keys'];
   /** Rows left in the target: changed there since, or still pointed at there. */
   conflicts: Conflict[];
 }
@@ -426,11 +428,14 @@ export interface TargetSession {
   begin(plan: LoadPlan): Promise<void>;
   writeTable(table: TablePlan): TableWrite;
   /**
-   * Optional: deletes `plan.deletes`' rows (after begin, before any table is written):
-   * each row only if it did not change in the target since the push that last sent it and
-   * no row of the target points at it; the others are conflicts (`plan.onConflict`).
+   * Optional: deletes these rows (`plan.deletes`, after begin, before any table is written;
+   * then, `last`, the rows that waited, once every table is written): each row only if it
+   * did not change in the target since the push that last sent it and no row of the target
+   * points at it. The others are conflicts (`plan.onConflict`), but for rows pointed at
+   * before the last pass: they wait (DeleteResult.waiting), as the push may move those
+   * pointers away.
    */
-  deleteRows?(): Promise<DeleteResult[]>;
+  deleteRows?(deletes: readonly DeletePlan[], last: boolean): Promise<DeleteResult[]>;
   /** Adds the constraints left for after the load, sets sequences, commits (or rolls back a dry run). */
   finish(): Promise<{ notes: Note[] }>;
   /** Undoes everything since `begin`. Safe to call more than once, and after a failed `finish`. */

@@ -289,7 +289,7 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     let shadowFailed: unknown;
     if (!idle) await target.begin(plan);
     // Rows deleted here go first, children before parents: a new row may take a deleted one's unique value.
-    const deletions = plan.deletes?.length ? await target.deleteRows!() : [];
+    const deletions = plan.deletes?.length ? await target.deleteRows!(plan.deletes, false) : [];
     for (const [index, tablePlan] of plan.tables.entries()) {
       signal?.throwIfAborted();
       const name = tablePlan.source.name;
@@ -339,11 +339,17 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       });
     }
     current = undefined;
+    // Rows pointed at in the target before the tables were written: once more, now that the push may have moved those pointers.
+    const waiting = (plan.deletes ?? []).flatMap((d) => {
+      const keys = deletions.find((r) => r.table === d.source.name)?.waiting;
+      return keys ? [{ ...d, keys }] : [];
+    });
+    if (waiting.length > 0) deletions.push(...(await target.deleteRows!(waiting, true)));
     if (sync?.report.used) reportUnsent(sync.report, reports, orderTables(home.tables).order.map((t) => t.name));
     for (const d of deletions) {
       const r = reports.find((t) => t.table === d.table);
       if (!r) continue;
-      r.deleted = d.deleted;
+      r.deleted = (r.deleted ?? 0) + d.deleted;
       if (d.conflicts.length > 0) r.conflicts = [...d.conflicts, ...(r.conflicts ?? [])];
     }
     if (!plan.merge?.skipOrphans) refuseOrphans(plan, reports);

@@ -44,7 +44,7 @@ export function referencingSql(tables: readonly string[]): string {
 }
 
 /** The message that deletes one table's rows: its answers are read by `deleteOutcome`. */
-export function deleteSql(d: DeletePlan, places: Places, sourceId: string, remoteSince: string | undefined, policy: ConflictPolicy, referencing: readonly Referencing[]): string {
+export function deleteSql(d: DeletePlan, places: Places, sourceId: string, remoteSince: string | undefined, policy: ConflictPolicy, referencing: readonly Referencing[], last: boolean): string {
   const target = places.quoted(d.target.name);
   const pk = d.target.primaryKey!.columns;
   const source = quoteLiteral(sourceId);
@@ -74,7 +74,13 @@ export function deleteSql(d: DeletePlan, places: Places, sourceId: string, remot
   });
   const referenced = pointers.length > 0 ? `(${pointers.map((p) => p.exists).join(' OR ')})` : 'false';
   const pointing = pointers.length > 0 ? `concat_ws(', ', ${pointers.map((p) => `CASE WHEN ${p.exists} THEN ${quoteLiteral(p.name)} END`).join(', ')})` : 'NULL';
-  const deletable = `NOT ${referenced}${policy === 'keep-local' ? '' : ` AND NOT ${changed}`}`;
+  // After the push's tables are written, a row another row of this source became (matched by
+  // natural key to a new row here) is that row's now: not deleted.
+  const taken =
+    last && pk.length === 1 && d.mappedBy[0] === d.target.name
+      ? ` AND NOT EXISTS (SELECT 1 FROM ${MAP} m WHERE m.source_id = ${source} AND m.table_name = ${quoteLiteral(d.target.name)} AND m.target_key = t.${quoteIdent(pk[0]!)}::text AND m.source_key <> g.k->>0)`
+      : '';
+  const deletable = `NOT ${referenced}${policy === 'keep-local' ? '' : ` AND NOT ${changed}`}${taken}`;
   // The map's entries of deleted rows go with them (the source may give the key to a new row).
   const forget =
     pk.length === 1 && d.mappedBy[0] === d.target.name
@@ -85,30 +91,37 @@ export function deleteSql(d: DeletePlan, places: Places, sourceId: string, remot
       ` FROM jsonb_to_recordset(${literal}::jsonb) AS e(n int, since text, k jsonb)` +
       ` CROSS JOIN LATERAL jsonb_populate_record(NULL::${target}, jsonb_build_object(${mapped.join(', ')})) r`,
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${target} t JOIN ${GONE} g ON ${on} FOR UPDATE OF t) x`, // the lock
-    `SELECT g.n, g.k, to_jsonb(t) AS remote, ${changed} AS changed, ${pointing} AS pointing FROM ${GONE} g JOIN ${target} t ON ${on} WHERE ${changed} OR ${referenced} ORDER BY g.n`,
+    `SELECT g.n, g.k, g.since, to_jsonb(t) AS remote, ${changed} AS changed, ${pointing} AS pointing FROM ${GONE} g JOIN ${target} t ON ${on} WHERE (${changed} OR ${referenced})${taken} ORDER BY g.n`,
     `WITH d AS (DELETE FROM ${target} t USING ${GONE} g WHERE ${on} AND ${deletable} RETURNING g.k)${forget} SELECT count(*)::int AS n FROM d`,
     `DROP TABLE ${GONE}`,
   ].join(';\n');
 }
 
-/** What the answers of deleteSql's message say (`fail` refuses the push at the first conflict). */
-export function deleteOutcome(d: DeletePlan, answers: ReadonlyArray<{ rows: unknown[] }>, policy: ConflictPolicy): DeleteResult {
-  const found = answers[2]!.rows as Array<{ k: Array<string | null>; remote: Record<string, unknown>; changed: boolean; pointing: string | null }>;
+/**
+ * What the answers of deleteSql's message say. Before the last pass a row pointed at waits
+ * (unless it changed there too and keep-local does not ask for it); `fail` refuses the push
+ * at the first conflict.
+ */
+export function deleteOutcome(d: DeletePlan, answers: ReadonlyArray<{ rows: unknown[] }>, policy: ConflictPolicy, last: boolean): DeleteResult {
+  const found = answers[2]!.rows as Array<{ k: Array<string | null>; since: string | null; remote: Record<string, unknown>; changed: boolean; pointing: string | null }>;
   const deleted = (answers[3]!.rows[0] as { n: number }).n;
   const pk = d.source.primaryKey!.columns;
   const table = d.source.name;
-  const conflicts = found.map((c): Conflict => {
-    const kept = c.pointing ? 'remote' : policy === 'keep-local' ? 'local' : 'remote';
-    return {
-      table,
-      sourceKey: pk.map((col, i) => `${col}=${c.k[i] ?? 'NULL'}`).join(', '),
-      sourceKeyValues: c.k,
-      local: null,
-      remote: c.remote,
-      kept,
-      ...(c.pointing ? { reason: `rows of ${c.pointing} in the target point at it` } : {}),
-    };
-  });
+  const waits = (c: (typeof found)[number]) => !last && c.pointing !== null && (!c.changed || policy === 'keep-local');
+  const conflicts = found
+    .filter((c) => !waits(c))
+    .map((c): Conflict => {
+      const kept = c.pointing ? 'remote' : policy === 'keep-local' ? 'local' : 'remote';
+      return {
+        table,
+        sourceKey: pk.map((col, i) => `${col}=${c.k[i] ?? 'NULL'}`).join(', '),
+        sourceKeyValues: c.k,
+        local: null,
+        remote: c.remote,
+        kept,
+        ...(c.pointing ? { reason: `rows of ${c.pointing} in the target point at it` } : {}),
+      };
+    });
   if (policy === 'fail' && conflicts.length > 0) {
     const first = conflicts[0]!;
     throw new HesapError(
@@ -117,5 +130,11 @@ export function deleteOutcome(d: DeletePlan, answers: ReadonlyArray<{ rows: unkn
       { table, row: first.sourceKey, hints: ['Push with --on-conflict keep-remote (the default) to leave those rows in the target and list them.'] },
     );
   }
-  return { table, deleted, conflicts };
+  const bySnapshot = new Map<string | null, Array<Array<string | null>>>();
+  for (const c of found.filter(waits)) {
+    if (bySnapshot.has(c.since)) bySnapshot.get(c.since)!.push(c.k);
+    else bySnapshot.set(c.since, [c.k]);
+  }
+  const waiting = [...bySnapshot].map(([since, keys]) => ({ ...(since ? { since } : {}), keys }));
+  return { table, deleted, conflicts, ...(waiting.length > 0 ? { waiting } : {}) };
 }
