@@ -262,14 +262,8 @@ export class SqliteChanges implements ChangeTracking {
       )
       .raw(true)
       .all() as Array<[string, string | null, number | null]>;
-    const groups = new Map<string | null, string[]>();
-    let theirs = 0;
-    for (const [line, since, mark] of rows) {
-      if (mark === 1) theirs++;
-      else if (groups.has(since)) groups.get(since)!.push(line);
-      else groups.set(since, [line]);
-    }
-    return { gone: [...groups].map(([since, lines]) => ({ ...(since ? { since } : {}), keys: parseCsv(lines.join('')) })), goneTheirs: theirs };
+    const ours = rows.filter(([, , mark]) => mark !== 1);
+    return { gone: bySnapshot(ours.map(([line, since]) => [line, since])), goneTheirs: rows.length - ours.length };
   }
 
   /** The edited rows' keys (as the CSV carries them), grouped by the target's snapshot after the push that last sent each. */
@@ -287,9 +281,7 @@ export class SqliteChanges implements ChangeTracking {
       )
       .raw(true)
       .all() as Array<[string, string | null]>;
-    const groups = new Map<string | null, string[]>();
-    for (const [line, since] of rows) groups.set(since, [...(groups.get(since) ?? []), line]);
-    return [...groups].map(([since, lines]) => ({ ...(since ? { since } : {}), keys: parseCsv(lines.join('')) }));
+    return bySnapshot(rows);
   }
 
   /** The shadow table each table's rows went into during this push (see keep). */
@@ -489,6 +481,17 @@ function layoutOf(db: Database.Database, table: Table): Layout {
     columns: table.columns.map((c) => [c.name, affinityOf(declared.get(c.name) ?? '')]),
     key: table.primaryKey?.columns ?? [],
   };
+}
+
+/** Key lines (as the CSV carries them) with the snapshot each is judged by, grouped by snapshot and parsed. */
+function bySnapshot(rows: ReadonlyArray<readonly [string, string | null]>): Array<{ since?: string; keys: Array<Array<string | null>> }> {
+  const groups = new Map<string | null, string[]>();
+  for (const [line, since] of rows) {
+    const group = groups.get(since);
+    if (group) group.push(line);
+    else groups.set(since, [line]);
+  }
+  return [...groups].map(([since, lines]) => ({ ...(since ? { since } : {}), keys: parseCsv(lines.join('')) }));
 }
 
 /** SQL condition: a shadow row whose key's text is the statement's parameters, one per key column (as the target names keys). */
