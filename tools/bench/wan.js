@@ -20,12 +20,32 @@ function commands(file, pulled) {
   return [
     { id: 'push', title: '`hesap db push` (merge into an empty database)', args: (url) => ['db', 'push', '--yes', '--json', '--local', file, '--remote', url] },
     { id: 'push-again', title: '`hesap db push` again (nothing changed)', args: (url) => ['db', 'push', '--yes', '--json', '--local', file, '--remote', url] },
+    {
+      id: 'push-edited',
+      title: '`hesap db push` after a few edits (a user renamed, an order added)',
+      // Untimed, before the push: what a developer does between two pushes (4 tables go: users, groups as the order's parent, orders, and the user's inviter).
+      before: () => editFile(file),
+      args: (url) => ['db', 'push', '--yes', '--json', '--local', file, '--remote', url],
+    },
     // No connection: the start-up alone, right before status (issue 24: status within 0.15 s of it).
     { id: 'version', title: '`hesap --version` (no connection)', args: () => ['--version'] },
     { id: 'status', title: '`hesap db status`', args: (url) => ['db', 'status', '--json', '--local', file, '--remote', url] },
     { id: 'verify', title: '`hesap db verify`', args: (url) => ['db', 'verify', '--json', '--local', file, '--remote', url] },
     { id: 'pull', title: '`hesap db pull` (into a new file)', args: (url) => ['db', 'pull', '--yes', '--json', '--local', pulled, '--remote', url] },
   ];
+}
+
+/** A few edits in the file, as the app makes them: a user renamed, a new order of theirs. */
+function editFile(file) {
+  const Database = require('better-sqlite3');
+  const db = new Database(file);
+  try {
+    db.exec(`UPDATE users SET first_name = first_name || '.' WHERE id = 5;
+             INSERT INTO orders (restaurant, total, tax, delivery, receipt, created_at, group_id, creator_id)
+               SELECT 'Pideci', 90, 0, 0, NULL, '2026-03-01 12:00:00', group_id, 5 FROM orders WHERE creator_id = 5 OR id = 1 ORDER BY id LIMIT 1;`);
+  } finally {
+    db.close();
+  }
 }
 
 async function runWan(o) {
@@ -53,6 +73,7 @@ async function runWan(o) {
         fs.rmSync(pulled, { force: true });
         const url = proxies[i].url(databaseUrl(pgUrl, database));
         for (const c of list) {
+          c.before?.();
           proxies[i].take();
           const r = await measure({ cmd: process.execPath, args: [CLI, ...c.args(url)], cwd: tmpDir, tmpDir, timeoutSeconds: o.timeout });
           if (r.code !== 0) throw new Error(`${c.id} at ${delays[i]} ms failed (${r.code}): ${(r.stdout + r.stderr).slice(-1000)}`);
