@@ -5,7 +5,7 @@ import type { MergeExecutor } from './executor';
 import { remember } from './identity-map';
 import { markConflictsSql, tally, type Written } from './outcome';
 import { quoteLiteral } from './sql';
-import { inserting, LOCK_TIMEOUT, sendSkips, targetEmpty, targetKey, withShortLockWait, type Stage } from './stage';
+import { inserting, sendSkips, targetEmpty, targetKey, withShortLockWait, type Stage } from './stage';
 
 /** New rows in one table from which a merge sets its foreign keys aside for the insert. */
 export const BULK_INSERT_ROWS = 50_000;
@@ -84,12 +84,11 @@ function mayBulkInsert(s: Stage): boolean {
 async function setAsideForeignKeys(exec: MergeExecutor, s: Stage, rows: number): Promise<string[]> {
   if (rows < BULK_INSERT_ROWS || !mayBulkInsert(s)) return [];
   const size = exec.ask(`SELECT greatest(c.reltuples, 0)::float8 AS n FROM pg_class c WHERE c.oid = ${quoteLiteral(s.target)}::regclass`);
-  const lockTimeout = exec.ask(LOCK_TIMEOUT);
   if (rows * 4 < Number((await size).rows[0]?.n ?? 0)) return [];
   const keys = await foreignKeysOf((sql, values) => exec.query(sql, values ?? []), s.places, [s.table]);
   if (keys.length === 0) return [];
   const { drop, restore } = dropStatements(keys);
   // Busy (someone holds a lock on the table or a parent): keep the keys; the rows go in checked one by one.
-  return (await withShortLockWait(exec, 'hesap_set_aside', (await lockTimeout).rows[0].v as string, drop)) ? restore : [];
+  return (await withShortLockWait(exec, 'hesap_set_aside', drop)).held ? restore : [];
 }
 

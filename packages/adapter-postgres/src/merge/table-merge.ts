@@ -20,23 +20,29 @@ import { copyStageSql, createStageSql, prepareStage, targetEmpty, type Stage } f
  */
 
 /**
- * A staged table's write: the COPY goes into its stage (made here, unless `made` says it was
- * made already: see PostgresTarget.begin); `complete()` merges the stage into the target.
+ * A staged table's write: the COPY goes into its stage, made in the same message just before
+ * it (issue 24: a round trip a table), unless `made` says it was made already (see
+ * PostgresTarget.begin); `complete()` merges the stage into the target.
  */
 export function writeStaged(client: pg.ClientBase, stage: Stage, settings: MergeSettings, parents: ReadonlyMap<string, Stage>, plan?: LoadPlan, made = false): TableWrite {
-  // Sent on the connection ahead of the COPY, without waiting for it; its error, if any, is reported by complete().
-  const created = made
-    ? Promise.resolve(undefined)
-    : client.query(createStageSql(stage)).then(
-        () => undefined,
-        (error: unknown) => (stage.failed = mapQueryError(error, { table: stage.table, doing: CREATING_STAGE })),
-      );
-  const stream = client.query(copyFrom(copyStageSql(stage)));
+  const stream = client.query(copyFrom(made ? copyStageSql(stage) : `${createStageSql(stage)};\n${copyStageSql(stage)}`));
+  if (!made) {
+    // An error before the server asks for the rows is the stage's (see PostgresTarget.explain).
+    const copying = stream as unknown as { handleCopyInResponse(connection: unknown): void };
+    const began = copying.handleCopyInResponse.bind(copying);
+    let started = false;
+    copying.handleCopyInResponse = (connection) => {
+      started = true;
+      began(connection);
+    };
+    stream.on('error', (error) => {
+      if (!started) stage.failed = mapQueryError(error, { table: stage.table, doing: CREATING_STAGE });
+    });
+  }
   return {
     stream,
     complete: async () => {
-      const failed = await created;
-      if (failed) throw failed;
+      if (stage.failed) throw stage.failed;
       return mergeTable(new MergeExecutor(client, stage.table), stage, settings, parents, Number(stream.rowCount ?? 0), plan ?? {});
     },
   };
