@@ -8,7 +8,7 @@ import { writeRows } from './insert';
 import { deletedThere } from './local-edits';
 import { matchRows } from './match';
 import { matchedKeys } from './owned';
-import { assignNewKeys } from './new-keys';
+import { assignNewKeys, drawsKeys, readSequence } from './new-keys';
 import { report, skipCollisions } from './outcome';
 import { analyzeSql } from './sql';
 import { copyStageSql, createStageSql, prepareStage, targetEmpty, type Stage } from './stage';
@@ -63,27 +63,30 @@ export async function mergeTable(
   await prepareStage(exec, s);
   // Children follow their parents: checked, and rewritten through the parents' stages.
   followForeignKeys(exec, s, parents);
+  // Read with the first step that waits (see readSequence).
+  const sequence = drawsKeys(s) ? readSequence(exec, s) : undefined;
   // A table this push created holds no row yet: every staged row is new, nothing to match.
   if (!targetEmpty(s)) await matchRows(exec, s, settings);
   // An incremental push: rows pushed before that match no target row any more, edited or
   // needed here, were deleted there since: conflicts. (A full push inserts them again.)
   const told = plan.incremental === true && settings.localEdits !== false && !targetEmpty(s);
-  const gone = told ? deletedThere(exec, s, plan.onConflict ?? 'keep-remote') : async () => [];
+  const gone = told ? deletedThere(exec, s, plan.onConflict ?? 'keep-remote') : () => async () => [];
   // Rows that would collide on another unique key of the target are skipped.
   skipCollisions(exec, s);
   // New rows whose parent exists nowhere are left out (the target's key checks every new row).
   leaveOutOrphans(exec, s);
-  await assignNewKeys(exec, s);
+  await assignNewKeys(exec, s, sequence);
   // The steps above rewrote every row's status: fresh statistics for the joins below.
   exec.send(...analyzeSql(s.stage));
   await followSelfReferences(exec, s);
-  const written = await writeRows(exec, s, settings, plan);
+  const written = await writeRows(exec, s, settings, plan, received);
+  const deletedRows = gone();
   // A push the source keeps a record of: which of its rows the target held already (see owned.ts).
   const owned = plan.syncToken !== undefined && !targetEmpty(s) ? matchedKeys(exec, s, written.counts, written.inserted) : undefined;
   const result = await report(exec, s, written, received);
   const matched = await owned?.();
   if (matched) result.matchedKeys = matched;
-  const deleted = await gone();
+  const deleted = await deletedRows();
   if (deleted.length > 0) result.conflicts = [...deleted, ...(result.conflicts ?? [])];
   return result;
 }
