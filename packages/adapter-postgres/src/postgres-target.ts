@@ -37,7 +37,7 @@ import { fillCycle } from './merge/foreign-keys';
 import { HESAP_SCHEMA, identityMapSql, prepareIdentityMap, rememberKeptIds, withoutIdentityMap } from './merge/identity-map';
 import { judgePrivileges, privilegesSql, type PrivilegeFacts } from './postgres-privileges';
 import { runSteps, type RunStep, type Step } from './postgres-batch';
-import { createStageSql, openStage, type Stage } from './merge/stage';
+import { createStageSql, openStage, statisticsSql, type Stage } from './merge/stage';
 import { CREATING_STAGE, writeStaged } from './merge/table-merge';
 import { readSyncState, syncStateSql, tableIdentitiesSql, type SyncState } from './postgres-sync-state';
 import { quoteLiteral } from './merge/sql';
@@ -165,13 +165,21 @@ export class PostgresTarget implements TargetSession {
     // 0 is PostgreSQL's "wait as long as it takes", for a caller that set no limit.
     const lockMs = this.options.lockTimeoutSeconds === undefined ? 0 : Math.round(this.options.lockTimeoutSeconds * 1000);
     this.places = new Places(this.schema, [...this.known, ...plan.tables.flatMap((t) => [t.target, t.existing])]);
+    const staged = plan.tables.filter((t) => t.merge?.staged);
+    const merged = staged.filter((t) => !t.create);
+    const statistics = statisticsSql(this.places, merged.map((t) => t.target.name));
     // Before anything is written: every privilege the plan needs, or PERMISSION_DENIED with the grants;
-    // read in the message that begins the transaction (issue 24: one round trip).
+    // read in the message that begins the transaction (issue 24: one round trip), and whether the
+    // tables merged into have statistics (see analyzeIfNoStatistics).
     const begun = await this.answered('starting the transaction', () =>
-      this.run(`BEGIN; SET LOCAL lock_timeout = ${lockMs}; SET CONSTRAINTS ALL DEFERRED;\n${privilegesSql(this.places, plan)}`, { doing: "Reading the role's privileges" }),
+      this.run(`BEGIN; SET LOCAL lock_timeout = ${lockMs}; SET CONSTRAINTS ALL DEFERRED;\n${privilegesSql(this.places, plan)}${statistics ? `;\n${statistics}` : ''}`, {
+        doing: "Reading the role's privileges",
+      }),
     );
+    const [privileges, stats] = (begun as unknown as pg.QueryResult[]).slice(statistics ? -2 : -1);
+    const known = (stats?.rows[0].known as boolean[] | undefined) ?? [];
     const facts: PrivilegeFacts = {};
-    const identityMap = judgePrivileges(lastResult(begun).rows[0]!, this.places, plan, facts);
+    const identityMap = judgePrivileges(privileges!.rows[0]!, this.places, plan, facts);
     this.identityMapOff = identityMap === 'off';
     if (identityMap === 'off') {
       for (const t of plan.tables) if (t.merge) t.merge = withoutIdentityMap(t.merge);
@@ -197,10 +205,11 @@ export class PostgresTarget implements TargetSession {
     });
     // Every staged table's stage, numbered in the plan's order. Those of tables this push creates
     // are made right after their tables, in the same message: no other session can see those
-    // tables, so nothing there waits for a lock; a table that exists is first read at its turn.
+    // tables, so nothing there waits for a lock; that of a table that exists is made with its
+    // COPY, at its turn (see writeStaged).
     this.opened.clear();
-    const staged = plan.tables.filter((t) => t.merge?.staged);
     staged.forEach((t, i) => this.opened.set(t, { stage: openStage(t, mergePlanOf(t), this.places, i), made: t.create }));
+    merged.forEach((t, i) => (this.opened.get(t)!.stage.statistics = known[i]));
     this.nextStage = staged.length;
     const stages = staged.filter((t) => t.create).map((t): Step => ({ sql: createStageSql(this.opened.get(t)!.stage), table: t.target.name, doing: CREATING_STAGE }));
     await runSteps(this.step, [...map, ...schemas, ...creates, ...stages], 'hesap_create', { doing: 'Creating the tables' });
@@ -453,8 +462,10 @@ export class PostgresTarget implements TargetSession {
   }
 
   explain(error: unknown): HesapError | undefined {
-    // "current transaction is aborted" says only that something failed before: that is the error.
-    if ((error as { code?: string } | undefined)?.code === '25P02' && this.staging?.failed) return this.staging.failed;
+    // Making the stage failed (the COPY behind it never began), or "current transaction is
+    // aborted", which says only that something failed before: that is the error.
+    const failed = this.staging?.failed;
+    if (failed && (failed.cause === error || (error as { code?: string } | undefined)?.code === '25P02')) return failed;
     return explainDriverError(error);
   }
 
@@ -512,11 +523,6 @@ function createdMeanwhile(error: unknown, table: string): HesapError | undefined
     retriable: true,
     hints: ['Another push into the same database ran at the same time. Run the command again: it will see the table.'],
   });
-}
-
-/** The answer to the last statement of a message. */
-function lastResult(result: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
-  return Array.isArray(result) ? result[result.length - 1]! : result;
 }
 
 /** The table's merge plan, which every plan `planLoad` makes carries. */

@@ -8,9 +8,10 @@ import { open, type Stage } from './stage';
 /**
  * Rows with no natural key and no memory: an unmatched source row whose content equals
  * an unclaimed target row is that row (pairs one to one, so duplicates stay duplicates).
- * `anyMatched`: whether earlier steps matched rows (their target rows are claimed).
+ * `matched`: how many rows earlier steps matched (their target rows are claimed), read in the
+ * message of the first checks here.
  */
-export async function matchByContent(exec: MergeExecutor, s: Stage, settings: MergeSettings, anyMatched: () => Promise<boolean>): Promise<void> {
+export async function matchByContent(exec: MergeExecutor, s: Stage, settings: MergeSettings, matched: () => Promise<number>): Promise<void> {
   const valueCols = s.columns.filter((c) => !s.pk.includes(c));
   if (valueCols.length === 0) return;
   const pk = s.surrogate ? quoteIdent(s.pk[0]!) : undefined;
@@ -19,11 +20,12 @@ export async function matchByContent(exec: MergeExecutor, s: Stage, settings: Me
   // The baseline claims every target row up to its key: when no target row lies above it,
   // there is nothing to pair (the common case of a push after a push). One index probe.
   const above = pk && maxKey !== undefined ? exec.ask(`SELECT EXISTS (SELECT 1 FROM ${s.target} t WHERE t.${pk} > ${quoteLiteral(maxKey)}) AS any`) : undefined;
+  const anyMatched = (await matched()) > 0;
   if (!(await anyOpen).rows[0].any) return;
   if (above && !(await above).rows[0].any) return;
   // Target rows already taken: by a row of this push, or remembered for this source. Kept
   // in an indexed table of their own, so the anti-joins below are index lookups.
-  let claimedRows = pk ? await claim(exec, s, settings, await anyMatched()) : 0;
+  let claimedRows = pk ? await claim(exec, s, settings, anyMatched) : 0;
   // A target row is unclaimed when no row of this push took it and the identity map does not
   // cover it. The baseline is one number, read above: written into the statement as a
   // constant of the key's type, the planner estimates the rows above it from the key's

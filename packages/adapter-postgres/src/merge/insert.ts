@@ -5,7 +5,7 @@ import type { MergeExecutor } from './executor';
 import { remember } from './identity-map';
 import { markConflictsSql, tally, type Written } from './outcome';
 import { quoteLiteral } from './sql';
-import { inserting, LOCK_TIMEOUT, sendSkips, targetEmpty, targetKey, withShortLockWait, type Stage } from './stage';
+import { inserting, sendSkips, targetEmpty, targetKey, withShortLockWait, type Stage } from './stage';
 
 /** New rows in one table from which a merge sets its foreign keys aside for the insert. */
 export const BULK_INSERT_ROWS = 50_000;
@@ -15,15 +15,18 @@ export const BULK_INSERT_ROWS = 50_000;
  * keys set aside for a bulk insert), and the matched ones updated where they differ (or
  * counted, when the push does not update); the identity map taught.
  */
-export async function writeRows(exec: MergeExecutor, s: Stage, settings: MergeSettings, plan: Pick<LoadPlan, 'remoteSince' | 'onConflict'>): Promise<Written> {
-  // Only a bulk insert needs the count before the rows go in (see setAsideForeignKeys).
-  const before = mayBulkInsert(s) ? await tally(exec, s) : undefined;
+export async function writeRows(exec: MergeExecutor, s: Stage, settings: MergeSettings, plan: Pick<LoadPlan, 'remoteSince' | 'onConflict'>, received: number): Promise<Written> {
+  // Only a bulk insert needs the count before the rows go in (see setAsideForeignKeys): never
+  // with fewer rows received than one takes.
+  const before = mayBulkInsert(s) && received >= BULK_INSERT_ROWS ? await tally(exec, s) : undefined;
   const restore = before ? await setAsideForeignKeys(exec, s, before.planned) : [];
   // Into a table this push created, every row keeps its key (nothing was matched, no key
   // drawn), and nothing but its own rows can meet one: a conflict is between two of them,
   // named in the insert's alternative. Every row's fate is then known before any count.
   const settled = targetEmpty(s);
-  const insert = insertRows(exec, s, settled);
+  // Without a count before it, the rows a conflict left out are named in the insert's
+  // alternative, and the count after it sees them (the same count as naming them after it).
+  const insert = insertRows(exec, s, settled || !before);
   // Checked once for all rows; the rows were checked against the parents above, so this only fails on a race.
   exec.send(...restore);
   const learn = (changedKeys: boolean, sameMax?: string | null) => {
@@ -33,8 +36,8 @@ export async function writeRows(exec: MergeExecutor, s: Stage, settings: MergeSe
   // The tally reads the stage alone, which the insert leaves as it is: counted after it, in its message.
   let counts = before ?? (await tally(exec, s));
   const inserted = await insert;
-  if (counts.planned !== inserted) {
-    if (!settled) sendSkips(exec, s, ...markConflictsSql(s));
+  if (before && counts.planned !== inserted) {
+    sendSkips(exec, s, ...markConflictsSql(s));
     counts = await tally(exec, s);
   }
   if (!settled) learn(counts.new_ids + counts.moved > 0, counts.same_max);
@@ -84,12 +87,11 @@ function mayBulkInsert(s: Stage): boolean {
 async function setAsideForeignKeys(exec: MergeExecutor, s: Stage, rows: number): Promise<string[]> {
   if (rows < BULK_INSERT_ROWS || !mayBulkInsert(s)) return [];
   const size = exec.ask(`SELECT greatest(c.reltuples, 0)::float8 AS n FROM pg_class c WHERE c.oid = ${quoteLiteral(s.target)}::regclass`);
-  const lockTimeout = exec.ask(LOCK_TIMEOUT);
   if (rows * 4 < Number((await size).rows[0]?.n ?? 0)) return [];
   const keys = await foreignKeysOf((sql, values) => exec.query(sql, values ?? []), s.places, [s.table]);
   if (keys.length === 0) return [];
   const { drop, restore } = dropStatements(keys);
   // Busy (someone holds a lock on the table or a parent): keep the keys; the rows go in checked one by one.
-  return (await withShortLockWait(exec, 'hesap_set_aside', (await lockTimeout).rows[0].v as string, drop)) ? restore : [];
+  return (await withShortLockWait(exec, 'hesap_set_aside', drop)).held ? restore : [];
 }
 

@@ -101,20 +101,27 @@ export const DELETED_THERE = 'it was deleted in the target since the last push';
  * added or edited here, meets that deletion: a conflict, listed with the local value and
  * `remote: null`. keep-remote leaves the row out (the rows in the push that point at it wait,
  * skipped; it stays in the shadow, and in conflict at each push until settled); keep-local
- * inserts it again; fail refuses the push. Queued: sent when awaited, before the transaction
- * commits. (A full merge inserts every such row again as new, as it would any row the target lacks.)
+ * inserts it again; fail refuses the push. Queued: the rows are kept aside as they are now,
+ * and read with the merge's last message (a read here would keep the insert out of the message
+ * of the steps before it: see MergeExecutor.guard). The function returned queues the read; the
+ * one it returns gives the conflicts, before the transaction commits. (A full merge inserts
+ * every such row again as new, as it would any row the target lacks.)
  */
-export function deletedThere(exec: MergeExecutor, s: Stage, policy: ConflictPolicy): () => Promise<Conflict[]> {
+export function deletedThere(exec: MergeExecutor, s: Stage, policy: ConflictPolicy): () => () => Promise<Conflict[]> {
   const pushedBefore = [s.plan.edited ?? [], s.plan.references ?? []].filter((keys) => keys.length > 0).map((keys) => amongSql(exec, s, keys));
-  if (pushedBefore.length === 0) return async () => [];
+  if (pushedBefore.length === 0) return () => async () => [];
   const gone = `${open(s)} AND (${pushedBefore.join(' OR ')})`;
-  const found = exec.ask(`SELECT ${conflictKeySql(s)}, ${rowJson(s, 's')} AS local FROM ${s.stage} s WHERE ${gone} ORDER BY s.${s.q.row}`);
+  const found = quoteQualified('pg_temp', `hesap_deleted_there_${s.index}`);
+  exec.send(`CREATE TEMP TABLE ${found} ON COMMIT DROP AS SELECT s.${s.q.row} AS r, ${conflictKeySql(s)}, ${rowJson(s, 's')} AS local FROM ${s.stage} s WHERE ${gone}`);
   if (policy !== 'keep-local') sendSkips(exec, s, `UPDATE ${s.stage} s SET ${s.q.skip} = ${quoteLiteral(DELETED_THERE)} WHERE ${gone}`);
-  return async () => {
-    const rows = (await found).rows as Array<{ k: string; kv: Array<string | null>; local: Record<string, unknown> }>;
-    if (policy === 'fail' && rows.length > 0) refuseConflicts(s, rows.length, rows[0]!.k);
-    const kept = policy === 'keep-local' ? 'local' : 'remote';
-    return rows.map((c) => ({ table: s.plan.source.name, sourceKey: c.k, sourceKeyValues: c.kv, local: c.local, remote: null, kept }) satisfies Conflict);
+  return () => {
+    const read = exec.ask(`SELECT f.k, f.kv, f.local FROM ${found} f ORDER BY f.r`);
+    return async () => {
+      const rows = (await read).rows as Array<{ k: string; kv: Array<string | null>; local: Record<string, unknown> }>;
+      if (policy === 'fail' && rows.length > 0) refuseConflicts(s, rows.length, rows[0]!.k);
+      const kept = policy === 'keep-local' ? 'local' : 'remote';
+      return rows.map((c) => ({ table: s.plan.source.name, sourceKey: c.k, sourceKeyValues: c.kv, local: c.local, remote: null, kept }) satisfies Conflict);
+    };
   };
 }
 

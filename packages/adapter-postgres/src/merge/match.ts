@@ -18,15 +18,19 @@ export async function matchRows(exec: MergeExecutor, s: Stage, settings: MergeSe
   const natural = match.naturalKey
     ? exec.ask(`UPDATE ${s.stage} s SET ${s.q.how} = 'natural'${tgt} FROM ${s.target} t WHERE ${open(s)} AND ${equal(cols('s', match.naturalKey), cols('t', match.naturalKey))}`)
     : undefined;
-  const remembered = match.remembered ? await matchRemembered(exec, s, settings) : 0;
+  const remembered = match.remembered ? await matchRemembered(exec, s, settings) : async () => 0;
   if (match.byKey) exec.send(`UPDATE ${s.stage} s SET ${s.q.how} = 'key'${tgt} FROM ${s.target} t WHERE ${open(s)} AND ${equal(cols('s', s.pk), cols('t', s.pk))}`);
-  // Rows matched so far: the target rows they took are claimed.
-  const anyMatched = async () => ((await natural)?.rowCount ?? 0) + remembered > 0;
-  if (match.byContent) await matchByContent(exec, s, settings, anyMatched);
+  // Rows matched so far (the target rows they took are claimed), counted once: content pairing
+  // reads the count with its first checks, in one message.
+  let counted: Promise<number> | undefined;
+  const matched = () => (counted ??= (async () => ((await natural)?.rowCount ?? 0) + (await remembered()))());
+  if (match.byContent) await matchByContent(exec, s, settings, matched);
+  // The rows set aside are counted before any later step reads those counts (see setAsideIdentical).
+  if (!counted) await remembered();
 }
 
-/** Matches rows through the identity map; returns how many. */
-async function matchRemembered(exec: MergeExecutor, s: Stage, settings: MergeSettings): Promise<number> {
+/** Matches rows through the identity map, once its entries and baseline are read; the function returned counts them (sending what is queued). */
+async function matchRemembered(exec: MergeExecutor, s: Stage, settings: MergeSettings): Promise<() => Promise<number>> {
   const pk = quoteIdent(s.pk[0]!);
   // Explicit entries: source key -> a different target key. Most tables have none (a push
   // that kept every id leaves only the baseline): one index probe says so.
@@ -42,11 +46,11 @@ async function matchRemembered(exec: MergeExecutor, s: Stage, settings: MergeSet
   // on every staged row as numeric, and the UPDATE below scanned the whole stage: 0.27 s
   // for the benchmark's 2 million bills, none of them left below the key.)
   const maxKey = await baseline;
-  if (maxKey === undefined) return (await explicit)?.rowCount ?? 0;
+  if (maxKey === undefined) return async () => (await explicit)?.rowCount ?? 0;
   const below = ` AND s.${pk} <= ${quoteLiteral(maxKey)}` + (mapped ? ` AND ${noEntrySql(settings, s)}` : '');
   // Below the baseline no row has an entry in the map, and content pairing (the only other
   // reader) looks above it: the keys are needed only when children look parents up.
   const identical = setAsideIdentical(exec, s, below, s.merge.referenced);
   const matched = exec.ask(`UPDATE ${s.stage} s SET ${s.q.how} = 'remembered', ${s.q.tgt} = t.${pk} FROM ${s.target} t WHERE ${open(s)} AND t.${pk} = s.${pk}${below}`);
-  return ((await explicit)?.rowCount ?? 0) + (await identical()) + ((await matched).rowCount ?? 0);
+  return async () => ((await explicit)?.rowCount ?? 0) + (await identical()) + ((await matched).rowCount ?? 0);
 }

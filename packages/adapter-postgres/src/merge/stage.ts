@@ -55,6 +55,11 @@ export interface Stage {
   keptBounds?: { min: bigint; max: bigint };
   /** Set at the end of the merge: the pushed rows' keys are every whole number in `[min, max]`. */
   keyRange?: { min: string; max: string };
+  /**
+   * Whether the target table had statistics (see analyzeIfNoStatistics), read with the push's
+   * BEGIN (see statisticsSql); undefined when it was not (read at its turn then).
+   */
+  statistics?: boolean;
   /** The identity baseline's key for this source and table, once read. */
   baseline?: { key: string | undefined };
   /** Rows whose key changed from source to target (new id, or matched under another id). */
@@ -67,8 +72,8 @@ export interface Stage {
    */
   skipsQueued: boolean;
   /**
-   * What creating the stage failed with: the COPY sent behind it then meets only the aborted
-   * transaction (25P02), and this is the error to report.
+   * What creating the stage failed with: the COPY behind it in the message never began, and
+   * this is the error to report.
    */
   failed?: HesapError;
   /** The hidden columns' names for this stage (see `hiddenColumns`), and quoted. */
@@ -282,30 +287,49 @@ export async function prepareStage(exec: MergeExecutor, s: Stage): Promise<void>
  * database into a half-full target never analysed (autovacuum off) took 24.0 s instead of
  * 26.6-27.0 s; the ANALYZEs themselves about 0.5 s of it.
  * Only an optimisation: when another session holds a conflicting lock (its own ANALYZE or
- * VACUUM), or the table is not ours to analyse, the merge goes on without.
+ * VACUUM), or the table is not ours to analyse, the merge goes on without. Nothing waits for
+ * it: the steps after it go in its message, once whether the table has statistics is known.
  */
 async function analyzeIfNoStatistics(exec: MergeExecutor, s: Stage): Promise<void> {
-  const where = s.places.of(s.table);
-  const known = exec.ask(`SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = ${quoteLiteral(where.schema)} AND tablename = ${quoteLiteral(where.name)}) AS any`);
-  const lockTimeout = exec.ask(LOCK_TIMEOUT);
-  if ((await known).rows[0]?.any) return;
-  await withShortLockWait(exec, 'hesap_analyze', (await lockTimeout).rows[0].v as string, [`ANALYZE ${s.target}`]);
+  s.statistics ??= (await exec.ask(statisticsSql(s.places, [s.table])!)).rows[0].known[0] as boolean;
+  if (!s.statistics) withShortLockWait(exec, 'hesap_analyze', [`ANALYZE ${s.target}`]);
+}
+
+/**
+ * SQL: whether each of `tables` has statistics (`known`, an array in their order); undefined
+ * for none. Only an optimisation rides on it (analyzeIfNoStatistics), so it is read once,
+ * with the push's BEGIN, for every table the push merges into.
+ */
+export function statisticsSql(places: Places, tables: readonly string[]): string | undefined {
+  if (tables.length === 0) return undefined;
+  const known = tables.map((table) => {
+    const where = places.of(table);
+    return `EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = ${quoteLiteral(where.schema)} AND tablename = ${quoteLiteral(where.name)})`;
+  });
+  return `SELECT ARRAY[${known.join(', ')}] AS known`;
 }
 
 /** How long a merge waits for the locks of an optional step before going on without it. */
 const SHORT_LOCK_WAIT_MS = 1000;
 
-/** The lock timeout in force, to set back after a short wait (a released savepoint would keep the short one). */
-export const LOCK_TIMEOUT = `SELECT current_setting('lock_timeout') AS v`;
+/** Where the push's own lock timeout waits while a short one is in force (a custom setting, local to the transaction). */
+const LOCK_TIMEOUT_ASIDE = quoteLiteral('hesap.lock_timeout');
 
 /**
- * Runs `statements` in a savepoint with a lock wait of SHORT_LOCK_WAIT_MS; false (and nothing
- * done) when a lock was not to be had in that time (55P03). The push's own lock timeout
- * (`before`, read with LOCK_TIMEOUT) applies again afterwards.
+ * Queues `statements` in a savepoint with a lock wait of SHORT_LOCK_WAIT_MS; not held (and
+ * nothing done) when a lock was not to be had in that time (55P03). The push's own lock
+ * timeout applies again afterwards: kept aside in the savepoint and set back after it (a
+ * released savepoint would keep the short one), so nothing is read first.
  */
-export async function withShortLockWait(exec: MergeExecutor, name: string, before: string, statements: readonly string[]): Promise<boolean> {
-  const done = await exec.guarded(name, '55P03', [`SELECT set_config('lock_timeout', ${quoteLiteral(`${SHORT_LOCK_WAIT_MS}ms`)}, true)`, ...statements], {
-    after: [`SELECT set_config('lock_timeout', ${quoteLiteral(before)}, true)`],
-  });
-  return done.held;
+export function withShortLockWait(exec: MergeExecutor, name: string, statements: readonly string[]): PromiseLike<Guarded> {
+  return exec.guard(
+    name,
+    '55P03',
+    [
+      `SELECT set_config(${LOCK_TIMEOUT_ASIDE}, current_setting('lock_timeout'), true)`,
+      `SELECT set_config('lock_timeout', ${quoteLiteral(`${SHORT_LOCK_WAIT_MS}ms`)}, true)`,
+      ...statements,
+    ],
+    { after: [`SELECT set_config('lock_timeout', current_setting(${LOCK_TIMEOUT_ASIDE}), true)`], read: false },
+  );
 }
