@@ -37,6 +37,7 @@ async function matchRemembered(exec: MergeExecutor, s: Stage, settings: MergeSet
   const entries = exec.ask(hasEntriesSql(settings, s));
   const baseline = baselineKey(exec, settings, s);
   const mapped = (await entries).rows[0].any as boolean;
+  s.mapEntries = mapped;
   const explicit = mapped ? exec.ask(matchEntriesSql(settings, s, open(s))) : undefined;
   // The baseline: up to max_key, a source key is the same target key (unless an entry says
   // otherwise). Rows identical to their target row (a push after a push) are set aside.

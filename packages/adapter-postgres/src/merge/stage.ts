@@ -60,6 +60,8 @@ export interface Stage {
    * BEGIN (see statisticsSql); undefined when it was not (read at its turn then).
    */
   statistics?: boolean;
+  /** Whether the identity map held explicit entries for this source and table before the push (read by matchRemembered). */
+  mapEntries?: boolean;
   /** The identity baseline's key for this source and table, once read. */
   baseline?: { key: string | undefined };
   /** Rows whose key changed from source to target (new id, or matched under another id). */
