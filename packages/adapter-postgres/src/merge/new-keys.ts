@@ -13,8 +13,6 @@ import { open, PRESENT_IN_TARGET, sendSkips, type Stage } from './stage';
  * reserved first, by moving the sequence past it, so the app's next ids lie beyond every
  * kept key and never meet a pushed row. setval and nextval never wait for another session.
  */
-/** Why append leaves a row out: it is there already (see `SkippedRow.present`). */
-
 export async function assignNewKeys(exec: MergeExecutor, s: Stage, sequenceRead?: SequenceRead): Promise<void> {
   if (s.plan.action === 'append') {
     sendSkips(

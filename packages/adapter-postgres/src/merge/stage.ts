@@ -3,7 +3,7 @@ import type { Places } from '../postgres-places';
 import type { Guarded, MergeExecutor } from './executor';
 import { analyzeSql, cols, equal, quoteLiteral } from './sql';
 
-/** Why an append leaves a row out: the target has its key (the row is there, and stays as it is). */
+/** Why an append leaves a row out: the target has its key (the row is there, and stays as it is; see `SkippedRow.present`). */
 export const PRESENT_IN_TARGET = 'its primary key exists in the target (append never changes an existing row)';
 
 /**
