@@ -305,6 +305,10 @@ export class PostgresTarget implements TargetSession {
    * everything else.
    */
   private async setAsideKeys(tables: string[]): Promise<void> {
+    // The lock the drops below take anyway, taken first: a push that created one of these
+    // tables meanwhile has committed its keys before they are read (read while it was
+    // adding them, a definition came back NULL and the rebuild failed).
+    await this.run(`LOCK TABLE ${tables.map((t) => this.places.quoted(t)).join(', ')} IN ACCESS EXCLUSIVE MODE`, { doing: 'Locking the tables to load' });
     const constraints = await keysTouching((sql, values) => this.run(sql, { doing: 'Reading the keys of the tables to replace' }, values), this.places, tables);
     const indexes = await this.run(
       `SELECT (SELECT relname FROM pg_class WHERE oid = i.indexrelid) AS name, n.nspname AS schema, pg_get_indexdef(i.indexrelid) AS def
