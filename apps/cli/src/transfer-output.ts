@@ -99,6 +99,29 @@ function renderIncremental(o: Output, result: CopyResult): void {
   }
 }
 
+/** A merging pull: rows deleted in the remote since the last push, and the conflicts, with both values. */
+export function renderPullMerge(o: Output, result: CopyResult): void {
+  const gone = result.tables.filter((t) => (t.deletedThere ?? 0) > 0);
+  const lines: string[] = gone.map((t) => o.yellow(`${t.table}: ${formatCount(t.deletedThere!)} row(s) this file pushed were deleted in the remote since; they stay here.`));
+  if (result.conflicts.length > 0) {
+    lines.push(o.bold(o.yellow(`Conflicts: ${result.conflicts.length} row(s) changed here and in the remote since the last push`)));
+    for (const c of result.conflicts) {
+      const took = c.kept === 'local' ? 'kept this file\'s' : 'took the remote\'s';
+      if (c.local === null) {
+        lines.push(`  ${c.table} ${c.sourceKey} (${took}): deleted here, changed in the remote${c.kept === 'local' ? '; stays deleted here' : '; back here'}`);
+        continue;
+      }
+      const remote = c.remote ?? {};
+      const changed = Object.keys(remote).filter((k) => JSON.stringify(c.local![k]) !== JSON.stringify(remote[k]));
+      lines.push(`  ${c.table} ${c.sourceKey} (${took}): ${changed.map((k) => `${k}: here ${JSON.stringify(c.local![k])}, remote ${JSON.stringify(remote[k])}`).join('; ')}`);
+    }
+    if (result.conflicts.some((c) => c.kept === 'local')) lines.push(o.dim('  This file kept its values; pull with --on-conflict keep-remote to take the remote\'s.'));
+  }
+  if (lines.length === 0) return;
+  o.line();
+  for (const line of lines) o.line(line);
+}
+
 /**
  * The last line: what changed (rows inserted and updated), with the rows left as they
  * were and the rows skipped beside it. A push that changed nothing says so; it never

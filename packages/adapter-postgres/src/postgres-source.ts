@@ -1,6 +1,9 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import { HesapError, quoteIdent, type EpochDates, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type Table } from '@hesap/core';
+import { HesapError, quoteIdent, quoteQualified, type EpochDates, type IntrospectOptions, type Schema, type ServerInfo, type SourceSession, type SyncView, type Table } from '@hesap/core';
+import { HESAP_SCHEMA } from './merge/identity-map';
+import { quoteLiteral } from './merge/sql';
+import { readSyncState } from './postgres-sync-state';
 import { explainDriverError, mapQueryError } from './postgres-errors';
 import { PostgresIntrospector } from './postgres-introspector';
 import { Places } from './postgres-places';
@@ -108,6 +111,40 @@ export class PostgresSource implements SourceSession {
       if (!ended) this.failed ??= new Error(`The read of "${table.name}" was interrupted.`);
     });
     return stream;
+  }
+
+  /**
+   * hesap's record here as this snapshot sees it, for a merging pull (issue 23): the last
+   * push's token and the tables' identities (as a push reads them), the snapshot, and the
+   * identity map of `sourceId`. A role that may not read `_hesap` sees no token and no map:
+   * the pull then merges by natural key alone, and the next push is a full one.
+   */
+  async syncView(sourceId: string): Promise<SyncView> {
+    try {
+      const query = async (sql: string, values?: unknown[]) => {
+        const r = await this.client.query(this.withBegin(sql), values);
+        return (Array.isArray(r) ? r[r.length - 1] : r) as pg.QueryResult<Record<string, unknown>>;
+      };
+      const state = await readSyncState(query, this.schema);
+      const readable = (name: string) =>
+        `coalesce((SELECT has_table_privilege(c.oid, 'SELECT') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${quoteLiteral(HESAP_SCHEMA)} AND c.relname = ${quoteLiteral(name)} AND has_schema_privilege(n.oid, 'USAGE')), false)`;
+      const head = await query(`SELECT pg_current_snapshot()::text AS snapshot, ${readable('identity_map')} AS map, ${readable('identity_baseline')} AS baseline`);
+      const row = head.rows[0]!;
+      const entries: SyncView['entries'] = {};
+      const baselines: SyncView['baselines'] = {};
+      const source = quoteLiteral(sourceId);
+      if (row.map === true) {
+        const r = await query(`SELECT table_name AS t, source_key AS s, target_key AS k FROM ${quoteQualified(HESAP_SCHEMA, 'identity_map')} WHERE source_id = ${source}`);
+        for (const e of r.rows) (entries[e.t as string] ??= []).push([e.s as string, e.k as string]);
+      }
+      if (row.baseline === true) {
+        const r = await query(`SELECT table_name AS t, max_key::text AS k FROM ${quoteQualified(HESAP_SCHEMA, 'identity_baseline')} WHERE source_id = ${source}`);
+        for (const b of r.rows) baselines[b.t as string] = b.k as string;
+      }
+      return { ...(state.token ? { token: state.token } : {}), snapshot: row.snapshot as string, tables: state.tables ?? {}, entries, baselines };
+    } catch (error) {
+      throw mapQueryError(error, { doing: 'Reading hesap\'s record' });
+    }
   }
 
   /** The table's qualified SQL name: at its place when it came from another schema. */

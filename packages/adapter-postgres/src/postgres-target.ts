@@ -34,7 +34,7 @@ import { PostgresIntrospector } from './postgres-introspector';
 import { Places } from './postgres-places';
 import { MergeExecutor } from './merge/executor';
 import { fillCycle } from './merge/foreign-keys';
-import { HESAP_SCHEMA, identityMapSql, prepareIdentityMap, rememberKeptIds, withoutIdentityMap } from './merge/identity-map';
+import { HESAP_SCHEMA, identityMapSql, pendingIdentitiesSql, prepareIdentityMap, rememberKeptIds, withoutIdentityMap } from './merge/identity-map';
 import { judgePrivileges, privilegesSql, type PrivilegeFacts } from './postgres-privileges';
 import { runSteps, type RunStep, type Step } from './postgres-batch';
 import { createStageSql, openStage, statisticsSql, type Stage } from './merge/stage';
@@ -198,6 +198,10 @@ export class PostgresTarget implements TargetSession {
     const mapSql = identityMapSql(identityMap);
     const doing = 'Preparing the identity map';
     const map: Step[] = mapSql ? [{ sql: mapSql, doing, alone: () => prepareIdentityMap((sql) => this.run(sql, { doing }), identityMap) }] : [];
+    // What a merging pull found, before anything is matched (the map is there by now, or made in this message).
+    if (plan.identities?.length && plan.merge && identityMap !== 'off' && identityMap !== 'none') {
+      map.push({ sql: pendingIdentitiesSql(plan.merge.sourceId, plan.identities), doing: 'Writing the identities a merging pull found' });
+    }
     const schemas = (facts.absentSchemas ?? []).map((schema): Step => ({ sql: `CREATE SCHEMA ${quoteIdent(schema)}`, doing: `Creating the schema "${schema}"` }));
     const creates = plan.tables.filter((t) => t.create).flatMap((t) => {
       const table = t.target.name;

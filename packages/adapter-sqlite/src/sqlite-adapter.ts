@@ -15,6 +15,7 @@ import {
 import { ProfileHelpers, type ProfileHelperOptions } from './sqlite-profile-helpers';
 import { SqliteSource } from './sqlite-source';
 import { prepareShadow, SHADOW } from './sqlite-changes';
+import type { PullMergeOptions } from './sqlite-pull-merge';
 import { SqliteTarget } from './sqlite-target';
 
 /** The source connection's page cache, in KiB (SQLite's negative cache_size). */
@@ -29,6 +30,8 @@ export interface SqliteOpenOptions extends OpenOptions {
    * declarations and the others stay. Default true.
    */
   fresh?: boolean;
+  /** Target only: a merging pull (see sqlite-pull-merge.ts): the pulled rows meet the file's instead of replacing them. */
+  pullMerge?: PullMergeOptions;
   /** Target only, with `fresh`: tables the load leaves out on purpose (`--exclude`); they stay. */
   keep?: readonly string[];
   /** Milliseconds to wait for a lock held by another connection; given, it replaces `lockTimeoutSeconds`. */
@@ -135,6 +138,7 @@ export class SqliteAdapter extends AdapterBase {
       busyTimeoutMs: busyTimeoutOf(options),
       insertThreadRows: insertThreadRowsOf(process.env),
       log: options.log,
+      ...(options.pullMerge ? { pullMerge: options.pullMerge } : {}),
     });
   }
 

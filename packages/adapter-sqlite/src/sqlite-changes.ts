@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { parseCsv, quoteIdent, quoteQualified, type ChangeTracking, type Conflict, type SkippedRow, type Table, type TableChanges, type TableWriteResult } from '@hesap/core';
+import { parseCsv, quoteIdent, quoteQualified, type ChangeTracking, type Conflict, type PendingIdentity, type SkippedRow, type SyncView, type Table, type TableChanges, type TableWriteResult } from '@hesap/core';
 import { affinityOf } from './sqlite-declared-type';
 import { lineExpression } from './sqlite-csv-sql';
 
@@ -34,6 +34,12 @@ const SINCE = quoteIdent('hesap:since');
  * deleted there by a push with `deletes`.
  */
 const THEIRS = quoteIdent('hesap:theirs');
+/**
+ * Identity map entries a merging pull found (a row brought in under another key, or matched
+ * by natural key): the pull may not write to the remote, so the next push writes them there
+ * before it merges (ChangeTracking.pendingIdentities), and they leave this table when its record is written.
+ */
+const PENDING = quoteQualified(SHADOW, 'hesap_pending');
 
 /** A table whose changes the shadow can tell: a rowid table with a primary key. */
 export interface Tracked {
@@ -89,6 +95,8 @@ export class SqliteChanges implements ChangeTracking {
   readonly recorded: { token: string; remoteSince?: string } | { reason: string };
   /** The push deletes in the target the rows deleted here (restrict's `deletes`): their keys are told. */
   private deletes = false;
+  /** The pending identities were handed to the push (see pendingIdentities): its record forgets them. */
+  private identitiesTold = false;
   /** The send sets the first `restrict` found, by table (see tellAgain). */
   private told?: Map<string, SendSet>;
   private sends?: Map<string, SendSet>;
@@ -403,6 +411,13 @@ export class SqliteChanges implements ChangeTracking {
     }
   }
 
+  pendingIdentities(targetTables?: Record<string, string>): PendingIdentity[] {
+    this.identitiesTold = true;
+    const rows = this.db.prepare(`SELECT name, source_key, target_key, target FROM ${PENDING}`).raw(true).all() as Array<[string, string, string, string | null]>;
+    // A table made again, emptied or restored since the pull holds other rows under those keys.
+    return rows.filter(([table, , , target]) => target !== null && targetTables?.[table] === target).map(([table, sourceKey, targetKey]) => ({ table, sourceKey, targetKey }));
+  }
+
   async record(
     token: string,
     tables: readonly Table[],
@@ -449,9 +464,116 @@ export class SqliteChanges implements ChangeTracking {
       const identity = db.prepare(`UPDATE ${TABLES} SET target = ? WHERE name = ?`);
       for (const table of tables) identity.run(targetTables[table.name] ?? null, table.name);
     }
+    // Written into the target with this push (a full push finds those rows by their natural keys, and its record replaces the pull's).
+    if (this.identitiesTold) db.exec(`DELETE FROM ${PENDING}`);
     db.prepare(`INSERT OR REPLACE INTO ${META} (key, value) VALUES ('format', ?), ('token', ?), ('remote_since', ?)`).run(FORMAT, token, remoteSince ?? null);
     db.exec('COMMIT');
   }
+}
+
+/**
+ * A merging pull's side of the record (issue 23): the rows it brought in, updated or found
+ * alike are written into the shadow as the remote holds them, under the remote's token and
+ * the snapshot the pull read (so the next push sends none of them back, and sees a later
+ * change there as one); rows changed here since stay as the shadow had them. A record that
+ * does not carry the remote's token (another source pushed, a restore, no push yet) is
+ * replaced by what this pull found. Runs inside the pull's transaction on the file.
+ */
+export class PulledRecord {
+  readonly trusted: boolean;
+  private readonly since: number;
+  private readonly known = new Map<string, ShadowTableRow>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly view: SyncView,
+  ) {
+    let token: string | undefined;
+    try {
+      const meta = new Map((db.prepare(`SELECT key, value FROM ${META}`).raw(true).all() as Array<[string, string]>).map(([k, v]) => [k, v]));
+      token = meta.get('format') === FORMAT ? meta.get('token') : undefined;
+    } catch {
+      token = undefined;
+    }
+    this.trusted = token !== undefined && token === view.token;
+    if (!this.trusted) {
+      // What the shadow held is not known to be what the remote holds: this pull's findings replace it.
+      for (const row of db.prepare(`SELECT name, shadow FROM ${TABLES}`).all() as ShadowTableRow[]) dropShadow(db, row);
+      db.exec(`DELETE FROM ${CONFLICTS}; DELETE FROM ${PENDING}`);
+    }
+    const present = new Set(db.prepare(`SELECT name FROM ${quoteQualified(SHADOW, 'sqlite_schema')} WHERE type = 'table'`).pluck().all() as string[]);
+    for (const row of db.prepare(`SELECT name, shadow, layout, target FROM ${TABLES}`).all() as ShadowTableRow[]) if (present.has(row.shadow)) this.known.set(row.name, row);
+    this.since = db.prepare(`SELECT coalesce(max(${quoteIdent('hesap:n')}), 0) + 1 FROM ${SNAPSHOTS}`).pluck().get() as number;
+  }
+
+  /**
+   * The table's shadow, when it tells what the last push left in the remote: `column(name)`
+   * is the shadow's column for an app column (alias `alias`). Undefined when its columns or
+   * the remote table changed since.
+   */
+  shadowOf(table: Table, alias: string): { table: string; column: (name: string) => string } | undefined {
+    const row = this.known.get(table.name);
+    const layout = layoutOf(this.db, table);
+    if (!row || row.layout !== JSON.stringify(layout) || row.target == null || row.target !== this.view.tables[table.name]) return undefined;
+    return { table: quoteQualified(SHADOW, row.shadow), column: (name) => `${alias}.${shadowColumn(layout.columns.findIndex(([c]) => c === name))}` };
+  }
+
+  /**
+   * The rows of `table` whose keys `keys` holds (a temporary table with the key columns under
+   * their own names) go into the shadow as the file holds them now; a row the shadow had
+   * keeps its mark of origin, a new one is the remote's.
+   */
+  keep(table: Table, rowidAlias: string | undefined, keys: string): void {
+    const db = this.db;
+    const layout = layoutOf(db, table);
+    let row = this.known.get(table.name);
+    if (row && (row.layout !== JSON.stringify(layout) || row.target !== this.view.tables[table.name])) {
+      dropShadow(db, row);
+      row = undefined;
+    }
+    if (!row) {
+      const name = `t_${db.prepare(`SELECT coalesce(max(CAST(substr(shadow, 3) AS INTEGER)), 0) + 1 FROM ${TABLES}`).pluck().get() as number}`;
+      db.exec(createShadowSql(quoteQualified(SHADOW, name), layout, { table, rowid: rowidAlias ?? 'rowid', rowidAlias }));
+      db.prepare(`INSERT INTO ${TABLES} (name, shadow, layout, target) VALUES (?, ?, ?, ?)`).run(table.name, name, JSON.stringify(layout), this.view.tables[table.name] ?? null);
+      row = { name: table.name, shadow: name, layout: JSON.stringify(layout), target: this.view.tables[table.name] ?? null };
+      this.known.set(table.name, row);
+    }
+    const shadow = quoteQualified(SHADOW, row.shadow);
+    const names = [...layout.columns.map((_c, i) => shadowColumn(i)), SINCE];
+    const key = layout.key.map((k) => shadowColumn(layout.columns.findIndex(([c]) => c === k)));
+    const on = layout.key.map((k) => `k.${quoteIdent(k)} = m.${quoteIdent(k)}`).join(' AND ');
+    db.exec(
+      `INSERT INTO ${shadow} (${[...names, THEIRS].join(', ')}) SELECT ${layout.columns.map(([c]) => `m.${quoteIdent(c)}`).join(', ')}, ${this.since}, 1` +
+        ` FROM ${keys} k CROSS JOIN main.${quoteIdent(table.name)} m WHERE ${on}` +
+        ` ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${names.map((n) => `${n} = excluded.${n}`).join(', ')}`,
+    );
+  }
+
+  /** Identities an earlier pull left for a push that has not come yet (kept only when the record is trusted). */
+  pendingEntries(): PendingIdentity[] {
+    return (this.db.prepare(`SELECT name, source_key, target_key FROM ${PENDING}`).raw(true).all() as Array<[string, string, string]>).map(([table, sourceKey, targetKey]) => ({ table, sourceKey, targetKey }));
+  }
+
+  /** The record's token and snapshot, and the identities the next push is to write. */
+  finish(pending: readonly PendingIdentity[]): void {
+    const db = this.db;
+    const add = db.prepare(`INSERT OR REPLACE INTO ${PENDING} (name, source_key, target_key, target) VALUES (?, ?, ?, ?)`);
+    for (const p of pending) add.run(p.table, p.sourceKey, p.targetKey, this.view.tables[p.table] ?? null);
+    db.prepare(`INSERT OR REPLACE INTO ${SNAPSHOTS} VALUES (?, ?)`).run(this.since, this.view.snapshot);
+    db.prepare(`INSERT OR REPLACE INTO ${META} (key, value) VALUES ('format', ?), ('token', ?), ('remote_since', ?)`).run(FORMAT, this.view.token ?? null, this.view.snapshot);
+  }
+}
+
+/** Before a merging pull changes the file: the record is not to be trusted until that pull's own is written (atomic only per file in WAL mode). */
+export function distrustRecord(db: Database.Database): string | undefined {
+  const token = db.prepare(`SELECT value FROM ${META} WHERE key = 'token'`).pluck().get() as string | undefined;
+  db.prepare(`DELETE FROM ${META} WHERE key = 'token'`).run();
+  return token;
+}
+
+/** Puts back what distrustRecord took, when the pull changed nothing. */
+export function trustRecordAgain(db: Database.Database, token: string | undefined): void {
+  if (token !== undefined) db.prepare(`INSERT OR REPLACE INTO ${META} (key, value) VALUES ('token', ?)`).run(token);
 }
 
 /** The shadow's own tables, made once (outside the push's transaction); a shadow of an older format is emptied first. */
@@ -468,6 +590,7 @@ export function prepareShadow(db: Database.Database): void {
     `CREATE TABLE IF NOT EXISTS ${META} (key TEXT PRIMARY KEY, value TEXT);` +
       ` CREATE TABLE IF NOT EXISTS ${TABLES} (name TEXT PRIMARY KEY, shadow TEXT NOT NULL, layout TEXT NOT NULL, target TEXT);` +
       ` CREATE TABLE IF NOT EXISTS ${CONFLICTS} (name TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (name, key));` +
+      ` CREATE TABLE IF NOT EXISTS ${PENDING} (name TEXT NOT NULL, source_key TEXT NOT NULL, target_key TEXT NOT NULL, target TEXT, PRIMARY KEY (name, source_key));` +
       ` CREATE TABLE IF NOT EXISTS ${SNAPSHOTS} (${quoteIdent('hesap:n')} INTEGER PRIMARY KEY, ${quoteIdent('hesap:snapshot')} TEXT)`,
   );
 }

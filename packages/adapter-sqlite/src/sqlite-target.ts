@@ -21,6 +21,7 @@ import {
   type Table,
   type TablePlan,
   type TableWrite,
+  type TableWriteResult,
   type TargetSession,
 } from '@hesap/core';
 import { formQuery, readFormStats } from './sqlite-column-profile';
@@ -33,6 +34,7 @@ import { InsertThread } from './sqlite-insert-thread';
 import { SqliteIntrospector } from './sqlite-introspector';
 import { withPlace } from './sqlite-place';
 import { SqliteTableWriter } from './sqlite-table-writer';
+import { mergePulled, type PullMergeOptions } from './sqlite-pull-merge';
 
 export interface SqliteTargetOptions {
   /**
@@ -54,6 +56,8 @@ export interface SqliteTargetOptions {
    */
   insertThreadRows?: number;
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
+  /** A merging pull: the complete tables meet the file's rows (see sqlite-pull-merge.ts) instead of replacing them. */
+  pullMerge?: PullMergeOptions;
 }
 
 const TEMP_MARK = '.hesap-';
@@ -239,7 +243,7 @@ export class SqliteTarget implements TargetSession {
     };
   }
 
-  async finish(): Promise<{ notes: Note[] }> {
+  async finish(): Promise<{ notes: Note[]; results?: TableWriteResult[] }> {
     const db = this.db!;
     const temp = this.tempFile!;
     const dest = this.checked();
@@ -272,6 +276,20 @@ export class SqliteTarget implements TargetSession {
       this.db = undefined;
     } catch (error) {
       throw fileSystemError(error, 'writing the new content to', { file: temp });
+    }
+    if (this.options.pullMerge) {
+      const view = this.plan!.pulledFrom;
+      if (!view) throw new HesapError('INTERNAL', 'A merging pull needs the remote\'s record, and none was read.');
+      const merged = await mergePulled(dest.file, temp, this.plan!.tables.map((t) => t.target.name), view, {
+        ...this.options.pullMerge,
+        busyTimeoutMs: this.options.busyTimeoutMs,
+        shown: this.destination,
+        log: this.options.log,
+      });
+      fs.rmSync(temp, { force: true });
+      this.tempFile = undefined;
+      this.done = true;
+      return merged;
     }
     let notes: Note[] = [];
     if (!this.placeNewFile(temp, dest.file)) {

@@ -30,7 +30,8 @@ export async function runCopy(settings: CopySettings, registry: AdapterRegistry 
     transfer({ source, target, targetCapabilities: toAdapter.capabilities, ...settings.engine }),
   );
   // A file written by a pull, copy or restore holds other rows now: its shadows no longer tell what changed since a push.
-  if (!report.dryRun && registry.forLocation(settings.to).name === 'sqlite') forgetShadows(registry.forLocation(settings.to).describe(settings.to));
+  // (A merging pull keeps them: what it changed is a change here for the other remotes, and its own remote's it wrote itself.)
+  if (!report.dryRun && registry.forLocation(settings.to).name === 'sqlite' && settings.engine.syncView === undefined) forgetShadows(registry.forLocation(settings.to).describe(settings.to));
   return { ...report, retries, from: registry.forLocation(settings.from).describe(settings.from), to: registry.forLocation(settings.to).describe(settings.to) };
 }
 
@@ -65,7 +66,7 @@ export async function withCopySessions<R>(
     withSessions(session, async (open) => {
       const shadow = settings.shadow ? { shadow: settings.shadow } : {};
       const source = await budget.connect((seconds) => open.source(fromAdapter, from, { ...profile, ...shadow, connectTimeoutSeconds: seconds }));
-      const target = await budget.connect((seconds) => open.target(toAdapter, to, { fresh: settings.fresh, keep: engine.exclude, connectTimeoutSeconds: seconds }));
+      const target = await budget.connect((seconds) => open.target(toAdapter, to, { ...settings.targetOptions, fresh: settings.fresh, keep: engine.exclude, connectTimeoutSeconds: seconds }));
       budget.connected();
       return work({ source, target, fromAdapter, toAdapter, open });
     });

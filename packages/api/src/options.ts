@@ -162,6 +162,27 @@ export interface PullOptions extends CommonOptions, TransferRunOptions, AttemptO
   remote: string;
   /** The SQLite file to write; replaced atomically when complete. */
   local: string;
+  /**
+   * Default `replace`: the file's tables become the remote's. `merge`: the remote's rows meet
+   * the file's, matched as a push matches them (the identity map, natural keys), foreign keys
+   * following; rows changed there since the last push from this file come down, rows added
+   * there come in (under a new id where theirs is taken here), rows only here stay; see
+   * `onConflict`. The next push sends none of what came down back.
+   */
+  mode?: 'replace' | 'merge';
+  /**
+   * A merging pull meets a row changed both here and in the remote since the last push (or
+   * changed there and deleted here): `keep-local` (default for a pull: work here is never
+   * written over unasked) keeps the file's and lists the row in `conflicts`; `keep-remote`
+   * takes the remote's (listed too); `fail` refuses the pull, nothing changed.
+   */
+  onConflict?: ConflictPolicy;
+  /** A merging pull: rows matched by natural key that this file never pushed, and that differ, take the remote's values (default: left as they are, counted as differing). */
+  update?: boolean;
+  /** A merging pull: natural keys by table (`{ users: ['email'] }`); default: each table's unique keys. */
+  keys?: Readonly<Record<string, readonly string[]>>;
+  /** A merging pull: the file's name in the remote's identity map (as a push from it gives; default: this machine's host name and the file's real path). */
+  sourceId?: string;
 }
 
 export interface StatusOptions extends CommonOptions {

@@ -1,6 +1,6 @@
 import { runCopy, type CopyResult } from './copy';
 import type { PullOptions, PushOptions } from './options';
-import { copySettings, type CopySettings } from './settings';
+import { copySettings, defaultSourceId, type CopySettings } from './settings';
 import { recordSync, shadowFile } from './state';
 import { defaultRegistry } from './registry';
 
@@ -17,8 +17,18 @@ export function pushSettings(options: PushOptions): CopySettings {
   return { ...settings, engine: { ...settings.engine, incremental: true, onConflict: options.onConflict ?? 'keep-remote', deletes: options.deletes === true }, shadow: shadowFile(options.local, remote, settings.engine.merge!.sourceId) };
 }
 
-/** A pull, settled: always a replace; without `tables` the file's tables become the remote's. */
+/**
+ * A pull, settled: a replace (without `tables` the file's tables become the remote's), or a
+ * merge into the file (`mode: 'merge'`, see sqlite-pull-merge.ts in the SQLite adapter).
+ */
 export function pullSettings(options: PullOptions): CopySettings {
+  if (options.mode === 'merge') {
+    const settings = copySettings({ ...options, from: options.remote, to: options.local, mode: 'replace', fresh: false }, 'copy');
+    const sourceId = options.sourceId ?? defaultSourceId(options.local);
+    const remote = defaultRegistry.forLocation(options.remote).describe(options.remote);
+    const pullMerge = { shadow: shadowFile(options.local, remote, sourceId), onConflict: options.onConflict ?? 'keep-local', update: options.update === true, ...(options.keys ? { keys: options.keys } : {}) };
+    return { ...settings, engine: { ...settings.engine, syncView: sourceId }, targetOptions: { pullMerge } };
+  }
   const partial = (options.tables?.length ?? 0) > 0;
   return copySettings({ ...options, from: options.remote, to: options.local, mode: 'replace', fresh: !partial }, 'copy');
 }

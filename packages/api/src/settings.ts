@@ -127,6 +127,8 @@ export interface CopySettings {
   engine: EngineSettings;
   /** The source's shadow of the last push to this target (an incremental push; see state.ts). */
   shadow?: string;
+  /** Options the target session is opened with besides these (a merging pull's). */
+  targetOptions?: Record<string, unknown>;
 }
 
 /**

@@ -134,6 +134,37 @@ export interface SourceSession {
   explain?(error: unknown): HesapError | undefined;
   /** What changed since the last push to the same target (see {@link ChangeTracking}); absent when the source keeps no such record. */
   readonly changes?: ChangeTracking;
+  /**
+   * What a merging pull needs of hesap's own record in the source, read in the snapshot of
+   * the reads (see {@link SyncView}); absent where the source keeps none (only PostgreSQL does).
+   */
+  syncView?(sourceId: string): Promise<SyncView>;
+}
+
+/**
+ * A merging pull's view of hesap's record in the remote (issue 23), read in the same
+ * snapshot as the rows: the token of the last push, each table's identity, the snapshot
+ * itself (rows written after it are "changed since" for the next push), and the identity
+ * map of one source (which remote row each of its rows became).
+ */
+export interface SyncView {
+  /** The last push's token (see ChangeTracking); absent when none is kept there. */
+  token?: string;
+  /** The snapshot the rows were read in (`pg_current_snapshot()`), as text. */
+  snapshot: string;
+  /** Each table's identity now (see SyncMark.tables). */
+  tables: Record<string, string>;
+  /** The source's explicit identity map entries, by table: [source key, target key] as text. */
+  entries: Record<string, Array<[string, string]>>;
+  /** The source's identity baseline per table: a key up to this one is the same on both sides, unless an entry says otherwise. */
+  baselines: Record<string, string>;
+}
+
+/** Rows a merging pull matched to remote rows under another key, or brought in: written to the identity map by the next push (see ChangeTracking.pendingIdentities). */
+export interface PendingIdentity {
+  table: string;
+  sourceKey: string;
+  targetKey: string;
 }
 
 /**
@@ -177,6 +208,13 @@ export interface ChangeTracking {
    * (kept only if `record` follows), while the target is still busy with them.
    */
   keep?(table: Table): void;
+  /**
+   * Optional: identity map entries a merging pull left for the next push (rows it brought in
+   * or matched under another key): written into the target before that push merges, and
+   * forgotten when its record is written. Only those of tables that are still as the pull
+   * saw them (`targetTables`: their identities now, see SyncMark.tables).
+   */
+  pendingIdentities?(targetTables?: Record<string, string>): PendingIdentity[];
 }
 
 /** What a table's rows did since the last push, as the shadow tells. */
@@ -321,6 +359,10 @@ export interface LoadPlan {
   syncToken?: string;
   /** The target's snapshot right after the last push (an incremental merge): a row whose version it cannot see changed since. */
   remoteSince?: string;
+  /** A merging pull: the remote's record as the rows were read (see SourceSession.syncView). */
+  pulledFrom?: SyncView;
+  /** Identity map entries a merging pull left for this push to write before it merges (see ChangeTracking.pendingIdentities). */
+  identities?: PendingIdentity[];
   /**
    * The push sends only what changed since the last push (its record was trusted). A row
    * pushed before that matches no target row was then deleted there since; a full push
@@ -400,6 +442,8 @@ export interface TableWriteResult {
   conflicts?: Conflict[];
   /** Rows deleted in the target because this source deleted them (a push with `deletes`). */
   deleted?: number;
+  /** A merging pull: rows this file pushed (its record says so) that the remote no longer holds; kept here, and reported. */
+  deletedThere?: number;
   /**
    * For the source's record of which target rows it owns (a push that keeps a record, into a
    * table that existed): the source keys of the staged rows the merge matched to rows the
@@ -436,8 +480,12 @@ export interface TargetSession {
    * pointers away.
    */
   deleteRows?(deletes: readonly DeletePlan[], last: boolean): Promise<DeleteResult[]>;
-  /** Adds the constraints left for after the load, sets sequences, commits (or rolls back a dry run). */
-  finish(): Promise<{ notes: Note[] }>;
+  /**
+   * Adds the constraints left for after the load, sets sequences, commits (or rolls back a dry
+   * run). `results`: a target that merges only once every table is in (a merging pull) tells
+   * each table's outcome here; they replace what `complete()` said.
+   */
+  finish(): Promise<{ notes: Note[]; results?: TableWriteResult[] }>;
   /** Undoes everything since `begin`. Safe to call more than once, and after a failed `finish`. */
   abort(reason: unknown): Promise<void>;
   close(): Promise<void>;

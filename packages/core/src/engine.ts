@@ -90,6 +90,12 @@ export interface TransferOptions {
    * record is trusted; otherwise a note says they were not.
    */
   deletes?: boolean;
+  /**
+   * A merging pull (`pull --mode merge`), for this source id: the source's record of hesap
+   * (SourceSession.syncView) is read in the snapshot of the rows and handed to the target
+   * (LoadPlan.pulledFrom), which merges once every table is in.
+   */
+  syncView?: string;
 }
 
 /** What an incremental push found (see TransferOptions.incremental). */
@@ -272,6 +278,15 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     plan.onConflict = options.onConflict ?? 'keep-remote';
   }
   if (options.deletes && sync) planDeletes(plan, sync, home.tables, targetSchema, !target.deleteRows);
+  if (options.syncView !== undefined) {
+    if (!source.syncView) throw new HesapError('UNSUPPORTED', 'A merging pull needs a source that keeps hesap\'s record (PostgreSQL).');
+    plan.pulledFrom = await source.syncView(options.syncView);
+  }
+  // Rows a merging pull brought in are known to the identity map only once a push writes them there (the tables as the pull saw them).
+  if (sync && !(sync.report.used && plan.tables.length === 0) && source.changes?.pendingIdentities && !options.dryRun) {
+    const identities = source.changes.pendingIdentities(sync.targetTables);
+    if (identities.length > 0) plan.identities = identities;
+  }
   const selectedNames = new Set(selected.map((t) => t.name));
   const notes: Note[] = [...home.notes, ...schema.notes.filter((n) => n.table === undefined || selectedNames.has(n.table))];
 
@@ -354,7 +369,12 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     }
     if (!plan.merge?.skipOrphans) refuseOrphans(plan, reports);
     signal?.throwIfAborted();
-    const finished = idle ? { notes: [] } : await target.finish();
+    const finished: { notes: Note[]; results?: TableWriteResult[] } = idle ? { notes: [] } : await target.finish();
+    // A target that merges at the end (a merging pull) tells each table's outcome only now.
+    for (const result of finished.results ?? []) {
+      const r = reports.find((t) => t.table === result.table);
+      if (r) Object.assign(r, result);
+    }
     // Adapters add to the plan's notes while they create tables.
     notes.push(...plan.notes, ...finished.notes);
     if (plan.syncToken && !idle) await recordPush(source, target, plan, reports, notes, shadowFailed);
@@ -390,6 +410,8 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
 /** What a merge learned of the source's changes since its last push (see changesSince). */
 interface Sync {
   token?: string;
+  /** The target tables' identities now (SyncMark.tables), when the target keeps a record. */
+  targetTables?: Record<string, string>;
   report: IncrementalReport;
   /** Per table: the edits made here since, by the snapshot each is judged by, the conflicts still open, the parent rows sent with them. */
   edited: Map<string, Keys>;
@@ -428,6 +450,7 @@ async function changesSince(source: SourceSession, target: TargetSession, select
   const token = tracking && mark?.writable ? randomUUID() : undefined;
   const full = (reason: string): Sync => ({
     token,
+    targetTables: mark?.tables,
     report: { used: false, reason, tables: [], unchanged: [] },
     edited: new Map(),
     editedSince: new Map(),
@@ -464,6 +487,7 @@ async function changesSince(source: SourceSession, target: TargetSession, select
   const tables = changes.map(({ edited: _edited, editedSince: _since, conflicted: _conflicted, references: _references, gone: _gone, ...counts }) => counts);
   return {
     token,
+    targetTables: mark.tables,
     report: { used: true, tables, unchanged: unchanged.map((t) => t.name) },
     ...keysOf(changes, true),
     gone: new Map(changes.flatMap((c) => (c.gone && c.gone.length > 0 ? [[c.table, c.gone] as const] : []))),

@@ -1,4 +1,4 @@
-import { quoteIdent, quoteQualified, type MergeSettings, type Table, type TableMergePlan } from '@hesap/core';
+import { quoteIdent, quoteQualified, type MergeSettings, type PendingIdentity, type Table, type TableMergePlan } from '@hesap/core';
 import type { IdentityMapUse } from '../postgres-privileges';
 import type { Places } from '../postgres-places';
 import type { MergeExecutor } from './executor';
@@ -55,6 +55,20 @@ export async function prepareIdentityMap(run: (sql: string, doing?: string) => P
 export function identityMapSql(use: IdentityMapUse): string | undefined {
   if (use !== 'create-schema' && use !== 'create-tables') return undefined;
   return (use === 'create-schema' ? [CREATE_SCHEMA_SQL, ...IDENTITY_MAP_SQL] : IDENTITY_MAP_SQL).join(';\n');
+}
+
+/**
+ * SQL: the entries a merging pull found (see LoadPlan.identities) written into the map, in
+ * the push's transaction before anything is matched: the rows it brought into the file
+ * under another key, or matched there by natural key, are those remote rows.
+ */
+export function pendingIdentitiesSql(sourceId: string, entries: readonly PendingIdentity[]): string {
+  const rows = JSON.stringify(entries.map((e) => ({ t: e.table, s: e.sourceKey, k: e.targetKey })));
+  return (
+    `INSERT INTO ${MAP} (source_id, table_name, source_key, target_key) SELECT ${quoteLiteral(sourceId)}, e.t, e.s, e.k` +
+    ` FROM jsonb_to_recordset(${quoteLiteral(rows)}::jsonb) AS e(t text, s text, k text)` +
+    ` ON CONFLICT (source_id, table_name, source_key) DO UPDATE SET target_key = EXCLUDED.target_key, updated_at = now()`
+  );
 }
 
 /** A table's merge plan when the identity map is out of reach: rows are matched without it, and nothing is remembered. */
