@@ -484,17 +484,12 @@ export class PulledRecord {
   private readonly since: number;
   private readonly known = new Map<string, ShadowTableRow>();
 
+  /** `token`: the one the shadow was recorded with (taken out of it by distrustRecord, prepareShadow having emptied a shadow of another format). */
   constructor(
     private readonly db: Database.Database,
     private readonly view: SyncView,
+    token: string | undefined,
   ) {
-    let token: string | undefined;
-    try {
-      const meta = new Map((db.prepare(`SELECT key, value FROM ${META}`).raw(true).all() as Array<[string, string]>).map(([k, v]) => [k, v]));
-      token = meta.get('format') === FORMAT ? meta.get('token') : undefined;
-    } catch {
-      token = undefined;
-    }
     this.trusted = token !== undefined && token === view.token;
     if (!this.trusted) {
       // What the shadow held is not known to be what the remote holds: this pull's findings replace it.

@@ -97,6 +97,8 @@ export async function mergePulled(file: string, complete: string, order: readonl
     try {
       db.prepare(`ATTACH DATABASE ? AS ${NEW}`).run(complete);
       fs.mkdirSync(path.dirname(options.shadow), { recursive: true, mode: 0o700 });
+      // This connection may not create files (fileMustExist): the shadow is made first on its own.
+      if (!fs.existsSync(options.shadow)) new DatabaseConstructor(options.shadow).close();
       db.prepare(`ATTACH DATABASE ? AS ${q(SHADOW)}`).run(options.shadow);
       prepareShadow(db);
       // The shadow and the file are one transaction, atomic per file only in WAL mode: until
@@ -108,7 +110,7 @@ export async function mergePulled(file: string, complete: string, order: readonl
     } catch (error) {
       throw lockError(error, options) ?? error;
     }
-    const merged = await mergeAll(db, order, view, options);
+    const merged = await mergeAll(db, order, view, options, token);
     try {
       db.exec('COMMIT');
     } catch (error) {
@@ -138,7 +140,7 @@ export async function mergePulled(file: string, complete: string, order: readonl
   }
 }
 
-async function mergeAll(db: Database.Database, order: readonly string[], view: SyncView, options: PullMergeOptions): Promise<{ notes: Note[]; results: TableWriteResult[] }> {
+async function mergeAll(db: Database.Database, order: readonly string[], view: SyncView, options: PullMergeOptions, token: string | undefined): Promise<{ notes: Note[]; results: TableWriteResult[] }> {
   const notes: Note[] = [];
   // Tables the file lacks are made as the pull made them (with their indexes), then merged into like any other.
   const here = new Set(db.prepare(`SELECT name FROM main.sqlite_schema WHERE type = 'table'`).pluck().all() as string[]);
@@ -148,7 +150,7 @@ async function mergeAll(db: Database.Database, order: readonly string[], view: S
   }
   const local = await new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ profile: false, tables: [...order] });
   const tables = new Map(local.tables.map((t) => [t.name, t]));
-  const record = new PulledRecord(db, view);
+  const record = new PulledRecord(db, view, token);
   const entries = loadEntries(db, view, record.pendingEntries());
   const merged = new Map<string, Merged>();
   const results: TableWriteResult[] = [];

@@ -1,0 +1,237 @@
+import * as fc from 'fast-check';
+import { HesapError } from '@hesap/core';
+import { execSqlite, openSqlite, type TestDatabase } from '@hesap/test-support';
+import { pull, push, type PullResult } from '@hesap/api';
+import { filePerTest } from './support/shadow-files';
+
+/**
+ * `pull --mode merge` (issue 23): production's rows come down into the file without wiping
+ * work here. Real PostgreSQL, real SQLite files; production's writes are made with SQL on its
+ * own connection, as the app's would be, and the file's with SQL on the file.
+ */
+
+const SCHEMA = `
+  CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE, invited_by INTEGER REFERENCES users (id));
+  CREATE TABLE groups (id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL UNIQUE, created_by INTEGER NOT NULL REFERENCES users (id));
+  CREATE TABLE group_members (group_id INTEGER NOT NULL REFERENCES groups (id), user_id INTEGER NOT NULL REFERENCES users (id), PRIMARY KEY (group_id, user_id));
+  CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL REFERENCES users (id), total DECIMAL(10,2) NOT NULL);
+  CREATE TABLE order_items (id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE, name TEXT NOT NULL);
+`;
+
+const SEED = `
+  INSERT INTO users (name, email, invited_by) VALUES ('Ali', 'ali@example.com', NULL), ('Ayşe', 'ayse@example.com', 1), ('Can', 'can@example.com', 2);
+  INSERT INTO groups (code, created_by) VALUES ('G1', 1), ('G2', 2);
+  INSERT INTO group_members VALUES (1, 1), (1, 2), (2, 2), (2, 3);
+  INSERT INTO orders (user_id, total) VALUES (1, 412.5), (2, 99), (3, 10.25);
+  INSERT INTO order_items (order_id, name) VALUES (1, 'Adana'), (1, 'Ayran'), (2, 'Pide'), (3, 'Çay');
+`;
+
+type Row = Record<string, unknown>;
+
+/** Each side's rows by meaning: users by email, groups by code, orders by their user's email and total, items by their order's. */
+const MEANING = {
+  users: `SELECT u.email, u.name, i.email AS invited_by FROM users u LEFT JOIN users i ON i.id = u.invited_by ORDER BY u.email`,
+  groups: `SELECT g.code, u.email AS created_by FROM groups g JOIN users u ON u.id = g.created_by ORDER BY g.code`,
+  group_members: `SELECT g.code, u.email FROM group_members m JOIN groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id ORDER BY g.code, u.email`,
+  orders: `SELECT u.email, CAST(o.total AS REAL) AS total FROM orders o JOIN users u ON u.id = o.user_id ORDER BY u.email, total`,
+  order_items: `SELECT u.email, CAST(o.total AS REAL) AS total, i.name FROM order_items i JOIN orders o ON o.id = i.order_id JOIN users u ON u.id = o.user_id ORDER BY u.email, total, i.name`,
+} as const;
+
+/** Rows in one order whatever the collation (each side sorts its text its own way). */
+const sorted = (rows: Row[]): Row[] => rows.map((r) => [JSON.stringify(r), r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+
+function localMeaning(file: string): Record<string, Row[]> {
+  const db = openSqlite(file);
+  try {
+    return Object.fromEntries(Object.entries(MEANING).map(([t, sql]) => [t, sorted(db.prepare(sql).all() as Row[])]));
+  } finally {
+    db.close();
+  }
+}
+
+async function remoteMeaning(pg: TestDatabase): Promise<Record<string, Row[]>> {
+  const out: Record<string, Row[]> = {};
+  for (const [t, sql] of Object.entries(MEANING)) out[t] = sorted(await pg.query<Row>(sql.replace(/AS REAL/g, 'AS double precision')));
+  return out;
+}
+
+const local = (file: string, sql: string): Row[] => {
+  const db = openSqlite(file);
+  try {
+    return db.prepare(sql).all() as Row[];
+  } finally {
+    db.close();
+  }
+};
+const tableOf = (r: PullResult, name: string) => r.tables.find((t) => t.table === name)!;
+
+describe('pull --mode merge', () => {
+  const { pg, make } = filePerTest('pull-merge');
+
+  it("production's new rows come down under free ids or new ones, children following; rows only here stay; the next push sends nothing back and finds them", async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    // Here: Deniz (id 4). There: Ece (id 4 there, taken here), her order (id 4, free here) and its item.
+    execSqlite(file, `INSERT INTO users (name, email) VALUES ('Deniz', 'deniz@example.com')`);
+    await pg.query(`INSERT INTO users (name, email, invited_by) VALUES ('Ece', 'ece@example.com', 2);
+                    INSERT INTO orders (user_id, total) SELECT id, 55.5 FROM users WHERE email = 'ece@example.com';
+                    INSERT INTO order_items (order_id, name) SELECT max(id), 'Lahmacun' FROM orders;
+                    INSERT INTO group_members SELECT 1, id FROM users WHERE email = 'ece@example.com'`);
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge' });
+    expect(r.complete).toBe(true);
+    expect(r.conflicts).toEqual([]);
+    expect(tableOf(r, 'users')).toMatchObject({ inserted: 1, updated: 0, remapped: 1 });
+    expect(tableOf(r, 'orders')).toMatchObject({ inserted: 1, remapped: 0 });
+    expect(tableOf(r, 'group_members')).toMatchObject({ inserted: 1 });
+    expect(local(file, `SELECT id, name, invited_by FROM users ORDER BY id`)).toEqual([
+      { id: 1, name: 'Ali', invited_by: null },
+      { id: 2, name: 'Ayşe', invited_by: 1 },
+      { id: 3, name: 'Can', invited_by: 2 },
+      { id: 4, name: 'Deniz', invited_by: null },
+      { id: 5, name: 'Ece', invited_by: 2 },
+    ]);
+    expect(local(file, `SELECT id, user_id FROM orders WHERE id = 4`)).toEqual([{ id: 4, user_id: 5 }]);
+
+    // The next push: Deniz goes up; nothing that came down goes back.
+    const up = await push({ local: file, remote: pg.url });
+    expect(up.incremental).toMatchObject({ used: true });
+    expect(up.tables.find((t) => t.table === 'users')).toMatchObject({ inserted: 1, received: 1 });
+    expect([...up.incremental!.unchanged].sort()).toEqual(['group_members', 'groups', 'order_items', 'orders']);
+    expect(await remoteMeaning(pg)).toEqual(localMeaning(file));
+
+    // Ece edited here: the push finds her row there through the identity the pull found (5 here is 4 there).
+    execSqlite(file, `UPDATE users SET name = 'Ece K.' WHERE id = 5; INSERT INTO orders (user_id, total) VALUES (5, 7)`);
+    const edit = await push({ local: file, remote: pg.url });
+    expect(edit.conflicts).toEqual([]);
+    expect(edit.tables.find((t) => t.table === 'users')).toMatchObject({ updated: 1, localEdits: 1, inserted: 0 });
+    expect(await pg.query(`SELECT id, name FROM users WHERE email = 'ece@example.com'`)).toEqual([{ id: 4, name: 'Ece K.' }]);
+    expect(await remoteMeaning(pg)).toEqual(localMeaning(file));
+  });
+
+  it('changed there only comes down; changed here only stays (and goes up next); changed on both sides is a conflict, the file keeps its value unless told', async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    await pg.query(`UPDATE users SET name = 'Ali (prod)' WHERE id = 1; UPDATE users SET name = 'Can (prod)' WHERE id = 3; UPDATE orders SET total = 100 WHERE id = 2`);
+    execSqlite(file, `UPDATE users SET name = 'Ayşe (here)' WHERE id = 2; UPDATE users SET name = 'Can (here)' WHERE id = 3`);
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge' });
+    expect(tableOf(r, 'users')).toMatchObject({ updated: 1, inserted: 0 });
+    expect(tableOf(r, 'orders')).toMatchObject({ updated: 1 });
+    expect(r.conflicts).toEqual([
+      expect.objectContaining({ table: 'users', sourceKey: 'id=3', kept: 'local', local: expect.objectContaining({ name: 'Can (here)' }), remote: expect.objectContaining({ name: 'Can (prod)' }) }),
+    ]);
+    expect(local(file, `SELECT name FROM users ORDER BY id`)).toEqual([{ name: 'Ali (prod)' }, { name: 'Ayşe (here)' }, { name: 'Can (here)' }]);
+    expect(local(file, `SELECT total FROM orders WHERE id = 2`)).toEqual([{ total: 100 }]);
+
+    // Pulled again, the conflict is still one; keep-remote takes production's value.
+    const again = await pull({ local: file, remote: pg.url, mode: 'merge', onConflict: 'keep-remote' });
+    expect(again.conflicts).toHaveLength(1);
+    expect(again.conflicts[0]!.kept).toBe('remote');
+    expect(local(file, `SELECT name FROM users ORDER BY id`)).toEqual([{ name: 'Ali (prod)' }, { name: 'Ayşe (here)' }, { name: 'Can (prod)' }]);
+
+    // The push sends Ayşe's edit (with Ali, her inviter, as its parent), and nothing the pulls brought.
+    const up = await push({ local: file, remote: pg.url });
+    expect(up.conflicts).toEqual([]);
+    expect(up.incremental!.tables.find((t) => t.table === 'users')).toMatchObject({ inserted: 0, updated: 1, parents: 1 });
+    expect(up.tables.find((t) => t.table === 'users')).toMatchObject({ localEdits: 1, updated: 1 });
+    expect(up.incremental!.unchanged).toContain('orders');
+    expect(await remoteMeaning(pg)).toEqual(localMeaning(file));
+  });
+
+  it('`fail` refuses the pull on a conflict and changes nothing; a row deleted there is counted and stays here; one changed there and deleted here is a conflict', async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    await pg.query(`UPDATE users SET name = 'Can (prod)' WHERE id = 3; DELETE FROM order_items WHERE id = 4; UPDATE order_items SET name = 'Ayran (prod)' WHERE id = 2`);
+    execSqlite(file, `UPDATE users SET name = 'Can (here)' WHERE id = 3; DELETE FROM order_items WHERE id = 2`);
+    const before = local(file, `SELECT * FROM users ORDER BY id`);
+    const refused = await pull({ local: file, remote: pg.url, mode: 'merge', onConflict: 'fail' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HesapError);
+    expect((refused as HesapError).code).toBe('CONFLICT');
+    expect(local(file, `SELECT * FROM users ORDER BY id`)).toEqual(before);
+
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge' });
+    expect(tableOf(r, 'order_items')).toMatchObject({ deletedThere: 1 });
+    expect(r.conflicts.map((c) => [c.table, c.sourceKey, c.local === null])).toEqual([
+      ['users', 'id=3', false],
+      ['order_items', 'id=2', true],
+    ]);
+    expect(local(file, `SELECT id FROM order_items ORDER BY id`)).toEqual([{ id: 1 }, { id: 3 }, { id: 4 }]);
+  });
+
+  it('a file that never pushed: rows matched by natural key, whatever their ids; the others come in; differing ones stay as here unless `update`', async () => {
+    await pg.query(`CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL, email text NOT NULL UNIQUE, invited_by integer REFERENCES users (id));
+                    INSERT INTO users (name, email) VALUES ('Can (prod)', 'can@example.com'), ('Zeynep', 'zeynep@example.com'), ('Ali', 'ali@example.com')`);
+    const file = make(SCHEMA + SEED);
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge', tables: ['users'] });
+    expect(tableOf(r, 'users')).toMatchObject({ received: 3, inserted: 1, unchanged: 1, differing: 1 });
+    expect(local(file, `SELECT id, name, email FROM users ORDER BY id`)).toEqual([
+      { id: 1, name: 'Ali', email: 'ali@example.com' },
+      { id: 2, name: 'Ayşe', email: 'ayse@example.com' },
+      { id: 3, name: 'Can', email: 'can@example.com' },
+      { id: 4, name: 'Zeynep', email: 'zeynep@example.com' },
+    ]);
+    const updated = await pull({ local: file, remote: pg.url, mode: 'merge', tables: ['users'], update: true });
+    expect(tableOf(updated, 'users')).toMatchObject({ inserted: 0, updated: 1 });
+    expect(local(file, `SELECT name FROM users WHERE id = 3`)).toEqual([{ name: 'Can (prod)' }]);
+  });
+
+  it('a row the file refuses (a unique value a row here holds) is left out with the reason, and its children with it', async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    // Here a new group takes code G3; there another group took it, with a member.
+    execSqlite(file, `INSERT INTO groups (code, created_by) VALUES ('G3', 1)`);
+    await pg.query(`INSERT INTO groups (code, created_by) VALUES ('G3', 2); INSERT INTO group_members SELECT max(id), 1 FROM groups`);
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge' });
+    // Matched by its natural key (code): the same group, no row left out.
+    expect(r.complete).toBe(true);
+    expect(tableOf(r, 'groups')).toMatchObject({ inserted: 0, differing: 1 });
+    expect(local(file, `SELECT count(*) AS n FROM group_members WHERE group_id = 3`)).toEqual([{ n: 1 }]);
+  });
+});
+
+describe('pull --mode merge, property', () => {
+  const { pg, make } = filePerTest('pull-merge-prop');
+
+  it('random edits on both sides, pulled then pushed: both sides hold the same rows by meaning, nothing doubled', async () => {
+    const op = fc.oneof(
+      fc.record({ side: fc.constantFrom('here', 'there'), kind: fc.constant('user' as const), n: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ side: fc.constantFrom('here', 'there'), kind: fc.constant('order' as const), n: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ side: fc.constantFrom('here', 'there'), kind: fc.constant('rename' as const), n: fc.integer({ min: 0, max: 30 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+        await pg.query(`DROP SCHEMA public CASCADE; DROP SCHEMA IF EXISTS _hesap CASCADE; CREATE SCHEMA public`);
+        const file = make(`DROP TABLE IF EXISTS order_items; DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS group_members; DROP TABLE IF EXISTS groups; DROP TABLE IF EXISTS users; ${SCHEMA} ${SEED}`);
+        await push({ local: file, remote: pg.url });
+        let serial = 0;
+        for (const o of ops) {
+          serial++;
+          const email = `${o.side}${serial}@example.com`;
+          if (o.kind === 'user') {
+            if (o.side === 'here') execSqlite(file, `INSERT INTO users (name, email, invited_by) VALUES ('u${serial}', '${email}', (SELECT id FROM users ORDER BY id LIMIT 1 OFFSET ${o.n % 3}))`);
+            else await pg.query(`INSERT INTO users (name, email, invited_by) VALUES ('u${serial}', '${email}', (SELECT id FROM users ORDER BY id LIMIT 1 OFFSET ${o.n % 3}))`);
+          } else if (o.kind === 'order') {
+            const sql = `INSERT INTO orders (user_id, total) VALUES ((SELECT id FROM users ORDER BY id DESC LIMIT 1 OFFSET ${o.n % 2}), ${serial})`;
+            if (o.side === 'here') execSqlite(file, sql);
+            else await pg.query(sql);
+          } else {
+            // Each side renames its own user (the seed's first three alternate): no conflict by construction.
+            const target = o.side === 'here' ? 'ali@example.com' : 'can@example.com';
+            const sql = `UPDATE users SET name = 'r${serial}' WHERE email = '${target}'`;
+            if (o.side === 'here') execSqlite(file, sql);
+            else await pg.query(sql);
+          }
+        }
+        const pulled = await pull({ local: file, remote: pg.url, mode: 'merge' });
+        expect(pulled.complete).toBe(true);
+        expect(pulled.conflicts).toEqual([]);
+        const pushed = await push({ local: file, remote: pg.url });
+        expect(pushed.complete).toBe(true);
+        expect(pushed.conflicts).toEqual([]);
+        expect(await remoteMeaning(pg)).toEqual(localMeaning(file));
+        const emails = local(file, `SELECT email FROM users`).length;
+        expect(Number((await pg.query<{ n: string }>(`SELECT count(*) AS n FROM users`))[0]!.n)).toBe(emails);
+      }),
+      { numRuns: 12 },
+    );
+  });
+});
