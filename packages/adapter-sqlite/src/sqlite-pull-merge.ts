@@ -193,10 +193,6 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
   const remote = `${NEW}.${q(name)}`;
   const remoteColumns = new Set(db.prepare('SELECT name FROM pragma_table_info(?, ?)').pluck().all(name, NEW) as string[]);
   const cols = table.columns.map((c) => c.name).filter((c) => remoteColumns.has(c));
-  const dropped = [...remoteColumns].filter((c) => !table.columns.some((x) => x.name === c));
-  if (dropped.length > 0) {
-    m.notes.push({ level: 'warning', code: 'PULL_MERGE_COLUMNS', table: name, message: `Table "${name}": the remote's column(s) ${dropped.map((c) => `"${c}"`).join(', ')} are not in the file, and did not come down.` });
-  }
   const received = db.prepare(`SELECT count(*) FROM ${remote}`).pluck().get() as number;
   const declared = new Map((db.prepare('SELECT name, type FROM pragma_table_xinfo(?, ?)').raw(true).all(name, 'main') as Array<[string, string]>).map(([n, t]) => [n, t]));
   const key = table.primaryKey?.columns ?? [];
@@ -218,7 +214,7 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
     const value = `r.${q(column)}`;
     translated.set(column, `CASE WHEN ${value} IS NULL THEN NULL ELSE (SELECT x.lk FROM ${parent.mapping} x WHERE x.rk = ${value}) END`);
     orphans.push(
-      `CASE WHEN ${value} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${parent.mapping} x WHERE x.rk = ${value}) THEN ${quoteText(`its parent row in "${fk.references.table}" (${column} = `)} || quote(${value}) || ${quoteText(') did not come down')} END`,
+      `CASE WHEN ${value} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${parent.mapping} x WHERE x.rk = ${value} AND x.gone IS NULL) THEN ${quoteText(`its parent row in "${fk.references.table}" (${column} = `)} || quote(${value}) || ${quoteText(') is not here: left out, or deleted here')} END`,
     );
   }
   const input = quoteQualified('temp', `hesap_in_${index}`);
@@ -230,20 +226,20 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
   if (keyed) db.exec(`CREATE INDEX temp.${q(`hesap_in_${index}_k`)} ON ${q(`hesap_in_${index}`)} (${key.map(q).join(', ')})`);
 
   const skipped: SkippedRow[] = [];
-  const leaveOut = db.prepare(`UPDATE ${input} SET ${q('hesap:orphan')} = ? WHERE rowid = ?`);
-  const leftOut = (rowid: number, reason: string, rowKey: string, constraint?: string) => {
-    leaveOut.run(reason, rowid);
-    skipped.push({ table: name, reason, sourceKey: rowKey, ...(constraint ? { constraint } : {}) });
+  const orphansOf = (written: string) => {
+    for (const [reason, rowKey] of db.prepare(`SELECT ${q('hesap:orphan')}, ${q('hesap:key')} FROM ${input} v WHERE ${q('hesap:orphan')} IS NOT NULL AND ${written}`).raw(true).all() as Array<[string, string]>) {
+      skipped.push({ table: name, reason, sourceKey: rowKey, orphan: 'parent-left-out' });
+    }
   };
-  for (const [reason, rowKey] of db.prepare(`SELECT ${q('hesap:orphan')}, ${q('hesap:key')} FROM ${input} WHERE ${q('hesap:orphan')} IS NOT NULL`).raw(true).all() as Array<[string, string]>) {
-    skipped.push({ table: name, reason, sourceKey: rowKey, orphan: 'parent-left-out' });
-  }
 
   if (!keyed) {
-    // No key to know a row by: a remote row no row here equals comes down.
+    // No key to know a row by: a remote row no row here equals comes down (unless its parent is not here).
     const same = cols.map((c) => `l.${q(c)} IS v.${q(c)}`).join(' AND ');
-    const fresh = `WHERE v.${q('hesap:orphan')} IS NULL AND NOT EXISTS (SELECT 1 FROM ${app} l WHERE ${same || 'true'})`;
+    const absent = `NOT EXISTS (SELECT 1 FROM ${app} l WHERE ${same || 'true'})`;
+    orphansOf(absent);
+    const fresh = `WHERE v.${q('hesap:orphan')} IS NULL AND ${absent}`;
     const insertFrom = (where: string) => `INSERT INTO ${app} (${cols.map(q).join(', ')}) SELECT ${cols.map((c) => `v.${q(c)}`).join(', ')} FROM ${input} v ${where}`;
+    const leftOut = (_rowid: number, reason: string, rowKey: string, constraint?: string) => skipped.push({ table: name, reason, sourceKey: rowKey, ...(constraint ? { constraint } : {}) });
     const inserted = applyRows(db, { all: insertFrom(fresh), one: insertFrom('WHERE v.rowid = ?'), rows: `SELECT rowid FROM ${input} v ${fresh} ORDER BY rowid`, input, leftOut });
     return { table: name, received, inserted, updated: 0, unchanged: received - inserted - skipped.length, remapped: 0, skipped };
   }
@@ -268,7 +264,6 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
   const shadowJoin = shadow ? ` LEFT JOIN ${shadow.table} s ON ${key.map((k) => `${shadow.column(k)} = v.${q(k)}`).join(' AND ')}` : '';
   db.exec(
     `DROP TABLE IF EXISTS ${act}; CREATE TABLE ${act} AS SELECT v.rowid AS v, CASE` +
-      ` WHEN v.${q('hesap:orphan')} IS NOT NULL THEN ${LEFT_OUT}` +
       ` WHEN NOT (${hasLocal}) AND NOT (${hasShadow}) THEN ${INSERT}` +
       ` WHEN NOT (${hasLocal}) AND (${vb}) THEN ${DELETED_HERE}` +
       ` WHEN NOT (${hasLocal}) THEN ${CONFLICT_DELETED_HERE}` +
@@ -288,6 +283,15 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
     });
   }
   if (m.options.onConflict === 'keep-remote') db.exec(`UPDATE ${act} SET act = CASE act WHEN ${CONFLICT} THEN ${UPDATE} ELSE ${INSERT} END WHERE act IN (${CONFLICT}, ${CONFLICT_DELETED_HERE})`);
+  // A row to write whose parent is not here (left out, or deleted here) is left out; the others need not care.
+  const written = `v.rowid IN (SELECT a.v FROM ${act} a WHERE a.act IN (${INSERT}, ${UPDATE}))`;
+  orphansOf(written);
+  db.exec(`UPDATE ${act} SET act = ${LEFT_OUT} WHERE act IN (${INSERT}, ${UPDATE}) AND v IN (SELECT rowid FROM ${input} WHERE ${q('hesap:orphan')} IS NOT NULL)`);
+  const leaveOut = db.prepare(`UPDATE ${act} SET act = ${LEFT_OUT} WHERE v = ?`);
+  const leftOut = (rowid: number, reason: string, rowKey: string, constraint?: string) => {
+    leaveOut.run(rowid);
+    skipped.push({ table: name, reason, sourceKey: rowKey, ...(constraint ? { constraint } : {}) });
+  };
 
   // Updates first: a row that changed its unique value there frees it for a row new here.
   const others = cols.filter((c) => !key.includes(c));
@@ -306,9 +310,12 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
         });
   const insertFrom = (where: string) => `INSERT INTO ${app} (${cols.map(q).join(', ')}) SELECT ${cols.map(v).join(', ')} FROM ${input} v ${where}`;
   const inserted = applyRows(db, { all: insertFrom(chosen(INSERT)), one: insertFrom('WHERE v.rowid = ?'), rows: `SELECT v FROM ${act} WHERE act = ${INSERT} ORDER BY v`, input, leftOut });
-  // A row left out takes its children with it: its key maps to nothing.
-  if (mapping) db.exec(`DELETE FROM ${mapping} WHERE lk IN (SELECT v.${q(key[0]!)} FROM ${input} v WHERE v.${q('hesap:orphan')} IS NOT NULL)`);
-  db.exec(`UPDATE ${act} SET act = ${LEFT_OUT} WHERE v IN (SELECT rowid FROM ${input} WHERE ${q('hesap:orphan')} IS NOT NULL)`);
+  // A row left out, or deleted here (and staying so), is no parent here: the remote's children to write go with it.
+  if (mapping) {
+    db.exec(
+      `UPDATE ${mapping} SET gone = 1 WHERE lk IN (SELECT v.${q(key[0]!)} FROM ${input} v JOIN ${act} a ON a.v = v.rowid WHERE a.act IN (${LEFT_OUT}, ${DELETED_HERE}, ${CONFLICT_DELETED_HERE}))`,
+    );
+  }
 
   // The rows both sides now hold alike go into the shadow as they are here.
   const keep = quoteQualified('temp', `hesap_keep_${index}`);
@@ -316,14 +323,14 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
     `DROP TABLE IF EXISTS ${keep}; CREATE TABLE ${keep} AS SELECT ${key.map(v).join(', ')} FROM ${input} v JOIN ${act} a ON a.v = v.rowid WHERE a.act IN (${SAME}, ${INSERT}, ${UPDATE})`,
   );
   m.record.keep(table, rowidAlias, keep);
-  if (mapping) identitiesFound(db, m, mapping, input, key[0]!);
+  if (mapping) identitiesFound(db, m, mapping);
 
   const counts = new Map(db.prepare(`SELECT act, count(*) FROM ${act} GROUP BY act`).raw(true).all() as Array<[number, number]>);
   const deletedThere = shadow
     ? (db.prepare(`SELECT count(*) FROM ${shadow.table} s WHERE NOT EXISTS (SELECT 1 FROM ${input} v WHERE ${key.map((k) => `v.${q(k)} = ${shadow.column(k)}`).join(' AND ')})`).pluck().get() as number)
     : 0;
   const remapped = mapping
-    ? (db.prepare(`SELECT count(*) FROM ${mapping} x WHERE x.lk IS NOT x.rk AND x.rk IN (SELECT r.${q(key[0]!)} FROM ${remote} r)`).pluck().get() as number)
+    ? (db.prepare(`SELECT count(*) FROM ${mapping} x WHERE x.lk IS NOT x.rk AND x.gone IS NULL AND x.rk IN (SELECT r.${q(key[0]!)} FROM ${remote} r)`).pluck().get() as number)
     : 0;
   return {
     table: name,
@@ -352,10 +359,10 @@ function mapKeys(db: Database.Database, m: TableMerge, cols: readonly string[], 
   const mapping = quoteQualified('temp', `hesap_map_${index}`);
   const open = `r.${k} NOT IN (SELECT rk FROM ${mapping})`;
   const entryFor = (side: 's' | 'k', value: string) => `EXISTS (SELECT 1 FROM ${entries} e WHERE e.t = ${quoteText(name)} AND e.${side} = CAST(${value} AS TEXT))`;
-  db.exec(`DROP TABLE IF EXISTS ${mapping}; CREATE TABLE ${mapping} (rk INTEGER PRIMARY KEY, lk INTEGER NOT NULL UNIQUE, how INTEGER NOT NULL)`);
+  db.exec(`DROP TABLE IF EXISTS ${mapping}; CREATE TABLE ${mapping} (rk INTEGER PRIMARY KEY, lk INTEGER NOT NULL UNIQUE, how INTEGER NOT NULL, gone INTEGER)`);
   // 1. An entry: this file's row pushed under another key (or brought in by an earlier pull).
   db.prepare(
-    `INSERT OR IGNORE INTO ${mapping} SELECT r.${k}, CAST(e.s AS INTEGER), 1 FROM ${remote} r JOIN ${entries} e ON e.t = ? AND e.k = CAST(r.${k} AS TEXT)`,
+    `INSERT OR IGNORE INTO ${mapping} (rk, lk, how) SELECT r.${k}, CAST(e.s AS INTEGER), 1 FROM ${remote} r JOIN ${entries} e ON e.t = ? AND e.k = CAST(r.${k} AS TEXT)`,
   ).run(name);
   // 2. The baseline: up to it a key is the same on both sides, unless an entry says otherwise. A
   // row here that the shadow does not hold was made here since the last push: another row.
@@ -364,7 +371,7 @@ function mapKeys(db: Database.Database, m: TableMerge, cols: readonly string[], 
   const shadowHas = (value: string) => (shadow ? `EXISTS (SELECT 1 FROM ${shadow.table} s WHERE ${shadow.column(table.primaryKey!.columns[0]!)} = ${value})` : 'false');
   if (baseline !== undefined) {
     db.prepare(
-      `INSERT OR IGNORE INTO ${mapping} SELECT r.${k}, r.${k}, 1 FROM ${remote} r WHERE r.${k} <= CAST(? AS INTEGER) AND ${open} AND NOT ${entryFor('s', `r.${k}`)}` +
+      `INSERT OR IGNORE INTO ${mapping} (rk, lk, how) SELECT r.${k}, r.${k}, 1 FROM ${remote} r WHERE r.${k} <= CAST(? AS INTEGER) AND ${open} AND NOT ${entryFor('s', `r.${k}`)}` +
         ` AND (${shadow ? `NOT EXISTS (SELECT 1 FROM ${app} l WHERE l.${k} = r.${k}) OR ${shadowHas(`r.${k}`)}` : 'true'})`,
     ).run(baseline);
   }
@@ -378,13 +385,13 @@ function mapKeys(db: Database.Database, m: TableMerge, cols: readonly string[], 
     if (natural.length === 0 || !natural.every((c) => cols.includes(c))) continue;
     const on = natural.map((c) => `l.${q(c)} = ${throughParent(m, table, c)}`).join(' AND ');
     db.exec(
-      `INSERT OR IGNORE INTO ${mapping} SELECT r.${k}, l.${k}, 2 FROM ${remote} r JOIN ${app} l ON ${on}` +
+      `INSERT OR IGNORE INTO ${mapping} (rk, lk, how) SELECT r.${k}, l.${k}, 2 FROM ${remote} r JOIN ${app} l ON ${on}` +
         ` WHERE ${open} AND l.${k} NOT IN (SELECT lk FROM ${mapping})`,
     );
   }
   // 4. New here: under the remote's key when it is free here (no row, no entry, not in the shadow), else under a new one.
   db.exec(
-    `INSERT OR IGNORE INTO ${mapping} SELECT r.${k}, r.${k}, 3 FROM ${remote} r WHERE ${open} AND NOT EXISTS (SELECT 1 FROM ${app} l WHERE l.${k} = r.${k})` +
+    `INSERT OR IGNORE INTO ${mapping} (rk, lk, how) SELECT r.${k}, r.${k}, 3 FROM ${remote} r WHERE ${open} AND NOT EXISTS (SELECT 1 FROM ${app} l WHERE l.${k} = r.${k})` +
       ` AND r.${k} NOT IN (SELECT lk FROM ${mapping}) AND NOT ${entryFor('s', `r.${k}`)} AND NOT ${shadowHas(`r.${k}`)}`,
   );
   const sequence = (db.prepare(`SELECT count(*) FROM main.sqlite_schema WHERE name = 'sqlite_sequence'`).pluck().get() as number) > 0 ? `(SELECT seq FROM main.sqlite_sequence WHERE name = ${quoteText(name)})` : '0';
@@ -396,7 +403,7 @@ function mapKeys(db: Database.Database, m: TableMerge, cols: readonly string[], 
     ...(shadow ? [`(SELECT max(${shadow.column(table.primaryKey!.columns[0]!)}) FROM ${shadow.table} s)`] : []),
   ];
   db.exec(
-    `INSERT INTO ${mapping} SELECT r.${k}, (SELECT max(${highest.map((h) => `coalesce(${h}, 0)`).join(', ')})) + row_number() OVER (ORDER BY r.${k}), 4 FROM ${remote} r WHERE ${open}`,
+    `INSERT INTO ${mapping} (rk, lk, how) SELECT r.${k}, (SELECT max(${highest.map((h) => `coalesce(${h}, 0)`).join(', ')})) + row_number() OVER (ORDER BY r.${k}), 4 FROM ${remote} r WHERE ${open}`,
   );
   return mapping;
 }
@@ -412,12 +419,11 @@ function throughParent(m: TableMerge, table: Table, c: string): string {
  * The identities the next push writes into the remote's map: rows matched by natural key or
  * new here, whose key here is not the remote's under its baseline. Rows left out have none.
  */
-function identitiesFound(db: Database.Database, m: TableMerge, mapping: string, input: string, key: string): void {
+function identitiesFound(db: Database.Database, m: TableMerge, mapping: string): void {
   const baseline = m.view.baselines[m.table.name];
   const rows = db
     .prepare(
-      `SELECT CAST(x.lk AS TEXT), CAST(x.rk AS TEXT) FROM ${mapping} x WHERE x.how > 1 AND NOT (x.lk = x.rk AND x.rk <= CAST(? AS INTEGER))` +
-        ` AND EXISTS (SELECT 1 FROM ${input} v WHERE v.${q(key)} = x.lk AND v.${q('hesap:orphan')} IS NULL)`,
+      `SELECT CAST(x.lk AS TEXT), CAST(x.rk AS TEXT) FROM ${mapping} x WHERE x.how > 1 AND x.gone IS NULL AND NOT (x.lk = x.rk AND x.rk <= CAST(? AS INTEGER))`,
     )
     .raw(true)
     .all(baseline ?? null) as Array<[string, string]>;

@@ -37,11 +37,23 @@ function shadowDir(local: string): string {
 /**
  * The shadow of the last push from `local` to `remote` (an incremental push, see
  * adapter-sqlite's sqlite-changes.ts): a SQLite file in the state folder, named by a hash of
- * the remote as `describe` shows it (never a password) and the source id.
+ * the remote database as `describe` shows it, without the role (a read-only role's merging
+ * pull and a writer's push share it: the record is the database's), and the source id.
  */
 export function shadowFile(local: string, remote: string, sourceId: string): string {
-  const name = createHash('sha256').update(`${remote}\u0000${sourceId}`).digest('hex').slice(0, 32);
+  const name = createHash('sha256').update(`${withoutRole(remote)}\u0000${sourceId}`).digest('hex').slice(0, 32);
   return path.join(shadowDir(local), `${name}.sqlite`);
+}
+
+function withoutRole(remote: string): string {
+  try {
+    const url = new URL(remote);
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return remote;
+  }
 }
 
 /** After a pull or a restore into the file: its shadows no longer tell what changed, and the next push sends every row. */

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { HesapError } from '@hesap/core';
-import { execSqlite, openSqlite, type TestDatabase } from '@hesap/test-support';
+import { adminQuery, execSqlite, openSqlite, testServerUrl, type TestDatabase } from '@hesap/test-support';
 import { pull, push, type PullResult } from '@hesap/api';
 import { filePerTest } from './support/shadow-files';
 
@@ -174,17 +174,98 @@ describe('pull --mode merge', () => {
     expect(local(file, `SELECT name FROM users WHERE id = 3`)).toEqual([{ name: 'Can (prod)' }]);
   });
 
-  it('a row the file refuses (a unique value a row here holds) is left out with the reason, and its children with it', async () => {
+  it('a new group of production whose code a group here holds is the same group (its natural key): matched, not doubled', async () => {
     const file = make(SCHEMA + SEED);
     await push({ local: file, remote: pg.url });
     // Here a new group takes code G3; there another group took it, with a member.
     execSqlite(file, `INSERT INTO groups (code, created_by) VALUES ('G3', 1)`);
     await pg.query(`INSERT INTO groups (code, created_by) VALUES ('G3', 2); INSERT INTO group_members SELECT max(id), 1 FROM groups`);
     const r = await pull({ local: file, remote: pg.url, mode: 'merge' });
-    // Matched by its natural key (code): the same group, no row left out.
     expect(r.complete).toBe(true);
     expect(tableOf(r, 'groups')).toMatchObject({ inserted: 0, differing: 1 });
     expect(local(file, `SELECT count(*) AS n FROM group_members WHERE group_id = 3`)).toEqual([{ n: 1 }]);
+  });
+
+  it('a row the file refuses (a unique value a row here holds, under another natural key) is left out with the reason, and its children with it; the rest comes in', async () => {
+    const file = make(`${SCHEMA} CREATE UNIQUE INDEX users_name ON users (name); ${SEED}`);
+    await push({ local: file, remote: pg.url });
+    execSqlite(file, `INSERT INTO users (name, email) VALUES ('Deniz', 'deniz@here.example')`);
+    await pg.query(`INSERT INTO users (name, email) VALUES ('Deniz', 'deniz@prod.example'), ('Ece', 'ece@example.com');
+                    INSERT INTO orders (user_id, total) SELECT id, 20 FROM users WHERE email IN ('deniz@prod.example', 'ece@example.com')`);
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge', keys: { users: ['email'] } });
+    expect(r.complete).toBe(false);
+    expect(r.rowsLeftOut).toBe(2);
+    expect(tableOf(r, 'users').skipped).toEqual([expect.objectContaining({ sourceKey: 'id=4', reason: expect.stringContaining('UNIQUE constraint failed: users.name') })]);
+    expect(tableOf(r, 'orders').skipped).toEqual([expect.objectContaining({ orphan: 'parent-left-out', reason: expect.stringContaining('its parent row in "users" (user_id = 4) is not here') })]);
+    expect(local(file, `SELECT u.email, o.total FROM users u LEFT JOIN orders o ON o.user_id = u.id WHERE u.id > 3 ORDER BY u.id`)).toEqual([
+      { email: 'deniz@here.example', total: null },
+      { email: 'ece@example.com', total: 20 },
+    ]);
+    // Left out, so not recorded: pulled again once the name is free here, it comes in.
+    execSqlite(file, `UPDATE users SET name = 'Deniz (here)' WHERE email = 'deniz@here.example'`);
+    const again = await pull({ local: file, remote: pg.url, mode: 'merge', keys: { users: ['email'] } });
+    expect(again.complete).toBe(true);
+    expect(tableOf(again, 'users')).toMatchObject({ inserted: 1 });
+    expect(tableOf(again, 'orders')).toMatchObject({ inserted: 1 });
+  });
+});
+
+describe('pull --mode merge, other shapes', () => {
+  const { pg, make } = filePerTest('pull-merge-shapes');
+
+  it('a table without a key takes the remote rows no row here equals; a WITHOUT ROWID table merges by its key; a column only one side has refuses the pull, the file as it was', async () => {
+    await pg.query(`CREATE TABLE tags (label text NOT NULL, color text);
+                    INSERT INTO tags VALUES ('food', 'red'), ('drinks', 'blue'), ('travel', NULL);
+                    CREATE TABLE settings (name text PRIMARY KEY, value text NOT NULL);
+                    INSERT INTO settings VALUES ('currency', 'TRY'), ('theme', 'dark')`);
+    const file = make(`CREATE TABLE tags (label TEXT NOT NULL, color TEXT); INSERT INTO tags VALUES ('food', 'red'), ('local', 'green');
+                       CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID; INSERT INTO settings VALUES ('currency', 'EUR'), ('locale', 'tr')`);
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge' });
+    expect(r.complete).toBe(true);
+    expect(tableOf(r, 'tags')).toMatchObject({ received: 3, inserted: 2, unchanged: 1 });
+    expect(tableOf(r, 'settings')).toMatchObject({ received: 2, inserted: 1, differing: 1 });
+    expect(local(file, `SELECT label, color FROM tags ORDER BY label`)).toEqual([
+      { label: 'drinks', color: 'blue' },
+      { label: 'food', color: 'red' },
+      { label: 'local', color: 'green' },
+      { label: 'travel', color: null },
+    ]);
+    expect(local(file, `SELECT name, value FROM settings ORDER BY name`)).toEqual([
+      { name: 'currency', value: 'EUR' },
+      { name: 'locale', value: 'tr' },
+      { name: 'theme', value: 'dark' },
+    ]);
+    // Pulled again: nothing new (the key-less table compares whole rows, NULLs alike).
+    const again = await pull({ local: file, remote: pg.url, mode: 'merge' });
+    expect(again.tables.map((t) => t.inserted)).toEqual([0, 0]);
+
+    // Production ran a migration the file has not: refused before anything changes.
+    await pg.query(`ALTER TABLE settings ADD COLUMN changed_by text; INSERT INTO settings VALUES ('region', 'eu', 'ops')`);
+    const refused = await pull({ local: file, remote: pg.url, mode: 'merge' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'SCHEMA_INCOMPATIBLE', message: expect.stringContaining('column "changed_by" does not exist in the target') });
+    expect(local(file, `SELECT count(*) AS n FROM settings`)).toEqual([{ n: 3 }]);
+  });
+
+  it('a read-only role pulls and merges (the remote is only read); its pending identities wait for a push by a role that may write', async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    await pg.query(`INSERT INTO users (name, email) VALUES ('Ece', 'ece@example.com')`);
+    const role = `hesap_reader_${Math.random().toString(36).slice(2, 10)}`;
+    await adminQuery(testServerUrl(), `CREATE ROLE ${role} LOGIN PASSWORD 'okuyucu-parola'`);
+    await pg.query(`GRANT USAGE ON SCHEMA public, _hesap TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA public, _hesap TO ${role}; GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
+    try {
+      const url = new URL(pg.url);
+      url.username = role;
+      url.password = 'okuyucu-parola';
+      const r = await pull({ local: file, remote: url.toString(), mode: 'merge' });
+      expect(tableOf(r, 'users')).toMatchObject({ inserted: 1, remapped: 0 });
+      const up = await push({ local: file, remote: pg.url });
+      expect(up.incremental).toMatchObject({ used: true });
+      expect(await pg.query(`SELECT count(*)::int AS n FROM users`)).toEqual([{ n: 4 }]);
+    } finally {
+      await pg.query(`DROP OWNED BY ${role}`);
+      await adminQuery(testServerUrl(), `DROP ROLE ${role}`);
+    }
   });
 });
 

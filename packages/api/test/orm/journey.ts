@@ -21,6 +21,7 @@ export type JourneyCheck =
   | 'pull'
   | 'verify'
   | 'deletes'
+  | 'pull merge'
   | 'first deploy: push'
   | 'first deploy: read back'
   | 'first deploy: bookkeeping travels'
@@ -38,6 +39,8 @@ const TITLES: Record<JourneyCheck, string> = {
   verify: 'verify says the pulled file and production are the same',
   deletes:
     "rows deleted in the file go from production with --deletes (children first), the app reads the rest back unchanged; the user production already had stays",
+  'pull merge':
+    "pull --mode merge brings production's own rows and the ones its app added into the file, which the app reads back as production's (but the user deleted here); the next push changes nothing there",
   'first deploy: push': 'first deploy: the push creates the tables in an empty database, leaving no row out',
   'first deploy: read back': 'first deploy: the ORM reads every object back with its types and values',
   'first deploy: bookkeeping travels': 'first deploy: the record of applied migrations travels with the schema',
@@ -223,7 +226,7 @@ export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<Jou
       expect(result.same).toBe(true);
     });
 
-    check('deletes', async () => {
+    const deleted = once(async () => {
       await pulledFile();
       const read = await app.readBack(production.url);
       // In the file, with the SQL any app could run: the BODRUM group with its orders and members,
@@ -236,6 +239,11 @@ export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<Jou
          DELETE FROM users WHERE email = 'admin@hesap.app';`,
       );
       const result = await push({ local, remote: production.url, deletes: true, ...settings });
+      return { result, read };
+    });
+
+    check('deletes', async () => {
+      const { result, read } = await deleted();
       expect(result.incremental).toMatchObject({ used: true });
       expect(result.conflicts).toEqual([]);
       expect(result.tables.filter((t) => (t.deleted ?? 0) > 0).map((t) => [t.table, t.deleted]).sort()).toEqual([
@@ -253,6 +261,21 @@ export function describeOrmJourney(app: OrmApp, knownDefects: Partial<Record<Jou
           orders: o.orders.filter((x) => x.group !== 'BODRUM' && x.creator !== 'mehmet@example.com'),
         }),
       );
+    });
+
+    check('pull merge', async () => {
+      await deleted();
+      const result = await pull({ local, remote: production.url, mode: 'merge', ...settings });
+      expect(leftOut(result)).toEqual([]);
+      expect(result.conflicts).toEqual([]);
+      const there = await app.readBack(production.url);
+      expect(sortedObjects((await app.readBack(local)).objects)).toEqual(
+        sortedObjects({ ...there.objects, users: there.objects.users.filter((u) => u.email !== 'admin@hesap.app') }),
+      );
+      const fingerprint = await pgFingerprint(production);
+      const again = await push({ local, remote: production.url, ...settings });
+      expect(again.tables.filter((t) => t.inserted + t.updated > 0).map((t) => t.table)).toEqual([]);
+      expect(await pgFingerprint(production)).toEqual(fingerprint);
     });
   });
 
