@@ -326,9 +326,14 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
   if (mapping) identitiesFound(db, m, mapping);
 
   const counts = new Map(db.prepare(`SELECT act, count(*) FROM ${act} GROUP BY act`).raw(true).all() as Array<[number, number]>);
-  const deletedThere = shadow
-    ? (db.prepare(`SELECT count(*) FROM ${shadow.table} s WHERE NOT EXISTS (SELECT 1 FROM ${input} v WHERE ${key.map((k) => `v.${q(k)} = ${shadow.column(k)}`).join(' AND ')})`).pluck().get() as number)
-    : 0;
+  let deletedThere = 0;
+  if (shadow) {
+    // Rows this file pushed that the remote no longer holds: counted where they are still here; forgotten where they are gone here too.
+    const goneThere = `NOT EXISTS (SELECT 1 FROM ${input} v WHERE ${key.map((k) => `v.${q(k)} = ${shadow.column(k)}`).join(' AND ')})`;
+    const here = `EXISTS (SELECT 1 FROM ${app} l WHERE ${key.map((k) => `l.${q(k)} = ${shadow.column(k)}`).join(' AND ')})`;
+    deletedThere = db.prepare(`SELECT count(*) FROM ${shadow.table} s WHERE ${goneThere} AND ${here}`).pluck().get() as number;
+    db.exec(`DELETE FROM ${shadow.table} WHERE rowid IN (SELECT s.rowid FROM ${shadow.table} s WHERE ${goneThere} AND NOT ${here})`);
+  }
   const remapped = mapping
     ? (db.prepare(`SELECT count(*) FROM ${mapping} x WHERE x.lk IS NOT x.rk AND x.gone IS NULL AND x.rk IN (SELECT r.${q(key[0]!)} FROM ${remote} r)`).pluck().get() as number)
     : 0;

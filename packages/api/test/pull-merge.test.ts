@@ -316,3 +316,81 @@ describe('pull --mode merge, property', () => {
     );
   });
 });
+
+describe('pull --mode merge, property: what comes down, against a model', () => {
+  const { pg, make } = filePerTest('pull-merge-model');
+  const ROWS = 8;
+
+  it('random edits and deletes on both sides: a row changed there only comes down, one changed here only stays, one changed on both (or changed there, deleted here) is a conflict kept as here, one deleted there is counted and stays', async () => {
+    const op = fc.record({
+      side: fc.constantFrom('here' as const, 'there' as const),
+      row: fc.integer({ min: 1, max: ROWS }),
+      kind: fc.constantFrom('edit' as const, 'edit' as const, 'delete' as const),
+      value: fc.constantFrom('a', 'b', 'c'),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 10 }), async (ops) => {
+        await pg.query(`DROP SCHEMA public CASCADE; DROP SCHEMA IF EXISTS _hesap CASCADE; CREATE SCHEMA public`);
+        const seed = Array.from({ length: ROWS }, (_, i) => `('item ${i + 1}')`).join(', ');
+        const file = make(`DROP TABLE IF EXISTS items; CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL); INSERT INTO items (name) VALUES ${seed}`);
+        await push({ local: file, remote: pg.url });
+        // The model: each side's value of each row (undefined: deleted there), and the value both had at the push.
+        const base = new Map(Array.from({ length: ROWS }, (_, i) => [i + 1, `item ${i + 1}`] as const));
+        const here = new Map<number, string | undefined>(base);
+        const there = new Map<number, string | undefined>(base);
+        for (const o of ops) {
+          const side = o.side === 'here' ? here : there;
+          if (!side.has(o.row) || side.get(o.row) === undefined) continue;
+          const value = o.kind === 'delete' ? undefined : `${side.get(o.row)}+${o.value}`;
+          side.set(o.row, value);
+          const sql = o.kind === 'delete' ? `DELETE FROM items WHERE id = ${o.row}` : `UPDATE items SET name = '${value}' WHERE id = ${o.row}`;
+          if (o.side === 'here') execSqlite(file, sql);
+          else await pg.query(sql);
+        }
+        const r = await pull({ local: file, remote: pg.url, mode: 'merge' });
+        const expected = new Map<number, string>();
+        const conflicts: Array<[number, boolean]> = [];
+        let deletedThere = 0;
+        for (const [id, was] of base) {
+          const h = here.get(id);
+          const t = there.get(id);
+          if (t === undefined) {
+            // Gone there: whatever here holds stays; counted when here still has it.
+            if (h !== undefined) {
+              expected.set(id, h);
+              deletedThere++;
+            }
+            continue;
+          }
+          if (h === undefined) {
+            if (t !== was) conflicts.push([id, true]);
+            continue;
+          }
+          if (h === t || t === was) expected.set(id, h);
+          else if (h === was) expected.set(id, t);
+          else {
+            conflicts.push([id, false]);
+            expected.set(id, h);
+          }
+        }
+        expect(r.complete).toBe(true);
+        expect(r.conflicts.map((c) => [Number(c.sourceKeyValues[0]), c.local === null])).toEqual(conflicts);
+        expect(r.tables[0]!.deletedThere ?? 0).toBe(deletedThere);
+        expect(local(file, `SELECT id, name FROM items ORDER BY id`)).toEqual([...expected].map(([id, name]) => ({ id, name })));
+        // Then a push: the edits made here go up; what came down does not come back; the rows both sides hold agree, but the conflicts (kept as production has them).
+        const up = await push({ local: file, remote: pg.url });
+        // (A row edited here that production deleted meets that deletion at the push: a conflict there, with remote null.)
+        const editedHereGoneThere = [...base].filter(([id, was]) => there.get(id) === undefined && here.get(id) !== undefined && here.get(id) !== was).map(([id]) => id);
+        expect(up.conflicts.map((c) => Number(c.sourceKeyValues[0])).sort((a, b) => a - b)).toEqual(
+          [...conflicts.filter(([, gone]) => !gone).map(([id]) => id), ...editedHereGoneThere].sort((a, b) => a - b),
+        );
+        const remote = new Map((await pg.query<{ id: number; name: string }>(`SELECT id, name FROM items`)).map((x) => [Number(x.id), x.name]));
+        for (const [id, name] of expected) {
+          if (there.get(id) === undefined || conflicts.some(([c]) => c === id)) continue;
+          expect({ id, name: remote.get(id) }).toEqual({ id, name });
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
