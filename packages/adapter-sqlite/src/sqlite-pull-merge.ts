@@ -219,9 +219,11 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
   }
   const input = quoteQualified('temp', `hesap_in_${index}`);
   const keyText = (key.length > 0 ? key : cols).map((k) => `${quoteText(`${k}=`)} || quote(r.${q(k)})`).join(` || ', ' || `);
+  // Declared as the file's columns: the same affinities on both sides of every comparison, so that the key's index serves them.
   db.exec(
-    `DROP TABLE IF EXISTS ${input}; CREATE TABLE ${input} AS SELECT ${cols.map((c) => `${translated.get(c) ?? `r.${q(c)}`} AS ${q(c)}`).join(', ')},` +
-      ` ${keyText} AS ${q('hesap:key')}, ${orphans.length > 0 ? `coalesce(${[...orphans, 'NULL'].join(', ')})` : 'NULL'} AS ${q('hesap:orphan')} FROM ${remote} r`,
+    `DROP TABLE IF EXISTS ${input}; CREATE TABLE ${input} (${cols.map((c) => `${q(c)} ${affinityOf(declared.get(c) ?? '')}`).join(', ')}, ${q('hesap:key')} TEXT, ${q('hesap:orphan')} TEXT);` +
+      ` INSERT INTO ${input} SELECT ${cols.map((c) => translated.get(c) ?? `r.${q(c)}`).join(', ')},` +
+      ` ${keyText}, ${orphans.length > 0 ? `coalesce(${[...orphans, 'NULL'].join(', ')})` : 'NULL'} FROM ${remote} r`,
   );
   if (keyed) db.exec(`CREATE INDEX temp.${q(`hesap_in_${index}_k`)} ON ${q(`hesap_in_${index}`)} (${key.map(q).join(', ')})`);
 
@@ -263,7 +265,8 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
   const act = quoteQualified('temp', `hesap_act_${index}`);
   const shadowJoin = shadow ? ` LEFT JOIN ${shadow.table} s ON ${key.map((k) => `${shadow.column(k)} = v.${q(k)}`).join(' AND ')}` : '';
   db.exec(
-    `DROP TABLE IF EXISTS ${act}; CREATE TABLE ${act} AS SELECT v.rowid AS v, CASE` +
+    `DROP TABLE IF EXISTS ${act}; CREATE TABLE ${act} (v INTEGER PRIMARY KEY, act INTEGER NOT NULL, known INTEGER NOT NULL);` +
+      ` INSERT INTO ${act} SELECT v.rowid, CASE` +
       ` WHEN NOT (${hasLocal}) AND NOT (${hasShadow}) THEN ${INSERT}` +
       ` WHEN NOT (${hasLocal}) AND (${vb}) THEN ${DELETED_HERE}` +
       ` WHEN NOT (${hasLocal}) THEN ${CONFLICT_DELETED_HERE}` +
@@ -271,7 +274,7 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
       ` WHEN NOT (${hasShadow}) THEN ${m.options.update ? UPDATE : DIFFERING}` +
       ` WHEN ${vb} THEN ${EDITED_HERE}` +
       ` WHEN ${lb} THEN ${UPDATE}` +
-      ` ELSE ${CONFLICT} END AS act FROM ${input} v LEFT JOIN ${app} l ON ${on('l')}${shadowJoin}`,
+      ` ELSE ${CONFLICT} END, ${shadow ? `${hasShadow} AND ${vb}` : '0'} FROM ${input} v LEFT JOIN ${app} l ON ${on('l')}${shadowJoin}`,
   );
 
   const conflicts = conflictsOf(db, name, input, act, app, key, cols, m.options.onConflict);
@@ -317,10 +320,10 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
     );
   }
 
-  // The rows both sides now hold alike go into the shadow as they are here.
+  // The rows both sides now hold alike go into the shadow as they are here (those it holds so already stay as they are).
   const keep = quoteQualified('temp', `hesap_keep_${index}`);
   db.exec(
-    `DROP TABLE IF EXISTS ${keep}; CREATE TABLE ${keep} AS SELECT ${key.map(v).join(', ')} FROM ${input} v JOIN ${act} a ON a.v = v.rowid WHERE a.act IN (${SAME}, ${INSERT}, ${UPDATE})`,
+    `DROP TABLE IF EXISTS ${keep}; CREATE TABLE ${keep} AS SELECT ${key.map(v).join(', ')} FROM ${input} v JOIN ${act} a ON a.v = v.rowid WHERE a.act IN (${SAME}, ${INSERT}, ${UPDATE}) AND NOT (a.act = ${SAME} AND a.known)`,
   );
   m.record.keep(table, rowidAlias, keep);
   if (mapping) identitiesFound(db, m, mapping);
