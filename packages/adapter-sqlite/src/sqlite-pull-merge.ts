@@ -158,7 +158,7 @@ async function mergeAll(db: Database.Database, order: readonly string[], view: S
   for (const [i, name] of order.entries()) {
     const table = tables.get(name);
     if (!table) throw new HesapError('INTERNAL', `Table "${name}" was pulled but the file does not have it after it was made.`, { table: name });
-    results.push(mergeTable(db, { table, index: i, view, options, record, entries, merged, pending, notes }));
+    results.push(mergeTable(db, { table, index: i, view, options, record, entries, merged, pending, notes, tables, pulled: new Set(order) }));
   }
   record.finish(pending);
   return { notes, results };
@@ -184,6 +184,9 @@ interface TableMerge {
   merged: Map<string, Merged>;
   pending: PendingIdentity[];
   notes: Note[];
+  /** The file's tables, by name, and those this pull brings. */
+  tables: ReadonlyMap<string, Table>;
+  pulled: ReadonlySet<string>;
 }
 
 function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
@@ -210,6 +213,17 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
     if (fk.columns.length !== 1) continue;
     const parent = m.merged.get(fk.references.table);
     const column = fk.columns[0]!;
+    const outside = !parent && cols.includes(column) ? outsideParent(m, fk.references.table, fk.references.columns[0]) : undefined;
+    if (outside) {
+      // A parent table this pull does not bring: its rows here are found through the identity map alone.
+      const value = `r.${q(column)}`;
+      translated.set(column, `CASE WHEN ${value} IS NULL THEN NULL ELSE ${outside.through(value)} END`);
+      orphans.push(
+        `CASE WHEN ${value} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM main.${q(fk.references.table)} p WHERE p.${q(outside.key)} = ${outside.through(value)}) THEN` +
+          ` ${quoteText(`its parent row in "${fk.references.table}" (${column} = `)} || quote(${value}) || ${quoteText(') is not known here: pull that table too')} END`,
+      );
+      continue;
+    }
     if (!parent?.mapping || !cols.includes(column) || (fk.references.columns.length > 0 && fk.references.columns[0] !== parent.key)) continue;
     const value = `r.${q(column)}`;
     translated.set(column, `CASE WHEN ${value} IS NULL THEN NULL ELSE (SELECT x.lk FROM ${parent.mapping} x WHERE x.rk = ${value}) END`);
@@ -414,6 +428,27 @@ function mapKeys(db: Database.Database, m: TableMerge, cols: readonly string[], 
     `INSERT INTO ${mapping} (rk, lk, how) SELECT r.${k}, (SELECT max(${highest.map((h) => `coalesce(${h}, 0)`).join(', ')})) + row_number() OVER (ORDER BY r.${k}), 4 FROM ${remote} r WHERE ${open}`,
   );
   return mapping;
+}
+
+/**
+ * A parent table the pull does not bring, whose key is surrogate: a remote key is the row
+ * here the identity map names (an entry, else the same key under the baseline); `through`
+ * gives it (NULL when the map knows no such row).
+ */
+function outsideParent(m: TableMerge, name: string, referenced: string | undefined): { key: string; through: (value: string) => string } | undefined {
+  const parent = m.tables.get(name);
+  const key = parent?.primaryKey?.columns;
+  if (!parent || m.pulled.has(name) || key?.length !== 1 || (referenced !== undefined && referenced !== key[0])) return undefined;
+  const column = parent.columns.find((c) => c.name === key[0]);
+  if (!column || !['integer'].includes(column.type) || parent.foreignKeys.some((f) => f.columns.includes(key[0]!))) return undefined;
+  const table = quoteText(name);
+  const baseline = m.view.baselines[name];
+  const underBaseline = baseline === undefined ? 'NULL' : `CASE WHEN VALUE <= ${/^\d+$/.test(baseline) ? baseline : 'NULL'} AND NOT EXISTS (SELECT 1 FROM ${m.entries} e WHERE e.t = ${table} AND e.s = CAST(VALUE AS TEXT)) THEN VALUE END`;
+  return {
+    key: key[0]!,
+    through: (value) =>
+      `coalesce((SELECT CAST(e.s AS INTEGER) FROM ${m.entries} e WHERE e.t = ${table} AND e.k = CAST(${value} AS TEXT)), ${underBaseline.replace(/VALUE/g, value)})`,
+  };
 }
 
 /** The remote row's column `c` in the file's terms: through its parent's mapping when it points at one. */

@@ -186,6 +186,27 @@ describe('pull --mode merge', () => {
     expect(local(file, `SELECT count(*) AS n FROM group_members WHERE group_id = 3`)).toEqual([{ n: 1 }]);
   });
 
+  it('--tables without the parents: a row pointing at a parent the identity map knows follows it; one pointing at a parent it does not is left out, never linked to another row here', async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    // Here Deniz took id 4; there Ece did, and ordered; Ayşe ordered there too.
+    execSqlite(file, `INSERT INTO users (name, email) VALUES ('Deniz', 'deniz@example.com')`);
+    await pg.query(`INSERT INTO users (name, email) VALUES ('Ece', 'ece@example.com');
+                    INSERT INTO orders (user_id, total) SELECT id, 44 FROM users WHERE email = 'ece@example.com';
+                    INSERT INTO orders (user_id, total) SELECT id, 22 FROM users WHERE email = 'ayse@example.com'`);
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge', tables: ['orders'] });
+    expect(tableOf(r, 'orders')).toMatchObject({ inserted: 1 });
+    expect(tableOf(r, 'orders').skipped).toEqual([expect.objectContaining({ reason: expect.stringContaining('its parent row in "users" (user_id = 4) is not known here: pull that table too') })]);
+    expect(local(file, `SELECT o.total, u.email FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id > 3 ORDER BY o.id`)).toEqual([{ total: 22, email: 'ayse@example.com' }]);
+    // With the users, Ece comes in (under a new id) and her order follows her.
+    const all = await pull({ local: file, remote: pg.url, mode: 'merge' });
+    expect(all.complete).toBe(true);
+    expect(local(file, `SELECT o.total, u.email FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id > 3 ORDER BY o.total`)).toEqual([
+      { total: 22, email: 'ayse@example.com' },
+      { total: 44, email: 'ece@example.com' },
+    ]);
+  });
+
   it('a row the file refuses (a unique value a row here holds, under another natural key) is left out with the reason, and its children with it; the rest comes in', async () => {
     const file = make(`${SCHEMA} CREATE UNIQUE INDEX users_name ON users (name); ${SEED}`);
     await push({ local: file, remote: pg.url });
