@@ -2,7 +2,8 @@ import * as fc from 'fast-check';
 import { HesapError } from '@hesap/core';
 import { adminQuery, execSqlite, openSqlite, testServerUrl, type TestDatabase } from '@hesap/test-support';
 import { pull, push, type PullResult } from '@hesap/api';
-import { filePerTest } from './support/shadow-files';
+import * as fs from 'node:fs';
+import { filePerTest, shadowFolder } from './support/shadow-files';
 
 /**
  * `pull --mode merge` (issue 23): production's rows come down into the file without wiping
@@ -265,6 +266,27 @@ describe('pull --mode merge, other shapes', () => {
     const refused = await pull({ local: file, remote: pg.url, mode: 'merge' }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'SCHEMA_INCOMPATIBLE', message: expect.stringContaining('column "changed_by" does not exist in the target') });
     expect(local(file, `SELECT count(*) AS n FROM settings`)).toEqual([{ n: 3 }]);
+  });
+
+  it('a table the file lacks is made as a pull makes it, with its indexes, and filled; a file that does not exist yet is made', async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    await pg.query(`CREATE TABLE receipts (id serial PRIMARY KEY, order_id integer NOT NULL REFERENCES orders (id), note text);
+                    CREATE INDEX receipts_order ON receipts (order_id);
+                    INSERT INTO receipts (order_id, note) VALUES (1, 'paid'), (3, 'refunded')`);
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge' });
+    expect(tableOf(r, 'receipts')).toMatchObject({ inserted: 2 });
+    expect(local(file, `SELECT name FROM sqlite_schema WHERE tbl_name = 'receipts' AND type = 'index' AND sql IS NOT NULL`)).toEqual([{ name: 'receipts_order' }]);
+    expect(local(file, `SELECT order_id, note FROM receipts ORDER BY id`)).toEqual([
+      { order_id: 1, note: 'paid' },
+      { order_id: 3, note: 'refunded' },
+    ]);
+    const fresh = `${file}.new.db`;
+    const made = await pull({ local: fresh, remote: pg.url, mode: 'merge' });
+    expect(made.complete).toBe(true);
+    expect(local(fresh, `SELECT count(*) AS n FROM receipts`)).toEqual([{ n: 2 }]);
+    expect(localMeaning(fresh)).toEqual(await remoteMeaning(pg));
+    fs.rmSync(shadowFolder(fresh), { recursive: true, force: true });
   });
 
   it('a read-only role pulls and merges (the remote is only read); its pending identities wait for a push by a role that may write', async () => {
