@@ -60,6 +60,9 @@ export async function push(options: PushOptions): Promise<PushResult> {
  * a new file is the temporary one renamed. Without `tables` the file's tables become the
  * remote's (those left out with `exclude` stay); with `tables` the other local tables stay.
  * Views, triggers and `user_version` stay.
+ *
+ * `mode: 'merge'`: the remote's rows meet the file's instead (production's new and changed
+ * rows come in, work here stays, conflicts are listed; see sqlite-pull-merge.ts).
  */
 export async function pull(options: PullOptions): Promise<PullResult> {
   const result = await runCopy(pullSettings(options));

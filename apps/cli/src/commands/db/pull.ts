@@ -6,10 +6,12 @@ import { epochDatesFlag, epochDatesFrom, locationFlags, locationOf, movedTablesF
 import { renderPullMerge, renderTransfer } from '../../transfer-output';
 
 export default class DbPull extends HesapCommand<PullResult> {
-  static override summary = 'Pull PostgreSQL into the local SQLite file, as a backup.';
+  static override summary = 'Pull PostgreSQL into the local SQLite file, as a backup, or merge production\'s rows into it (--mode merge).';
   static override description =
     'Reads every table from one consistent snapshot into a temporary database, then installs it into the local file in one SQLite transaction ' +
-    '(waiting up to --lock-timeout for your app\'s write), so an app that has the file open keeps working. Tables not pulled, views, triggers and user_version stay.';
+    '(waiting up to --lock-timeout for your app\'s write), so an app that has the file open keeps working. Tables not pulled, views, triggers and user_version stay.\n\n' +
+    '--mode merge: the rows meet the file\'s instead, as a push meets production\'s rows, in reverse: rows production added or changed since the last push come down ' +
+    '(under a new id where theirs is taken here, foreign keys following), rows only here stay, a row changed on both sides is listed and kept as here (exit 4), and the next push sends none of it back.';
   static override examples = ['<%= config.bin %> db pull', '<%= config.bin %> db pull --local backup.db --yes', '<%= config.bin %> db pull --mode merge'];
   static override flags = {
     ...locationFlags,
