@@ -12,6 +12,16 @@ import { markEpochColumns } from './postgres-epoch';
 import { formSelectList } from './postgres-text-form';
 import { chooseAppForms } from './postgres-app-forms';
 
+/** The JSON text query_to_xml wrapped in `<j>` (its element text escaped as XML), parsed; empty when there was none. */
+function fromXml(xml: unknown): unknown[] {
+  const text = typeof xml === 'string' ? /<j>([\s\S]*)<\/j>/.exec(xml)?.[1] : undefined;
+  if (text === undefined) return [];
+  const json = text.replace(/&(lt|gt|quot|apos|amp|#x([0-9a-fA-F]+)|#(\d+));/g, (_m, name: string, hex?: string, dec?: string) =>
+    hex ? String.fromCodePoint(parseInt(hex, 16)) : dec ? String.fromCodePoint(Number(dec)) : ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' } as Record<string, string>)[name]!,
+  );
+  return JSON.parse(json) as unknown[];
+}
+
 /** The read transaction, sent in one message with the first query (its snapshot is taken by that query). */
 const BEGIN_READ = 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY';
 
@@ -126,21 +136,24 @@ export class PostgresSource implements SourceSession {
         return (Array.isArray(r) ? r[r.length - 1] : r) as pg.QueryResult<Record<string, unknown>>;
       };
       const state = await readSyncState(query, this.schema);
+      // The map and the baseline in one query: each read through query_to_xml (its text runs
+      // only where the table exists and may be read), as one JSON array.
       const readable = (name: string) =>
         `coalesce((SELECT has_table_privilege(c.oid, 'SELECT') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${quoteLiteral(HESAP_SCHEMA)} AND c.relname = ${quoteLiteral(name)} AND has_schema_privilege(n.oid, 'USAGE')), false)`;
-      const head = await query(`SELECT pg_current_snapshot()::text AS snapshot, ${readable('identity_map')} AS map, ${readable('identity_baseline')} AS baseline`);
+      const source = quoteLiteral(sourceId);
+      const asJson = (name: string, row: string, where: string) => {
+        const sql = `SELECT coalesce(json_agg(json_build_array(${row})), '[]')::text AS j FROM ${quoteQualified(HESAP_SCHEMA, name)} WHERE ${where}`;
+        return `CASE WHEN ${readable(name)} THEN query_to_xml(${quoteLiteral(sql)}, false, true, '')::text END`;
+      };
+      const head = await query(
+        `SELECT pg_current_snapshot()::text AS snapshot, ${asJson('identity_map', 'table_name, source_key, target_key', `source_id = ${source}`)} AS map,` +
+          ` ${asJson('identity_baseline', 'table_name, max_key::text', `source_id = ${source}`)} AS baseline`,
+      );
       const row = head.rows[0]!;
       const entries: SyncView['entries'] = {};
       const baselines: SyncView['baselines'] = {};
-      const source = quoteLiteral(sourceId);
-      if (row.map === true) {
-        const r = await query(`SELECT table_name AS t, source_key AS s, target_key AS k FROM ${quoteQualified(HESAP_SCHEMA, 'identity_map')} WHERE source_id = ${source}`);
-        for (const e of r.rows) (entries[e.t as string] ??= []).push([e.s as string, e.k as string]);
-      }
-      if (row.baseline === true) {
-        const r = await query(`SELECT table_name AS t, max_key::text AS k FROM ${quoteQualified(HESAP_SCHEMA, 'identity_baseline')} WHERE source_id = ${source}`);
-        for (const b of r.rows) baselines[b.t as string] = b.k as string;
-      }
+      for (const [t, s, k] of fromXml(row.map) as Array<[string, string, string]>) (entries[t] ??= []).push([s, k]);
+      for (const [t, k] of fromXml(row.baseline) as Array<[string, string]>) baselines[t] = k;
       return { ...(state.token ? { token: state.token } : {}), snapshot: row.snapshot as string, tables: state.tables ?? {}, entries, baselines };
     } catch (error) {
       throw mapQueryError(error, { doing: 'Reading hesap\'s record' });

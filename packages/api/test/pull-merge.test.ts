@@ -289,6 +289,19 @@ describe('pull --mode merge, other shapes', () => {
     fs.rmSync(shadowFolder(fresh), { recursive: true, force: true });
   });
 
+  it("the identity map is read whatever its text holds (XML's and JSON's own characters)", async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    const [{ source }] = await pg.query<{ source: string }>(`SELECT DISTINCT source_id AS source FROM _hesap.identity_baseline`);
+    await pg.query(`INSERT INTO _hesap.identity_map (source_id, table_name, source_key, target_key) VALUES ($1, 'we<i>rd & "t"''s \\ ]]>', 'a<b>&c"\\n', 'x'), ($1, 'users', '9', '2')`, [source]);
+    execSqlite(file, `INSERT INTO users (id, name, email) VALUES (9, 'Ayşe two', 'ayse2@example.com')`);
+    await pg.query(`UPDATE users SET name = 'Ayşe (prod)' WHERE id = 2`);
+    // Remote 2 is local 9 by that entry: the change there meets 9, which was never pushed (no base): differing, left as here; nothing doubled.
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge', tables: ['users'] });
+    expect(tableOf(r, 'users')).toMatchObject({ differing: 1, inserted: 0 });
+    expect(local(file, `SELECT name FROM users WHERE id IN (2, 9) ORDER BY id`)).toEqual([{ name: 'Ayşe' }, { name: 'Ayşe two' }]);
+  });
+
   it('a read-only role pulls and merges (the remote is only read); its pending identities wait for a push by a role that may write', async () => {
     const file = make(SCHEMA + SEED);
     await push({ local: file, remote: pg.url });

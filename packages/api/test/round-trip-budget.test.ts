@@ -44,6 +44,7 @@ const BUDGET = {
   pushEdited: 30, // no target of its own (a watch pays it after each commit): 4 tables go (users edited, groups as the new order's parent, orders, order_items) into tables that exist (58, then 46, before): per table its stage made in its COPY's message (2), then one message for the target's ANALYZE (whether it has statistics is read with BEGIN), the stage's key index, the natural key and the identity map's entries, baseline and sequence; one to set identical rows aside, match the rest and check for rows to pair by content; one for the conflicts (kept aside in a table, read at the end), the keys (setval, new ids) and, without a self-reference to walk (users waits for one round), the insert and the tally; one for the identity map, the updates and the report
   pushUnchanged: 2, // target ≤ 10: an incremental push that finds nothing changed reads the catalog and the record of the last push, and writes nothing (91 before)
   pull: 7, // target ≤ 10: BEGIN with the catalog and the row counts, then a COPY per table (17 before)
+  pullMerge: 9, // no target of its own: a pull's 7, the record of the last push (the token, the tables' identities), the snapshot with the identity map and baseline (11 before they went into one query)
   verify: 7, // no target of its own: BEGIN with the catalog, then a COPY per table (11 before)
 };
 
@@ -52,7 +53,7 @@ const BUDGET = {
  * TLS more). Two here: the URL's sslmode is `prefer`, node-postgres asks for TLS, this
  * server has none, and the second connection starts plain (libpq would go on in the first).
  */
-const CONNECTIONS = { status: 2, firstPush: 2, pushEdited: 2, pushUnchanged: 2, pull: 2, verify: 2 };
+const CONNECTIONS = { status: 2, firstPush: 2, pushEdited: 2, pushUnchanged: 2, pull: 2, pullMerge: 2, verify: 2 };
 
 describe('round trips of each command on the model app (issue 24)', () => {
   const tmp = tempDir('hesap-round-trips');
@@ -133,6 +134,12 @@ describe('round trips of each command on the model app (issue 24)', () => {
     const trips = await count('pull', () => pull({ remote: db.remote, local: path.join(tmp.dir, 'pulled.db') }));
     expect(trips.queries).toBeLessThanOrEqual(BUDGET.pull);
     expect(trips.connections).toBeLessThanOrEqual(CONNECTIONS.pull);
+  });
+
+  it('pull --mode merge into the file pushed from', async () => {
+    const trips = await count('pullMerge', () => pull({ remote: db.remote, local, mode: 'merge' }));
+    expect(trips.queries).toBeLessThanOrEqual(BUDGET.pullMerge);
+    expect(trips.connections).toBeLessThanOrEqual(CONNECTIONS.pullMerge);
   });
 });
 
