@@ -300,6 +300,16 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
     });
   }
   if (m.options.onConflict === 'keep-remote') db.exec(`UPDATE ${act} SET act = CASE act WHEN ${CONFLICT} THEN ${UPDATE} ELSE ${INSERT} END WHERE act IN (${CONFLICT}, ${CONFLICT_DELETED_HERE})`);
+  // A row of this table deleted here is no parent here: a row of the same table to write that points at it is left out too.
+  if (mapping) {
+    db.exec(`UPDATE ${mapping} SET gone = 1 WHERE lk IN (SELECT v.${q(key[0]!)} FROM ${input} v JOIN ${act} a ON a.v = v.rowid WHERE a.act IN (${DELETED_HERE}, ${CONFLICT_DELETED_HERE}))`);
+    for (const fk of table.foreignKeys) {
+      const column = fk.columns[0]!;
+      if (fk.references.table !== name || fk.columns.length !== 1 || !cols.includes(column)) continue;
+      const reason = `${quoteText(`its parent row in "${name}" (${column} = `)} || quote(${q(column)}) || ${quoteText(' here) is deleted here')}`;
+      db.exec(`UPDATE ${input} SET ${q('hesap:orphan')} = coalesce(${q('hesap:orphan')}, ${reason}) WHERE ${q(column)} IN (SELECT lk FROM ${mapping} WHERE gone = 1)`);
+    }
+  }
   // A row to write whose parent is not here (left out, or deleted here) is left out; the others need not care.
   const written = `v.rowid IN (SELECT a.v FROM ${act} a WHERE a.act IN (${INSERT}, ${UPDATE}))`;
   orphansOf(written);

@@ -208,6 +208,18 @@ describe('pull --mode merge', () => {
     ]);
   });
 
+  it('a new row of production whose parent, in the same table or another, was deleted here is left out, named; never pointing at nothing', async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    execSqlite(file, `DELETE FROM order_items WHERE order_id = 3; DELETE FROM orders WHERE user_id = 3; DELETE FROM group_members WHERE user_id = 3; DELETE FROM users WHERE id = 3`);
+    await pg.query(`INSERT INTO users (name, email, invited_by) VALUES ('Deniz', 'deniz@example.com', 3); INSERT INTO orders (user_id, total) VALUES (3, 5)`);
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge' });
+    expect(r.conflicts).toEqual([]);
+    expect(tableOf(r, 'users').skipped).toEqual([expect.objectContaining({ sourceKey: 'id=4', reason: 'its parent row in "users" (invited_by = 3 here) is deleted here' })]);
+    expect(tableOf(r, 'orders').skipped).toEqual([expect.objectContaining({ reason: expect.stringContaining('its parent row in "users" (user_id = 3) is not here') })]);
+    expect(local(file, `SELECT count(*) AS n FROM users WHERE id = 3 OR email = 'deniz@example.com'`)).toEqual([{ n: 0 }]);
+  });
+
   it('a row the file refuses (a unique value a row here holds, under another natural key) is left out with the reason, and its children with it; the rest comes in', async () => {
     const file = make(`${SCHEMA} CREATE UNIQUE INDEX users_name ON users (name); ${SEED}`);
     await push({ local: file, remote: pg.url });
