@@ -120,7 +120,7 @@ export class SqliteAdapter extends AdapterBase {
     const { db, shadow } = this.openWithShadow(location, options);
     try {
       const file = sqlitePath(location);
-      const open = () => new SqliteSource(db, resolvePolicies(options.policies), shadow);
+      const open = () => new SqliteSource(db, resolvePolicies(options.policies), shadow, options.log);
       if (options.profile === false) return open();
       const { session, helpers } = await ProfileHelpers.around(file, fs.statSync(file).size, options.profileHelpers ?? {}, open);
       if (helpers) session.useHelpers(helpers);

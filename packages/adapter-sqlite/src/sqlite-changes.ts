@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { parseCsv, quoteIdent, quoteQualified, type ChangeTracking, type Conflict, type PendingIdentity, type SkippedRow, type SyncView, type Table, type TableChanges, type TableWriteResult } from '@hesap/core';
+import { parseCsv, quoteIdent, quoteQualified, type ChangeTracking, type Conflict, type Note, type PendingIdentity, type SkippedRow, type SyncView, type Table, type TableChanges, type TableWriteResult } from '@hesap/core';
 import { affinityOf } from './sqlite-declared-type';
 import { lineExpression } from './sqlite-csv-sql';
 
@@ -111,6 +111,8 @@ export class SqliteChanges implements ChangeTracking {
     damaged: string | undefined,
     private readonly tracked: (name: string) => Tracked | undefined,
     private readonly restrictRead: (table: string, temp: string, rows: number) => void,
+    /** What the source's profile decided of a table in this session (see SqliteSource.profile), kept with the record. */
+    private readonly decided: (table: string) => string | undefined = () => undefined,
   ) {
     this.recorded = damaged ? { reason: damaged } : this.readRecord();
   }
@@ -180,6 +182,16 @@ export class SqliteChanges implements ChangeTracking {
     if (options.readAll) return results;
     this.restrictReads(sends);
     return results;
+  }
+
+  /**
+   * What the whole table's profile decided at the last push, when this push's rows of it were
+   * found by comparing with the shadow (a table the record tells; see SqliteSource.profile).
+   */
+  recordedProfile(table: string): { decision: string; notes: Note[] } | undefined {
+    if (!this.told?.get(table)?.shadow) return undefined;
+    const text = this.db.prepare(`SELECT profile FROM ${TABLES} WHERE name = ?`).pluck().get(table) as string | null | undefined;
+    return text ? (JSON.parse(text) as { decision: string; notes: Note[] }) : undefined;
   }
 
   private restrictReads(sends: ReadonlyMap<string, SendSet>): void {
@@ -464,6 +476,9 @@ export class SqliteChanges implements ChangeTracking {
       const identity = db.prepare(`UPDATE ${TABLES} SET target = ? WHERE name = ?`);
       for (const table of tables) identity.run(targetTables[table.name] ?? null, table.name);
     }
+    // What the profile decided of the tables sent (those not sent keep theirs: their rows did not change).
+    const profile = db.prepare(`UPDATE ${TABLES} SET profile = ? WHERE name = ?`);
+    for (const table of tables) profile.run(this.decided(table.name) ?? null, table.name);
     // Written into the target with this push (a full push finds those rows by their natural keys, and its record replaces the pull's).
     if (this.identitiesTold) db.exec(`DELETE FROM ${PENDING}`);
     db.prepare(`INSERT OR REPLACE INTO ${META} (key, value) VALUES ('format', ?), ('token', ?), ('remote_since', ?)`).run(FORMAT, token, remoteSince ?? null);
@@ -537,6 +552,8 @@ export class PulledRecord {
     const names = [...layout.columns.map((_c, i) => shadowColumn(i)), SINCE];
     const key = layout.key.map((k) => shadowColumn(layout.columns.findIndex(([c]) => c === k)));
     const on = layout.key.map((k) => `k.${quoteIdent(k)} = m.${quoteIdent(k)}`).join(' AND ');
+    // Rows came in that no push profiled: the next push profiles the whole table.
+    db.prepare(`UPDATE ${TABLES} SET profile = NULL WHERE name = ?`).run(table.name);
     db.exec(
       `INSERT INTO ${shadow} (${[...names, THEIRS].join(', ')}) SELECT ${layout.columns.map(([c]) => `m.${quoteIdent(c)}`).join(', ')}, ${this.since}, 1` +
         ` FROM ${keys} k CROSS JOIN main.${quoteIdent(table.name)} m WHERE ${on}` +
@@ -583,11 +600,14 @@ export function prepareShadow(db: Database.Database): void {
   }
   db.exec(
     `CREATE TABLE IF NOT EXISTS ${META} (key TEXT PRIMARY KEY, value TEXT);` +
-      ` CREATE TABLE IF NOT EXISTS ${TABLES} (name TEXT PRIMARY KEY, shadow TEXT NOT NULL, layout TEXT NOT NULL, target TEXT);` +
+      ` CREATE TABLE IF NOT EXISTS ${TABLES} (name TEXT PRIMARY KEY, shadow TEXT NOT NULL, layout TEXT NOT NULL, target TEXT, profile TEXT);` +
       ` CREATE TABLE IF NOT EXISTS ${CONFLICTS} (name TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (name, key));` +
       ` CREATE TABLE IF NOT EXISTS ${PENDING} (name TEXT NOT NULL, source_key TEXT NOT NULL, target_key TEXT NOT NULL, target TEXT, PRIMARY KEY (name, source_key));` +
       ` CREATE TABLE IF NOT EXISTS ${SNAPSHOTS} (${quoteIdent('hesap:n')} INTEGER PRIMARY KEY, ${quoteIdent('hesap:snapshot')} TEXT)`,
   );
+  // A record written before the profile was kept: the column comes empty (the next push profiles whole tables).
+  const columns = db.prepare(`SELECT name FROM pragma_table_info('hesap_tables', ?)`).pluck().all(SHADOW) as string[];
+  if (!columns.includes('profile')) db.exec(`ALTER TABLE ${TABLES} ADD COLUMN profile TEXT`);
 }
 
 /** The table's columns with their affinities, and its key, as the catalog declares them now. */
