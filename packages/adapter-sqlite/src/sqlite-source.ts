@@ -129,6 +129,8 @@ export class SqliteSource implements SourceSession {
         return profile;
       }
       this.log?.('debug', `The ${rows} row(s) of "${table.name}" that go decide otherwise than the whole table did at the last push: profiling the whole table.`);
+      // The table as the catalog gave it, whatever the profile of the rows that go set on it.
+      for (const key of Object.keys(table)) if (!(key in pristine)) delete (table as unknown as Record<string, unknown>)[key];
       Object.assign(table, structuredClone(pristine));
     }
     const before = notes.length;
