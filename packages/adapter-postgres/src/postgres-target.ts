@@ -201,6 +201,7 @@ export class PostgresTarget implements TargetSession {
     // What a merging pull found, before anything is matched (the map is there by now, or made in this message).
     if (plan.identities?.length && plan.merge && identityMap !== 'off' && identityMap !== 'none') {
       map.push({ sql: pendingIdentitiesSql(plan.merge.sourceId, plan.identities), doing: 'Writing the identities a merging pull found' });
+      plan.identitiesWritten = true;
     }
     const schemas = (facts.absentSchemas ?? []).map((schema): Step => ({ sql: `CREATE SCHEMA ${quoteIdent(schema)}`, doing: `Creating the schema "${schema}"` }));
     const creates = plan.tables.filter((t) => t.create).flatMap((t) => {

@@ -95,8 +95,6 @@ export class SqliteChanges implements ChangeTracking {
   readonly recorded: { token: string; remoteSince?: string } | { reason: string };
   /** The push deletes in the target the rows deleted here (restrict's `deletes`): their keys are told. */
   private deletes = false;
-  /** The pending identities were handed to the push (see pendingIdentities): its record forgets them. */
-  private identitiesTold = false;
   /** The send sets the first `restrict` found, by table (see tellAgain). */
   private told?: Map<string, SendSet>;
   private sends?: Map<string, SendSet>;
@@ -424,10 +422,13 @@ export class SqliteChanges implements ChangeTracking {
   }
 
   pendingIdentities(targetTables?: Record<string, string>): PendingIdentity[] {
-    this.identitiesTold = true;
     const rows = this.db.prepare(`SELECT name, source_key, target_key, target FROM ${PENDING}`).raw(true).all() as Array<[string, string, string, string | null]>;
     // A table made again, emptied or restored since the pull holds other rows under those keys.
     return rows.filter(([table, , , target]) => target !== null && targetTables?.[table] === target).map(([table, sourceKey, targetKey]) => ({ table, sourceKey, targetKey }));
+  }
+
+  forgetPendingIdentities(): void {
+    this.db.exec(`DELETE FROM ${PENDING}`);
   }
 
   async record(
@@ -479,8 +480,6 @@ export class SqliteChanges implements ChangeTracking {
     // What the profile decided of the tables sent (those not sent keep theirs: their rows did not change).
     const profile = db.prepare(`UPDATE ${TABLES} SET profile = ? WHERE name = ?`);
     for (const table of tables) profile.run(this.decided(table.name) ?? null, table.name);
-    // Written into the target with this push (a full push finds those rows by their natural keys, and its record replaces the pull's).
-    if (this.identitiesTold) db.exec(`DELETE FROM ${PENDING}`);
     db.prepare(`INSERT OR REPLACE INTO ${META} (key, value) VALUES ('format', ?), ('token', ?), ('remote_since', ?)`).run(FORMAT, token, remoteSince ?? null);
     db.exec('COMMIT');
   }

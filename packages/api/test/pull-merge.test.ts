@@ -109,6 +109,26 @@ describe('pull --mode merge', () => {
     expect(await remoteMeaning(pg)).toEqual(localMeaning(file));
   });
 
+  it('a pulled row without a natural key, under a new id here, edited and given a child before any push: both find production\'s row through the identity the pull found (no double)', async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    // Here an order takes id 4 (never pushed); there production's order did.
+    execSqlite(file, `INSERT INTO orders (user_id, total) VALUES (1, 1)`);
+    await pg.query(`INSERT INTO orders (user_id, total) VALUES (2, 31)`);
+    const pulled = await pull({ local: file, remote: pg.url, mode: 'merge' });
+    expect(tableOf(pulled, 'orders')).toMatchObject({ inserted: 1, remapped: 1 });
+    expect(local(file, `SELECT id FROM orders WHERE total = 31`)).toEqual([{ id: 5 }]);
+    // The order made here goes again. Production's order (5 here, 4 there) is edited here, so no content pairs it; an item goes under it.
+    execSqlite(file, `DELETE FROM orders WHERE id = 4; UPDATE orders SET total = 32 WHERE id = 5; INSERT INTO order_items (order_id, name) VALUES (5, 'Künefe')`);
+    const r = await push({ local: file, remote: pg.url });
+    expect(r.complete).toBe(true);
+    expect(r.conflicts).toEqual([]);
+    expect(r.tables.find((t) => t.table === 'orders')).toMatchObject({ inserted: 0, updated: 1, localEdits: 1 });
+    expect(await pg.query(`SELECT o.id, o.total::float8 AS total FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.name = 'Künefe'`)).toEqual([{ id: 4, total: 32 }]);
+    expect(await pg.query(`SELECT count(*)::int AS n FROM orders`)).toEqual([{ n: 4 }]);
+    expect(await remoteMeaning(pg)).toEqual(localMeaning(file));
+  });
+
   it('changed there only comes down; changed here only stays (and goes up next); changed on both sides is a conflict, the file keeps its value unless told', async () => {
     const file = make(SCHEMA + SEED);
     await push({ local: file, remote: pg.url });

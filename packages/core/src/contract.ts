@@ -211,10 +211,13 @@ export interface ChangeTracking {
   /**
    * Optional: identity map entries a merging pull left for the next push (rows it brought in
    * or matched under another key): written into the target before that push merges, and
-   * forgotten when its record is written. Only those of tables that are still as the pull
-   * saw them (`targetTables`: their identities now, see SyncMark.tables).
+   * forgotten (forgetPendingIdentities) once a load wrote them, with its record. Only those
+   * of tables that are still as the pull saw them (`targetTables`: their identities now, see
+   * SyncMark.tables).
    */
   pendingIdentities?(targetTables?: Record<string, string>): PendingIdentity[];
+  /** The pending identities were written into the target: they leave the record with this push's (kept only if `record` follows). */
+  forgetPendingIdentities?(): void;
 }
 
 /** What a table's rows did since the last push, as the shadow tells. */
@@ -363,6 +366,8 @@ export interface LoadPlan {
   pulledFrom?: SyncView;
   /** Identity map entries a merging pull left for this push to write before it merges (see ChangeTracking.pendingIdentities). */
   identities?: PendingIdentity[];
+  /** Set by the target when it wrote `identities` in the load's transaction (a load that uses no identity map leaves them for a later one). */
+  identitiesWritten?: boolean;
   /**
    * The push sends only what changed since the last push (its record was trusted). A row
    * pushed before that matches no target row was then deleted there since; a full push

@@ -377,6 +377,13 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
     }
     // Adapters add to the plan's notes while they create tables.
     notes.push(...plan.notes, ...finished.notes);
+    if (plan.identitiesWritten && !shadowFailed) {
+      try {
+        source.changes?.forgetPendingIdentities?.();
+      } catch {
+        // Left pending, they are written again by the next push (the same entries).
+      }
+    }
     if (plan.syncToken && !idle) await recordPush(source, target, plan, reports, notes, shadowFailed);
     // Nothing was sent, but rows deleted here since leave the shadow (said once), under the record it has.
     else if (idle && !plan.dryRun && (sync?.report.tables ?? []).some((t) => t.deleted > 0) && source.changes && 'token' in source.changes.recorded) {
