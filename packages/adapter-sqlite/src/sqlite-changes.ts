@@ -422,9 +422,7 @@ export class SqliteChanges implements ChangeTracking {
   }
 
   pendingIdentities(targetTables?: Record<string, string>): PendingIdentity[] {
-    const rows = this.db.prepare(`SELECT name, source_key, target_key, target FROM ${PENDING}`).raw(true).all() as Array<[string, string, string, string | null]>;
-    // A table made again, emptied or restored since the pull holds other rows under those keys.
-    return rows.filter(([table, , , target]) => target !== null && targetTables?.[table] === target).map(([table, sourceKey, targetKey]) => ({ table, sourceKey, targetKey }));
+    return livePending(this.db, targetTables ?? {});
   }
 
   forgetPendingIdentities(): void {
@@ -562,7 +560,7 @@ export class PulledRecord {
 
   /** Identities an earlier pull left for a push that has not come yet (kept only when the record is trusted). */
   pendingEntries(): PendingIdentity[] {
-    return (this.db.prepare(`SELECT name, source_key, target_key FROM ${PENDING}`).raw(true).all() as Array<[string, string, string]>).map(([table, sourceKey, targetKey]) => ({ table, sourceKey, targetKey }));
+    return livePending(this.db, this.view.tables);
   }
 
   /** The record's token and snapshot, and the identities the next push is to write. */
@@ -573,6 +571,20 @@ export class PulledRecord {
     db.prepare(`INSERT OR REPLACE INTO ${SNAPSHOTS} VALUES (?, ?)`).run(this.since, this.view.snapshot);
     db.prepare(`INSERT OR REPLACE INTO ${META} (key, value) VALUES ('format', ?), ('token', ?), ('remote_since', ?)`).run(FORMAT, this.view.token ?? null, this.view.snapshot);
   }
+}
+
+/**
+ * The pending identities of tables that are still as the pull that found them saw them
+ * (`tables`: their identities now, see SyncMark.tables); the others are forgotten (inside
+ * the session's transaction): a table made again, emptied or restored since holds other rows
+ * under those keys.
+ */
+function livePending(db: Database.Database, tables: Readonly<Record<string, string>>): PendingIdentity[] {
+  const rows = db.prepare(`SELECT name, source_key, target_key, target FROM ${PENDING}`).raw(true).all() as Array<[string, string, string, string | null]>;
+  const stale = [...new Set(rows.filter(([table, , , target]) => target === null || tables[table] !== target).map(([table]) => table))];
+  const forget = db.prepare(`DELETE FROM ${PENDING} WHERE name = ?`);
+  for (const table of stale) forget.run(table);
+  return rows.filter(([table]) => !stale.includes(table)).map(([table, sourceKey, targetKey]) => ({ table, sourceKey, targetKey }));
 }
 
 /** Before a merging pull changes the file: the record is not to be trusted until that pull's own is written (atomic only per file in WAL mode). */
