@@ -3,7 +3,7 @@ import { HesapError } from '@hesap/core';
 import { adminQuery, execSqlite, openSqlite, testServerUrl, type TestDatabase } from '@hesap/test-support';
 import { pull, push, type PullResult } from '@hesap/api';
 import * as fs from 'node:fs';
-import { filePerTest, shadowFolder } from './support/shadow-files';
+import { MODEL_SCHEMA, MODEL_SEED, filePerTest, shadowFolder } from './support/shadow-files';
 
 /**
  * `pull --mode merge` (issue 23): production's rows come down into the file without wiping
@@ -11,21 +11,8 @@ import { filePerTest, shadowFolder } from './support/shadow-files';
  * own connection, as the app's would be, and the file's with SQL on the file.
  */
 
-const SCHEMA = `
-  CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE, invited_by INTEGER REFERENCES users (id));
-  CREATE TABLE groups (id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL UNIQUE, created_by INTEGER NOT NULL REFERENCES users (id));
-  CREATE TABLE group_members (group_id INTEGER NOT NULL REFERENCES groups (id), user_id INTEGER NOT NULL REFERENCES users (id), PRIMARY KEY (group_id, user_id));
-  CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL REFERENCES users (id), total DECIMAL(10,2) NOT NULL);
-  CREATE TABLE order_items (id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE, name TEXT NOT NULL);
-`;
-
-const SEED = `
-  INSERT INTO users (name, email, invited_by) VALUES ('Ali', 'ali@example.com', NULL), ('Ayşe', 'ayse@example.com', 1), ('Can', 'can@example.com', 2);
-  INSERT INTO groups (code, created_by) VALUES ('G1', 1), ('G2', 2);
-  INSERT INTO group_members VALUES (1, 1), (1, 2), (2, 2), (2, 3);
-  INSERT INTO orders (user_id, total) VALUES (1, 412.5), (2, 99), (3, 10.25);
-  INSERT INTO order_items (order_id, name) VALUES (1, 'Adana'), (1, 'Ayran'), (2, 'Pide'), (3, 'Çay');
-`;
+const SCHEMA = MODEL_SCHEMA;
+const SEED = MODEL_SEED;
 
 type Row = Record<string, unknown>;
 

@@ -18,6 +18,17 @@ const SCHEMA = `
   DELETE FROM app_log;
 `;
 
+/** The items as the file holds them before anything else happens (`first` named as it is then), and production's two. */
+const OLD = (first = 'old 1') => [
+  { id: 1, name: first },
+  { id: 2, name: 'old 2' },
+  { id: 3, name: 'old 3' },
+];
+const REMOTE = [
+  { id: 4, name: 'remote 4' },
+  { id: 5, name: 'remote 5' },
+];
+
 function stateOf(file: string) {
   const db = openSqlite(file);
   try {
@@ -60,14 +71,7 @@ describe('pull --mode merge into a file a running app holds', () => {
     await app.stop();
     expect(stateOf(file)).toEqual({
       integrity: 'ok',
-      items: [
-        { id: 1, name: 'edited here' },
-        { id: 2, name: 'old 2' },
-        { id: 3, name: 'old 3' },
-        { id: 4, name: 'remote 4' },
-        { id: 5, name: 'remote 5' },
-        { id: 6, name: 'written by the app after the pull' },
-      ],
+      items: [...OLD('edited here'), ...REMOTE, { id: 6, name: 'written by the app after the pull' }],
       log: ['item 4', 'item 5', 'item 6'],
     });
     // The edit here and the app's new row go up; what came down does not.
@@ -87,12 +91,7 @@ describe('pull --mode merge into a file a running app holds', () => {
     await app.stop();
     expect(stateOf(file)).toEqual({
       integrity: 'ok',
-      items: [
-        { id: 1, name: 'old 1' },
-        { id: 2, name: 'old 2' },
-        { id: 3, name: 'old 3' },
-        { id: 4, name: 'committed after hesap gave up' },
-      ],
+      items: [...OLD(), { id: 4, name: 'committed after hesap gave up' }],
       log: ['item 4'],
     });
     // The record was set aside for the merge and put back: the next push is incremental, and meets production's 4 with its own 4.
@@ -112,13 +111,7 @@ describe('pull --mode merge into a file a running app holds', () => {
     expect(r.tables[0]).toMatchObject({ inserted: 2 });
     expect(stateOf(file)).toEqual({
       integrity: 'ok',
-      items: [
-        { id: 1, name: 'old 1' },
-        { id: 2, name: 'old 2' },
-        { id: 3, name: 'old 3' },
-        { id: 4, name: 'remote 4' },
-        { id: 5, name: 'remote 5' },
-      ],
+      items: [...OLD(), ...REMOTE],
       log: ['item 4', 'item 5'],
     });
   });
