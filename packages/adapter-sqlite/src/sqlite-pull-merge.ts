@@ -101,8 +101,11 @@ export async function mergePulled(file: string, complete: string, order: readonl
       if (!fs.existsSync(options.shadow)) new DatabaseConstructor(options.shadow).close();
       db.prepare(`ATTACH DATABASE ? AS ${q(SHADOW)}`).run(options.shadow);
       prepareShadow(db);
-      // The shadow and the file are one transaction, atomic per file only in WAL mode: until
-      // this pull's record is written, the next push must not trust the old one.
+      // The shadow and the file are one transaction: atomic across both in rollback-journal
+      // mode (a super-journal), per file in WAL mode, where SQLite commits the main database
+      // first. Until this pull's record is written, the next push must not trust the old one:
+      // a crash between the two commits leaves the file merged and the record distrusted (a
+      // full push next), never a record of rows the file does not hold.
       token = distrustRecord(db);
       distrusted = true;
       options.log?.('info', `Merging ${order.length} table(s) into ${options.shown} in one transaction; waiting up to ${Math.round(options.busyTimeoutMs / 100) / 10} s for the app's lock.`);
