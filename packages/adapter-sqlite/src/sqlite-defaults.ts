@@ -45,7 +45,8 @@ export function parseSqliteDefault(text: string | null): ColumnDefault | undefin
   return { kind: 'expression', dialect: 'sqlite', sql: text };
 }
 
-function quoteLiteral(value: string): string {
+/** A text as an SQLite string literal. */
+export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 

@@ -17,6 +17,7 @@ import {
   type TableWriteResult,
 } from '@hesap/core';
 import { distrustRecord, prepareShadow, PulledRecord, SHADOW, trustRecordAgain } from './sqlite-changes';
+import { quoteLiteral as quoteText } from './sqlite-defaults';
 import { affinityOf } from './sqlite-declared-type';
 import { fileSystemError } from './sqlite-destination';
 import { lockError } from './sqlite-install';
@@ -491,7 +492,7 @@ function conflictsOf(db: Database.Database, name: string, input: string, act: st
   const object = (alias: string) => `json_object(${cols.map((c) => `${quoteText(c)}, ${alias}.${q(c)}`).join(', ')})`;
   const rows = db
     .prepare(
-      `SELECT ${key.map((k) => `'${k.replace(/'/g, "''")}=' || quote(v.${q(k)})`).join(` || ', ' || `)} AS k, json_array(${key.map((k) => `CAST(v.${q(k)} AS TEXT)`).join(', ')}) AS kv,` +
+      `SELECT ${key.map((k) => `${quoteText(`${k}=`)} || quote(v.${q(k)})`).join(` || ', ' || `)} AS k, json_array(${key.map((k) => `CAST(v.${q(k)} AS TEXT)`).join(', ')}) AS kv,` +
         ` CASE WHEN a.act = ${CONFLICT} THEN (SELECT ${object('l')} FROM ${app} l WHERE ${key.map((k) => `l.${q(k)} = v.${q(k)}`).join(' AND ')}) END AS here, ${object('v')} AS there` +
         ` FROM ${act} a JOIN ${input} v ON v.rowid = a.v WHERE a.act IN (${CONFLICT}, ${CONFLICT_DELETED_HERE}) ORDER BY a.v`,
     )
@@ -541,4 +542,3 @@ function applyRows(
 
 const refused = (error: unknown) => /^SQLITE_CONSTRAINT/.test((error as { code?: string }).code ?? '');
 
-const quoteText = (text: string) => `'${text.replace(/'/g, "''")}'`;
