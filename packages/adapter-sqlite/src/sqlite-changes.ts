@@ -371,10 +371,8 @@ export class SqliteChanges implements ChangeTracking {
     const same = layout.key.map((k) => `m.${quoteIdent(k)} = s.${shadowColumn(index(k))}`).join(' AND ');
     const temp = quoteQualified('temp', 'hesap_pending');
     this.db.exec(`DROP TABLE IF EXISTS ${temp}; CREATE TABLE ${temp} (r INTEGER PRIMARY KEY)`);
-    const stay = this.db.prepare(
-      `INSERT OR IGNORE INTO ${temp} SELECT rowid FROM ${shadow} WHERE ${keyByText(layout)}`,
-    );
-    for (const c of pending) if (c.sourceKeyValues.length === layout.key.length) stay.run(...c.sourceKeyValues);
+    const stay = this.db.prepare(`INSERT OR IGNORE INTO ${temp} VALUES (?)`);
+    for (const rowids of shadowRowsByText(this.db, shadow, layout, pending.map((c) => c.sourceKeyValues))) for (const r of rowids) stay.run(r);
     this.db.exec(
       `DELETE FROM ${shadow} WHERE rowid IN (SELECT s.rowid FROM ${shadow} s WHERE NOT EXISTS (SELECT 1 FROM main.${quoteIdent(table.name)} m WHERE ${same}))` +
         ` AND rowid NOT IN (SELECT r FROM ${temp}); DROP TABLE ${temp}`,
@@ -410,15 +408,11 @@ export class SqliteChanges implements ChangeTracking {
       for (const [lo, hi] of matched.ranges) range.run(lo, hi);
     }
     if (matched.keys.length === 0) return;
-    const byText = keyByText(layout);
-    const found = db.prepare(`SELECT count(*) FROM ${shadow} WHERE ${byText}`).pluck();
-    const one = mark(byText, listed);
-    for (const key of matched.keys) {
-      const missing = key.length !== layout.key.length || (found.get(...key) as number) === 0;
-      // Not found: under `ours` the row stays the target's; under `theirs` every new row becomes the target's.
-      if (!missing) one.run(...key);
-      else if (listed === 1) return void mark('true', 1).run();
-    }
+    const found = shadowRowsByText(db, shadow, layout, matched.keys);
+    // A key not found: under `ours` its row stays the target's; under `theirs` every new row becomes the target's.
+    if (listed === 1 && found.some((rowids) => rowids.length === 0)) return void mark('true', 1).run();
+    const one = mark('rowid = ?', listed);
+    for (const rowids of found) for (const r of rowids) one.run(r);
   }
 
   pendingIdentities(targetTables?: Record<string, string>): PendingIdentity[] {
@@ -646,9 +640,28 @@ function bySnapshot(rows: ReadonlyArray<readonly [string, string | null]>): Arra
   return [...groups].map(([since, lines]) => ({ ...(since ? { since } : {}), keys: parseCsv(lines.join('')) }));
 }
 
-/** SQL condition: a shadow row whose key's text is the statement's parameters, one per key column (as the target names keys). */
-function keyByText(layout: Layout): string {
-  return layout.key.map((k) => `CAST(${shadowColumn(layout.columns.findIndex(([c]) => c === k))} AS TEXT) IS ?`).join(' AND ');
+/**
+ * The shadow rows whose keys' text (as the target names keys: the text of each key column)
+ * is one of `keys`, found in one pass: the keys go into a temporary table with an index, and
+ * each shadow row looks its key up there. (Looked up one key at a time, each key scanned the
+ * shadow, which cannot use its own index through CAST: a merge that matched 100,000
+ * memberships of 200,000 spent minutes here after the commit.) Returns, per key in the order
+ * given, the rowids of the shadow rows it names; a key of the wrong length names none.
+ */
+function shadowRowsByText(db: Database.Database, shadow: string, layout: Layout, keys: ReadonlyArray<ReadonlyArray<string | null>>): number[][] {
+  const width = layout.key.length;
+  const names = layout.key.map((_k, i) => quoteIdent(`k${i}`));
+  const temp = quoteQualified('temp', 'hesap_keys');
+  db.exec(`DROP TABLE IF EXISTS ${temp}; CREATE TABLE ${temp} (i INTEGER PRIMARY KEY, ${names.join(', ')}); CREATE INDEX temp.hesap_keys_k ON hesap_keys (${names.join(', ')})`);
+  const add = db.prepare(`INSERT INTO ${temp} VALUES (?, ${names.map(() => '?').join(', ')})`);
+  keys.forEach((key, i) => {
+    if (key.length === width) add.run(i, ...key);
+  });
+  const on = layout.key.map((k, i) => `CAST(s.${shadowColumn(layout.columns.findIndex(([c]) => c === k))} AS TEXT) IS t.${names[i]}`).join(' AND ');
+  const found: number[][] = keys.map(() => []);
+  for (const [i, rowid] of db.prepare(`SELECT t.i, s.rowid FROM ${shadow} s JOIN ${temp} t ON ${on}`).raw(true).iterate() as IterableIterator<[number, number]>) found[i]!.push(rowid);
+  db.exec(`DROP TABLE ${temp}`);
+  return found;
 }
 
 /** Shadow column i is `c<i>`: the app's names stay out of the shadow's own catalog. */
@@ -730,11 +743,12 @@ function addParents(db: Database.Database, sends: ReadonlyMap<string, SendSet>):
  * (as the target named them), so the next push tries them again. False when one is not found.
  */
 function forgetRows(db: Database.Database, shadow: string, layout: Layout, rows: readonly SkippedRow[]): boolean {
-  const remove = db.prepare(`DELETE FROM ${shadow} WHERE ${keyByText(layout)}`);
-  for (const row of rows) {
-    const key = row.sourceKeyValues;
-    if (!key || key.length !== layout.key.length || remove.run(...key).changes !== 1) return false;
-  }
+  if (rows.some((row) => !row.sourceKeyValues)) return false;
+  const found = shadowRowsByText(db, shadow, layout, rows.map((row) => row.sourceKeyValues!));
+  // Each key names one row, and no two keys the same one.
+  if (found.some((rowids) => rowids.length !== 1) || new Set(found.map(([r]) => r)).size !== found.length) return false;
+  const remove = db.prepare(`DELETE FROM ${shadow} WHERE rowid = ?`);
+  for (const [r] of found) remove.run(r);
   return true;
 }
 
