@@ -101,8 +101,13 @@ function renderIncremental(o: Output, result: CopyResult): void {
 
 /** A merging pull: rows deleted in the remote since the last push, and the conflicts, with both values. */
 export function renderPullMerge(o: Output, result: CopyResult): void {
-  const gone = result.tables.filter((t) => (t.deletedThere ?? 0) > 0);
-  const lines: string[] = gone.map((t) => o.yellow(`${t.table}: ${formatCount(t.deletedThere!)} row(s) this file pushed were deleted in the remote since; they stay here.`));
+  const lines: string[] = [];
+  for (const t of result.tables) {
+    if ((t.deleted ?? 0) > 0) lines.push(`${t.table}: ${formatCount(t.deleted!)} row(s) deleted in the remote since the last push or pull were deleted here.`);
+    if ((t.deletedThere ?? 0) > 0) {
+      lines.push(o.yellow(`${t.table}: ${formatCount(t.deletedThere!)} row(s) both sides held at the last push or pull were deleted in the remote since; they stay here${result.conflicts.some((c) => c.table === t.table && c.remote === null) ? ' (changed here, or pointed at here: see the conflicts)' : ' (--deletes deletes those unchanged here)'}.`));
+    }
+  }
   if (result.conflicts.length > 0) {
     lines.push(o.bold(o.yellow(`Conflicts: ${result.conflicts.length} row(s) changed here and in the remote since the last push`)));
     for (const c of result.conflicts) {
@@ -111,7 +116,12 @@ export function renderPullMerge(o: Output, result: CopyResult): void {
         lines.push(`  ${c.table} ${c.sourceKey} (${took}): deleted here, changed in the remote${c.kept === 'local' ? '; stays deleted here' : '; back here'}`);
         continue;
       }
-      const remote = c.remote ?? {};
+      if (c.remote === null) {
+        const why = c.reason ? `deleted in the remote, ${c.reason}` : 'deleted in the remote, changed here';
+        lines.push(`  ${c.table} ${c.sourceKey} (${took}): ${why}${c.kept === 'local' ? '; stays here' : '; deleted here too'}`);
+        continue;
+      }
+      const remote = c.remote;
       const changed = Object.keys(remote).filter((k) => JSON.stringify(c.local![k]) !== JSON.stringify(remote[k]));
       lines.push(`  ${c.table} ${c.sourceKey} (${took}): ${changed.map((k) => `${k}: here ${JSON.stringify(c.local![k])}, remote ${JSON.stringify(remote[k])}`).join('; ')}`);
     }
@@ -123,17 +133,17 @@ export function renderPullMerge(o: Output, result: CopyResult): void {
 }
 
 /**
- * The last line: what changed (rows inserted and updated), with the rows left as they
+ * The last line: what changed (rows inserted, updated and deleted), with the rows left as they
  * were and the rows skipped beside it. A push that changed nothing says so; it never
  * claims the rows it only read.
  */
 export function summaryLine(o: Output, result: CopyResult, verb: string): string {
   const sum = (f: (t: CopyResult['tables'][number]) => number) => result.tables.reduce((n, t) => n + f(t), 0);
-  const [inserted, updated, unchanged, skipped] = [sum((t) => t.inserted), sum((t) => t.updated), sum((t) => t.unchanged), sum((t) => t.skipped.length)];
-  const changed = inserted + updated;
+  const [inserted, updated, deleted, unchanged, skipped] = [sum((t) => t.inserted), sum((t) => t.updated), sum((t) => t.deleted ?? 0), sum((t) => t.unchanged), sum((t) => t.skipped.length)];
+  const changed = inserted + updated + deleted;
   const besides = [`${formatCount(unchanged)} unchanged`, `${formatCount(skipped)} skipped`].join(', ');
   const where = `${result.tables.length} table${result.tables.length === 1 ? '' : 's'}, ${result.from} → ${result.to}, in ${formatDuration(result.durationMs)}`;
-  const parts = [`${formatCount(inserted)} inserted`, ...(updated > 0 ? [`${formatCount(updated)} updated`] : [])].join(', ');
+  const parts = [`${formatCount(inserted)} inserted`, ...(updated > 0 ? [`${formatCount(updated)} updated`] : []), ...(deleted > 0 ? [`${formatCount(deleted)} deleted`] : [])].join(', ');
   if (result.dryRun) return `${o.yellow('Dry run')}: would change ${formatCount(changed)} rows (${parts}; ${besides}) in ${where}. Nothing was committed.`;
   if (changed === 0) return `${o.green('Nothing to change')}: ${besides} in ${where}.`;
   return `${o.green(verb)} ${formatCount(changed)} rows (${parts}; ${besides}) in ${where}.`;

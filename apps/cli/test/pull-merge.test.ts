@@ -83,4 +83,23 @@ describe('hesap db pull --mode merge', () => {
     expect(run.stderr).toContain('Table "users": 1 row(s) changed both here and in the remote since the last push; first: id=2. Nothing was changed here.');
     expect(rows(`SELECT name FROM users WHERE id = 2`)).toEqual([{ name: 'Ayşe (here)' }]);
   });
+
+  it('--deletes deletes here what production deleted since (Can and his order, pulled earlier), and says so; without --mode merge it is refused before anything is asked', async () => {
+    const refused = await hesap('pull', '--deletes');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--deletes is for a merging pull (--mode merge)');
+    expect(rows(`SELECT count(*) AS n FROM users`)).toEqual([{ n: 4 }]);
+
+    await pg.query(`DELETE FROM orders WHERE user_id = (SELECT id FROM users WHERE email = 'can@example.com'); DELETE FROM users WHERE email = 'can@example.com'`);
+    const counted = await hesap('pull', '--mode', 'merge');
+    expect(counted.stdout).toContain('users: 1 row(s) both sides held at the last push or pull were deleted in the remote since; they stay here (--deletes deletes those unchanged here).');
+    const run = await hesap('pull', '--mode', 'merge', '--deletes');
+    // Ayşe's conflict is still there: exit 4.
+    expect(run.code).toBe(4);
+    expect(run.stdout).toContain('users: 1 row(s) deleted in the remote since the last push or pull were deleted here.');
+    expect(run.stdout).toContain('orders: 1 row(s) deleted in the remote since the last push or pull were deleted here.');
+    expect(run.stdout).toMatch(/Pulled 2 rows \(0 inserted, 2 deleted;/);
+    expect(rows(`SELECT email FROM users ORDER BY id`)).toEqual([{ email: 'ali@example.com' }, { email: 'ayse@example.com' }, { email: 'deniz@example.com' }]);
+    expect(rows(`SELECT count(*) AS n FROM orders WHERE user_id = 4`)).toEqual([{ n: 0 }]);
+  });
 });

@@ -37,7 +37,9 @@ import { SqliteIntrospector } from './sqlite-introspector';
  * - changed on both sides (or changed there and deleted here): a conflict, settled by the
  *   policy (`keep-local` by default: a pull never writes over work here unasked);
  * - matched but never pushed from here: left as the file has it, or the remote's with `update`;
- * - pushed from here and deleted there since: kept here, and counted.
+ * - held by both sides at the last push or pull and deleted there since: kept here and counted;
+ *   with `deletes`, deleted here too when unchanged here and no row here points at it (see
+ *   deleteGoneThere).
  *
  * Local-only rows stay. What the pull brought in or found alike goes into the shadow as the
  * remote holds it (so the next push sends none of it back), and the identities it found
@@ -53,6 +55,13 @@ export interface PullMergeOptions {
   update: boolean;
   /** Natural keys by table, as the user gave them (otherwise the table's unique keys). */
   keys?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Rows both sides held at the last push or pull (the shadow holds them) that the remote
+   * deleted since are deleted here too: those unchanged here, that no row here points at. A
+   * row changed here since is a conflict, settled by `onConflict`; one that rows here point
+   * at stays, listed as a conflict with the reason.
+   */
+  deletes?: boolean;
 }
 
 export interface PullMergeContext extends PullMergeOptions {
@@ -159,10 +168,16 @@ async function mergeAll(db: Database.Database, order: readonly string[], view: S
   const merged = new Map<string, Merged>();
   const results: TableWriteResult[] = [];
   const pending: PendingIdentity[] = [];
+  const gone: GoneThere[] = [];
   for (const [i, name] of order.entries()) {
     const table = tables.get(name);
     if (!table) throw new HesapError('INTERNAL', `Table "${name}" was pulled but the file does not have it after it was made.`, { table: name });
-    results.push(mergeTable(db, { table, index: i, view, options, record, entries, merged, pending, notes, tables, pulled: new Set(order) }));
+    results.push(mergeTable(db, { table, index: i, view, options, record, entries, merged, pending, notes, tables, pulled: new Set(order), gone }));
+  }
+  if (gone.length > 0) {
+    // Every table of the file, pulled or not: any of them may point at a row to delete.
+    const all = await new SqliteIntrospector(db, DEFAULT_POLICIES).introspect({ profile: false });
+    deleteGoneThere(db, gone, all.tables, options.onConflict, results);
   }
   record.finish(pending);
   return { notes, results };
@@ -191,6 +206,17 @@ interface TableMerge {
   /** The file's tables, by name, and those this pull brings. */
   tables: ReadonlyMap<string, Table>;
   pulled: ReadonlySet<string>;
+  /** With `deletes`: per table, the rows here that the remote deleted since the last push or pull (see deleteGoneThere). */
+  gone: GoneThere[];
+}
+
+/** A table's rows here that both sides held at the last push or pull and the remote no longer holds. */
+interface GoneThere {
+  table: Table;
+  /** A temporary table: the rows' keys (the key columns under their own names), `edited` (changed here since), `done` (deleted here). */
+  rows: string;
+  /** The shadow table and how its key columns are named (to forget the rows deleted). */
+  shadow: { table: string; column: (name: string) => string };
 }
 
 function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
@@ -359,11 +385,20 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
   const counts = new Map(db.prepare(`SELECT act, count(*) FROM ${act} GROUP BY act`).raw(true).all() as Array<[number, number]>);
   let deletedThere = 0;
   if (shadow) {
-    // Rows this file pushed that the remote no longer holds: counted where they are still here; forgotten where they are gone here too.
+    // Rows both sides held that the remote no longer holds: counted where they are still here; forgotten where they are gone here too.
     const goneThere = `NOT EXISTS (SELECT 1 FROM ${input} v WHERE ${key.map((k) => `v.${q(k)} = ${shadow.column(k)}`).join(' AND ')})`;
     const here = `EXISTS (SELECT 1 FROM ${app} l WHERE ${key.map((k) => `l.${q(k)} = ${shadow.column(k)}`).join(' AND ')})`;
     deletedThere = db.prepare(`SELECT count(*) FROM ${shadow.table} s WHERE ${goneThere} AND ${here}`).pluck().get() as number;
     db.exec(`DELETE FROM ${shadow.table} WHERE rowid IN (SELECT s.rowid FROM ${shadow.table} s WHERE ${goneThere} AND NOT ${here})`);
+    if (m.options.deletes && deletedThere > 0) {
+      // Their keys here, and whether each changed here since (deleted after every table is merged, children first).
+      const rows = quoteQualified('temp', `hesap_gone_${index}`);
+      db.exec(
+        `DROP TABLE IF EXISTS ${rows}; CREATE TABLE ${rows} AS SELECT ${key.map((k) => `l.${q(k)} AS ${q(k)}`).join(', ')}, NOT (${lb}) AS edited, NULL AS done` +
+          ` FROM ${shadow.table} s JOIN ${app} l ON ${key.map((k) => `l.${q(k)} = ${shadow.column(k)}`).join(' AND ')} WHERE ${goneThere}`,
+      );
+      m.gone.push({ table, rows, shadow });
+    }
   }
   const remapped = mapping
     ? (db.prepare(`SELECT count(*) FROM ${mapping} x WHERE x.lk IS NOT x.rk AND x.gone IS NULL AND x.rk IN (SELECT r.${q(key[0]!)} FROM ${remote} r)`).pluck().get() as number)
@@ -485,6 +520,98 @@ function identitiesFound(db: Database.Database, m: TableMerge, mapping: string):
     .raw(true)
     .all(baseline ?? null) as Array<[string, string]>;
   for (const [sourceKey, targetKey] of rows) m.pending.push({ table: m.table.name, sourceKey, targetKey });
+}
+
+/**
+ * `deletes`: the rows the remote deleted since the last push or pull go here too, once every
+ * table is merged. A row changed here since is a conflict: kept (`keep-local`), deleted
+ * (`keep-remote`), or the pull refused (`fail`). A row that some row here points at (through a
+ * foreign key of any table of the file, the remote's new rows included) stays, listed with the
+ * reason; rows of the same set that point at each other go children first, round after round,
+ * until a round deletes nothing. What stays here is still counted as `deletedThere`; what went
+ * leaves the shadow.
+ */
+function deleteGoneThere(db: Database.Database, gone: readonly GoneThere[], all: readonly Table[], policy: ConflictPolicy, results: TableWriteResult[]): void {
+  const keyOf = (t: Table) => t.primaryKey!.columns;
+  const keyText = (t: Table, alias: string) => keyOf(t).map((k) => `${quoteText(`${k}=`)} || quote(${alias}.${q(k)})`).join(` || ', ' || `);
+  if (policy === 'fail') {
+    for (const g of gone) {
+      const first = db.prepare(`SELECT ${keyText(g.table, 'g')} FROM ${g.rows} g WHERE g.edited LIMIT 1`).pluck().get() as string | undefined;
+      if (first === undefined) continue;
+      throw new HesapError('CONFLICT', `Table "${g.table.name}": a row changed here since the last push was deleted in the remote (${first}). Nothing was changed here.`, {
+        table: g.table.name,
+        row: first,
+        hints: ["Pull with --on-conflict keep-local (the default for a pull) to keep this file's row and list it, or keep-remote to delete it here too."],
+      });
+    }
+  }
+  const deletable = policy === 'keep-remote' ? 'true' : 'NOT g.edited';
+  // The rows of the file that point at a row of `t` (aliased `p`), through each foreign key of each table.
+  const pointedAt = (t: Table) => {
+    const parentKey = keyOf(t);
+    const tests = all.flatMap((child) =>
+      child.foreignKeys
+        .filter((fk) => fk.references.table === t.name && fk.columns.length > 0)
+        .map((fk) => {
+          const referenced = fk.references.columns.length > 0 ? fk.references.columns : parentKey;
+          // A row that points at itself does not hold itself here.
+          const self = child.name === t.name ? ` AND NOT (${parentKey.map((k) => `c.${q(k)} IS p.${q(k)}`).join(' AND ')})` : '';
+          return `EXISTS (SELECT 1 FROM main.${q(child.name)} c WHERE ${fk.columns.map((c, i) => `c.${q(c)} = p.${q(referenced[i]!)}`).join(' AND ')}${self})`;
+        }),
+    );
+    return tests.length > 0 ? tests.join(' OR ') : 'false';
+  };
+  const on = (t: Table, a: string, b: string) => keyOf(t).map((k) => `${a}.${q(k)} = ${b}.${q(k)}`).join(' AND ');
+  const keyList = (t: Table, alias?: string) => keyOf(t).map((k) => (alias ? `${alias}.${q(k)}` : q(k))).join(', ');
+  const rowsOf = (g: GoneThere, where: string, extra = '') =>
+    db
+      .prepare(
+        `SELECT ${keyText(g.table, 'g')} AS k, json_array(${keyOf(g.table).map((k) => `CAST(g.${q(k)} AS TEXT)`).join(', ')}) AS kv,` +
+          ` json_object(${g.table.columns.map((c) => `${quoteText(c.name)}, p.${q(c.name)}`).join(', ')}) AS here${extra}` +
+          ` FROM ${g.rows} g JOIN main.${q(g.table.name)} p ON ${on(g.table, 'p', 'g')} WHERE ${where} ORDER BY ${keyList(g.table, 'g')}`,
+      )
+      .all() as Array<{ k: string; kv: string; here: string; pointed?: number }>;
+  // The rows changed here, as they are before anything is deleted: each is a conflict, whichever side wins.
+  const edited = gone.map((g) => rowsOf(g, 'g.edited'));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const g of [...gone].reverse()) {
+      const app = `main.${q(g.table.name)}`;
+      const n = db
+        .prepare(`DELETE FROM ${app} WHERE (${keyList(g.table)}) IN (SELECT ${keyList(g.table, 'p')} FROM ${g.rows} g JOIN ${app} p ON ${on(g.table, 'p', 'g')} WHERE g.done IS NULL AND ${deletable} AND NOT (${pointedAt(g.table)}))`)
+        .run().changes;
+      if (n === 0) continue;
+      changed = true;
+      db.exec(`UPDATE ${g.rows} AS g SET done = 1 WHERE done IS NULL AND NOT EXISTS (SELECT 1 FROM ${app} p WHERE ${on(g.table, 'p', 'g')})`);
+    }
+  }
+  gone.forEach((g, i) => {
+    const result = results.find((r) => r.table === g.table.name)!;
+    const deleted = db.prepare(`SELECT count(*) FROM ${g.rows} WHERE done = 1`).pluck().get() as number;
+    // Gone on both sides now: out of the shadow.
+    db.exec(
+      `DELETE FROM ${g.shadow.table} WHERE rowid IN (SELECT s.rowid FROM ${g.shadow.table} s JOIN ${g.rows} g ON ${keyOf(g.table).map((k) => `${g.shadow.column(k)} = g.${q(k)}`).join(' AND ')} WHERE g.done = 1)`,
+    );
+    const pointed = new Set(rowsOf(g, `g.done IS NULL AND (${pointedAt(g.table)})`).map((r) => r.k));
+    const conflict = (r: { k: string; kv: string; here: string }, kept: 'local' | 'remote'): Conflict => ({
+      table: g.table.name,
+      sourceKey: r.k,
+      sourceKeyValues: JSON.parse(r.kv) as Array<string | null>,
+      local: JSON.parse(r.here) as Record<string, unknown>,
+      remote: null,
+      kept,
+      ...(kept === 'local' && pointed.has(r.k) ? { reason: 'rows here point at it' } : {}),
+    });
+    const still = new Set(db.prepare(`SELECT ${keyText(g.table, 'g')} FROM ${g.rows} g WHERE g.done IS NULL`).pluck().all() as string[]);
+    const changedHere = edited[i]!.map((r) => conflict(r, still.has(r.k) ? 'local' : 'remote'));
+    // Unchanged here, but pointed at by rows here: they stay, and say why.
+    const held = rowsOf(g, `g.done IS NULL AND NOT g.edited AND (${pointedAt(g.table)})`).map((r) => conflict(r, 'local'));
+    const conflicts = [...changedHere, ...held];
+    result.deletedThere = (result.deletedThere ?? 0) - deleted;
+    if (result.deletedThere === 0) delete result.deletedThere;
+    if (deleted > 0) result.deleted = deleted;
+    if (conflicts.length > 0) result.conflicts = [...(result.conflicts ?? []), ...conflicts];
+  });
 }
 
 /** The rows changed on both sides (or there, and deleted here), with both values, as the policy leaves them. */

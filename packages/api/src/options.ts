@@ -183,6 +183,13 @@ export interface PullOptions extends CommonOptions, TransferRunOptions, AttemptO
   keys?: Readonly<Record<string, readonly string[]>>;
   /** A merging pull: the file's name in the remote's identity map (as a push from it gives; default: this machine's host name and the file's real path). */
   sourceId?: string;
+  /**
+   * A merging pull: rows both sides held at the last push or pull that the remote deleted
+   * since are deleted here too, when unchanged here and no row here points at them (default:
+   * they stay, counted as `deletedThere`). A row changed here since is a conflict, settled by
+   * `onConflict`; one that rows here point at stays, listed as a conflict with the reason.
+   */
+  deletes?: boolean;
 }
 
 export interface StatusOptions extends CommonOptions {

@@ -1,3 +1,4 @@
+import { HesapError } from '@hesap/core';
 import { runCopy, type CopyResult } from './copy';
 import type { PullOptions, PushOptions } from './options';
 import { copySettings, defaultSourceId, type CopySettings } from './settings';
@@ -26,9 +27,16 @@ export function pullSettings(options: PullOptions): CopySettings {
     const settings = copySettings({ ...options, from: options.remote, to: options.local, mode: 'replace', fresh: false }, 'copy');
     const sourceId = options.sourceId ?? defaultSourceId(options.local);
     const remote = defaultRegistry.forLocation(options.remote).describe(options.remote);
-    const pullMerge = { shadow: shadowFile(options.local, remote, sourceId), onConflict: options.onConflict ?? 'keep-local', update: options.update === true, ...(options.keys ? { keys: options.keys } : {}) };
+    const pullMerge = {
+      shadow: shadowFile(options.local, remote, sourceId),
+      onConflict: options.onConflict ?? 'keep-local',
+      update: options.update === true,
+      deletes: options.deletes === true,
+      ...(options.keys ? { keys: options.keys } : {}),
+    };
     return { ...settings, engine: { ...settings.engine, syncView: sourceId }, targetOptions: { pullMerge } };
   }
+  if (options.deletes) throw new HesapError('USAGE', '`deletes` is for a merging pull (`mode: \'merge\'`): a pull that replaces makes the file\'s tables the remote\'s, deleted rows included.');
   const partial = (options.tables?.length ?? 0) > 0;
   return copySettings({ ...options, from: options.remote, to: options.local, mode: 'replace', fresh: !partial }, 'copy');
 }

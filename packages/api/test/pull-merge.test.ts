@@ -165,6 +165,99 @@ describe('pull --mode merge', () => {
     expect(local(file, `SELECT id FROM order_items ORDER BY id`)).toEqual([{ id: 1 }, { id: 3 }, { id: 4 }]);
   });
 
+  it('`deletes`: rows production deleted go here too, children first, those a pull without it only counted included; a row changed here, or pointed at by a row made here, stays as a conflict; nothing deleted comes back at the next push', async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    // There: Can goes with his order, its item and his membership; Ayşe's order and its item go; the item Ayran goes.
+    await pg.query(`DELETE FROM order_items WHERE order_id IN (2, 3) OR id = 2; DELETE FROM orders WHERE id IN (2, 3);
+                    DELETE FROM group_members WHERE user_id = 3; DELETE FROM users WHERE id = 3`);
+    // Here: Ayran renamed; a new item on Ayşe's order.
+    execSqlite(file, `UPDATE order_items SET name = 'Ayran (here)' WHERE id = 2; INSERT INTO order_items (order_id, name) VALUES (2, 'Su')`);
+
+    // Without `deletes` they are counted, and stay.
+    const counted = await pull({ local: file, remote: pg.url, mode: 'merge' });
+    expect(counted.conflicts).toEqual([]);
+    expect(counted.tables.map((t) => [t.table, t.deletedThere ?? 0, t.deleted ?? 0])).toEqual([
+      ['users', 1, 0],
+      ['groups', 0, 0],
+      ['group_members', 1, 0],
+      ['orders', 2, 0],
+      ['order_items', 3, 0],
+    ]);
+    expect(local(file, `SELECT count(*) AS n FROM users`)).toEqual([{ n: 3 }]);
+
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge', deletes: true });
+    expect(r.complete).toBe(true);
+    expect(r.tables.map((t) => [t.table, t.deletedThere ?? 0, t.deleted ?? 0])).toEqual([
+      ['users', 0, 1],
+      ['groups', 0, 0],
+      ['group_members', 0, 1],
+      ['orders', 1, 1],
+      ['order_items', 1, 2],
+    ]);
+    expect(r.conflicts.map((c) => ({ table: c.table, key: c.sourceKey, kept: c.kept, remote: c.remote, reason: c.reason, name: c.local?.name }))).toEqual([
+      { table: 'orders', key: 'id=2', kept: 'local', remote: null, reason: 'rows here point at it', name: undefined },
+      { table: 'order_items', key: 'id=2', kept: 'local', remote: null, reason: undefined, name: 'Ayran (here)' },
+    ]);
+    expect(local(file, `SELECT id, name FROM users ORDER BY id`)).toEqual([
+      { id: 1, name: 'Ali' },
+      { id: 2, name: 'Ayşe' },
+    ]);
+    expect(local(file, `SELECT group_id, user_id FROM group_members ORDER BY 1, 2`)).toEqual([
+      { group_id: 1, user_id: 1 },
+      { group_id: 1, user_id: 2 },
+      { group_id: 2, user_id: 2 },
+    ]);
+    expect(local(file, `SELECT id FROM orders ORDER BY id`)).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(local(file, `SELECT id, order_id, name FROM order_items ORDER BY id`)).toEqual([
+      { id: 1, order_id: 1, name: 'Adana' },
+      { id: 2, order_id: 1, name: 'Ayran (here)' },
+      { id: 5, order_id: 2, name: 'Su' },
+    ]);
+
+    // Pulled again, what went is not counted again; what stayed is.
+    const again = await pull({ local: file, remote: pg.url, mode: 'merge', deletes: true });
+    expect(again.tables.map((t) => [t.table, t.deletedThere ?? 0, t.deleted ?? 0])).toEqual([
+      ['users', 0, 0],
+      ['groups', 0, 0],
+      ['group_members', 0, 0],
+      ['orders', 1, 0],
+      ['order_items', 1, 0],
+    ]);
+
+    // The push brings none of the deleted rows back: Can, his order, item and membership stay gone there.
+    await push({ local: file, remote: pg.url });
+    expect(await pg.query(`SELECT id FROM users ORDER BY id`)).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(await pg.query(`SELECT count(*)::int AS n FROM group_members WHERE user_id = 3`)).toEqual([{ n: 0 }]);
+    expect(await pg.query(`SELECT count(*)::int AS n FROM orders WHERE id = 3`)).toEqual([{ n: 0 }]);
+  });
+
+  it('`deletes` with keep-remote deletes a row changed here too; with fail, refuses and changes nothing; a pull that replaces refuses it', async () => {
+    const file = make(SCHEMA + SEED);
+    await push({ local: file, remote: pg.url });
+    await pg.query(`DELETE FROM order_items WHERE id IN (2, 3)`);
+    execSqlite(file, `UPDATE order_items SET name = 'Ayran (here)' WHERE id = 2`);
+    const before = local(file, `SELECT * FROM order_items ORDER BY id`);
+    const refused = await pull({ local: file, remote: pg.url, mode: 'merge', deletes: true, onConflict: 'fail' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HesapError);
+    expect((refused as HesapError).code).toBe('CONFLICT');
+    expect((refused as HesapError).message).toContain('order_items');
+    expect((refused as HesapError).message).toContain('id=2');
+    expect(local(file, `SELECT * FROM order_items ORDER BY id`)).toEqual(before);
+
+    const usage = await pull({ local: file, remote: pg.url, deletes: true }).catch((e: unknown) => e);
+    expect((usage as HesapError).code).toBe('USAGE');
+    expect(local(file, `SELECT * FROM order_items ORDER BY id`)).toEqual(before);
+
+    const r = await pull({ local: file, remote: pg.url, mode: 'merge', deletes: true, onConflict: 'keep-remote' });
+    expect(tableOf(r, 'order_items')).toMatchObject({ deleted: 2 });
+    expect(tableOf(r, 'order_items').deletedThere).toBeUndefined();
+    expect(r.conflicts).toEqual([
+      expect.objectContaining({ table: 'order_items', sourceKey: 'id=2', kept: 'remote', remote: null, local: expect.objectContaining({ name: 'Ayran (here)' }) }),
+    ]);
+    expect(local(file, `SELECT id FROM order_items ORDER BY id`)).toEqual([{ id: 1 }, { id: 4 }]);
+  });
+
   it('a file that never pushed: rows matched by natural key, whatever their ids; the others come in; differing ones stay as here unless `update`', async () => {
     await pg.query(`CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL, email text NOT NULL UNIQUE, invited_by integer REFERENCES users (id));
                     INSERT INTO users (name, email) VALUES ('Can (prod)', 'can@example.com'), ('Zeynep', 'zeynep@example.com'), ('Ali', 'ali@example.com')`);
@@ -396,7 +489,7 @@ describe('pull --mode merge, property: what comes down, against a model', () => 
   const { pg, make } = filePerTest('pull-merge-model');
   const ROWS = 8;
 
-  it('random edits and deletes on both sides: a row changed there only comes down, one changed here only stays, one changed on both (or changed there, deleted here) is a conflict kept as here, one deleted there is counted and stays', async () => {
+  it('random edits and deletes on both sides: a row changed there only comes down, one changed here only stays, one changed on both (or changed there, deleted here) is a conflict kept as here, one deleted there is counted and stays (with `deletes`, goes when unchanged here, else is a conflict)', async () => {
     const op = fc.record({
       side: fc.constantFrom('here' as const, 'there' as const),
       row: fc.integer({ min: 1, max: ROWS }),
@@ -404,7 +497,7 @@ describe('pull --mode merge, property: what comes down, against a model', () => 
       value: fc.constantFrom('a', 'b', 'c'),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 10 }), async (ops) => {
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 10 }), fc.boolean(), async (ops, deletes) => {
         await pg.query(`DROP SCHEMA public CASCADE; DROP SCHEMA IF EXISTS _hesap CASCADE; CREATE SCHEMA public`);
         const seed = Array.from({ length: ROWS }, (_, i) => `('item ${i + 1}')`).join(', ');
         const file = make(`DROP TABLE IF EXISTS items; CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL); INSERT INTO items (name) VALUES ${seed}`);
@@ -422,19 +515,26 @@ describe('pull --mode merge, property: what comes down, against a model', () => 
           if (o.side === 'here') execSqlite(file, sql);
           else await pg.query(sql);
         }
-        const r = await pull({ local: file, remote: pg.url, mode: 'merge' });
+        const r = await pull({ local: file, remote: pg.url, mode: 'merge', deletes });
         const expected = new Map<number, string>();
         const conflicts: Array<[number, boolean]> = [];
+        // With `deletes`, a row changed here and deleted there: a conflict (listed after the merge's), kept as here.
+        const goneConflicts: Array<[number, boolean]> = [];
         let deletedThere = 0;
+        let deleted = 0;
         for (const [id, was] of base) {
           const h = here.get(id);
           const t = there.get(id);
           if (t === undefined) {
-            // Gone there: whatever here holds stays; counted when here still has it.
-            if (h !== undefined) {
-              expected.set(id, h);
-              deletedThere++;
+            // Gone there: whatever here holds stays, counted when here still has it; with `deletes`, gone here too when unchanged here.
+            if (h === undefined) continue;
+            if (deletes && h === was) {
+              deleted++;
+              continue;
             }
+            expected.set(id, h);
+            deletedThere++;
+            if (deletes) goneConflicts.push([id, false]);
             continue;
           }
           if (h === undefined) {
@@ -449,11 +549,15 @@ describe('pull --mode merge, property: what comes down, against a model', () => 
           }
         }
         expect(r.complete).toBe(true);
-        expect(r.conflicts.map((c) => [Number(c.sourceKeyValues[0]), c.local === null])).toEqual(conflicts);
+        expect(r.conflicts.map((c) => [Number(c.sourceKeyValues[0]), c.local === null])).toEqual([...conflicts, ...goneConflicts]);
+        expect(r.conflicts.filter((c) => c.remote === null).every((c) => c.kept === 'local' && c.reason === undefined)).toBe(true);
         expect(r.tables[0]!.deletedThere ?? 0).toBe(deletedThere);
+        expect(r.tables[0]!.deleted ?? 0).toBe(deleted);
         expect(local(file, `SELECT id, name FROM items ORDER BY id`)).toEqual([...expected].map(([id, name]) => ({ id, name })));
         // Then a push: the edits made here go up; what came down does not come back; the rows both sides hold agree, but the conflicts (kept as production has them).
         const up = await push({ local: file, remote: pg.url });
+        // What `deletes` deleted here stays deleted there: nothing of it goes back.
+        if (deletes) expect(up.tables.reduce((n, t) => n + t.inserted, 0)).toBe(0);
         // (A row edited here that production deleted meets that deletion at the push: a conflict there, with remote null.)
         const editedHereGoneThere = [...base].filter(([id, was]) => there.get(id) === undefined && here.get(id) !== undefined && here.get(id) !== was).map(([id]) => id);
         expect(up.conflicts.map((c) => Number(c.sourceKeyValues[0])).sort((a, b) => a - b)).toEqual(

@@ -445,9 +445,13 @@ export interface TableWriteResult {
   localEdits?: number;
   /** Rows changed on both sides since the last push (an incremental merge). */
   conflicts?: Conflict[];
-  /** Rows deleted in the target because this source deleted them (a push with `deletes`). */
+  /** Rows deleted in the target because the source deleted them (a push with `deletes`; a merging pull with `deletes`: rows deleted here because the remote deleted them). */
   deleted?: number;
-  /** A merging pull: rows this file pushed (its record says so) that the remote no longer holds; kept here, and reported. */
+  /**
+   * A merging pull: rows both sides held at the last push or pull (the file's record says so)
+   * that the remote no longer holds, and that stay here: all of them, or with `deletes`, those
+   * changed here since or pointed at here (listed as conflicts).
+   */
   deletedThere?: number;
   /**
    * For the source's record of which target rows it owns (a push that keeps a record, into a

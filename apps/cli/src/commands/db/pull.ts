@@ -31,16 +31,26 @@ export default class DbPull extends HesapCommand<PullResult> {
     update: Flags.boolean({ description: 'With --mode merge: rows matched by natural key that this file never pushed, and that differ, take the remote\'s values (default: left as they are).' }),
     key: Flags.string({ description: 'With --mode merge: natural key of a table: table=col[,col]. Repeatable.', multiple: true, helpValue: 'table=col' }),
     'source-id': Flags.string({ description: "With --mode merge: this file's name in the remote's identity map, as its pushes give it (default: host name and the local file's path)." }),
+    deletes: Flags.boolean({
+      description:
+        'With --mode merge: delete here the rows the remote deleted since the last push or pull, when unchanged here and no row here points at them (default: they stay, and are counted). A row changed here since is a conflict (--on-conflict); one that rows here point at stays, listed as a conflict (exit 4).',
+    }),
   };
 
   protected async execute(): Promise<PullResult> {
     const { flags } = await this.parseFlags(DbPull);
     const local = locationOf('local', flags);
     const remote = locationOf('remote', flags);
-    const merge = flags.mode === 'merge' ? { mode: 'merge' as const, onConflict: flags['on-conflict'], update: flags.update, keys: naturalKeys(flags.key), sourceId: flags['source-id'] } : {};
+    const merge =
+      flags.mode === 'merge'
+        ? { mode: 'merge' as const, onConflict: flags['on-conflict'], update: flags.update, keys: naturalKeys(flags.key), sourceId: flags['source-id'], deletes: flags.deletes }
+        : flags.deletes
+          ? { deletes: true }
+          : {};
     const options = { local, remote, ...merge, ...movedTablesFrom(flags), ...epochDatesFrom(flags), ...timeoutsFrom(flags), log: this.logTo };
     // A merge writes over no row of the file unasked: nothing to confirm.
-    if (fs.existsSync(local) && flags.mode !== 'merge') await this.confirmOverwrite({ operation: 'pull', options }, { remote: 'from', target: targetOf(flags) }, flags.yes);
+    // (--deletes without --mode merge is refused by the pull itself, before anything is asked.)
+    if (fs.existsSync(local) && flags.mode !== 'merge' && !flags.deletes) await this.confirmOverwrite({ operation: 'pull', options }, { remote: 'from', target: targetOf(flags) }, flags.yes);
     return this.transfer((hooks) => pull({ ...options, ...hooks }));
   }
 
