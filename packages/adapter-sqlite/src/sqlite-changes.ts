@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { parseCsv, quoteIdent, quoteQualified, type ChangeTracking, type Conflict, type Note, type PendingIdentity, type SkippedRow, type SyncView, type Table, type TableChanges, type TableWriteResult } from '@hesap/core';
 import { affinityOf } from './sqlite-declared-type';
+import { splitRange } from './sqlite-profiler';
 import { lineExpression } from './sqlite-csv-sql';
 
 /**
@@ -315,9 +316,10 @@ export class SqliteChanges implements ChangeTracking {
   /**
    * Writes what this session read of `table` into the shadow, inside the session's own
    * transaction (committed by `record`, rolled back with the session). Called as soon as the
-   * table's rows are sent, while the target works on them.
+   * table's rows are sent, while the target works on them: a big table goes in parts, and the
+   * event loop is given back between them, so that the target's statements go out meanwhile.
    */
-  keep(table: Table): void {
+  async keep(table: Table): Promise<void> {
     if (this.kept.has(table.name)) return;
     const db = this.db;
     const row = db.prepare(`SELECT name, shadow, layout FROM ${TABLES} WHERE name = ?`).get(table.name) as ShadowTableRow | undefined;
@@ -349,7 +351,8 @@ export class SqliteChanges implements ChangeTracking {
     const shadow = quoteQualified(SHADOW, name);
     db.exec(createShadowSql(name, layout, tracked));
     db.prepare(`INSERT INTO ${TABLES} (name, shadow, layout) VALUES (?, ?, ?)`).run(table.name, name, JSON.stringify(layout));
-    db.exec(`INSERT INTO ${shadow} SELECT ${appColumns}, NULL${sent}`);
+    if (send) db.exec(`INSERT INTO ${shadow} SELECT ${appColumns}, NULL${sent}`);
+    else await insertInParts(db, `INSERT INTO ${shadow} SELECT ${appColumns}, NULL${sent}`, from, tracked);
     this.kept.set(table.name, name);
     this.fresh.add(table.name);
   }
@@ -433,7 +436,7 @@ export class SqliteChanges implements ChangeTracking {
     matched: Readonly<Record<string, TableWriteResult['matchedKeys']>> = {},
   ): Promise<void> {
     const db = this.db;
-    for (const table of tables) this.keep(table);
+    for (const table of tables) await this.keep(table);
     for (const table of tables) {
       const name = this.kept.get(table.name);
       const m = matched[table.name];
@@ -638,6 +641,29 @@ function bySnapshot(rows: ReadonlyArray<readonly [string, string | null]>): Arra
     else groups.set(since, [line]);
   }
   return [...groups].map(([since, lines]) => ({ ...(since ? { since } : {}), keys: parseCsv(lines.join('')) }));
+}
+
+/** Rows a part of a table the shadow takes at once (see insertInParts). */
+const KEEP_PART_ROWS = 50_000;
+
+/**
+ * `insert` (an INSERT … SELECT … FROM `from`, the whole table) in parts of about
+ * KEEP_PART_ROWS rows, by rowid range, the event loop given back after each (a million
+ * orders take about a second, during which the target's merge would otherwise wait for its
+ * next statement to be sent). One part when the table is small or not counted.
+ */
+async function insertInParts(db: Database.Database, insert: string, from: string, tracked: Tracked): Promise<void> {
+  const parts = Math.min(64, Math.ceil((tracked.rows ?? 0) / KEEP_PART_ROWS));
+  if (parts <= 1) return void db.exec(insert);
+  const r = quoteIdent(tracked.rowid);
+  // Two subqueries: a lone min() or max() of the rowid is read off the b-tree's edge.
+  const [lo, hi] = db.prepare(`SELECT (SELECT min(${r}) FROM ${from}), (SELECT max(${r}) FROM ${from})`).raw(true).safeIntegers(true).get() as [bigint | null, bigint | null];
+  if (lo === null || hi === null) return;
+  const part = db.prepare(`${insert} WHERE ${from}.${r} BETWEEN ? AND ?`);
+  for (const [a, b] of splitRange(lo, hi, parts)) {
+    part.run(a, b);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /**

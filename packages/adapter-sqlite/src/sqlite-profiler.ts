@@ -31,7 +31,7 @@ const DJANGO_NOTE: Note = {
 const PARALLEL_MIN_ROWS = 100_000;
 
 /** `parts` ranges covering [lo, hi], about equal in width. */
-function splitRange(lo: bigint, hi: bigint, parts: number): Array<[bigint, bigint]> {
+export function splitRange(lo: bigint, hi: bigint, parts: number): Array<[bigint, bigint]> {
   const width = (hi - lo + 1n) / BigInt(parts);
   const out: Array<[bigint, bigint]> = [];
   for (let k = 0; k < parts; k++) {

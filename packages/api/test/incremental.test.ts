@@ -185,6 +185,28 @@ describe('what an incremental push sends', () => {
     expect([...again.incremental!.unchanged].sort()).toEqual([...TABLES].sort());
   });
 
+  it('a table the shadow takes in parts (120,000 rows, ids with gaps and a far one): every row is in it, so the next push sends only the one changed', async () => {
+    const file = make(
+      `CREATE TABLE events (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120000)
+       INSERT INTO events SELECT CASE WHEN i % 1000 = 0 THEN i * 7 ELSE i END, 'event ' || i FROM n;
+       INSERT INTO events VALUES (9007199254740993, 'far');`,
+    );
+    const first = await push({ local: file, remote: pg.url });
+    expect(first.tables[0]).toMatchObject({ table: 'events', received: 120001 });
+    execSqlite(file, `UPDATE events SET name = 'changed' WHERE id = 60001; UPDATE events SET name = 'far, changed' WHERE id = 9007199254740993`);
+    const next = await push({ local: file, remote: pg.url });
+    expect(next.incremental).toMatchObject({ used: true });
+    expect(next.incremental!.tables).toEqual([expect.objectContaining({ table: 'events', whole: false, inserted: 0, updated: 2 })]);
+    expect(next.tables[0]).toMatchObject({ received: 2, updated: 2 });
+    expect(await pg.query(`SELECT id::text, name FROM events WHERE name LIKE '%changed' ORDER BY id`)).toEqual([
+      { id: '60001', name: 'changed' },
+      { id: '9007199254740993', name: 'far, changed' },
+    ]);
+    const again = await push({ local: file, remote: pg.url });
+    expect(again.incremental!.unchanged).toEqual(['events']);
+  });
+
   it('a dry run reports what would go and remembers nothing: the real push after it sends the same', async () => {
     const file = make(SCHEMA + SEED);
     await push({ local: file, remote: pg.url });

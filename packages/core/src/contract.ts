@@ -205,9 +205,11 @@ export interface ChangeTracking {
   ): Promise<void>;
   /**
    * Optional: the shadow takes `table`'s sent rows now, inside the source's own transaction
-   * (kept only if `record` follows), while the target is still busy with them.
+   * (kept only if `record` follows), while the target is still busy with them: the engine
+   * starts the target's work on the table first, and the source gives the event loop back
+   * between parts of a big table, so that the target's next statements go out meanwhile.
    */
-  keep?(table: Table): void;
+  keep?(table: Table): void | Promise<void>;
   /**
    * Optional: identity map entries a merging pull left for the next push (rows it brought in
    * or matched under another key): written into the target before that push merges, and

@@ -318,17 +318,19 @@ export async function transfer(options: TransferOptions): Promise<TransferReport
       const write = target.writeTable(tablePlan);
       const tap = new ProgressTap((bytes) => progress('rows', rowCountOf(read, write.stream), bytes), options.progressIntervalMs);
       await moveTable(read, tap, write.stream, name, options.idleTimeoutSeconds * 1000, signal);
-      // The rows are sent: the source's shadow takes them while the target merges (recorded only after the commit).
-      if (plan.syncToken && !shadowFailed) {
-        try {
-          source.changes?.keep?.(tablePlan.source);
-        } catch (error) {
-          // The shadow is out of reach (locked by another process, a full disk): the push goes on, and records nothing.
-          shadowFailed = error;
-        }
-      }
       // The work after the stream (a merge's set statements) can be long: an abort must not wait for it.
-      const result = await untilAborted(write.complete(), signal);
+      const completing = untilAborted(write.complete(), signal);
+      // The rows are sent: the source's shadow takes them while the target merges (recorded only after the commit).
+      const keeping =
+        plan.syncToken && !shadowFailed && source.changes?.keep
+          ? (async () => source.changes!.keep!(tablePlan.source))().catch((error: unknown) => {
+              // The shadow is out of reach (locked by another process, a full disk): the push goes on, and records nothing.
+              shadowFailed = error;
+            })
+          : undefined;
+      const result = await completing;
+      // (A failed merge does not wait for it: the source is closed with the push, and the shadow's part stops there, recording nothing.)
+      await keeping;
       if (options.strict && result.skipped.length > 0) {
         const first = result.skipped[0]!;
         throw new HesapError(
