@@ -262,7 +262,7 @@ function mergeTable(db: Database.Database, m: TableMerge): TableWriteResult {
     );
   }
   const input = quoteQualified('temp', `hesap_in_${index}`);
-  const keyText = (key.length > 0 ? key : cols).map((k) => `${quoteText(`${k}=`)} || quote(r.${q(k)})`).join(` || ', ' || `);
+  const keyText = keyLabel(key.length > 0 ? key : cols, 'r');
   // Declared as the file's columns: the same affinities on both sides of every comparison, so that the key's index serves them.
   db.exec(
     `DROP TABLE IF EXISTS ${input}; CREATE TABLE ${input} (${cols.map((c) => `${q(c)} ${affinityOf(declared.get(c) ?? '')}`).join(', ')}, ${q('hesap:key')} TEXT, ${q('hesap:orphan')} TEXT);` +
@@ -533,12 +533,12 @@ function identitiesFound(db: Database.Database, m: TableMerge, mapping: string):
  */
 function deleteGoneThere(db: Database.Database, gone: readonly GoneThere[], all: readonly Table[], policy: ConflictPolicy, results: TableWriteResult[]): void {
   const keyOf = (t: Table) => t.primaryKey!.columns;
-  const keyText = (t: Table, alias: string) => keyOf(t).map((k) => `${quoteText(`${k}=`)} || quote(${alias}.${q(k)})`).join(` || ', ' || `);
+  const keyText = (t: Table, alias: string) => keyLabel(keyOf(t), alias);
   if (policy === 'fail') {
     for (const g of gone) {
       const first = db.prepare(`SELECT ${keyText(g.table, 'g')} FROM ${g.rows} g WHERE g.edited LIMIT 1`).pluck().get() as string | undefined;
       if (first === undefined) continue;
-      throw new HesapError('CONFLICT', `Table "${g.table.name}": a row changed here since the last push was deleted in the remote (${first}). Nothing was changed here.`, {
+      throw new HesapError('CONFLICT', `Table "${g.table.name}": a row changed here since the last push or pull was deleted in the remote (${first}). Nothing was changed here.`, {
         table: g.table.name,
         row: first,
         hints: ["Pull with --on-conflict keep-local (the default for a pull) to keep this file's row and list it, or keep-remote to delete it here too."],
@@ -563,14 +563,14 @@ function deleteGoneThere(db: Database.Database, gone: readonly GoneThere[], all:
   };
   const on = (t: Table, a: string, b: string) => keyOf(t).map((k) => `${a}.${q(k)} = ${b}.${q(k)}`).join(' AND ');
   const keyList = (t: Table, alias?: string) => keyOf(t).map((k) => (alias ? `${alias}.${q(k)}` : q(k))).join(', ');
-  const rowsOf = (g: GoneThere, where: string, extra = '') =>
+  const rowsOf = (g: GoneThere, where: string) =>
     db
       .prepare(
-        `SELECT ${keyText(g.table, 'g')} AS k, json_array(${keyOf(g.table).map((k) => `CAST(g.${q(k)} AS TEXT)`).join(', ')}) AS kv,` +
-          ` json_object(${g.table.columns.map((c) => `${quoteText(c.name)}, p.${q(c.name)}`).join(', ')}) AS here${extra}` +
+        `SELECT ${keyText(g.table, 'g')} AS k, json_array(${keyOf(g.table).map((k) => `CAST(g.${q(k)} AS TEXT)`).join(', ')}) AS kv, g.edited AS edited,` +
+          ` json_object(${g.table.columns.map((c) => `${quoteText(c.name)}, p.${q(c.name)}`).join(', ')}) AS here` +
           ` FROM ${g.rows} g JOIN main.${q(g.table.name)} p ON ${on(g.table, 'p', 'g')} WHERE ${where} ORDER BY ${keyList(g.table, 'g')}`,
       )
-      .all() as Array<{ k: string; kv: string; here: string; pointed?: number }>;
+      .all() as Array<{ k: string; kv: string; edited: number; here: string }>;
   // The rows changed here, as they are before anything is deleted: each is a conflict, whichever side wins.
   const edited = gone.map((g) => rowsOf(g, 'g.edited'));
   for (let changed = true; changed; ) {
@@ -592,7 +592,9 @@ function deleteGoneThere(db: Database.Database, gone: readonly GoneThere[], all:
     db.exec(
       `DELETE FROM ${g.shadow.table} WHERE rowid IN (SELECT s.rowid FROM ${g.shadow.table} s JOIN ${g.rows} g ON ${keyOf(g.table).map((k) => `${g.shadow.column(k)} = g.${q(k)}`).join(' AND ')} WHERE g.done = 1)`,
     );
-    const pointed = new Set(rowsOf(g, `g.done IS NULL AND (${pointedAt(g.table)})`).map((r) => r.k));
+    // The rows that stay because rows here point at them, read once: their keys say why, and those unchanged here are conflicts of their own.
+    const stayed = rowsOf(g, `g.done IS NULL AND (${pointedAt(g.table)})`);
+    const pointed = new Set(stayed.map((r) => r.k));
     const conflict = (r: { k: string; kv: string; here: string }, kept: 'local' | 'remote'): Conflict => ({
       table: g.table.name,
       sourceKey: r.k,
@@ -605,7 +607,7 @@ function deleteGoneThere(db: Database.Database, gone: readonly GoneThere[], all:
     const still = new Set(db.prepare(`SELECT ${keyText(g.table, 'g')} FROM ${g.rows} g WHERE g.done IS NULL`).pluck().all() as string[]);
     const changedHere = edited[i]!.map((r) => conflict(r, still.has(r.k) ? 'local' : 'remote'));
     // Unchanged here, but pointed at by rows here: they stay, and say why.
-    const held = rowsOf(g, `g.done IS NULL AND NOT g.edited AND (${pointedAt(g.table)})`).map((r) => conflict(r, 'local'));
+    const held = stayed.filter((r) => !r.edited).map((r) => conflict(r, 'local'));
     const conflicts = [...changedHere, ...held];
     result.deletedThere = (result.deletedThere ?? 0) - deleted;
     if (result.deletedThere === 0) delete result.deletedThere;
@@ -614,12 +616,17 @@ function deleteGoneThere(db: Database.Database, gone: readonly GoneThere[], all:
   });
 }
 
+/** SQL: a row's key as `col=value` pairs (`quote()` of each value), the form conflicts and skipped rows name it by. */
+function keyLabel(columns: readonly string[], alias: string): string {
+  return columns.map((k) => `${quoteText(`${k}=`)} || quote(${alias}.${q(k)})`).join(` || ', ' || `);
+}
+
 /** The rows changed on both sides (or there, and deleted here), with both values, as the policy leaves them. */
 function conflictsOf(db: Database.Database, name: string, input: string, act: string, app: string, key: readonly string[], cols: readonly string[], policy: ConflictPolicy): Conflict[] {
   const object = (alias: string) => `json_object(${cols.map((c) => `${quoteText(c)}, ${alias}.${q(c)}`).join(', ')})`;
   const rows = db
     .prepare(
-      `SELECT ${key.map((k) => `${quoteText(`${k}=`)} || quote(v.${q(k)})`).join(` || ', ' || `)} AS k, json_array(${key.map((k) => `CAST(v.${q(k)} AS TEXT)`).join(', ')}) AS kv,` +
+      `SELECT ${keyLabel(key, 'v')} AS k, json_array(${key.map((k) => `CAST(v.${q(k)} AS TEXT)`).join(', ')}) AS kv,` +
         ` CASE WHEN a.act = ${CONFLICT} THEN (SELECT ${object('l')} FROM ${app} l WHERE ${key.map((k) => `l.${q(k)} = v.${q(k)}`).join(' AND ')}) END AS here, ${object('v')} AS there` +
         ` FROM ${act} a JOIN ${input} v ON v.rowid = a.v WHERE a.act IN (${CONFLICT}, ${CONFLICT_DELETED_HERE}) ORDER BY a.v`,
     )
